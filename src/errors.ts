@@ -1,0 +1,58 @@
+/**
+ * The error union of certgate's pure core. No HTTP here: http/problem.ts maps each code to a status.
+ *
+ * Every failure is `{ code, detail, ...context }`. `code` is stable (clients, logs and tests match on it);
+ * `detail` is a human sentence safe to show a client (no stack, no internal paths); context fields are
+ * plain JSON values (dates as ISO strings) that say what was checked against what.
+ */
+
+/** Every stable error code the certificate engine can return. */
+export const CERT_ERROR_CODES = [
+  // decoding (cert/decode.ts)
+  "certificate_malformed",
+  "certificate_too_large",
+  "bundle_too_large",
+  "bundle_too_many_certificates",
+  "certificate_missing",
+  // path validation (pki/validate.ts)
+  "certificate_expired",
+  "certificate_not_yet_valid",
+  "certificate_not_trusted",
+  "certificate_revoked",
+  "revocation_unknown",
+  "signature_invalid",
+  "basic_constraints_violated",
+  "path_length_exceeded",
+  "name_constraints_violated",
+  "policy_violated",
+  "key_usage_invalid",
+  "eku_client_auth_missing",
+  "unsupported_algorithm",
+  "weak_key",
+  "unknown_critical_extension",
+  "path_too_long",
+  "budget_exceeded",
+  "self_signed_not_registered",
+  // revocation material (pki/revocation.ts)
+  "crl_malformed",
+  "crl_too_large",
+] as const;
+
+export type CertErrorCode = (typeof CERT_ERROR_CODES)[number];
+
+/** Context values attached to an error: JSON-safe scalars only. */
+export type ErrorContext = Record<string, string | number | boolean | null | readonly string[]>;
+
+/** A failure of the certificate engine. */
+export interface CertError {
+  readonly code: CertErrorCode;
+  /** One sentence, safe for the client. */
+  readonly detail: string;
+  /** What was checked against what (notAfter, time used, subject, depth, …). */
+  readonly context?: ErrorContext;
+}
+
+/** Builds a CertError; the only constructor, so every error has the same shape. */
+export function certError(code: CertErrorCode, detail: string, context?: ErrorContext): CertError {
+  return context === undefined ? { code, detail } : { code, detail, context };
+}

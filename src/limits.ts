@@ -1,0 +1,69 @@
+/**
+ * Every size cap and budget of certgate, each with where its number comes from.
+ * Caps are checked before the work they protect (bytes before decoding, certificates before parsing,
+ * candidates and signature checks while building paths).
+ */
+
+/**
+ * Largest single certificate, DER bytes. Real client and CA certificates are 0.5–2 KiB; RSA-4096 with
+ * long SAN lists and policies stays under 8 KiB. Cloudflare flags `certRFC9440TooLarge` past 10 KiB of
+ * base64 (~7.5 KiB DER). 16 KiB leaves room for the largest legitimate certificates and bounds parse work.
+ */
+export const MAX_CERTIFICATE_BYTES = 16 * 1024;
+
+/**
+ * Largest bundle (PEM/base64/DER text of several certificates) accepted from a request. Request header
+ * sections are limited to 32 KiB on Cloudflare and 8–16 KiB on nginx/Envoy defaults; a presented chain
+ * can never be larger than that, so 64 KiB of input is already generous.
+ */
+export const MAX_PRESENTED_BUNDLE_BYTES = 64 * 1024;
+
+/**
+ * Most certificates accepted in a chain presented by a client. TLS stacks send leaf + 1–3 intermediates;
+ * OpenSSL's default verify depth is 100 but nginx's `ssl_verify_depth` defaults to 1 and Envoy's to
+ * unlimited-in-practice 100. Eight covers every real-world PKI (leaf, up to 6 intermediates, cross-sign).
+ */
+export const MAX_PRESENTED_CHAIN = 8;
+
+/**
+ * Largest trust-store bundle (operator-supplied, from KV). KV values are capped at 25 MiB; a store of
+ * 1,000 CA certificates at 2 KiB each as PEM is ~2.7 MiB. 4 MiB bounds a mistaken upload.
+ */
+export const MAX_STORE_BUNDLE_BYTES = 4 * 1024 * 1024;
+
+/** Most certificates in one trust store (see MAX_STORE_BUNDLE_BYTES). */
+export const MAX_STORE_CERTIFICATES = 2000;
+
+/**
+ * Largest CRL, DER bytes. Large public CAs publish CRLs of a few MiB; private client-certificate CAs
+ * rarely exceed 100 KiB. 8 MiB stays well below KV's 25 MiB value limit and Workers' 128 MiB memory.
+ */
+export const MAX_CRL_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Maximum path length in certificates, leaf and anchor included. rustls-webpki stops at 6 intermediates
+ * (MAX_SUB_CA_COUNT = 6), i.e. 8 certificates with leaf and anchor; we use the same figure.
+ */
+export const MAX_PATH_CERTIFICATES = 8;
+
+/**
+ * Signature verifications per validation. rustls-webpki's default budget is 100 signature checks; a
+ * legitimate path needs depth-many (≤ 7) plus CRL signatures, so 100 only bites on hostile pools.
+ */
+export const SIGNATURE_BUDGET = 100;
+
+/**
+ * Calls to the path-building step per validation. rustls-webpki uses 200,000 build-chain calls; ours are
+ * costlier (JS, async), and each call is cheap only when it does no signature check, so 2,000 is ample for
+ * every honest pool (a few candidates per level, depth ≤ 8) and bounds crafted same-name pools.
+ */
+export const BUILD_CALL_BUDGET = 2000;
+
+/** Issuer candidates considered at one level of the path (same-name CAs, cross-signs, rollovers). */
+export const MAX_CANDIDATES_PER_LEVEL = 16;
+
+/** Names checked against name constraints per validation (RFC 5280 §6.1.3 (b),(c); webpki caps at 250,000 comparisons). */
+export const NAME_CONSTRAINT_COMPARISON_BUDGET = 250_000;
+
+/** Nodes of the RFC 5280 §6.1.2 valid_policy_tree; policy mapping can blow it up (CVE-2023-0464). */
+export const POLICY_TREE_NODE_BUDGET = 1000;

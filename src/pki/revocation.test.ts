@@ -1,0 +1,191 @@
+/**
+ * CRL revocation conformance (RFC 5280 §5, §6.3), inside workerd. `pkijs gap` cases pin that plain pkijs
+ * accepts what certgate rejects.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import type { BuiltCertificate } from "../../scripts/pki/builder";
+import { ca, cert, crl, DAY, leaf, material, NOW, parsed, plainPkijsAccepts, root, verdict } from "../../test/support/chains";
+import { validatePath } from "./validate";
+
+let r: BuiltCertificate, i: BuiltCertificate, l: BuiltCertificate;
+beforeAll(async () => {
+  r = await root("Rev Root");
+  i = await ca("Rev Int", r, "p-256", { crlDistributionPoints: { points: [{ uris: ["http://crl.example/root.crl"] }] } });
+  l = await leaf("Rev Leaf", i, "p-256", { crlDistributionPoints: { points: [{ uris: ["http://crl.example/int.crl"] }] } });
+});
+
+const revokedLeaf = () => ({ serialNumber: l.serialNumber, revocationDate: new Date(NOW.getTime() - 2 * DAY), reason: "keyCompromise" as const });
+
+describe("modes", () => {
+  it("off ignores CRLs, soft passes without a CRL with a warning, strict denies without one", async () => {
+    const m = await material({ anchors: [r] });
+    expect(await verdict(l, [i], m, { revocation: "off" })).toBe("ok");
+    const soft = await validatePath({ leaf: parsed(l), presented: [parsed(i)], material: m, now: NOW, options: { revocation: "soft" } });
+    expect(soft.ok && soft.value.warnings.length).toBe(2);
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
+  });
+
+  it("passes strict when fresh CRLs cover every certificate of the path", async () => {
+    const m = await material({ anchors: [r], crls: [(await crl({ issuer: i })).der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("ok");
+  });
+});
+
+describe("revoked certificates", () => {
+  it("denies a revoked leaf in soft and strict mode with date and reason", async () => {
+    const list = await crl({ issuer: i, entries: [revokedLeaf()] });
+    const m = await material({ anchors: [r], crls: [list.der] });
+    const res = await validatePath({ leaf: parsed(l), presented: [parsed(i)], material: m, now: NOW, options: { revocation: "soft" } });
+    expect(res.ok).toBe(false);
+    if (!res.ok) {
+      expect(res.error.code).toBe("certificate_revoked");
+      expect(res.error.context?.reason).toBe("keyCompromise");
+      expect(res.error.context?.revocationDate).toBe(new Date(NOW.getTime() - 2 * DAY).toISOString());
+    }
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("certificate_revoked");
+    expect(await verdict(l, [i], m, { revocation: "off" })).toBe("ok");
+  });
+
+  it("checks every certificate in the path, not just the leaf", async () => {
+    const list = await crl({ issuer: r, entries: [{ serialNumber: i.serialNumber, revocationDate: new Date(NOW.getTime() - DAY), reason: "cACompromise" }] });
+    expect(await verdict(l, [i], await material({ anchors: [r], crls: [list.der] }))).toBe("certificate_revoked");
+  });
+
+  it("still denies on a stale CRL that lists the certificate", async () => {
+    const stale = await crl({ issuer: i, entries: [revokedLeaf()], thisUpdate: new Date(NOW.getTime() - 30 * DAY), nextUpdate: new Date(NOW.getTime() - 20 * DAY) });
+    expect(await verdict(l, [i], await material({ anchors: [r], crls: [stale.der] }))).toBe("certificate_revoked");
+  });
+});
+
+describe("CRL validity", () => {
+  it("does not count a stale CRL as coverage in strict mode", async () => {
+    const stale = await crl({ issuer: i, thisUpdate: new Date(NOW.getTime() - 30 * DAY), nextUpdate: new Date(NOW.getTime() - DAY) });
+    const m = await material({ anchors: [r], crls: [stale.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
+  });
+
+  it("ignores a CRL issued in the future", async () => {
+    const early = await crl({ issuer: i, entries: [revokedLeaf()], thisUpdate: new Date(NOW.getTime() + DAY), nextUpdate: new Date(NOW.getTime() + 9 * DAY) });
+    expect(await verdict(l, [i], await material({ anchors: [r], crls: [early.der] }), { revocation: "soft" })).toBe("ok");
+  });
+
+  it("ignores a CRL signed by another key under the issuer's name", async () => {
+    const impostor = await ca("Rev Int", r);
+    const forged = await crl({ issuer: impostor, entries: [], authorityKeyIdentifier: false });
+    const m = await material({ anchors: [r], crls: [forged.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
+  });
+
+  it("requires cRLSign in the issuer's keyUsage", async () => {
+    const noCrlSign = await ca("No CRL Sign", r, "p-256", { keyUsage: { usages: ["keyCertSign"] } });
+    const l2 = await leaf("L2", noCrlSign);
+    const list = await crl({ issuer: noCrlSign, entries: [{ serialNumber: l2.serialNumber, revocationDate: NOW }] });
+    const m = await material({ anchors: [r], crls: [list.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l2, [noCrlSign], m, { revocation: "strict" })).toBe("revocation_unknown");
+  });
+
+  it("rejects a CRL with an unknown critical extension (pkijs gap: accepted)", async () => {
+    const weird = await crl({ issuer: i, custom: [{ oid: "1.3.6.1.4.1.55555.2", critical: true, value: new Uint8Array([0x05, 0x00]) }] });
+    const m = await material({ anchors: [r], crls: [weird.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
+    expect(await plainPkijsAccepts({ trusted: [r.der], certs: [i.der, l.der], crls: [weird.der] })).toBe(true);
+  });
+
+  it("rejects a CRL with an unknown critical entry extension", async () => {
+    const weird = await crl({ issuer: i, entries: [{ serialNumber: "0A", revocationDate: NOW, custom: [{ oid: "1.3.6.1.4.1.55555.3", critical: true, value: new Uint8Array([0x05, 0x00]) }] }] });
+    const m = await material({ anchors: [r], crls: [weird.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
+  });
+});
+
+describe("distribution-point scope", () => {
+  it("does not use a partitioned CRL for a certificate of another partition (pkijs gap: scope ignored)", async () => {
+    const other = await crl({ issuer: i, issuingDistributionPoint: { uris: ["http://crl.example/other-partition.crl"] } });
+    const m = await material({ anchors: [r], crls: [other.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
+    expect(await plainPkijsAccepts({ trusted: [r.der], certs: [i.der, l.der], crls: [other.der] })).toBe(true);
+    const same = await crl({ issuer: i, issuingDistributionPoint: { uris: ["http://crl.example/int.crl"] } });
+    const m2 = await material({ anchors: [r], crls: [same.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m2, { revocation: "strict" })).toBe("ok");
+  });
+
+  it("honours onlyContainsCACerts and onlyContainsUserCerts", async () => {
+    const caOnly = await crl({ issuer: i, entries: [revokedLeaf()], issuingDistributionPoint: { onlyContainsCACerts: true } });
+    const m = await material({ anchors: [r], crls: [caOnly.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
+    const userOnly = await crl({ issuer: i, issuingDistributionPoint: { onlyContainsUserCerts: true } });
+    const rootUserOnly = await crl({ issuer: r, issuingDistributionPoint: { onlyContainsUserCerts: true } });
+    const m2 = await material({ anchors: [r], crls: [userOnly.der, rootUserOnly.der] });
+    // The leaf is covered; the intermediate (a CA) is not.
+    expect(await verdict(l, [i], m2, { revocation: "strict" })).toBe("revocation_unknown");
+  });
+
+  it("needs every reason covered: onlySomeReasons alone is not enough (pkijs gap: treated as complete)", async () => {
+    const partial = await crl({ issuer: i, issuingDistributionPoint: { onlySomeReasons: ["keyCompromise"] } });
+    const m = await material({ anchors: [r], crls: [partial.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
+    expect(await plainPkijsAccepts({ trusted: [r.der], certs: [i.der, l.der], crls: [partial.der] })).toBe(true);
+    const rest = await crl({
+      issuer: i, crlNumber: 2,
+      issuingDistributionPoint: { onlySomeReasons: ["cACompromise", "affiliationChanged", "superseded", "cessationOfOperation", "certificateHold", "privilegeWithdrawn", "aACompromise"] },
+    });
+    const m2 = await material({ anchors: [r], crls: [partial.der, rest.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m2, { revocation: "strict" })).toBe("ok");
+  });
+});
+
+describe("delta CRLs", () => {
+  it("applies a delta CRL that revokes the leaf (pkijs gap: delta CRLs ignored)", async () => {
+    const base = await crl({ issuer: i, crlNumber: 10 });
+    const delta = await crl({ issuer: i, crlNumber: 11, deltaCrlIndicator: 10, entries: [revokedLeaf()] });
+    const m = await material({ anchors: [r], crls: [base.der, delta.der] });
+    expect(await verdict(l, [i], m)).toBe("certificate_revoked");
+    expect(await plainPkijsAccepts({ trusted: [r.der], certs: [i.der, l.der], crls: [base.der] })).toBe(true);
+  });
+
+  it("lifts a certificateHold with removeFromCRL in a delta", async () => {
+    const base = await crl({ issuer: i, crlNumber: 20, entries: [{ ...revokedLeaf(), reason: "certificateHold" }] });
+    const delta = await crl({ issuer: i, crlNumber: 21, deltaCrlIndicator: 20, entries: [{ serialNumber: l.serialNumber, revocationDate: NOW, reason: "removeFromCRL" }] });
+    expect(await verdict(l, [i], await material({ anchors: [r], crls: [base.der] }))).toBe("certificate_revoked");
+    expect(await verdict(l, [i], await material({ anchors: [r], crls: [base.der, delta.der] }))).toBe("ok");
+  });
+
+  it("ignores a delta whose base is newer than the complete CRL, and a delta alone gives no coverage", async () => {
+    const base = await crl({ issuer: i, crlNumber: 30 });
+    const delta = await crl({ issuer: i, crlNumber: 41, deltaCrlIndicator: 40, entries: [revokedLeaf()] });
+    expect(await verdict(l, [i], await material({ anchors: [r], crls: [base.der, delta.der] }))).toBe("ok");
+    const rootCrl = (await crl({ issuer: r })).der;
+    expect(await verdict(l, [i], await material({ anchors: [r], crls: [delta.der, rootCrl] }), { revocation: "strict" })).toBe("revocation_unknown");
+  });
+});
+
+describe("indirect CRLs", () => {
+  it("uses an indirect CRL from the CRL issuer named in the certificate's distribution point", async () => {
+    const crlIssuer = await ca("Rev CRL Issuer", r, "p-256", { keyUsage: { usages: ["cRLSign"] } });
+    const l3 = await leaf("Indirect Leaf", i, "p-256", {
+      crlDistributionPoints: { points: [{ uris: ["http://crl.example/indirect.crl"], crlIssuer: [{ dirName: "CN=Rev CRL Issuer" }] }] },
+    });
+    const indirect = await crl({
+      issuer: crlIssuer,
+      issuingDistributionPoint: { uris: ["http://crl.example/indirect.crl"], indirectCRL: true },
+      entries: [{ serialNumber: l3.serialNumber, revocationDate: NOW, reason: "keyCompromise", certificateIssuer: [{ dirName: "CN=Rev Int" }] }],
+    });
+    const m = await material({ anchors: [r], intermediates: [crlIssuer], crls: [indirect.der] });
+    expect(await verdict(l3, [i], m)).toBe("certificate_revoked");
+    // The same serial under another issuer in the indirect CRL does not revoke it.
+    const otherIssuer = await crl({
+      issuer: crlIssuer,
+      issuingDistributionPoint: { uris: ["http://crl.example/indirect.crl"], indirectCRL: true },
+      entries: [{ serialNumber: l3.serialNumber, revocationDate: NOW, certificateIssuer: [{ dirName: "CN=Somebody Else" }] }],
+    });
+    expect(await verdict(l3, [i], await material({ anchors: [r], intermediates: [crlIssuer], crls: [otherIssuer.der] }))).toBe("ok");
+  });
+});
+
+describe("key rollover", () => {
+  it("uses a CRL signed by the CA's current key (same name, in the store) for a certificate issued under the old key", async () => {
+    const cur = await cert({ subject: "CN=Rev Int", issuer: r, extensions: { basicConstraints: { ca: true }, keyUsage: { usages: ["keyCertSign", "cRLSign"] } } });
+    const list = await crl({ issuer: cur, entries: [revokedLeaf()] });
+    expect(await verdict(l, [i], await material({ anchors: [r], intermediates: [cur], crls: [list.der] }))).toBe("certificate_revoked");
+  });
+});

@@ -1,0 +1,275 @@
+/**
+ * CRL-based revocation checking, RFC 5280 §6.3 (and §5 for the CRL format).
+ *
+ * Contract: no I/O, no clock (`now` is an input); CRLs come prepared in TrustMaterial. Returns `Result`;
+ * signature checks draw on the validation's shared budget and are cached per (CRL, signer key).
+ *
+ * For each certificate in the path except the anchor:
+ * - Candidate complete CRLs: those issued by the certificate's issuer (direct), and indirect CRLs
+ *   (issuingDistributionPoint.indirectCRL) whose issuer the certificate's CRL distribution point names in
+ *   cRLIssuer (§4.2.1.13).
+ * - A CRL is usable only if: its signature verifies with a signer that has cRLSign when keyUsage is present
+ *   (the certificate's issuer, or a same-named / indirect CRL issuer certificate from the operator's store;
+ *   AKI must match the signer's SKI when both are present); it has no unknown critical CRL or entry extension
+ *   (§5.2, §5.3); it is in scope (§6.3.3 (b): onlyContainsUserCerts / onlyContainsCACerts /
+ *   onlyContainsAttributeCerts, and a distribution-point name in the IDP must match one in the certificate's
+ *   CRL DP or cRLIssuer; a certificate without CRL DP is outside a named partition); and thisUpdate ≤ now.
+ * - Coverage: a usable CRL with now ≤ nextUpdate (or no nextUpdate) adds its reasons
+ *   (IDP onlySomeReasons ∩ the DP's reasons) to the reasons mask; the certificate is covered when the mask
+ *   holds all reasons (§6.3.3 (i)).
+ * - Revoked: an entry for the serial (for indirect CRLs, with the certificateIssuer in force for that
+ *   entry, §5.3.3) in any usable CRL — stale ones included: a revocation never expires. A delta CRL (§5.2.4)
+ *   that is usable, fresh, of the same scope, with BaseCRLNumber ≤ the complete CRL's number, adds its
+ *   entries; its removeFromCRL entry lifts a certificateHold of the base (§5.3.1).
+ * - Modes: `off` skips all of this; `soft` passes an uncovered certificate with a warning; `strict` denies
+ *   it with `revocation_unknown`. A revoked certificate is denied in both.
+ */
+import { KEY_USAGE_BITS, REVOCATION_REASONS, equalBytes, type DistributionPoint, type GeneralName, type ParsedCertificate, type ParsedCrl } from "../cert/parse";
+import { certError, type CertError } from "../errors";
+import { err, ok, type Result } from "../result";
+import { verifySignature, type AlgorithmPolicy } from "./crypto";
+import type { TrustMaterial } from "./trust-material";
+
+export type RevocationMode = "off" | "soft" | "strict";
+
+/** ReasonFlags bits 1..8 (RFC 5280 §4.2.1.13): all reasons. Bit 0 (unused) is not a reason. */
+const ALL_REASONS = 0b1_1111_1110;
+const CRL_SIGN = 1 << KEY_USAGE_BITS.indexOf("cRLSign");
+const REMOVE_FROM_CRL = 8;
+const CERTIFICATE_HOLD = 6;
+
+export interface SignatureBudget {
+  remaining: number;
+}
+
+export interface RevocationOutcome {
+  /** Set when the certificate was not fully covered in `soft` mode. */
+  readonly warning: string | null;
+  /** The earliest nextUpdate among the CRLs that provided coverage (bounds how long a result may be cached). */
+  readonly nextUpdate: Date | null;
+}
+
+export type RevocationResult = Result<RevocationOutcome, CertError>;
+
+/**
+ * Checks `cert` (issued by `issuer`, both in the validated path) against the CRLs in `material`.
+ * `budget` is shared with path building; running out is `budget_exceeded`.
+ */
+export async function checkRevocation(
+  cert: ParsedCertificate,
+  issuer: ParsedCertificate,
+  material: TrustMaterial,
+  now: Date,
+  mode: RevocationMode,
+  policy: AlgorithmPolicy,
+  budget: SignatureBudget,
+): Promise<RevocationResult> {
+  if (mode === "off") return ok({ warning: null, nextUpdate: null });
+  const isCa = cert.extensions.basicConstraints?.ca === true;
+  const dps = cert.extensions.crlDistributionPoints ?? null;
+
+  // Candidate CRLs: direct, plus indirect ones named by the certificate's cRLIssuer.
+  const candidates: Array<{ crl: ParsedCrl; indirect: boolean }> = [];
+  for (const crl of material.crls.get(cert.issuerKey) ?? []) candidates.push({ crl, indirect: false });
+  for (const dp of dps ?? []) {
+    for (const name of dp.crlIssuer ?? []) {
+      if (name.type !== "dirName" || name.key === cert.issuerKey) continue;
+      for (const crl of material.crls.get(name.key) ?? []) {
+        if (crl.issuingDistributionPoint?.indirectCrl) candidates.push({ crl, indirect: true });
+      }
+    }
+  }
+
+  let reasons = 0;
+  let nextUpdate: Date | null = null;
+  let revoked: { date: Date; reason: number | null } | null = null;
+  const notes: string[] = [];
+
+  const completes = candidates.filter((c) => c.crl.deltaBase === null);
+  const deltas = candidates.filter((c) => c.crl.deltaBase !== null);
+  for (const { crl, indirect } of completes) {
+    const usable = await usableCrl(crl, cert, issuer, isCa, dps, indirect, material, now, policy, budget);
+    if (usable.budget) return err(budgetError());
+    if (!usable.ok) {
+      notes.push(usable.why);
+      continue;
+    }
+    let entry = findEntry(crl, cert);
+    const fresh = crl.nextUpdate === null || now.getTime() <= crl.nextUpdate.getTime();
+    if (fresh) {
+      // Delta CRLs complete this base (§5.2.4): newer number, base number not after ours.
+      for (const d of deltas) {
+        if (d.crl.issuerKey !== crl.issuerKey || crl.crlNumber === null || d.crl.deltaBase! > crl.crlNumber) continue;
+        if (d.crl.crlNumber !== null && d.crl.crlNumber <= crl.crlNumber) continue;
+        if (!sameScope(d.crl, crl)) continue;
+        if (d.crl.nextUpdate !== null && now.getTime() > d.crl.nextUpdate.getTime()) continue;
+        const du = await usableCrl(d.crl, cert, issuer, isCa, dps, d.indirect, material, now, policy, budget);
+        if (du.budget) return err(budgetError());
+        if (!du.ok) continue;
+        const de = findEntry(d.crl, cert);
+        if (de) {
+          if (de.reason === REMOVE_FROM_CRL) {
+            if (entry?.reason === CERTIFICATE_HOLD) entry = null;
+          } else {
+            entry = de;
+          }
+        }
+      }
+      reasons |= usable.reasons;
+      if (crl.nextUpdate && (nextUpdate === null || crl.nextUpdate < nextUpdate)) nextUpdate = crl.nextUpdate;
+    } else {
+      notes.push(`a CRL is past its nextUpdate (${crl.nextUpdate!.toISOString()})`);
+    }
+    if (entry && entry.reason !== REMOVE_FROM_CRL && (!revoked || entry.revocationDate < revoked.date)) {
+      revoked = { date: entry.revocationDate, reason: entry.reason };
+    }
+  }
+
+  if (revoked) {
+    const reasonName = revoked.reason !== null ? REVOCATION_REASONS[revoked.reason] || "unspecified" : "unspecified";
+    return err(certError("certificate_revoked", "The certificate has been revoked.", {
+      serialNumber: cert.serialNumber,
+      revocationDate: revoked.date.toISOString(),
+      reason: reasonName,
+    }));
+  }
+  if ((reasons & ALL_REASONS) !== ALL_REASONS) {
+    const why = notes.length > 0 ? notes.join("; ") : "no CRL from its issuer is available";
+    if (mode === "strict") {
+      return err(certError("revocation_unknown", `The revocation status could not be determined: ${why}.`,
+        { serialNumber: cert.serialNumber }));
+    }
+    return ok({ warning: `revocation status unknown for serial ${cert.serialNumber}: ${why}`, nextUpdate });
+  }
+  return ok({ warning: null, nextUpdate });
+}
+
+function budgetError(): CertError {
+  return certError("budget_exceeded", "Validation stopped: too many signature checks.");
+}
+
+type Usable = { ok: true; reasons: number; budget?: false } | { ok: false; why: string; budget: boolean };
+
+async function usableCrl(
+  crl: ParsedCrl,
+  cert: ParsedCertificate,
+  issuer: ParsedCertificate,
+  isCa: boolean,
+  dps: readonly DistributionPoint[] | null,
+  indirect: boolean,
+  material: TrustMaterial,
+  now: Date,
+  policy: AlgorithmPolicy,
+  budget: SignatureBudget,
+): Promise<Usable> {
+  if (crl.unknownCritical.length > 0 || crl.entries.some((e) => e.unknownCritical.length > 0)) {
+    return { ok: false, why: "a CRL has an unknown critical extension", budget: false };
+  }
+  if (crl.thisUpdate.getTime() > now.getTime()) return { ok: false, why: "a CRL is not yet valid (thisUpdate in the future)", budget: false };
+  const idp = crl.issuingDistributionPoint;
+  if (idp) {
+    if (idp.onlyContainsAttributeCerts) return { ok: false, why: "a CRL covers only attribute certificates", budget: false };
+    if (idp.onlyContainsUserCerts && isCa) return { ok: false, why: "a CRL covers only end-entity certificates", budget: false };
+    if (idp.onlyContainsCACerts && !isCa) return { ok: false, why: "a CRL covers only CA certificates", budget: false };
+    if (idp.relativeName) return { ok: false, why: "a CRL names its distribution point relative to its issuer (unsupported)", budget: false };
+    if (indirect && !idp.indirectCrl) return { ok: false, why: "an indirect CRL is not marked indirectCRL", budget: false };
+  }
+  // Which of the certificate's distribution points this CRL serves (§6.3.3 (b)(2)(i)).
+  let dp: DistributionPoint | null = null;
+  if (idp?.fullName) {
+    if (!dps) return { ok: false, why: "a partitioned CRL does not cover a certificate without CRL distribution points", budget: false };
+    dp = dps.find((d) => (d.fullName ? intersects(d.fullName, idp.fullName!) : d.crlIssuer ? intersects(d.crlIssuer, idp.fullName!) : false)) ?? null;
+    if (!dp) return { ok: false, why: "a CRL's distribution point does not match the certificate's", budget: false };
+  } else if (dps) {
+    dp = dps.find((d) => (indirect ? d.crlIssuer?.some((n) => n.type === "dirName" && n.key === crl.issuerKey) : !d.crlIssuer)) ?? null;
+  }
+  const reasons = (idp?.onlySomeReasons ?? ALL_REASONS) & (dp?.reasons ?? ALL_REASONS);
+
+  const signers: ParsedCertificate[] = [];
+  if (!indirect && crl.issuerKey === issuer.subjectKey) signers.push(issuer);
+  for (const bucket of [material.anchors.get(crl.issuerKey), material.intermediates.get(crl.issuerKey)]) {
+    for (const s of bucket ?? []) if (s.cert !== issuer) signers.push(s.cert);
+  }
+  let sawSigner = false;
+  for (const signer of signers) {
+    const ski = signer.extensions.subjectKeyIdentifier;
+    if (crl.authorityKeyIdentifier && ski && !equalBytes(crl.authorityKeyIdentifier, ski)) continue;
+    if (signer.extensions.keyUsage !== undefined && (signer.extensions.keyUsage & CRL_SIGN) === 0) {
+      sawSigner = true;
+      continue;
+    }
+    const verified = await verifyCrlSignature(crl, signer, policy, budget);
+    if (verified === "budget") return { ok: false, why: "budget", budget: true };
+    if (verified) return { ok: true, reasons };
+    sawSigner = true;
+  }
+  return {
+    ok: false,
+    why: sawSigner ? "a CRL's signature does not verify with an issuer allowed to sign CRLs (cRLSign)" : "no certificate of the CRL issuer is known",
+    budget: false,
+  };
+}
+
+const crlSignatureCache = new WeakMap<ParsedCrl, WeakMap<ParsedCertificate, boolean>>();
+
+async function verifyCrlSignature(crl: ParsedCrl, signer: ParsedCertificate, policy: AlgorithmPolicy, budget: SignatureBudget): Promise<boolean | "budget"> {
+  let bySigner = crlSignatureCache.get(crl);
+  const cached = bySigner?.get(signer);
+  if (cached !== undefined) return cached;
+  if (--budget.remaining < 0) return "budget";
+  const result = (await verifySignature(crl.signature, signer.publicKey, policy)).ok;
+  if (!bySigner) crlSignatureCache.set(crl, (bySigner = new WeakMap()));
+  bySigner.set(signer, result);
+  return result;
+}
+
+function intersects(a: readonly GeneralName[], b: readonly GeneralName[]): boolean {
+  return a.some((x) => b.some((y) => sameName(x, y)));
+}
+
+function sameName(a: GeneralName, b: GeneralName): boolean {
+  if (a.type !== b.type) return false;
+  switch (a.type) {
+    case "dns":
+    case "email":
+      return a.value.toLowerCase() === (b as typeof a).value.toLowerCase();
+    case "uri":
+      return a.value === (b as typeof a).value;
+    case "ip":
+      return equalBytes(a.bytes, (b as typeof a).bytes);
+    case "dirName":
+      return a.key === (b as typeof a).key;
+    case "other":
+      return false;
+  }
+}
+
+function sameScope(delta: ParsedCrl, base: ParsedCrl): boolean {
+  const a = delta.issuingDistributionPoint;
+  const b = base.issuingDistributionPoint;
+  if (!a || !b) return a === b;
+  return a.onlyContainsUserCerts === b.onlyContainsUserCerts && a.onlyContainsCACerts === b.onlyContainsCACerts &&
+    a.indirectCrl === b.indirectCrl && a.onlySomeReasons === b.onlySomeReasons &&
+    (a.fullName === null) === (b.fullName === null) && (a.fullName === null || intersects(a.fullName, b.fullName!));
+}
+
+type Entry = ParsedCrl["entries"][number];
+const entryIndex = new WeakMap<ParsedCrl, Map<string, Entry>>();
+
+/** The entry for `cert` in `crl`, honouring certificateIssuer carried forward on indirect CRLs (§5.3.3). */
+function findEntry(crl: ParsedCrl, cert: ParsedCertificate): Entry | null {
+  let index = entryIndex.get(crl);
+  if (!index) {
+    index = new Map();
+    let current = crl.issuerKey;
+    const indirect = crl.issuingDistributionPoint?.indirectCrl === true;
+    for (const e of crl.entries) {
+      if (indirect && e.certificateIssuer && e.certificateIssuer.length > 0) current = e.certificateIssuer[0]!;
+      const key = `${indirect ? current : crl.issuerKey}|${e.serialNumber}`;
+      if (!index.has(key)) index.set(key, e);
+    }
+    entryIndex.set(crl, index);
+  }
+  return index.get(`${cert.issuerKey}|${cert.serialNumber}`) ?? null;
+}
+

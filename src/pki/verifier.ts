@@ -1,0 +1,129 @@
+/**
+ * The validation entry point the gateway, the policy engine and the CLI share: DER in, a verdict out, with
+ * a bounded result cache.
+ *
+ * Contract: no I/O, no clock (`now` is passed in); one instance per isolate. Results are cached under
+ * SHA-256 of every presented certificate + the trust material version + the options, in an LRU of bounded
+ * size. A positive entry never outlives the earliest notAfter in its path nor the earliest nextUpdate of the
+ * CRLs it used; a negative entry lives NEGATIVE_TTL_MS. An entry is used only for times at or after the time
+ * it was computed for (a validation "in the past", as the CLI's --at allows, is never served from the cache).
+ */
+import { parseCertificate, type ParsedCertificate } from "../cert/parse";
+import { certError, type CertError } from "../errors";
+import { MAX_PRESENTED_CHAIN } from "../limits";
+import { err, type Result } from "../result";
+import { sha256Hex } from "./crypto";
+import type { TrustMaterial } from "./trust-material";
+import { DEFAULT_OPTIONS, validatePath, type ValidatedPath, type ValidationOptions } from "./validate";
+
+/** Entries in the result cache. One entry is ~2–6 KiB (parsed leaf + path references); 5,000 ≈ 30 MiB worst case, well inside a 128 MiB isolate. */
+export const RESULT_CACHE_ENTRIES = 5000;
+/** How long a negative result is reused: long enough to absorb a retry storm, short enough that a fixed store or CRL takes effect quickly. */
+export const NEGATIVE_TTL_MS = 10_000;
+
+export interface Verdict {
+  readonly result: Result<ValidatedPath, CertError>;
+  /** The parsed leaf, when it parsed (policies and logs need its facts even when validation failed). */
+  readonly leaf: ParsedCertificate | null;
+  readonly leafSha256: string;
+  readonly cached: boolean;
+}
+
+interface Entry {
+  readonly verdict: Verdict;
+  readonly from: number;
+  readonly until: number;
+}
+
+export class CertificateVerifier {
+  private readonly cache = new Map<string, Entry>();
+
+  constructor(private readonly capacity = RESULT_CACHE_ENTRIES) {}
+
+  /** Number of cached results (for tests and stats). */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+
+  /**
+   * Validates `leaf` with the untrusted `chain` (leaf excluded) against `material` at `now`.
+   * Presented certificates already in the store are not parsed again.
+   */
+  async verify(material: TrustMaterial, leaf: Uint8Array, chain: readonly Uint8Array[], now: Date, options?: ValidationOptions): Promise<Verdict> {
+    const leafSha256 = await sha256Hex(leaf);
+    if (chain.length > MAX_PRESENTED_CHAIN) {
+      return {
+        result: err(certError("bundle_too_many_certificates", "The presented chain has more certificates than allowed.",
+          { count: chain.length, limit: MAX_PRESENTED_CHAIN })),
+        leaf: null, leafSha256, cached: false,
+      };
+    }
+    const chainHashes: string[] = [];
+    for (const der of chain) chainHashes.push(await sha256Hex(der));
+    const key = `${material.version}|${optionsKey(options)}|${leafSha256}|${chainHashes.join(",")}`;
+    const t = now.getTime();
+    const hit = this.cache.get(key);
+    if (hit) {
+      if (t >= hit.from && t < hit.until) {
+        this.cache.delete(key);
+        this.cache.set(key, hit);
+        return { ...hit.verdict, cached: true };
+      }
+      this.cache.delete(key);
+    }
+    const verdict = await this.compute(material, leaf, leafSha256, chain, chainHashes, now, options);
+    this.store(key, verdict, t);
+    return verdict;
+  }
+
+  private async compute(material: TrustMaterial, leafDer: Uint8Array, leafSha256: string, chain: readonly Uint8Array[],
+    chainHashes: readonly string[], now: Date, options?: ValidationOptions): Promise<Verdict> {
+    const known = material.bySha256.get(leafSha256);
+    const leaf = known ? { ok: true as const, value: known.cert } : parseCertificate(leafDer);
+    if (!leaf.ok) return { result: leaf, leaf: null, leafSha256, cached: false };
+    const presented: ParsedCertificate[] = [];
+    for (const [i, der] of chain.entries()) {
+      const stored = material.bySha256.get(chainHashes[i]!);
+      if (stored) {
+        presented.push(stored.cert);
+        continue;
+      }
+      const parsed = parseCertificate(der);
+      if (!parsed.ok) {
+        return { result: err({ ...parsed.error, context: { ...parsed.error.context, chainIndex: i + 1 } }), leaf: leaf.value, leafSha256, cached: false };
+      }
+      presented.push(parsed.value);
+    }
+    const result = await validatePath({ leaf: leaf.value, presented, material, now, options });
+    return { result, leaf: leaf.value, leafSha256, cached: false };
+  }
+
+  private store(key: string, verdict: Verdict, t: number): void {
+    let until: number;
+    if (verdict.result.ok) {
+      until = verdict.result.value.notAfter.getTime() + 1;
+      const crl = verdict.result.value.crlNextUpdate;
+      if (crl) until = Math.min(until, crl.getTime() + 1);
+    } else {
+      until = t + NEGATIVE_TTL_MS;
+      const nb = verdict.result.error.code === "certificate_not_yet_valid" ? verdict.result.error.context?.notBefore : undefined;
+      if (typeof nb === "string") until = Math.min(until, Date.parse(nb));
+    }
+    if (until <= t) return;
+    this.cache.set(key, { verdict, from: t, until });
+    while (this.cache.size > this.capacity) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.cache.delete(oldest);
+    }
+  }
+}
+
+function optionsKey(options?: ValidationOptions): string {
+  const o = { ...DEFAULT_OPTIONS, ...options };
+  return `${+o.checkNotBefore}${+o.checkNotAfter}${o.revocation}${+o.requireClientAuthEku}${+o.allowSha1}${o.minRsaBits}/${o.maxPathCertificates}${+o.allowPartialChain}`;
+}
