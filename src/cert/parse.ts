@@ -483,7 +483,8 @@ function readDistributionPoint(dp: pkijs.DistributionPoint): DistributionPoint {
   return {
     fullName,
     relativeName,
-    reasons: dp.reasons ? bitStringMask(dp.reasons) : null,
+    // pkijs builds `reasons` from the implicit [1] contents, unused-bits octet included.
+    reasons: dp.reasons ? namedBits(dp.reasons.valueBlock.valueHexView.subarray(1)) : null,
     crlIssuer: dp.cRLIssuer ? dp.cRLIssuer.map(readGeneralName) : null,
   };
 }

@@ -84,11 +84,11 @@ describe("CRL validity", () => {
     expect(await verdict(l2, [noCrlSign], m, { revocation: "strict" })).toBe("revocation_unknown");
   });
 
-  it("rejects a CRL with an unknown critical extension (pkijs gap: accepted)", async () => {
+  it("rejects a CRL with an unknown critical extension (as pkijs does)", async () => {
     const weird = await crl({ issuer: i, custom: [{ oid: "1.3.6.1.4.1.55555.2", critical: true, value: new Uint8Array([0x05, 0x00]) }] });
     const m = await material({ anchors: [r], crls: [weird.der, (await crl({ issuer: r })).der] });
     expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
-    expect(await plainPkijsAccepts({ trusted: [r.der], certs: [i.der, l.der], crls: [weird.der] })).toBe(true);
+    expect(await plainPkijsAccepts({ trusted: [r.der], certs: [i.der, l.der], crls: [weird.der, (await crl({ issuer: r })).der] })).toBe(false);
   });
 
   it("rejects a CRL with an unknown critical entry extension", async () => {
@@ -103,7 +103,7 @@ describe("distribution-point scope", () => {
     const other = await crl({ issuer: i, issuingDistributionPoint: { uris: ["http://crl.example/other-partition.crl"] } });
     const m = await material({ anchors: [r], crls: [other.der, (await crl({ issuer: r })).der] });
     expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
-    expect(await plainPkijsAccepts({ trusted: [r.der], certs: [i.der, l.der], crls: [other.der] })).toBe(true);
+    expect(await plainPkijsAccepts({ trusted: [r.der], certs: [i.der, l.der], crls: [other.der, (await crl({ issuer: r })).der] })).toBe(true);
     const same = await crl({ issuer: i, issuingDistributionPoint: { uris: ["http://crl.example/int.crl"] } });
     const m2 = await material({ anchors: [r], crls: [same.der, (await crl({ issuer: r })).der] });
     expect(await verdict(l, [i], m2, { revocation: "strict" })).toBe("ok");
@@ -124,7 +124,7 @@ describe("distribution-point scope", () => {
     const partial = await crl({ issuer: i, issuingDistributionPoint: { onlySomeReasons: ["keyCompromise"] } });
     const m = await material({ anchors: [r], crls: [partial.der, (await crl({ issuer: r })).der] });
     expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
-    expect(await plainPkijsAccepts({ trusted: [r.der], certs: [i.der, l.der], crls: [partial.der] })).toBe(true);
+    expect(await plainPkijsAccepts({ trusted: [r.der], certs: [i.der, l.der], crls: [partial.der, (await crl({ issuer: r })).der] })).toBe(true);
     const rest = await crl({
       issuer: i, crlNumber: 2,
       issuingDistributionPoint: { onlySomeReasons: ["cACompromise", "affiliationChanged", "superseded", "cessationOfOperation", "certificateHold", "privilegeWithdrawn", "aACompromise"] },
@@ -134,13 +134,29 @@ describe("distribution-point scope", () => {
   });
 });
 
+describe("distribution-point reasons", () => {
+  it("counts only the reasons the certificate's distribution point names", async () => {
+    const l4 = await leaf("Reasons Leaf", i, "p-256", { crlDistributionPoints: { points: [{ uris: ["http://crl.example/kc.crl"], reasons: ["keyCompromise"] }] } });
+    const full = await crl({ issuer: i });
+    const m = await material({ anchors: [r], crls: [full.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l4, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("ok");
+  });
+});
+
 describe("delta CRLs", () => {
-  it("applies a delta CRL that revokes the leaf (pkijs gap: delta CRLs ignored)", async () => {
+  it("applies a delta CRL that revokes the leaf", async () => {
     const base = await crl({ issuer: i, crlNumber: 10 });
     const delta = await crl({ issuer: i, crlNumber: 11, deltaCrlIndicator: 10, entries: [revokedLeaf()] });
     const m = await material({ anchors: [r], crls: [base.der, delta.der] });
     expect(await verdict(l, [i], m)).toBe("certificate_revoked");
-    expect(await plainPkijsAccepts({ trusted: [r.der], certs: [i.der, l.der], crls: [base.der] })).toBe(true);
+  });
+
+  it("does not take a delta CRL alone as coverage (pkijs gap: a delta is treated as a complete CRL)", async () => {
+    const delta = await crl({ issuer: i, crlNumber: 11, deltaCrlIndicator: 10 });
+    const rootCrl = (await crl({ issuer: r })).der;
+    expect(await verdict(l, [i], await material({ anchors: [r], crls: [delta.der, rootCrl] }), { revocation: "strict" })).toBe("revocation_unknown");
+    expect(await plainPkijsAccepts({ trusted: [r.der], certs: [i.der, l.der], crls: [delta.der, rootCrl] })).toBe(true);
   });
 
   it("lifts a certificateHold with removeFromCRL in a delta", async () => {
@@ -148,6 +164,8 @@ describe("delta CRLs", () => {
     const delta = await crl({ issuer: i, crlNumber: 21, deltaCrlIndicator: 20, entries: [{ serialNumber: l.serialNumber, revocationDate: NOW, reason: "removeFromCRL" }] });
     expect(await verdict(l, [i], await material({ anchors: [r], crls: [base.der] }))).toBe("certificate_revoked");
     expect(await verdict(l, [i], await material({ anchors: [r], crls: [base.der, delta.der] }))).toBe("ok");
+    // pkijs ignores removeFromCRL and keeps denying the released certificate.
+    expect(await plainPkijsAccepts({ trusted: [r.der], certs: [i.der, l.der], crls: [base.der, delta.der, (await crl({ issuer: r })).der] })).toBe(false);
   });
 
   it("ignores a delta whose base is newer than the complete CRL, and a delta alone gives no coverage", async () => {

@@ -39,11 +39,11 @@ export function root(name: string, alg: KeyAlgorithm = "p-256", ext: Certificate
   return cert({ subject: `CN=${name}`, extensions: { basicConstraints: { ca: true }, keyUsage: { usages: ["keyCertSign", "cRLSign"] }, ...ext } }, alg);
 }
 
-export function ca(name: string, issuer: BuiltCertificate, alg: KeyAlgorithm = "p-256", ext: CertificateSpec["extensions"] = {}, more: Omit<Spec, "subject" | "issuer"> = {}): Promise<BuiltCertificate> {
+export function ca(name: string, issuer: BuiltCertificate, alg: KeyAlgorithm = "p-256", ext: CertificateSpec["extensions"] = {}, more: Partial<Omit<Spec, "issuer">> = {}): Promise<BuiltCertificate> {
   return cert({ subject: `CN=${name}`, issuer, ...more, extensions: { basicConstraints: { ca: true }, keyUsage: { usages: ["keyCertSign", "cRLSign"] }, ...ext } }, alg);
 }
 
-export function leaf(name: string, issuer: BuiltCertificate, alg: KeyAlgorithm = "p-256", ext: CertificateSpec["extensions"] = {}, more: Omit<Spec, "subject" | "issuer"> = {}): Promise<BuiltCertificate> {
+export function leaf(name: string, issuer: BuiltCertificate, alg: KeyAlgorithm = "p-256", ext: CertificateSpec["extensions"] = {}, more: Partial<Omit<Spec, "issuer">> = {}): Promise<BuiltCertificate> {
   return cert({ subject: `CN=${name}`, issuer, ...more, extensions: { keyUsage: { usages: ["digitalSignature"] }, extKeyUsage: { oids: ["clientAuth"] }, ...ext } }, alg);
 }
 

@@ -1,0 +1,946 @@
+/**
+ * cert/dn — distinguished names: three renderings, a canonical comparison key, and a parser for DN text.
+ *
+ * Contract: pure (no I/O, no clock, no Node-only API; same result in workerd and Node). Never throws, whatever
+ * the name holds. The name is read from the DER that pkijs kept (`valueBeforeDecode`), because pkijs flattens
+ * multi-valued RDNs; pkijs itself is only a type here.
+ *
+ * ## Renderings (renderName)
+ * - `dotnet`: what .NET's `X509Certificate2.Subject` / `X500DistinguishedName.Name` prints (and Azure API
+ *   Management policies compare against): most specific RDN first, ", " between RDNs, " + " inside a multi-valued
+ *   RDN (its values in DER order), labels CN OU O L S C E STREET T G I SN SERIALNUMBER DC, Description,
+ *   dnQualifier, Phone, POBox, PostalCode, X21Address, TPMManufacturer/TPMModel/TPMVersion, `OID.<dotted>` for
+ *   the rest. A value is put in double quotes (an inner `"` doubled) when it is empty, starts or ends with a space,
+ *   tab, LF, VT, FF or CR, or contains any of `, + = " LF < > # ;`. Non-string values print as `#` + hex of their
+ *   DER (Windows CertNameToStr; .NET on Linux prints an empty name instead).
+ *   Sources: dotnet/runtime X500NameEncoder.cs (s_needsQuotingChars, NeedsQuoting, IsQuotableWhitespace),
+ *   X500NameEncoder.ManagedDecode.cs (order, separators), X500DistinguishedName.cs (`Name` =
+ *   `Decode(Reversed)`), OidLookup.cs (labels), tests X500DistinguishedNameTests.cs; Microsoft Learn
+ *   CertNameToStrW (quoting rule, `OID.` prefix, hex for blobs).
+ * - `rfc4514`: RFC 4514 §2 string, as nginx `$ssl_client_s_dn` / `openssl -nameopt RFC2253,-esc_msb` print it:
+ *   most specific RDN first, "," and "+", values of a multi-valued RDN also reversed (OpenSSL's order), labels
+ *   CN L ST O OU C STREET DC UID (RFC 4514 §3) and OpenSSL's short names for the other types we know
+ *   (emailAddress, serialNumber, title, GN, SN, initials, postalCode, businessCategory, jurisdictionC…), escaping
+ *   per §2.4 (`"` `+` `,` `;` `<` `>` `\`, a leading `#` or space, a trailing space) plus control characters as
+ *   `\XX` (NUL is `\00`). Non-ASCII is left as UTF-8 (OpenSSL's default `esc_msb` would write `\C3\A9`).
+ *   Types without a label print as dotted OID = `#` + hex of the BER value (§2.4).
+ * - `openssl`: the legacy slash form of X509_NAME_oneline (`openssl x509 -subject -nameopt compat`, nginx
+ *   `$ssl_client_s_dn_legacy`), in DER order: `/C=US/O=Contoso, Inc./CN=Valid Client`, `+` before the further
+ *   values of a multi-valued RDN, OpenSSL short names (dotted OID for others). It prints the value's raw bytes:
+ *   `/` and `+` as `\/` `\+`, bytes outside 0x20–0x7E as `\xHH` (so UTF-8 and BMPString show as byte escapes).
+ *   Checked against OpenSSL 3.0 (crypto/x509/x509_obj.c).
+ *
+ * Value decoding: UTF8String; PrintableString, IA5String, VisibleString, NumericString as ASCII; TeletexString as
+ * UTF-8 when its bytes are valid UTF-8, else Latin-1 (the .NET rule; OpenSSL always uses Latin-1, which differs
+ * only for T61 values holding multi-byte UTF-8); BMPString as UTF-16BE; UniversalString as UTF-32BE. Invalid
+ * content never throws: renderings show U+FFFD (or Latin-1 for non-ASCII bytes in the ASCII types, as OpenSSL).
+ *
+ * ## Comparison (nameKey, parseDistinguishedName, dnEquals): what is normalized
+ * Two names are equal when they have the same number of RDNs, in the same order, and each pair of RDNs holds the
+ * same attributes, a multi-valued RDN being compared as a set (RFC 5280 §7.1). Attribute types are compared by
+ * OID; their names are case-insensitive and these aliases are the same type: CN/commonName; SN/surname (2.5.4.4,
+ * as in .NET, OpenSSL and RFC 4519 — BouncyCastle's "SN = serialNumber" is not followed);
+ * SERIALNUMBER/serialNumber (2.5.4.5); C/countryName; L/localityName; S/ST/stateOrProvinceName;
+ * STREET/street/streetAddress; O/organizationName; OU/organizationalUnitName; T/title; G/GN/givenName; I/initials;
+ * E/EMAIL/emailAddress (1.2.840.113549.1.9.1; `mail`, 0.9.2342.19200300.100.1.3, is a different type);
+ * DC/domainComponent; UID/userid; PostalCode, POBox/postOfficeBox, Phone/telephoneNumber, Description,
+ * X21Address/x121Address and the other OpenSSL short names; `OID.2.5.4.3`, `oid.2.5.4.3` and `2.5.4.3` are all
+ * CN. Every string value (any of the string types above, and every value written as text) is prepared per
+ * RFC 4518 for caseIgnoreMatch, whatever its attribute type (so C, DC and emailAddress too): §2.2 mapping (soft
+ * hyphen, zero-width and other control or format characters removed; tab, LF, VT, FF, CR, NEL and every Unicode
+ * space separator become a space), case folding (Unicode full upper-then-lower mapping, approximating RFC 3454
+ * B.2), NFKC (§2.3), and insignificant-space handling (§2.6.1: leading and trailing spaces dropped, inner runs
+ * of spaces collapsed to one). Values holding characters §2.4 prohibits (private use, surrogates,
+ * non-characters, U+FFFD) are compared exactly, code point for code point. Values not valid in their string type
+ * (invalid UTF-8, odd-length BMPString, non-ASCII bytes in PrintableString…) are compared by their raw bytes, and
+ * can equal only the same bytes written as hex escapes, never readable text. Non-string values (INTEGER,
+ * SEQUENCE…) are compared by their whole DER; a `#hex` value in text is decoded, and compared as a string when
+ * it encodes one. Text syntax is removed first: .NET quoting (`"…"`, `""` for a quote), RFC 4514 escapes (`\,`
+ * and `\2C`), slash-form escapes (`\/`, `\+`, `\xHH`), and spaces around separators. Not normalized: RDN order,
+ * the number of RDNs, unassigned code points (not checked, so results do not depend on the Unicode version) and
+ * bidi rules (RFC 4518 §2.5).
+ *
+ * Text forms read by parseDistinguishedName: a string starting with `/` is the slash form, in DER order; anything
+ * else is RFC 4514 or .NET (most specific RDN first), RDNs separated by `,` or `;`, values joined by `+`, spaces
+ * allowed around separators. Known limits: the slash form has no escape for `\` itself and OpenSSL before 3.0
+ * escaped nothing, so a `/` or `+` is taken as a separator only when an attribute type and `=` follow it; its
+ * `\xHH` escapes are read as UTF-8 (as Latin-1 when they are not valid UTF-8, which is how OpenSSL shows a
+ * TeletexString), so BMPString and UniversalString values do not round-trip through it. In the RFC 4514 and .NET
+ * forms, `\` followed by two hex digits is always an escaped byte, even in .NET output (`DOMAIN\ab`).
+ */
+import type { RelativeDistinguishedNames } from "pkijs";
+import { certError, type CertError } from "../errors";
+import { MAX_CERTIFICATE_BYTES } from "../limits";
+import { err, ok, type Result } from "../result";
+import { readDerElement, type DerElement } from "./decode";
+
+/** One name in the three renderings policies can compare against. */
+export interface NameRenderings {
+  /** .NET `X509Certificate2.Subject` form: `CN=Valid Client, O="Contoso, Inc.", C=US`. */
+  dotnet: string;
+  /** RFC 4514 form: `CN=Valid Client,O=Contoso\, Inc.,C=US`. */
+  rfc4514: string;
+  /** OpenSSL slash form: `/C=US/O=Contoso, Inc./CN=Valid Client`. */
+  openssl: string;
+}
+
+/**
+ * Longest DN text parseDistinguishedName reads. A name sits inside a certificate (≤ MAX_CERTIFICATE_BYTES) and
+ * its widest rendering, the slash form, spends at most four characters per byte (`\xHH`).
+ */
+const MAX_DN_TEXT_CHARS = 4 * MAX_CERTIFICATE_BYTES;
+
+const OID_COMMON_NAME = "2.5.4.3";
+
+/** nameKey of something that is not a readable pkijs name; dnEquals treats it as equal to nothing. */
+const UNREADABLE_KEY = "!";
+
+/** One attribute value as it sits in the DER: its header and its bytes. */
+interface AttributeValue {
+  readonly tagClass: number;
+  readonly constructed: boolean;
+  readonly tagNumber: number;
+  /** Content octets. */
+  readonly content: Uint8Array;
+  /** The whole encoding (identifier, length, content). */
+  readonly encoded: Uint8Array;
+}
+
+interface Attribute {
+  readonly oid: string;
+  readonly value: AttributeValue;
+}
+
+/** RDNs in DER order, each a list of attributes in DER order. */
+type NameStructure = readonly (readonly Attribute[])[];
+
+interface ReadName {
+  readonly rdns: NameStructure;
+  /** Set when the DER could not be read strictly: the key is then the raw bytes, equal only to the same bytes. */
+  readonly rawKey: string | null;
+}
+
+interface AttributeTypeInfo {
+  readonly oid: string;
+  /** .NET label (OidLookup.cs); absent → `OID.<dotted>`. */
+  readonly dotnet?: string;
+  /** OpenSSL short name (OBJ_nid2sn); absent → dotted OID. */
+  readonly openssl?: string;
+  /** RFC 4514 §3 label when it differs from OpenSSL's. */
+  readonly rfc4514?: string;
+  /** Further names accepted when parsing (case-insensitive). */
+  readonly aliases?: readonly string[];
+}
+
+/**
+ * Attribute types with names. .NET labels: dotnet/runtime OidLookup.cs (the X.500 entries of
+ * s_oidToFriendlyName, which mirror Windows' CryptFindOIDInfo). OpenSSL names: `openssl x509 -nameopt compat`
+ * output of OpenSSL 3.0 for each OID. RFC 4514 §3 names CN L ST O OU C STREET DC UID.
+ */
+const ATTRIBUTE_TYPES: readonly AttributeTypeInfo[] = [
+  { oid: "2.5.4.3", dotnet: "CN", openssl: "CN", aliases: ["commonName"] },
+  { oid: "2.5.4.4", dotnet: "SN", openssl: "SN", aliases: ["surname"] },
+  { oid: "2.5.4.5", dotnet: "SERIALNUMBER", openssl: "serialNumber" },
+  { oid: "2.5.4.6", dotnet: "C", openssl: "C", aliases: ["countryName"] },
+  { oid: "2.5.4.7", dotnet: "L", openssl: "L", aliases: ["localityName"] },
+  { oid: "2.5.4.8", dotnet: "S", openssl: "ST", aliases: ["stateOrProvinceName"] },
+  { oid: "2.5.4.9", dotnet: "STREET", openssl: "street", rfc4514: "STREET", aliases: ["streetAddress"] },
+  { oid: "2.5.4.10", dotnet: "O", openssl: "O", aliases: ["organizationName"] },
+  { oid: "2.5.4.11", dotnet: "OU", openssl: "OU", aliases: ["organizationalUnitName"] },
+  { oid: "2.5.4.12", dotnet: "T", openssl: "title" },
+  { oid: "2.5.4.13", dotnet: "Description", openssl: "description" },
+  { oid: "2.5.4.15", openssl: "businessCategory" },
+  { oid: "2.5.4.16", openssl: "postalAddress" },
+  { oid: "2.5.4.17", dotnet: "PostalCode", openssl: "postalCode" },
+  { oid: "2.5.4.18", dotnet: "POBox", openssl: "postOfficeBox" },
+  { oid: "2.5.4.19", openssl: "physicalDeliveryOfficeName" },
+  { oid: "2.5.4.20", dotnet: "Phone", openssl: "telephoneNumber" },
+  { oid: "2.5.4.24", dotnet: "X21Address", openssl: "x121Address" },
+  { oid: "2.5.4.41", openssl: "name" },
+  { oid: "2.5.4.42", dotnet: "G", openssl: "GN", aliases: ["givenName"] },
+  { oid: "2.5.4.43", dotnet: "I", openssl: "initials" },
+  { oid: "2.5.4.44", openssl: "generationQualifier" },
+  { oid: "2.5.4.45", openssl: "x500UniqueIdentifier" },
+  { oid: "2.5.4.46", dotnet: "dnQualifier", openssl: "dnQualifier" },
+  { oid: "2.5.4.51", openssl: "houseIdentifier" },
+  { oid: "2.5.4.65", openssl: "pseudonym" },
+  { oid: "2.5.4.72", openssl: "role" },
+  { oid: "2.5.4.97", openssl: "organizationIdentifier" },
+  { oid: "1.2.840.113549.1.9.1", dotnet: "E", openssl: "emailAddress", aliases: ["EMAIL"] },
+  { oid: "1.2.840.113549.1.9.2", openssl: "unstructuredName" },
+  { oid: "1.2.840.113549.1.9.8", openssl: "unstructuredAddress" },
+  { oid: "0.9.2342.19200300.100.1.1", openssl: "UID", aliases: ["userid"] },
+  { oid: "0.9.2342.19200300.100.1.3", openssl: "mail", aliases: ["rfc822Mailbox"] },
+  { oid: "0.9.2342.19200300.100.1.25", dotnet: "DC", openssl: "DC", aliases: ["domainComponent"] },
+  { oid: "1.3.6.1.4.1.311.60.2.1.1", openssl: "jurisdictionL", aliases: ["jurisdictionLocalityName"] },
+  { oid: "1.3.6.1.4.1.311.60.2.1.2", openssl: "jurisdictionST", aliases: ["jurisdictionStateOrProvinceName"] },
+  { oid: "1.3.6.1.4.1.311.60.2.1.3", openssl: "jurisdictionC", aliases: ["jurisdictionCountryName"] },
+  { oid: "2.23.133.2.1", dotnet: "TPMManufacturer" },
+  { oid: "2.23.133.2.2", dotnet: "TPMModel" },
+  { oid: "2.23.133.2.3", dotnet: "TPMVersion" },
+];
+
+const TYPE_BY_OID = new Map(ATTRIBUTE_TYPES.map((t) => [t.oid, t]));
+
+/** Lower-cased type name → OID, from every label and alias above. */
+const OID_BY_NAME: ReadonlyMap<string, string> = (() => {
+  const map = new Map<string, string>();
+  for (const t of ATTRIBUTE_TYPES) {
+    for (const n of [t.dotnet, t.openssl, t.rfc4514, ...(t.aliases ?? [])]) {
+      if (n === undefined) continue;
+      const key = n.toLowerCase();
+      const existing = map.get(key);
+      // Each name must mean one type; a clash would be a table bug, caught by the tests.
+      if (existing !== undefined && existing !== t.oid) throw new Error(`attribute name ${n} is ambiguous`);
+      map.set(key, t.oid);
+    }
+  }
+  return map;
+})();
+
+const UTF8_FATAL = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const UTF8_LENIENT = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+
+/**
+ * Renders a name in the three forms policies can compare against (see the module header for each form's
+ * rules and sources). An empty name renders as three empty strings.
+ */
+export function renderName(name: RelativeDistinguishedNames): NameRenderings {
+  try {
+    const { rdns } = readName(name);
+    return { dotnet: renderDotnet(rdns), rfc4514: renderRfc4514(rdns), openssl: renderOpenssl(rdns) };
+  } catch {
+    // Unreachable by design; a rendering is never worth a thrown request.
+    return { dotnet: "", rfc4514: "", openssl: "" };
+  }
+}
+
+/**
+ * The canonical comparison key of a name (RFC 5280 §7.1 with RFC 4518 preparation; see the module header for
+ * exactly what is normalized). Equal keys mean the same DN: use it for issuer/subject chaining and equality.
+ * A name whose DER cannot be read strictly gets a key equal only to the key of the very same bytes.
+ */
+export function nameKey(name: RelativeDistinguishedNames): string {
+  try {
+    const read = readName(name);
+    return read.rawKey ?? structureKey(read.rdns);
+  } catch {
+    return UNREADABLE_KEY;
+  }
+}
+
+/**
+ * The comparison key of each RDN, in DER order (for directoryName name constraints, RFC 5280 §4.2.1.10: a
+ * constraint matches when its RDN keys are a prefix of the subject's). Same normalization as nameKey. A name
+ * whose DER cannot be read strictly is read from pkijs' flat list instead, one attribute per RDN.
+ */
+export function rdnKeys(name: RelativeDistinguishedNames): string[] {
+  try {
+    return readName(name).rdns.map(rdnKey);
+  } catch {
+    return [UNREADABLE_KEY];
+  }
+}
+
+/**
+ * Parses a DN written in any of the three renderings (and the usual variants: `;` separators, spaces around
+ * separators, `OID.` prefixes, type aliases, RFC 1779 quotes) into the canonical key nameKey returns for the same
+ * name. Errors (`certificate_malformed`, with the position) for anything that is not a DN: no `=`, an unknown
+ * attribute type, an unterminated quote, bad hex, an empty RDN, a dangling backslash, or text over 64 KiB.
+ */
+export function parseDistinguishedName(text: string): Result<string, CertError> {
+  try {
+    if (text.length > MAX_DN_TEXT_CHARS) {
+      return err(
+        certError("certificate_malformed", "Distinguished name text is too long.", {
+          length: text.length,
+          max: MAX_DN_TEXT_CHARS,
+        }),
+      );
+    }
+    const trimmed = trimSpaces(text);
+    const parsed = trimmed.startsWith("/") ? parseSlashForm(trimmed) : parseCommaForm(trimmed);
+    if (!Array.isArray(parsed)) {
+      return err(
+        certError("certificate_malformed", `Invalid distinguished name: ${parsed.reason} at position ${parsed.position}.`, {
+          position: parsed.position,
+        }),
+      );
+    }
+    return ok(`[${parsed.map((rdn) => JSON.stringify([...rdn].sort())).join(",")}]`);
+  } catch {
+    return err(certError("certificate_malformed", "Invalid distinguished name."));
+  }
+}
+
+/**
+ * True when both sides name the same DN, whatever their renderings: string vs string, string vs pkijs name, or
+ * two pkijs names. A string that does not parse is equal to nothing.
+ */
+export function dnEquals(a: string | RelativeDistinguishedNames, b: string | RelativeDistinguishedNames): boolean {
+  const ka = keyOf(a);
+  const kb = keyOf(b);
+  return ka !== null && kb !== null && ka !== UNREADABLE_KEY && ka === kb;
+}
+
+/**
+ * The value of the most specific CN (the last one in DER order), or null when there is none or that CN is not a
+ * string type. Invalid characters show as U+FFFD.
+ */
+export function commonName(name: RelativeDistinguishedNames): string | null {
+  try {
+    let last: Attribute | undefined;
+    for (const rdn of readName(name).rdns) for (const a of rdn) if (a.oid === OID_COMMON_NAME) last = a;
+    if (last === undefined) return null;
+    const decoded = decodeString(last.value);
+    return decoded === null ? null : decoded.text;
+  } catch {
+    return null;
+  }
+}
+
+function keyOf(x: string | RelativeDistinguishedNames): string | null {
+  if (typeof x !== "string") return nameKey(x);
+  const parsed = parseDistinguishedName(x);
+  return parsed.ok ? parsed.value : null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading the DER
+
+function bytesOf(buffer: ArrayBuffer | ArrayBufferView | undefined): Uint8Array {
+  if (buffer === undefined) return new Uint8Array(0);
+  if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  return new Uint8Array(buffer);
+}
+
+function readName(name: RelativeDistinguishedNames): ReadName {
+  const raw = bytesOf(name.valueBeforeDecode as ArrayBuffer | ArrayBufferView | undefined);
+  if (raw.length > 0) {
+    const strict = parseNameDer(raw);
+    if (strict !== null) return { rdns: strict, rawKey: null };
+    return { rdns: flatStructure(name), rawKey: `!${hex(raw)}` };
+  }
+  return { rdns: flatStructure(name), rawKey: null };
+}
+
+/**
+ * RFC 5280 §4.1.2.4: Name ::= SEQUENCE OF RelativeDistinguishedName; RDN ::= SET SIZE (1..MAX) OF
+ * AttributeTypeAndValue; AttributeTypeAndValue ::= SEQUENCE { type OBJECT IDENTIFIER, value ANY }.
+ * Returns null unless the bytes are exactly that, in DER.
+ */
+function parseNameDer(raw: Uint8Array): NameStructure | null {
+  const outer = readDerElement(raw, 0);
+  if (typeof outer === "string" || !isUniversal(outer, true, 16) || outer.end !== raw.length) return null;
+  const rdns: Attribute[][] = [];
+  let p = outer.contentStart;
+  while (p < outer.end) {
+    const set = readDerElement(raw, p, outer.end);
+    if (typeof set === "string" || !isUniversal(set, true, 17) || set.contentStart === set.end) return null;
+    const rdn: Attribute[] = [];
+    let q = set.contentStart;
+    while (q < set.end) {
+      const seq = readDerElement(raw, q, set.end);
+      if (typeof seq === "string" || !isUniversal(seq, true, 16)) return null;
+      const type = readDerElement(raw, seq.contentStart, seq.end);
+      if (typeof type === "string" || !isUniversal(type, false, 6)) return null;
+      const oid = decodeOid(raw.subarray(type.contentStart, type.end));
+      if (oid === null) return null;
+      const value = readDerElement(raw, type.end, seq.end);
+      if (typeof value === "string" || value.end !== seq.end) return null;
+      rdn.push({ oid, value: attributeValue(raw, value) });
+      q = seq.end;
+    }
+    rdns.push(rdn);
+    p = set.end;
+  }
+  return rdns;
+}
+
+/**
+ * A pkijs name without its DER (built in code) or with DER we could not read strictly: pkijs only keeps a flat
+ * list, so each attribute becomes its own RDN.
+ */
+function flatStructure(name: RelativeDistinguishedNames): NameStructure {
+  const rdns: Attribute[][] = [];
+  for (const tv of name.typesAndValues ?? []) {
+    let encoded = new Uint8Array(0);
+    try {
+      encoded = new Uint8Array(tv.value.toBER(false));
+    } catch {
+      // Leaves an empty encoding: rendered and compared as an opaque value.
+    }
+    const element = readDerElement(encoded, 0);
+    const value: AttributeValue =
+      typeof element === "string" || element.end !== encoded.length
+        ? { tagClass: -1, constructed: false, tagNumber: -1, content: encoded, encoded }
+        : attributeValue(encoded, element);
+    rdns.push([{ oid: String(tv.type), value }]);
+  }
+  return rdns;
+}
+
+function isUniversal(e: DerElement, constructed: boolean, tagNumber: number): boolean {
+  return e.tagClass === 0 && e.constructed === constructed && e.tagNumber === tagNumber;
+}
+
+function attributeValue(raw: Uint8Array, e: DerElement): AttributeValue {
+  return {
+    tagClass: e.tagClass,
+    constructed: e.constructed,
+    tagNumber: e.tagNumber,
+    content: raw.subarray(e.contentStart, e.end),
+    encoded: raw.subarray(e.start, e.end),
+  };
+}
+
+/** X.690 §8.19: dotted decimal, or null when the encoding is empty, truncated or not minimal. */
+function decodeOid(content: Uint8Array): string | null {
+  if (content.length === 0) return null;
+  const arcs: bigint[] = [];
+  let value = 0n;
+  let started = false;
+  for (const b of content) {
+    // §8.19.2: the leading octet of a subidentifier shall not be 0x80.
+    if (!started && b === 0x80) return null;
+    started = true;
+    value = (value << 7n) | BigInt(b & 0x7f);
+    if ((b & 0x80) === 0) {
+      arcs.push(value);
+      value = 0n;
+      started = false;
+    }
+  }
+  if (started) return null;
+  const [first, ...rest] = arcs;
+  if (first === undefined) return null;
+  // §8.19.4: the first subidentifier packs the first two arcs as X*40+Y.
+  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
+  return [...head, ...rest].map(String).join(".");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Values
+
+interface DecodedString {
+  readonly text: string;
+  /** False when the bytes are not valid for the string type (the text then holds substitutes). */
+  readonly valid: boolean;
+}
+
+/** Decodes a DirectoryString-like value; null when the value is not one of the string types. */
+function decodeString(v: AttributeValue): DecodedString | null {
+  if (v.tagClass !== 0 || v.constructed) return null;
+  switch (v.tagNumber) {
+    case 12: // UTF8String
+      try {
+        return { text: UTF8_FATAL.decode(v.content), valid: true };
+      } catch {
+        return { text: UTF8_LENIENT.decode(v.content), valid: false };
+      }
+    case 18: // NumericString
+    case 19: // PrintableString
+    case 22: // IA5String
+    case 26: // VisibleString
+      // Charset violations inside ASCII (a '*' or '@' in a PrintableString) are common in issued certificates
+      // and harmless; only bytes outside ASCII make the value invalid. They display as Latin-1, as OpenSSL.
+      return { text: latin1(v.content), valid: v.content.every((b) => b < 0x80) };
+    case 20: // TeletexString
+      // dotnet/runtime X500DistinguishedNameTests T61Cases: valid UTF-8 is read as UTF-8, anything else as
+      // ISO 8859-1; many CAs put UTF-8 in T61String.
+      try {
+        return { text: UTF8_FATAL.decode(v.content), valid: true };
+      } catch {
+        return { text: latin1(v.content), valid: true };
+      }
+    case 30: // BMPString
+      return decodeUtf16be(v.content);
+    case 28: // UniversalString
+      return decodeUtf32be(v.content);
+    default:
+      return null;
+  }
+}
+
+function latin1(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 0x2000) {
+    out += String.fromCharCode(...bytes.subarray(i, Math.min(i + 0x2000, bytes.length)));
+  }
+  return out;
+}
+
+function decodeUtf16be(bytes: Uint8Array): DecodedString {
+  let valid = bytes.length % 2 === 0;
+  const units: number[] = [];
+  for (let i = 0; i + 1 < bytes.length; i += 2) units.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
+  let text = "";
+  for (let i = 0; i < units.length; i++) {
+    const u = units[i] ?? 0;
+    const next = units[i + 1] ?? 0;
+    if (u >= 0xd800 && u <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      text += String.fromCharCode(u, next);
+      i++;
+    } else if (u >= 0xd800 && u <= 0xdfff) {
+      text += "\ufffd";
+      valid = false;
+    } else {
+      text += String.fromCharCode(u);
+    }
+  }
+  if (bytes.length % 2 !== 0) text += "\ufffd";
+  return { text, valid };
+}
+
+function decodeUtf32be(bytes: Uint8Array): DecodedString {
+  let valid = bytes.length % 4 === 0;
+  let text = "";
+  for (let i = 0; i + 3 < bytes.length; i += 4) {
+    const cp = ((bytes[i] ?? 0) * 0x1000000) + (((bytes[i + 1] ?? 0) << 16) | ((bytes[i + 2] ?? 0) << 8) | (bytes[i + 3] ?? 0));
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      text += "\ufffd";
+      valid = false;
+    } else {
+      text += String.fromCodePoint(cp);
+    }
+  }
+  if (bytes.length % 4 !== 0) text += "\ufffd";
+  return { text, valid };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Comparison key
+
+function structureKey(rdns: NameStructure): string {
+  return `[${rdns.map(rdnKey).join(",")}]`;
+}
+
+/** A multi-valued RDN is a set (RFC 5280 §7.1): its attribute keys sorted. */
+function rdnKey(rdn: readonly Attribute[]): string {
+  return JSON.stringify(rdn.map((a) => `${a.oid}=${valueKey(a.value)}`).sort());
+}
+
+/**
+ * `s:` prepared string; `b:` exact UTF-8 of a string RFC 4518 §2.4 prohibits; `r:` raw content of a value
+ * invalid for its string type; `x:` whole DER of a non-string value.
+ */
+function valueKey(v: AttributeValue): string {
+  const decoded = decodeString(v);
+  if (decoded === null) return `x:${hex(v.encoded)}`;
+  if (!decoded.valid) return `r:${hex(v.content)}`;
+  return textKey(decoded.text);
+}
+
+function textKey(text: string): string {
+  const prepared = prepareCaseIgnore(text);
+  if (prepared !== null) return `s:${prepared}`;
+  // Exact comparison: code points as written (lone surrogates kept apart, which UTF-8 encoding would merge).
+  const units: number[] = [];
+  for (const ch of text) pushUtf8(units, ch.codePointAt(0) ?? 0);
+  return `b:${hex(Uint8Array.from(units))}`;
+}
+
+/** RFC 4518 §2.2: code points mapped to nothing (format and control characters, soft hyphens, ZWSP). */
+const MAP_TO_NOTHING =
+  /[\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F\u00AD\u034F\u06DD\u070F\u1806\u180B-\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2063\u206A-\u206F\uFE00-\uFE0F\uFEFF\uFFF9-\uFFFC\u{1D173}-\u{1D17A}\u{E0001}\u{E0020}-\u{E007F}]/gu;
+/** RFC 4518 §2.2: code points mapped to SPACE. */
+const MAP_TO_SPACE = /[\t\n\u000B\f\r\u0085\p{Zs}\p{Zl}\p{Zp}]/gu;
+/** RFC 4518 §2.4 (RFC 3454 C.3, C.5, U+FFFD); non-characters (C.4) are checked by code point. */
+const PROHIBITED = /[\p{Co}\p{Cs}\uFFFD\uFDD0-\uFDEF]/u;
+
+/** RFC 4518 preparation for caseIgnoreMatch; null when the string holds a prohibited code point. */
+function prepareCaseIgnore(text: string): string | null {
+  const mapped = text.replace(MAP_TO_NOTHING, "").replace(MAP_TO_SPACE, " ");
+  if (PROHIBITED.test(mapped)) return null;
+  for (const ch of mapped) {
+    const cp = ch.codePointAt(0) ?? 0;
+    if ((cp & 0xfffe) === 0xfffe) return null;
+  }
+  // RFC 3454 B.2 is case folding closed under NFKC: fold, normalize, and fold what NFKC produced (ℌ → H → h).
+  const folded = mapped.normalize("NFKC").toUpperCase().toLowerCase().normalize("NFKC");
+  return collapseSpaces(folded);
+}
+
+/** RFC 4518 §2.6.1, as equality sees it: no leading or trailing spaces, inner runs of spaces as one. */
+function collapseSpaces(text: string): string {
+  let out = "";
+  let pendingSpace = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20) {
+      pendingSpace = out.length > 0;
+      continue;
+    }
+    if (pendingSpace) out += " ";
+    pendingSpace = false;
+    out += text.charAt(i);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Renderings
+
+function dotnetLabel(oid: string): string {
+  return TYPE_BY_OID.get(oid)?.dotnet ?? `OID.${oid}`;
+}
+
+function opensslLabel(oid: string): string {
+  return TYPE_BY_OID.get(oid)?.openssl ?? oid;
+}
+
+function rfc4514Label(oid: string): string | undefined {
+  const t = TYPE_BY_OID.get(oid);
+  return t?.rfc4514 ?? t?.openssl;
+}
+
+function renderDotnet(rdns: NameStructure): string {
+  return [...rdns]
+    .reverse()
+    .map((rdn) => rdn.map((a) => `${dotnetLabel(a.oid)}=${dotnetValue(a.value)}`).join(" + "))
+    .join(", ");
+}
+
+/** dotnet/runtime X500NameEncoder.NeedsQuoting: `,+="\n<>#;`, or quotable whitespace at either end, or empty. */
+const DOTNET_QUOTE_CHARS = /[,+="\n<>#;]/;
+
+function isDotnetQuotableWhitespace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+function dotnetValue(v: AttributeValue): string {
+  const decoded = decodeString(v);
+  if (decoded === null) return `#${hex(v.encoded).toUpperCase()}`;
+  const text = decoded.text;
+  const quote =
+    text.length === 0 ||
+    isDotnetQuotableWhitespace(text.charCodeAt(0)) ||
+    isDotnetQuotableWhitespace(text.charCodeAt(text.length - 1)) ||
+    DOTNET_QUOTE_CHARS.test(text);
+  return quote ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function renderRfc4514(rdns: NameStructure): string {
+  return [...rdns]
+    .reverse()
+    .map((rdn) => [...rdn].reverse().map(rfc4514Attribute).join("+"))
+    .join(",");
+}
+
+function rfc4514Attribute(a: Attribute): string {
+  const label = rfc4514Label(a.oid);
+  const decoded = decodeString(a.value);
+  // RFC 4514 §2.4: a type in dotted form takes its value as '#' + hex of the BER, as does a non-string value.
+  if (label === undefined || decoded === null) return `${label ?? a.oid}=#${hex(a.value.encoded).toUpperCase()}`;
+  return `${label}=${escapeRfc4514(decoded.text)}`;
+}
+
+/** RFC 4514 §2.4, plus control characters as `\XX` (allowed there, and what OpenSSL's ESC_CTRL does). */
+function escapeRfc4514(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charAt(i);
+    const c = text.charCodeAt(i);
+    if ((i === 0 && (ch === " " || ch === "#")) || (i === text.length - 1 && ch === " ")) out += `\\${ch}`;
+    else if ('"+,;<>\\'.includes(ch)) out += `\\${ch}`;
+    else if (c < 0x20 || c === 0x7f) out += `\\${hex2(c)}`;
+    else out += ch;
+  }
+  return out;
+}
+
+function renderOpenssl(rdns: NameStructure): string {
+  let out = "";
+  for (const rdn of rdns) {
+    rdn.forEach((a, i) => {
+      const bytes = decodeString(a.value) === null ? a.value.encoded : a.value.content;
+      out += `${i === 0 ? "/" : "+"}${opensslLabel(a.oid)}=${escapeOneline(bytes)}`;
+    });
+  }
+  return out;
+}
+
+/** OpenSSL X509_NAME_oneline: bytes outside 0x20–0x7E as `\xHH`, and `/` `+` behind a backslash. */
+function escapeOneline(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) {
+    if (b < 0x20 || b > 0x7e) out += `\\x${hex2(b)}`;
+    else if (b === 0x2f || b === 0x2b) out += `\\${String.fromCharCode(b)}`;
+    else out += String.fromCharCode(b);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Parsing DN text
+
+interface ParseError {
+  readonly reason: string;
+  readonly position: number;
+}
+
+/** RDNs in DER order, each a list of `oid=valueKey`. */
+type ParsedName = string[][];
+
+const KEYWORD = /[A-Za-z][A-Za-z0-9-]{0,63}/y;
+const DOTTED_OID = /(?:[Oo][Ii][Dd]\.)?([0-9]+(?:\.[0-9]+)+)/y;
+
+interface ParsedType {
+  readonly oid: string;
+  readonly end: number;
+}
+
+/** An attribute type at `pos`: a known name (case-insensitive) or a dotted OID, with or without `OID.`. */
+function readType(text: string, pos: number): ParsedType | ParseError {
+  DOTTED_OID.lastIndex = pos;
+  const dotted = DOTTED_OID.exec(text);
+  if (dotted !== null && !isKeywordChar(text.charCodeAt(DOTTED_OID.lastIndex))) {
+    const oid = dotted[1] ?? "";
+    if (!isValidDottedOid(oid)) return { reason: "invalid object identifier", position: pos };
+    return { oid, end: DOTTED_OID.lastIndex };
+  }
+  KEYWORD.lastIndex = pos;
+  const word = KEYWORD.exec(text);
+  if (word === null) return { reason: "expected an attribute type", position: pos };
+  const oid = OID_BY_NAME.get(word[0].toLowerCase());
+  if (oid === undefined || isKeywordChar(text.charCodeAt(KEYWORD.lastIndex))) {
+    return { reason: "unknown attribute type", position: pos };
+  }
+  return { oid, end: KEYWORD.lastIndex };
+}
+
+function isKeywordChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x2e;
+}
+
+/** X.660: first arc 0–2, second arc below 40 under 0 and 1; RFC 4512 §1.4 numericoid: no leading zeros. */
+function isValidDottedOid(oid: string): boolean {
+  const arcs = oid.split(".");
+  if (arcs.some((a) => a.length > 1 && a.startsWith("0"))) return false;
+  const [first, second] = arcs;
+  if (first !== "0" && first !== "1" && first !== "2") return false;
+  return first === "2" || (second !== undefined && second.length <= 2 && Number(second) < 40);
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+function skipSpaces(text: string, pos: number): number {
+  let p = pos;
+  while (p < text.length && isSpace(text.charCodeAt(p))) p++;
+  return p;
+}
+
+function trimSpaces(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isSpace(text.charCodeAt(start))) start++;
+  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
+  return text.slice(start, end);
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** RFC 4514 §2.4 special characters, and the other ASCII a DN writer may escape. */
+const ESCAPABLE = ' "#+,;<=>\\/';
+
+/** The RFC 4514 / .NET form: most specific RDN first. Returns RDNs in DER order. */
+function parseCommaForm(text: string): ParsedName | ParseError {
+  const rdns: ParsedName = [];
+  if (text.length === 0) return rdns;
+  let pos = 0;
+  for (;;) {
+    const rdn: string[] = [];
+    for (;;) {
+      pos = skipSpaces(text, pos);
+      const type = readType(text, pos);
+      if ("reason" in type) return type;
+      pos = skipSpaces(text, type.end);
+      if (text.charCodeAt(pos) !== 0x3d) return { reason: "expected '=' after the attribute type", position: pos };
+      pos = skipSpaces(text, pos + 1);
+      const value = readCommaFormValue(text, pos);
+      if ("reason" in value) return value;
+      rdn.push(`${type.oid}=${value.key}`);
+      pos = value.end;
+      if (text.charCodeAt(pos) !== 0x2b) break;
+      pos++;
+    }
+    rdns.push(rdn);
+    if (pos >= text.length) break;
+    const c = text.charCodeAt(pos);
+    if (c !== 0x2c && c !== 0x3b) return { reason: "expected ',' or ';' between RDNs", position: pos };
+    pos = skipSpaces(text, pos + 1);
+    if (pos >= text.length) return { reason: "empty RDN after a separator", position: pos };
+  }
+  return rdns.reverse();
+}
+
+interface ParsedValue {
+  readonly key: string;
+  /** Position of the separator that ended the value, or the end of the text. */
+  readonly end: number;
+}
+
+function readCommaFormValue(text: string, start: number): ParsedValue | ParseError {
+  const first = text.charCodeAt(start);
+  if (first === 0x22) return readQuotedValue(text, start);
+  if (first === 0x23) return readHexValue(text, start);
+  // RFC 4514 §3 string: escapes are `\` + special character or `\` + two hex digits (a UTF-8 byte). A backslash
+  // before anything else is kept as is, because .NET never escapes (it prints DOMAIN\user verbatim).
+  const bytes: number[] = [];
+  let significant = 0;
+  let pos = start;
+  while (pos < text.length) {
+    const c = text.charCodeAt(pos);
+    if (c === 0x2c || c === 0x3b || c === 0x2b) break;
+    if (c === 0x5c) {
+      if (pos + 1 >= text.length) return { reason: "dangling backslash", position: pos };
+      const n1 = text.charCodeAt(pos + 1);
+      const n2 = text.charCodeAt(pos + 2);
+      if (isHexDigit(n1) && isHexDigit(n2)) {
+        bytes.push(Number.parseInt(text.slice(pos + 1, pos + 3), 16));
+        pos += 3;
+      } else if (ESCAPABLE.includes(text.charAt(pos + 1))) {
+        bytes.push(n1);
+        pos += 2;
+      } else {
+        bytes.push(0x5c);
+        pos += 1;
+      }
+      significant = bytes.length;
+      continue;
+    }
+    const cp = text.codePointAt(pos) ?? c;
+    pushUtf8(bytes, cp);
+    pos += cp > 0xffff ? 2 : 1;
+    if (!isSpace(c)) significant = bytes.length;
+  }
+  return { key: bytesKey(bytes.slice(0, significant)), end: pos };
+}
+
+/** RFC 1779 / .NET quoted value: everything literal up to the closing quote; `""` is one quote. */
+function readQuotedValue(text: string, start: number): ParsedValue | ParseError {
+  let value = "";
+  let pos = start + 1;
+  for (;;) {
+    const close = text.indexOf('"', pos);
+    if (close === -1) return { reason: "unterminated quoted value", position: start };
+    value += text.slice(pos, close);
+    if (text.charCodeAt(close + 1) === 0x22) {
+      value += '"';
+      pos = close + 2;
+      continue;
+    }
+    pos = close + 1;
+    break;
+  }
+  return endOfValue(text, pos, textKey(value));
+}
+
+/** RFC 4514 §2.4 `#` + hex of a BER value; it must be exactly one element. */
+function readHexValue(text: string, start: number): ParsedValue | ParseError {
+  let pos = start + 1;
+  while (pos < text.length && isHexDigit(text.charCodeAt(pos))) pos++;
+  const digits = text.slice(start + 1, pos);
+  if (digits.length === 0 || digits.length % 2 !== 0) return { reason: "invalid #hex value", position: start };
+  const bytes = new Uint8Array(digits.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(digits.slice(i * 2, i * 2 + 2), 16);
+  const element = readDerElement(bytes, 0);
+  if (typeof element === "string" || element.end !== bytes.length) {
+    return { reason: "#hex value is not one BER element", position: start };
+  }
+  return endOfValue(text, pos, valueKey(attributeValue(bytes, element)));
+}
+
+/** After a quoted or hex value only spaces may come before the next separator. */
+function endOfValue(text: string, pos: number, key: string): ParsedValue | ParseError {
+  const end = skipSpaces(text, pos);
+  const c = text.charCodeAt(end);
+  if (end < text.length && c !== 0x2c && c !== 0x3b && c !== 0x2b) {
+    return { reason: "unexpected character after the value", position: end };
+  }
+  return { key, end };
+}
+
+/** The OpenSSL slash form (X509_NAME_oneline): DER order, `/` between RDNs, `+` inside one. */
+function parseSlashForm(text: string): ParsedName | ParseError {
+  const rdns: ParsedName = [];
+  let pos = 0;
+  while (pos < text.length) {
+    const separator = text.charCodeAt(pos);
+    const type = readType(text, pos + 1);
+    if ("reason" in type) return type;
+    if (text.charCodeAt(type.end) !== 0x3d) return { reason: "expected '=' after the attribute type", position: type.end };
+    const bytes: number[] = [];
+    let p = type.end + 1;
+    while (p < text.length) {
+      const c = text.charCodeAt(p);
+      if (c === 0x5c) {
+        const n = text.charCodeAt(p + 1);
+        if (n === 0x78 && isHexDigit(text.charCodeAt(p + 2)) && isHexDigit(text.charCodeAt(p + 3))) {
+          bytes.push(Number.parseInt(text.slice(p + 2, p + 4), 16));
+          p += 4;
+        } else if (n === 0x2f || n === 0x2b) {
+          bytes.push(n);
+          p += 2;
+        } else {
+          bytes.push(0x5c);
+          p += 1;
+        }
+        continue;
+      }
+      // OpenSSL ≥ 3.0 escapes '/' and '+' in values; older versions did not, so an unescaped one separates
+      // only when an attribute type and '=' follow it.
+      if ((c === 0x2f || c === 0x2b) && startsAttribute(text, p + 1)) break;
+      const cp = text.codePointAt(p) ?? c;
+      pushUtf8(bytes, cp);
+      p += cp > 0xffff ? 2 : 1;
+    }
+    const entry = `${type.oid}=${bytesKey(bytes, true)}`;
+    const current = rdns[rdns.length - 1];
+    if (separator === 0x2b && current !== undefined) current.push(entry);
+    else rdns.push([entry]);
+    pos = p;
+  }
+  return rdns;
+}
+
+function startsAttribute(text: string, pos: number): boolean {
+  const type = readType(text, pos);
+  return !("reason" in type) && text.charCodeAt(type.end) === 0x3d;
+}
+
+/**
+ * The key of a value given as bytes (literal UTF-8 and escapes): a string when valid UTF-8; otherwise raw bytes,
+ * or Latin-1 text for the slash form, whose `\xHH` bytes come from TeletexString values OpenSSL reads as Latin-1.
+ */
+function bytesKey(bytes: number[], latin1Fallback = false): string {
+  const array = Uint8Array.from(bytes);
+  try {
+    return textKey(UTF8_FATAL.decode(array));
+  } catch {
+    return latin1Fallback ? textKey(latin1(array)) : `r:${hex(array)}`;
+  }
+}
+
+function pushUtf8(out: number[], cp: number): void {
+  if (cp < 0x80) out.push(cp);
+  else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
+  else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+  else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+}
+
+const HEX_PAIRS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+function hex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += HEX_PAIRS[b] ?? "";
+  return out;
+}
+
+function hex2(b: number): string {
+  return b.toString(16).toUpperCase().padStart(2, "0");
+}
