@@ -103,19 +103,18 @@ export function parseCommandLine(argv: readonly string[]): Result<Command, Usage
 }
 
 function parseInspect(argv: readonly string[]): Result<Command, UsageError> {
-  const raw = parseOptions(argv, INSPECT_OPTIONS);
-  if (raw.ok && wantsHelp(raw.value)) return ok({ command: "help", topic: "inspect" });
-  if (!raw.ok) return err({ messages: raw.error, topic: "inspect" });
-  if (raw.value.operands.length === 0) return err({ messages: ["no FILE given"], topic: "inspect" });
-  return ok({ command: "inspect", options: { files: raw.value.operands, json: raw.value.flags.has("json") } });
+  const { args, errors } = parseOptions(argv, INSPECT_OPTIONS);
+  if (wantsHelp(args)) return ok({ command: "help", topic: "inspect" });
+  const messages = [...errors];
+  if (args.operands.length === 0) messages.push("no FILE given");
+  if (messages.length > 0) return err({ messages, topic: "inspect" });
+  return ok({ command: "inspect", options: { files: args.operands, json: args.flags.has("json") } });
 }
 
 function parseVerify(argv: readonly string[]): Result<Command, UsageError> {
-  const raw = parseOptions(argv, VERIFY_OPTIONS);
-  if (raw.ok && wantsHelp(raw.value)) return ok({ command: "help", topic: "verify" });
-  if (!raw.ok) return err({ messages: raw.error, topic: "verify" });
-  const args = raw.value;
-  const messages: string[] = [];
+  const { args, errors } = parseOptions(argv, VERIFY_OPTIONS);
+  if (wantsHelp(args)) return ok({ command: "help", topic: "verify" });
+  const messages = [...errors];
   const anchors = args.values.get("ca") ?? [];
   if (anchors.length === 0) messages.push("--ca FILE is required (the trust anchors)");
   if (args.operands.length === 0) messages.push("no LEAF file given");
@@ -147,8 +146,8 @@ function wantsHelp(args: RawArgs): boolean {
   return args.flags.has("help") || args.flags.has("h");
 }
 
-/** Splits argv into options (per `table`) and operands; see the header for the rules. */
-function parseOptions(argv: readonly string[], table: OptionTable): Result<RawArgs, string[]> {
+/** Splits argv into options (per `table`) and operands, and lists what is wrong; see the header for the rules. */
+function parseOptions(argv: readonly string[], table: OptionTable): { args: RawArgs; errors: string[] } {
   const values = new Map<string, string[]>();
   const flags = new Set<string>();
   const operands: string[] = [];
@@ -213,7 +212,7 @@ function parseOptions(argv: readonly string[], table: OptionTable): Result<RawAr
       }
     }
   }
-  return errors.length > 0 ? err(errors) : ok({ values, flags, operands });
+  return { args: { values, flags, operands }, errors };
 }
 
 const ISO_TIME =

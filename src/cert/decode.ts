@@ -260,11 +260,6 @@ export function readDerElement(bytes: Uint8Array, offset: number, limit: number 
   return { tagClass, constructed, tagNumber, start: offset, contentStart: p, end: p + length };
 }
 
-/** True for the universal, constructed SEQUENCE tag (0x30). */
-function isSequence(element: DerElement): boolean {
-  return element.tagClass === 0 && element.constructed && element.tagNumber === 16;
-}
-
 function guarded<T>(run: () => Result<T, CertError>): Result<T, CertError> {
   try {
     return run();
@@ -334,14 +329,14 @@ function splitDer(bytes: Uint8Array, caps: Caps): Result<Uint8Array[], CertError
   const out: Uint8Array[] = [];
   let offset = 0;
   while (offset < bytes.length) {
-    const element = readDerElement(bytes, offset);
-    if (typeof element === "string") return malformed(`${element} at byte ${offset}`, { offset });
-    if (!isSequence(element)) {
+    if (bytes[offset] !== 0x30) {
       return malformed(
         out.length === 0 ? "not a DER SEQUENCE" : `trailing bytes after ${caps.noun} ${out.length}`,
         { offset },
       );
     }
+    const element = readDerElement(bytes, offset);
+    if (typeof element === "string") return malformed(`${element} at byte ${offset}`, { offset });
     const size = element.end - offset;
     if (size > caps.maxItemBytes) return tooLargeItem(size, out.length, caps);
     if (out.length >= caps.maxCount) return tooMany(caps);
@@ -354,9 +349,9 @@ function splitDer(bytes: Uint8Array, caps: Caps): Result<Uint8Array[], CertError
 /** Checks that `bytes` is exactly one DER SEQUENCE (a PEM block or byte sequence holds one item). */
 function singleDer(bytes: Uint8Array, index: number, caps: Caps): Result<Uint8Array, CertError> {
   if (bytes.length === 0) return malformed(`${caps.noun} ${index + 1} is empty`, { index });
+  if (bytes[0] !== 0x30) return malformed(`${caps.noun} ${index + 1} is not a DER SEQUENCE`, { index });
   const element = readDerElement(bytes, 0);
   if (typeof element === "string") return malformed(`${element} in ${caps.noun} ${index + 1}`, { index });
-  if (!isSequence(element)) return malformed(`${caps.noun} ${index + 1} is not a DER SEQUENCE`, { index });
   if (element.end !== bytes.length) {
     return malformed(`trailing bytes after the DER SEQUENCE in ${caps.noun} ${index + 1}`, { index });
   }

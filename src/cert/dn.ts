@@ -53,7 +53,7 @@
  * of spaces collapsed to one). Values holding characters §2.4 prohibits (private use, surrogates,
  * non-characters, U+FFFD) are compared exactly, code point for code point. Values not valid in their string type
  * (invalid UTF-8, odd-length BMPString, non-ASCII bytes in PrintableString…) are compared by their raw bytes, and
- * can equal only the same bytes written as hex escapes, never readable text. Non-string values (INTEGER,
+ * can equal only the same bytes written as RFC 4514 hex escapes (`\FF`), never readable text. Non-string values (INTEGER,
  * SEQUENCE…) are compared by their whole DER; a `#hex` value in text is decoded, and compared as a string when
  * it encodes one. Text syntax is removed first: .NET quoting (`"…"`, `""` for a quote), RFC 4514 escapes (`\,`
  * and `\2C`), slash-form escapes (`\/`, `\+`, `\xHH`), and spaces around separators. Not normalized: RDN order,
@@ -207,7 +207,7 @@ const UTF8_LENIENT = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true })
  */
 export function renderName(name: RelativeDistinguishedNames): NameRenderings {
   try {
-    const { rdns } = readName(name);
+    const rdns = readName(name).rdns.map((rdn) => rdn.map((a) => ({ ...a, decoded: decodeString(a.value) })));
     return { dotnet: renderDotnet(rdns), rfc4514: renderRfc4514(rdns), openssl: renderOpenssl(rdns) };
   } catch {
     // Unreachable by design; a rendering is never worth a thrown request.
@@ -258,12 +258,14 @@ export function parseDistinguishedName(text: string): Result<string, CertError> 
         }),
       );
     }
+    const leading = skipSpaces(text, 0);
     const trimmed = trimSpaces(text);
     const parsed = trimmed.startsWith("/") ? parseSlashForm(trimmed) : parseCommaForm(trimmed);
     if (!Array.isArray(parsed)) {
+      const position = parsed.position + leading;
       return err(
-        certError("certificate_malformed", `Invalid distinguished name: ${parsed.reason} at position ${parsed.position}.`, {
-          position: parsed.position,
+        certError("certificate_malformed", `Invalid distinguished name: ${parsed.reason} at position ${position}.`, {
+          position,
         }),
       );
     }
@@ -394,29 +396,45 @@ function attributeValue(raw: Uint8Array, e: DerElement): AttributeValue {
   };
 }
 
-/** X.690 §8.19: dotted decimal, or null when the encoding is empty, truncated or not minimal. */
+/**
+ * Longest subidentifier decoded, in octets. The largest arcs in use are 128-bit UUID arcs under 2.25 (19 octets);
+ * the cap keeps a hostile multi-kilobyte arc from costing quadratic BigInt work.
+ */
+const MAX_OID_ARC_OCTETS = 32;
+
+/** X.690 §8.19: dotted decimal, or null when the encoding is empty, truncated, not minimal or absurdly long. */
 function decodeOid(content: Uint8Array): string | null {
   if (content.length === 0) return null;
-  const arcs: bigint[] = [];
-  let value = 0n;
+  const arcs: Array<number | bigint> = [];
+  let value = 0;
+  let big: bigint | null = null;
   let started = false;
+  let octets = 0;
   for (const b of content) {
     // §8.19.2: the leading octet of a subidentifier shall not be 0x80.
     if (!started && b === 0x80) return null;
+    octets = started ? octets + 1 : 1;
+    if (octets > MAX_OID_ARC_OCTETS) return null;
     started = true;
-    value = (value << 7n) | BigInt(b & 0x7f);
+    // Plain numbers while exact (below 2^46 before the shift), BigInt beyond.
+    if (big === null && value < 2 ** 46) value = value * 128 + (b & 0x7f);
+    else big = ((big ?? BigInt(value)) << 7n) | BigInt(b & 0x7f);
     if ((b & 0x80) === 0) {
-      arcs.push(value);
-      value = 0n;
+      arcs.push(big ?? value);
+      value = 0;
+      big = null;
       started = false;
     }
   }
   if (started) return null;
-  const [first, ...rest] = arcs;
+  const first = arcs[0];
   if (first === undefined) return null;
   // §8.19.4: the first subidentifier packs the first two arcs as X*40+Y.
-  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
-  return [...head, ...rest].map(String).join(".");
+  let out: string;
+  if (typeof first === "number") out = first < 40 ? `0.${first}` : first < 80 ? `1.${first - 40}` : `2.${first - 80}`;
+  else out = `2.${first - 80n}`;
+  for (let i = 1; i < arcs.length; i++) out += `.${arcs[i]}`;
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -548,8 +566,12 @@ const MAP_TO_SPACE = /[\t\n\u000B\f\r\u0085\p{Zs}\p{Zl}\p{Zp}]/gu;
 /** RFC 4518 §2.4 (RFC 3454 C.3, C.5, U+FFFD); non-characters (C.4) are checked by code point. */
 const PROHIBITED = /[\p{Co}\p{Cs}\uFFFD\uFDD0-\uFDEF]/u;
 
+/** Printable ASCII: RFC 4518 mapping and NFKC leave it unchanged, and case folding is toLowerCase. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** RFC 4518 preparation for caseIgnoreMatch; null when the string holds a prohibited code point. */
 function prepareCaseIgnore(text: string): string | null {
+  if (PRINTABLE_ASCII.test(text)) return collapseSpaces(text.toLowerCase());
   const mapped = text.replace(MAP_TO_NOTHING, "").replace(MAP_TO_SPACE, " ");
   if (PROHIBITED.test(mapped)) return null;
   for (const ch of mapped) {
@@ -581,6 +603,13 @@ function collapseSpaces(text: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // Renderings
 
+/** An attribute with its value decoded once, shared by the three renderings. */
+interface RenderedAttribute extends Attribute {
+  readonly decoded: DecodedString | null;
+}
+
+type RenderStructure = readonly (readonly RenderedAttribute[])[];
+
 function dotnetLabel(oid: string): string {
   return TYPE_BY_OID.get(oid)?.dotnet ?? `OID.${oid}`;
 }
@@ -594,10 +623,10 @@ function rfc4514Label(oid: string): string | undefined {
   return t?.rfc4514 ?? t?.openssl;
 }
 
-function renderDotnet(rdns: NameStructure): string {
+function renderDotnet(rdns: RenderStructure): string {
   return [...rdns]
     .reverse()
-    .map((rdn) => rdn.map((a) => `${dotnetLabel(a.oid)}=${dotnetValue(a.value)}`).join(" + "))
+    .map((rdn) => rdn.map((a) => `${dotnetLabel(a.oid)}=${dotnetValue(a)}`).join(" + "))
     .join(", ");
 }
 
@@ -608,9 +637,9 @@ function isDotnetQuotableWhitespace(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
-function dotnetValue(v: AttributeValue): string {
-  const decoded = decodeString(v);
-  if (decoded === null) return `#${hex(v.encoded).toUpperCase()}`;
+function dotnetValue(a: RenderedAttribute): string {
+  const decoded = a.decoded;
+  if (decoded === null) return `#${hex(a.value.encoded).toUpperCase()}`;
   const text = decoded.text;
   const quote =
     text.length === 0 ||
@@ -620,16 +649,16 @@ function dotnetValue(v: AttributeValue): string {
   return quote ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-function renderRfc4514(rdns: NameStructure): string {
+function renderRfc4514(rdns: RenderStructure): string {
   return [...rdns]
     .reverse()
     .map((rdn) => [...rdn].reverse().map(rfc4514Attribute).join("+"))
     .join(",");
 }
 
-function rfc4514Attribute(a: Attribute): string {
+function rfc4514Attribute(a: RenderedAttribute): string {
   const label = rfc4514Label(a.oid);
-  const decoded = decodeString(a.value);
+  const decoded = a.decoded;
   // RFC 4514 §2.4: a type in dotted form takes its value as '#' + hex of the BER, as does a non-string value.
   if (label === undefined || decoded === null) return `${label ?? a.oid}=#${hex(a.value.encoded).toUpperCase()}`;
   return `${label}=${escapeRfc4514(decoded.text)}`;
@@ -649,11 +678,11 @@ function escapeRfc4514(text: string): string {
   return out;
 }
 
-function renderOpenssl(rdns: NameStructure): string {
+function renderOpenssl(rdns: RenderStructure): string {
   let out = "";
   for (const rdn of rdns) {
     rdn.forEach((a, i) => {
-      const bytes = decodeString(a.value) === null ? a.value.encoded : a.value.content;
+      const bytes = a.decoded === null ? a.value.encoded : a.value.content;
       out += `${i === 0 ? "/" : "+"}${opensslLabel(a.oid)}=${escapeOneline(bytes)}`;
     });
   }

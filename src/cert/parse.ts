@@ -15,6 +15,8 @@ import * as pkijs from "pkijs";
 import { certError, type CertError } from "../errors";
 import { MAX_CERTIFICATE_BYTES, MAX_CRL_BYTES } from "../limits";
 import { err, ok, type Result } from "../result";
+import { type DerElement } from "./decode";
+import { decodeBoolean, decodeOid, decodeSmallInteger, decodeTime, DerError, DerReader, TAG } from "./der";
 import { nameKey } from "./dn";
 
 /** OIDs certgate processes. */
@@ -167,6 +169,8 @@ export interface ParsedCertificate {
   readonly extensions: CertificateExtensions;
   /** Subject and issuer names are equal (RFC 5280 §6.1: self-issued). */
   readonly selfIssued: boolean;
+  /** The subject is an empty Name (identity only in the SAN, RFC 5280 §4.1.2.6). */
+  readonly subjectEmpty: boolean;
   /** Subject emailAddress attribute values (name constraints on rfc822Name apply to them, RFC 5280 §4.2.1.10). */
   readonly subjectEmails: readonly string[];
 }
@@ -216,85 +220,135 @@ export function toHex(bytes: Uint8Array): string {
   return s;
 }
 
-class Malformed extends Error {}
-
-/** Parses a certificate. Never throws. */
-export function parseCertificate(der: Uint8Array): Result<ParsedCertificate, CertError> {
-  if (der.length > MAX_CERTIFICATE_BYTES) {
-    return err(certError("certificate_too_large", "the certificate is larger than allowed",
-      { size: der.length, limit: MAX_CERTIFICATE_BYTES }));
-  }
-  try {
-    return ok(parseCertificateUnchecked(der));
-  } catch (e) {
-    const why = e instanceof Malformed ? e.message : "it is not a valid X.509 certificate";
-    return err(certError("certificate_malformed", `The certificate could not be parsed: ${why}.`));
-  }
-}
-
-function parseCertificateUnchecked(der: Uint8Array): ParsedCertificate {
-  const asn1 = asn1js.fromBER(der);
-  if (asn1.offset === -1) throw new Malformed("invalid DER");
-  if (asn1.offset !== der.length) throw new Malformed("trailing bytes after the certificate");
-  const cert = new pkijs.Certificate({ schema: asn1.result });
-  // RFC 5280 §4.1.1.2: the outer signatureAlgorithm must equal the TBS signature field.
-  if (!sameAlgorithm(cert.signatureAlgorithm, cert.signature)) {
-    throw new Malformed("the signature algorithm differs between the certificate and its TBS");
-  }
-  if (cert.version > 2) throw new Malformed(`unknown version ${cert.version + 1}`);
-  const extensions = readCertificateExtensions(cert);
-  if (cert.version !== 2 && cert.extensions?.length) throw new Malformed("extensions in a certificate older than v3");
-  const subjectKey = nameKey(cert.subject);
-  const issuerKey = nameKey(cert.issuer);
-  const notBefore = cert.notBefore.value;
-  const notAfter = cert.notAfter.value;
-  if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) throw new Malformed("invalid validity dates");
-  return {
-    der,
-    version: cert.version + 1,
-    serialNumber: toHex(cert.serialNumber.valueBlock.valueHexView),
-    subject: cert.subject,
-    issuer: cert.issuer,
-    subjectKey,
-    issuerKey,
-    notBefore,
-    notAfter,
-    publicKey: readPublicKey(cert.subjectPublicKeyInfo),
-    signature: {
-      algorithm: cert.signatureAlgorithm.algorithmId,
-      params: algorithmParams(cert.signatureAlgorithm),
-      value: new Uint8Array(cert.signatureValue.valueBlock.valueHexView),
-      signed: new Uint8Array(cert.tbsView),
-    },
-    extensions,
-    selfIssued: subjectKey === issuerKey,
-    subjectEmails: cert.subject.typesAndValues
-      .filter((tv) => tv.type === OID.emailAddress)
-      .map((tv) => String(tv.value.valueBlock.value ?? "")),
-  };
-}
-
-function sameAlgorithm(a: pkijs.AlgorithmIdentifier, b: pkijs.AlgorithmIdentifier): boolean {
-  if (a.algorithmId !== b.algorithmId) return false;
-  const pa = algorithmParams(a);
-  const pb = algorithmParams(b);
-  if (pa === null || pb === null) return pa === pb;
-  return equalBytes(pa, pb);
-}
-
-function algorithmParams(alg: pkijs.AlgorithmIdentifier): Uint8Array | null {
-  const p = alg.algorithmParams as asn1js.AsnType | undefined;
-  if (p === undefined || p === null) return null;
-  if (p instanceof asn1js.Null) return null;
-  return new Uint8Array(p.toBER(false));
-}
-
-/** Constant-shape byte equality (not constant-time; nothing secret is compared here). */
+/** Byte equality (not constant-time; nothing secret is compared here). */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** Parses a certificate. Never throws. */
+export function parseCertificate(der: Uint8Array): Result<ParsedCertificate, CertError> {
+  if (der.length > MAX_CERTIFICATE_BYTES) {
+    return err(certError("certificate_too_large", "The certificate is larger than allowed.",
+      { size: der.length, limit: MAX_CERTIFICATE_BYTES }));
+  }
+  try {
+    return ok(parseCertificateUnchecked(der));
+  } catch (e) {
+    const why = e instanceof DerError ? e.message : "it is not a valid X.509 certificate";
+    return err(certError("certificate_malformed", `The certificate could not be parsed: ${why}.`));
+  }
+}
+
+/** A Name for cert/dn.ts, which reads only the DER it was decoded from (`valueBeforeDecode`). */
+function nameFromDer(der: Uint8Array): pkijs.RelativeDistinguishedNames {
+  return { valueBeforeDecode: der, valueBeforeDecodeView: der, typesAndValues: [] } as unknown as pkijs.RelativeDistinguishedNames;
+}
+
+/** RFC 5280 §4.1 read field by field from the DER (see cert/der.ts for why not asn1js). */
+function parseCertificateUnchecked(der: Uint8Array): ParsedCertificate {
+  const top = new DerReader(der);
+  const certEl = top.expect(TAG.SEQUENCE, "Certificate");
+  top.finish("Certificate");
+  const cert = DerReader.of(der, certEl);
+  const tbsEl = cert.expect(TAG.SEQUENCE, "TBSCertificate");
+  const outerAlg = cert.expect(TAG.SEQUENCE, "signatureAlgorithm");
+  const sigEl = cert.expect(TAG.BIT_STRING, "signatureValue");
+  cert.finish("Certificate");
+  const tbs = DerReader.of(der, tbsEl);
+  let version = 1;
+  const versionEl = tbs.optionalContext(0);
+  if (versionEl) {
+    const v = DerReader.of(der, versionEl);
+    version = decodeSmallInteger(v.content(v.expect(TAG.INTEGER, "version"))) + 1;
+    v.finish("version");
+    // X.690 DER: a DEFAULT value is not encoded (v1 written explicitly is not DER).
+    if (version === 1 || version > 3) throw new DerError(`invalid version ${version}`);
+  }
+  const serialEl = tbs.expect(TAG.INTEGER, "serialNumber");
+  const innerAlg = tbs.expect(TAG.SEQUENCE, "signature");
+  // RFC 5280 §4.1.1.2: signatureAlgorithm must equal the TBS signature field.
+  if (!equalBytes(der.subarray(innerAlg.start, innerAlg.end), der.subarray(outerAlg.start, outerAlg.end))) {
+    throw new DerError("the signature algorithm differs between the certificate and its TBS");
+  }
+  const issuerEl = tbs.expect(TAG.SEQUENCE, "issuer");
+  const validity = DerReader.of(der, tbs.expect(TAG.SEQUENCE, "validity"));
+  const notBefore = decodeTime(der, validity.next());
+  const notAfter = decodeTime(der, validity.next());
+  validity.finish("validity");
+  const subjectEl = tbs.expect(TAG.SEQUENCE, "subject");
+  const spkiEl = tbs.expect(TAG.SEQUENCE, "subjectPublicKeyInfo");
+  tbs.optionalContext(1); // issuerUniqueID
+  tbs.optionalContext(2); // subjectUniqueID
+  const extsEl = tbs.optionalContext(3);
+  tbs.finish("TBSCertificate");
+  if (extsEl && version !== 3) throw new DerError("extensions in a certificate older than v3");
+  const extensions = readCertificateExtensions(der, extsEl);
+
+  const serial = der.subarray(serialEl.contentStart, serialEl.end);
+  if (serial.length === 0) throw new DerError("empty serialNumber");
+  const subjectDer = der.subarray(subjectEl.start, subjectEl.end);
+  const issuerDer = der.subarray(issuerEl.start, issuerEl.end);
+  const subject = nameFromDer(subjectDer);
+  const issuer = nameFromDer(issuerDer);
+  const subjectKey = nameKey(subject);
+  const issuerKey = nameKey(issuer);
+  const alg = readAlgorithm(der, outerAlg);
+  const sigBits = der.subarray(sigEl.contentStart, sigEl.end);
+  if (sigBits.length < 1 || sigBits[0] !== 0) throw new DerError("signatureValue has unused bits");
+  return {
+    der,
+    version,
+    serialNumber: toHex(serial),
+    subject,
+    issuer,
+    subjectKey,
+    issuerKey,
+    notBefore,
+    notAfter,
+    publicKey: readPublicKey(der, spkiEl),
+    signature: { algorithm: alg.oid, params: alg.params, value: sigBits.subarray(1), signed: der.subarray(tbsEl.start, tbsEl.end) },
+    extensions,
+    selfIssued: subjectKey === issuerKey,
+    subjectEmpty: subjectEl.contentStart === subjectEl.end,
+    subjectEmails: readNameAttributes(der, subjectEl, OID.emailAddress),
+  };
+}
+
+/** AlgorithmIdentifier: OID and the DER of its parameters (null when absent or NULL). */
+function readAlgorithm(bytes: Uint8Array, el: DerElement): { oid: string; params: Uint8Array | null; paramsEl: DerElement | null } {
+  const r = DerReader.of(bytes, el);
+  const oid = decodeOid(r.content(r.expect(TAG.OID, "algorithm")));
+  const p = r.done ? null : r.next();
+  r.finish("AlgorithmIdentifier");
+  if (!p || (p.tagClass === 0 && p.tagNumber === TAG.NULL)) return { oid, params: null, paramsEl: p };
+  return { oid, params: bytes.slice(p.start, p.end), paramsEl: p };
+}
+
+/** Values of one attribute type in a Name (for emailAddress in the subject, RFC 5280 §4.2.1.10). */
+function readNameAttributes(bytes: Uint8Array, nameEl: DerElement, oid: string): string[] {
+  const out: string[] = [];
+  const rdns = DerReader.of(bytes, nameEl);
+  while (!rdns.done) {
+    const set = DerReader.of(bytes, rdns.expect(TAG.SET, "RelativeDistinguishedName"));
+    while (!set.done) {
+      const atv = DerReader.of(bytes, set.expect(TAG.SEQUENCE, "AttributeTypeAndValue"));
+      const type = decodeOid(atv.content(atv.expect(TAG.OID, "attribute type")));
+      const value = atv.next();
+      if (type === oid) out.push(latin1(atv.content(value)));
+    }
+  }
+  return out;
+}
+
+function latin1(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return s;
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 const EC_CURVE_BITS: Record<string, number> = {
   "1.2.840.10045.3.1.7": 256, // P-256
@@ -302,34 +356,42 @@ const EC_CURVE_BITS: Record<string, number> = {
   "1.3.132.0.35": 521, // P-521
 };
 
-function readPublicKey(spki: pkijs.PublicKeyInfo): PublicKeyInfo {
-  const der = new Uint8Array(spki.toSchema().toBER(false));
-  const oid = spki.algorithm.algorithmId;
-  const keyBytes = spki.subjectPublicKey.valueBlock.valueHexView;
-  switch (oid) {
+function readPublicKey(bytes: Uint8Array, spkiEl: DerElement): PublicKeyInfo {
+  const r = DerReader.of(bytes, spkiEl);
+  const algEl = r.expect(TAG.SEQUENCE, "SubjectPublicKeyInfo.algorithm");
+  const keyEl = r.expect(TAG.BIT_STRING, "subjectPublicKey");
+  r.finish("SubjectPublicKeyInfo");
+  const alg = readAlgorithm(bytes, algEl);
+  const spki = bytes.subarray(spkiEl.start, spkiEl.end);
+  const keyBits = bytes.subarray(keyEl.contentStart, keyEl.end);
+  if (keyBits.length < 1 || keyBits[0] !== 0) throw new DerError("subjectPublicKey has unused bits");
+  switch (alg.oid) {
     case "1.2.840.113549.1.1.1": // rsaEncryption
     case "1.2.840.113549.1.1.10": // id-RSASSA-PSS
-      return { algorithm: "RSA", bits: rsaModulusBits(keyBytes), curve: null, spki: der };
-    case "1.2.840.10045.2.1": { // id-ecPublicKey
-      const params = spki.algorithm.algorithmParams;
-      const curve = params instanceof asn1js.ObjectIdentifier ? params.valueBlock.toString() : null;
-      return { algorithm: "EC", bits: (curve && EC_CURVE_BITS[curve]) || 0, curve, spki: der };
+      return { algorithm: "RSA", bits: rsaModulusBits(keyBits.subarray(1)), curve: null, spki };
+    case "1.2.840.10045.2.1": { // id-ecPublicKey with namedCurve (RFC 5480 §2.1.1)
+      let curve: string | null = null;
+      if (alg.paramsEl && alg.paramsEl.tagClass === 0 && alg.paramsEl.tagNumber === TAG.OID) {
+        curve = decodeOid(bytes.subarray(alg.paramsEl.contentStart, alg.paramsEl.end));
+      }
+      return { algorithm: "EC", bits: (curve && EC_CURVE_BITS[curve]) || 0, curve, spki };
     }
     case "1.3.101.112":
-      return { algorithm: "Ed25519", bits: 256, curve: null, spki: der };
+      return { algorithm: "Ed25519", bits: 256, curve: null, spki };
     case "1.3.101.113":
-      return { algorithm: "Ed448", bits: 456, curve: null, spki: der };
+      return { algorithm: "Ed448", bits: 456, curve: null, spki };
     default:
-      return { algorithm: oid, bits: 0, curve: null, spki: der };
+      return { algorithm: alg.oid, bits: 0, curve: null, spki };
   }
 }
 
-function rsaModulusBits(keyBytes: Uint8Array): number {
-  const asn1 = asn1js.fromBER(keyBytes);
-  if (asn1.offset === -1 || !(asn1.result instanceof asn1js.Sequence)) throw new Malformed("invalid RSA public key");
-  const modulus = asn1.result.valueBlock.value[0];
-  if (!(modulus instanceof asn1js.Integer)) throw new Malformed("invalid RSA public key");
-  const m = modulus.valueBlock.valueHexView;
+/** RSAPublicKey (RFC 8017 §A.1.1) → modulus size in bits. */
+function rsaModulusBits(key: Uint8Array): number {
+  const top = new DerReader(key);
+  const seq = DerReader.of(key, top.expect(TAG.SEQUENCE, "RSAPublicKey"));
+  const m = seq.content(seq.expect(TAG.INTEGER, "modulus"));
+  seq.expect(TAG.INTEGER, "publicExponent");
+  seq.finish("RSAPublicKey");
   let i = 0;
   while (i < m.length && m[i] === 0) i++;
   if (i === m.length) return 0;
@@ -337,115 +399,168 @@ function rsaModulusBits(keyBytes: Uint8Array): number {
 }
 
 /** Reads extension values, rejecting duplicates (RFC 5280 §4.2) and malformed values. */
-function readCertificateExtensions(cert: pkijs.Certificate): CertificateExtensions {
+function readCertificateExtensions(bytes: Uint8Array, extsEl: DerElement | null): CertificateExtensions {
   const out: { -readonly [K in keyof CertificateExtensions]: CertificateExtensions[K] } = { unknownCritical: [] };
+  if (!extsEl) return out;
+  const outer = DerReader.of(bytes, extsEl);
+  const list = DerReader.of(bytes, outer.expect(TAG.SEQUENCE, "Extensions"));
+  outer.finish("Extensions");
+  if (list.done) throw new DerError("empty extensions");
   const seen = new Set<string>();
   const unknownCritical: string[] = [];
-  for (const ext of cert.extensions ?? []) {
-    const id = ext.extnID;
-    if (seen.has(id)) throw new Malformed(`duplicate extension ${id}`);
+  while (!list.done) {
+    const ext = DerReader.of(bytes, list.expect(TAG.SEQUENCE, "Extension"));
+    const id = decodeOid(ext.content(ext.expect(TAG.OID, "extnID")));
+    let critical = false;
+    let valueEl = ext.next();
+    if (valueEl.tagClass === 0 && valueEl.tagNumber === TAG.BOOLEAN) {
+      critical = decodeBoolean(ext.content(valueEl));
+      // DER: DEFAULT FALSE is not encoded.
+      if (!critical) throw new DerError("critical FALSE encoded explicitly");
+      valueEl = ext.next();
+    }
+    if (valueEl.tagClass !== 0 || valueEl.tagNumber !== TAG.OCTET_STRING) throw new DerError("extnValue is not an OCTET STRING");
+    ext.finish("Extension");
+    if (seen.has(id)) throw new DerError(`duplicate extension ${id}`);
     seen.add(id);
     if (!RECOGNIZED_CERT_EXTENSIONS.has(id)) {
-      if (ext.critical) unknownCritical.push(id);
+      if (critical) unknownCritical.push(id);
       continue;
     }
-    const v = extensionValue(ext);
+    const value = ext.content(valueEl);
+    const v = new DerReader(value);
     switch (id) {
       case OID.basicConstraints: {
-        const bc = v as pkijs.BasicConstraints;
-        const pl = bc.pathLenConstraint;
-        const pathLen = pl === undefined ? null : typeof pl === "number" ? pl : pl.valueBlock.valueDec;
-        if (pathLen !== null && (pathLen < 0 || !Number.isSafeInteger(pathLen))) throw new Malformed("invalid pathLenConstraint");
-        out.basicConstraints = { ca: bc.cA === true, pathLen, critical: ext.critical };
+        const bc = DerReader.of(value, v.expect(TAG.SEQUENCE, "basicConstraints"));
+        let ca = false;
+        let pathLen: number | null = null;
+        let el = bc.peek();
+        if (el && el.tagClass === 0 && el.tagNumber === TAG.BOOLEAN) {
+          ca = decodeBoolean(bc.content(bc.next()));
+          el = bc.peek();
+        }
+        if (el) pathLen = decodeSmallInteger(bc.content(bc.expect(TAG.INTEGER, "pathLenConstraint")));
+        bc.finish("basicConstraints");
+        out.basicConstraints = { ca, pathLen, critical };
         break;
       }
       case OID.keyUsage:
-        out.keyUsage = bitStringMask(asType(v, asn1js.BitString, "keyUsage"));
+        out.keyUsage = namedBitsOf(v.content(v.expect(TAG.BIT_STRING, "keyUsage")));
         break;
-      case OID.extKeyUsage:
-        out.extKeyUsage = [...(v as pkijs.ExtKeyUsage).keyPurposes];
+      case OID.extKeyUsage: {
+        const seq = DerReader.of(value, v.expect(TAG.SEQUENCE, "extKeyUsage"));
+        const oids: string[] = [];
+        while (!seq.done) oids.push(decodeOid(seq.content(seq.expect(TAG.OID, "KeyPurposeId"))));
+        if (oids.length === 0) throw new DerError("empty extKeyUsage");
+        out.extKeyUsage = oids;
         break;
+      }
       case OID.subjectAltName:
-        out.subjectAltName = (v as pkijs.AltName).altNames.map(readGeneralName);
+        out.subjectAltName = readGeneralNames(value, v.expect(TAG.SEQUENCE, "subjectAltName"));
         break;
       case OID.issuerAltName:
+        v.expect(TAG.SEQUENCE, "issuerAltName");
         break;
       case OID.nameConstraints: {
-        const nc = v as pkijs.NameConstraints;
+        const nc = DerReader.of(value, v.expect(TAG.SEQUENCE, "nameConstraints"));
+        const permittedEl = nc.optionalContext(0);
+        const excludedEl = nc.optionalContext(1);
+        nc.finish("nameConstraints");
         // RFC 5280 §4.2.1.10: minimum must be zero and maximum absent; anything else is unsupported.
-        const subtrees = (list: pkijs.GeneralSubtree[] | undefined) => {
-          if (!list) return null;
-          return list.map((st) => {
-            const min = st.minimum instanceof asn1js.Integer ? st.minimum.valueBlock.valueDec : st.minimum;
-            if ((min !== undefined && min !== 0) || st.maximum !== undefined) {
-              throw new Malformed("name constraints with minimum/maximum are not supported");
+        const subtrees = (el: DerElement | null): GeneralName[] | null => {
+          if (!el) return null;
+          const r = DerReader.of(value, el);
+          const names: GeneralName[] = [];
+          while (!r.done) {
+            const st = DerReader.of(value, r.expect(TAG.SEQUENCE, "GeneralSubtree"));
+            names.push(readGeneralName(value, st.next()));
+            const min = st.optionalContext(0);
+            if (min && decodeSmallInteger(value.subarray(min.contentStart, min.end)) !== 0) {
+              throw new DerError("name constraints with a minimum are not supported");
             }
-            return readGeneralName(st.base);
-          });
+            if (st.optionalContext(1)) throw new DerError("name constraints with a maximum are not supported");
+            st.finish("GeneralSubtree");
+          }
+          return names;
         };
-        out.nameConstraints = { permitted: subtrees(nc.permittedSubtrees), excluded: subtrees(nc.excludedSubtrees) };
+        out.nameConstraints = { permitted: subtrees(permittedEl), excluded: subtrees(excludedEl) };
         break;
       }
       case OID.certificatePolicies: {
-        const ids = (v as pkijs.CertificatePolicies).certificatePolicies.map((p) => p.policyIdentifier);
-        if (new Set(ids).size !== ids.length) throw new Malformed("duplicate policy in certificatePolicies");
+        const seq = DerReader.of(value, v.expect(TAG.SEQUENCE, "certificatePolicies"));
+        const ids: string[] = [];
+        while (!seq.done) {
+          const pi = DerReader.of(value, seq.expect(TAG.SEQUENCE, "PolicyInformation"));
+          ids.push(decodeOid(pi.content(pi.expect(TAG.OID, "policyIdentifier"))));
+          if (!pi.done) pi.expect(TAG.SEQUENCE, "policyQualifiers");
+          pi.finish("PolicyInformation");
+        }
+        if (ids.length === 0) throw new DerError("empty certificatePolicies");
+        if (new Set(ids).size !== ids.length) throw new DerError("duplicate policy in certificatePolicies");
         out.certificatePolicies = ids;
         break;
       }
-      case OID.policyMappings:
-        out.policyMappings = (v as pkijs.PolicyMappings).mappings.map((m) => [m.issuerDomainPolicy, m.subjectDomainPolicy] as const);
+      case OID.policyMappings: {
+        const seq = DerReader.of(value, v.expect(TAG.SEQUENCE, "policyMappings"));
+        const mappings: Array<readonly [string, string]> = [];
+        while (!seq.done) {
+          const m = DerReader.of(value, seq.expect(TAG.SEQUENCE, "PolicyMapping"));
+          const from = decodeOid(m.content(m.expect(TAG.OID, "issuerDomainPolicy")));
+          const to = decodeOid(m.content(m.expect(TAG.OID, "subjectDomainPolicy")));
+          m.finish("PolicyMapping");
+          mappings.push([from, to] as const);
+        }
+        out.policyMappings = mappings;
         break;
+      }
       case OID.policyConstraints: {
-        const pc = v as pkijs.PolicyConstraints;
+        const seq = DerReader.of(value, v.expect(TAG.SEQUENCE, "policyConstraints"));
+        const req = seq.optionalContext(0);
+        const inh = seq.optionalContext(1);
+        seq.finish("policyConstraints");
+        // RFC 5280 §4.2.1.11: conforming CAs must not issue an empty policyConstraints.
+        if (!req && !inh) throw new DerError("empty policyConstraints");
         out.policyConstraints = {
-          requireExplicitPolicy: pc.requireExplicitPolicy ?? null,
-          inhibitPolicyMapping: pc.inhibitPolicyMapping ?? null,
+          requireExplicitPolicy: req ? decodeSmallInteger(value.subarray(req.contentStart, req.end)) : null,
+          inhibitPolicyMapping: inh ? decodeSmallInteger(value.subarray(inh.contentStart, inh.end)) : null,
         };
         break;
       }
       case OID.inhibitAnyPolicy:
-        out.inhibitAnyPolicy = asType(v, asn1js.Integer, "inhibitAnyPolicy").valueBlock.valueDec;
+        out.inhibitAnyPolicy = decodeSmallInteger(v.content(v.expect(TAG.INTEGER, "inhibitAnyPolicy")));
         break;
       case OID.subjectKeyIdentifier:
-        out.subjectKeyIdentifier = new Uint8Array(asType(v, asn1js.OctetString, "subjectKeyIdentifier").valueBlock.valueHexView);
+        out.subjectKeyIdentifier = v.content(v.expect(TAG.OCTET_STRING, "subjectKeyIdentifier"));
         break;
       case OID.authorityKeyIdentifier: {
-        const kid = (v as pkijs.AuthorityKeyIdentifier).keyIdentifier;
-        if (kid) out.authorityKeyIdentifier = new Uint8Array(kid.valueBlock.valueHexView);
+        const seq = DerReader.of(value, v.expect(TAG.SEQUENCE, "authorityKeyIdentifier"));
+        const kid = seq.optionalContext(0);
+        seq.optionalContext(1);
+        seq.optionalContext(2);
+        seq.finish("authorityKeyIdentifier");
+        if (kid) out.authorityKeyIdentifier = value.subarray(kid.contentStart, kid.end);
         break;
       }
       case OID.crlDistributionPoints:
-        out.crlDistributionPoints = (v as pkijs.CRLDistributionPoints).distributionPoints.map(readDistributionPoint);
+        out.crlDistributionPoints = readDistributionPoints(value, v.expect(TAG.SEQUENCE, "cRLDistributionPoints"));
         break;
       case OID.freshestCrl:
-        out.freshestCrl = (v as pkijs.CRLDistributionPoints).distributionPoints.map(readDistributionPoint);
+        out.freshestCrl = readDistributionPoints(value, v.expect(TAG.SEQUENCE, "freshestCRL"));
         break;
       default:
-        break; // recognized, informational (AIA, SIA, SCTs)
+        v.next(); // recognized, informational (AIA, SIA, SCTs): any single element
+        break;
     }
+    v.finish(`extension ${id}`);
   }
   out.unknownCritical = unknownCritical;
   return out;
 }
 
-/** The decoded value of an extension, or Malformed when pkijs could not decode it. */
-function extensionValue(ext: pkijs.Extension): unknown {
-  const v = ext.parsedValue as unknown;
-  if (v === undefined || v === null) throw new Malformed(`unreadable value of extension ${ext.extnID}`);
-  if (typeof v === "object" && "parsingError" in v && (v as { parsingError?: string }).parsingError) {
-    throw new Malformed(`malformed value of extension ${ext.extnID}`);
-  }
-  return v;
-}
-
-function asType<T>(v: unknown, type: abstract new (...args: never[]) => T, what: string): T {
-  if (!(v instanceof type)) throw new Malformed(`malformed ${what}`);
-  return v;
-}
-
-/** Named-bit BIT STRING → mask with bit n = named bit n (X.680 §22: bit 0 is the MSB of the first byte). */
-function bitStringMask(bits: asn1js.BitString): number {
-  return namedBits(bits.valueBlock.valueHexView);
+/** BIT STRING content (unused-bits octet first) → mask with bit n = named bit n (X.680 §22: bit 0 is the MSB). */
+function namedBitsOf(content: Uint8Array): number {
+  if (content.length < 1 || content[0]! > 7) throw new DerError("invalid BIT STRING");
+  return namedBits(content.subarray(1));
 }
 
 function namedBits(bytes: Uint8Array): number {
@@ -456,59 +571,107 @@ function namedBits(bytes: Uint8Array): number {
   return mask;
 }
 
-function readGeneralName(gn: pkijs.GeneralName): GeneralName {
-  switch (gn.type) {
+function readGeneralNames(bytes: Uint8Array, seqEl: DerElement): GeneralName[] {
+  const r = DerReader.of(bytes, seqEl);
+  const names: GeneralName[] = [];
+  while (!r.done) names.push(readGeneralName(bytes, r.next()));
+  if (names.length === 0) throw new DerError("empty GeneralNames");
+  return names;
+}
+
+/** GeneralName (RFC 5280 §4.2.1.6), IMPLICIT tags except directoryName [4] (EXPLICIT, a CHOICE). */
+function readGeneralName(bytes: Uint8Array, el: DerElement): GeneralName {
+  if (el.tagClass !== 2) throw new DerError("invalid GeneralName");
+  const content = bytes.subarray(el.contentStart, el.end);
+  switch (el.tagNumber) {
     case 1:
-      return { type: "email", value: String(gn.value) };
+      return { type: "email", value: latin1(content) };
     case 2:
-      return { type: "dns", value: String(gn.value) };
-    case 4:
-      return { type: "dirName", key: nameKey(gn.value as pkijs.RelativeDistinguishedNames), name: gn.value as pkijs.RelativeDistinguishedNames };
-    case 6:
-      return { type: "uri", value: String(gn.value) };
-    case 7: {
-      const os = gn.value as asn1js.OctetString;
-      return { type: "ip", bytes: new Uint8Array(os.valueBlock.valueHexView) };
+      return { type: "dns", value: latin1(content) };
+    case 4: {
+      const r = DerReader.of(bytes, el);
+      const nameEl = r.expect(TAG.SEQUENCE, "directoryName");
+      r.finish("directoryName");
+      const name = nameFromDer(bytes.subarray(nameEl.start, nameEl.end));
+      return { type: "dirName", key: nameKey(name), name };
     }
+    case 6:
+      return { type: "uri", value: UTF8.decode(content) };
+    case 7:
+      if (content.length !== 4 && content.length !== 16 && content.length !== 8 && content.length !== 32) {
+        throw new DerError("invalid iPAddress");
+      }
+      return { type: "ip", bytes: content };
     default:
-      return { type: "other", tag: gn.type };
+      return { type: "other", tag: el.tagNumber };
   }
 }
 
-function readDistributionPoint(dp: pkijs.DistributionPoint): DistributionPoint {
-  let fullName: GeneralName[] | null = null;
-  let relativeName = false;
-  if (Array.isArray(dp.distributionPoint)) fullName = dp.distributionPoint.map(readGeneralName);
-  else if (dp.distributionPoint) relativeName = true;
-  return {
-    fullName,
-    relativeName,
-    // pkijs builds `reasons` from the implicit [1] contents, unused-bits octet included.
-    reasons: dp.reasons ? namedBits(dp.reasons.valueBlock.valueHexView.subarray(1)) : null,
-    crlIssuer: dp.cRLIssuer ? dp.cRLIssuer.map(readGeneralName) : null,
-  };
+/** CRLDistributionPoints / FreshestCRL (RFC 5280 §4.2.1.13). */
+function readDistributionPoints(bytes: Uint8Array, seqEl: DerElement): DistributionPoint[] {
+  const r = DerReader.of(bytes, seqEl);
+  const out: DistributionPoint[] = [];
+  while (!r.done) {
+    const dp = DerReader.of(bytes, r.expect(TAG.SEQUENCE, "DistributionPoint"));
+    const nameEl = dp.optionalContext(0);
+    const reasonsEl = dp.optionalContext(1);
+    const issuerEl = dp.optionalContext(2);
+    dp.finish("DistributionPoint");
+    const name = nameEl ? readDistributionPointName(bytes, nameEl) : { fullName: null, relativeName: false };
+    out.push({
+      ...name,
+      reasons: reasonsEl ? namedBitsOf(bytes.subarray(reasonsEl.contentStart, reasonsEl.end)) : null,
+      crlIssuer: issuerEl ? readImplicitGeneralNames(bytes, issuerEl) : null,
+    });
+  }
+  return out;
+}
+
+/** DistributionPointName ::= CHOICE { fullName [0] GeneralNames, nameRelativeToCRLIssuer [1] RDN }. */
+function readDistributionPointName(bytes: Uint8Array, el: DerElement): { fullName: GeneralName[] | null; relativeName: boolean } {
+  const r = DerReader.of(bytes, el);
+  const choice = r.next();
+  r.finish("DistributionPointName");
+  if (choice.tagClass === 2 && choice.tagNumber === 0) return { fullName: readImplicitGeneralNames(bytes, choice), relativeName: false };
+  if (choice.tagClass === 2 && choice.tagNumber === 1) return { fullName: null, relativeName: true };
+  throw new DerError("invalid DistributionPointName");
+}
+
+/** GeneralNames under an IMPLICIT context tag (the tag replaces the SEQUENCE). */
+function readImplicitGeneralNames(bytes: Uint8Array, el: DerElement): GeneralName[] {
+  const r = DerReader.of(bytes, el);
+  const names: GeneralName[] = [];
+  while (!r.done) names.push(readGeneralName(bytes, r.next()));
+  if (names.length === 0) throw new DerError("empty GeneralNames");
+  return names;
 }
 
 /** Parses a CRL. Never throws. */
 export function parseCrl(der: Uint8Array): Result<ParsedCrl, CertError> {
   if (der.length > MAX_CRL_BYTES) {
-    return err(certError("crl_too_large", "the CRL is larger than allowed", { size: der.length, limit: MAX_CRL_BYTES }));
+    return err(certError("crl_too_large", "The CRL is larger than allowed.", { size: der.length, limit: MAX_CRL_BYTES }));
   }
   try {
     return ok(parseCrlUnchecked(der));
   } catch (e) {
-    const why = e instanceof Malformed ? e.message : "it is not a valid X.509 CRL";
+    const why = e instanceof DerError ? e.message : "it is not a valid X.509 CRL";
     return err(certError("crl_malformed", `The CRL could not be parsed: ${why}.`));
   }
 }
 
+/**
+ * CRLs are parsed with pkijs (once per trust-store version, so its cost does not matter); extension values
+ * are read with the DER reader, because pkijs decodes IssuingDistributionPoint.onlySomeReasons from the
+ * unused-bits octet instead of the bits.
+ */
 function parseCrlUnchecked(der: Uint8Array): ParsedCrl {
   const asn1 = asn1js.fromBER(der);
-  if (asn1.offset === -1) throw new Malformed("invalid DER");
-  if (asn1.offset !== der.length) throw new Malformed("trailing bytes after the CRL");
+  if (asn1.offset === -1) throw new DerError("invalid DER");
+  if (asn1.offset !== der.length) throw new DerError("trailing bytes after the CRL");
   const crl = new pkijs.CertificateRevocationList({ schema: asn1.result });
-  if (!sameAlgorithm(crl.signatureAlgorithm, crl.signature)) {
-    throw new Malformed("the signature algorithm differs between the CRL and its TBS");
+  const algBytes = (a: pkijs.AlgorithmIdentifier) => new Uint8Array(a.toSchema().toBER(false));
+  if (!equalBytes(algBytes(crl.signatureAlgorithm), algBytes(crl.signature))) {
+    throw new DerError("the signature algorithm differs between the CRL and its TBS");
   }
   let crlNumber: bigint | null = null;
   let deltaBase: bigint | null = null;
@@ -517,44 +680,51 @@ function parseCrlUnchecked(der: Uint8Array): ParsedCrl {
   const unknownCritical: string[] = [];
   const seen = new Set<string>();
   for (const ext of crl.crlExtensions?.extensions ?? []) {
-    if (seen.has(ext.extnID)) throw new Malformed(`duplicate CRL extension ${ext.extnID}`);
+    if (seen.has(ext.extnID)) throw new DerError(`duplicate CRL extension ${ext.extnID}`);
     seen.add(ext.extnID);
     if (!RECOGNIZED_CRL_EXTENSIONS.has(ext.extnID)) {
       if (ext.critical) unknownCritical.push(ext.extnID);
       continue;
     }
+    const value = new Uint8Array(ext.extnValue.valueBlock.valueHexView);
+    const v = new DerReader(value);
     switch (ext.extnID) {
       case OID.crlNumber:
-        crlNumber = integerValue(extensionValue(ext), "cRLNumber");
+        crlNumber = bigIntegerOf(v.content(v.expect(TAG.INTEGER, "cRLNumber")));
         break;
       case OID.deltaCrlIndicator:
-        deltaBase = integerValue(extensionValue(ext), "deltaCRLIndicator");
+        deltaBase = bigIntegerOf(v.content(v.expect(TAG.INTEGER, "deltaCRLIndicator")));
         break;
       case OID.authorityKeyIdentifier: {
-        const kid = (extensionValue(ext) as pkijs.AuthorityKeyIdentifier).keyIdentifier;
-        if (kid) aki = new Uint8Array(kid.valueBlock.valueHexView);
+        const seq = DerReader.of(value, v.expect(TAG.SEQUENCE, "authorityKeyIdentifier"));
+        const kid = seq.optionalContext(0);
+        if (kid) aki = value.slice(kid.contentStart, kid.end);
         break;
       }
       case OID.issuingDistributionPoint:
-        idp = readIssuingDistributionPoint(ext.extnValue.valueBlock.valueHexView);
+        idp = readIssuingDistributionPoint(value, v.expect(TAG.SEQUENCE, "issuingDistributionPoint"));
         break;
       default:
+        v.next();
         break;
     }
+    v.finish(`CRL extension ${ext.extnID}`);
   }
   const entries: CrlEntry[] = [];
   for (const rc of crl.revokedCertificates ?? []) entries.push(readCrlEntry(rc));
   const nextUpdate = crl.nextUpdate ? crl.nextUpdate.value : null;
+  const sig = new Uint8Array(crl.signatureValue.valueBlock.valueHexView);
+  const issuer = nameFromDer(new Uint8Array(crl.issuer.toSchema().toBER(false)));
   return {
     der,
-    issuer: crl.issuer,
-    issuerKey: nameKey(crl.issuer),
+    issuer,
+    issuerKey: nameKey(issuer),
     thisUpdate: crl.thisUpdate.value,
     nextUpdate,
     signature: {
       algorithm: crl.signatureAlgorithm.algorithmId,
-      params: algorithmParams(crl.signatureAlgorithm),
-      value: new Uint8Array(crl.signatureValue.valueBlock.valueHexView),
+      params: signatureParams(crl.signatureAlgorithm),
+      value: sig,
       signed: new Uint8Array(crl.tbsView),
     },
     crlNumber,
@@ -566,9 +736,15 @@ function parseCrlUnchecked(der: Uint8Array): ParsedCrl {
   };
 }
 
-function integerValue(v: unknown, what: string): bigint {
-  const i = asType(v, asn1js.Integer, what);
-  return BigInt("0x" + (toHex(i.valueBlock.valueHexView) || "0"));
+function signatureParams(alg: pkijs.AlgorithmIdentifier): Uint8Array | null {
+  const p = alg.algorithmParams as asn1js.AsnType | undefined;
+  if (p === undefined || p === null || p instanceof asn1js.Null) return null;
+  return new Uint8Array(p.toBER(false));
+}
+
+function bigIntegerOf(content: Uint8Array): bigint {
+  if (content.length === 0 || content[0]! & 0x80) throw new DerError("invalid CRL number");
+  return BigInt("0x" + toHex(content));
 }
 
 function readCrlEntry(rc: pkijs.RevokedCertificate): CrlEntry {
@@ -580,14 +756,17 @@ function readCrlEntry(rc: pkijs.RevokedCertificate): CrlEntry {
       if (ext.critical) unknownCritical.push(ext.extnID);
       continue;
     }
+    const value = new Uint8Array(ext.extnValue.valueBlock.valueHexView);
+    const v = new DerReader(value);
     if (ext.extnID === OID.crlReason) {
-      const v = extensionValue(ext);
-      if (!(v instanceof asn1js.Enumerated)) throw new Malformed("malformed reasonCode");
-      reason = v.valueBlock.valueDec;
+      reason = decodeSmallInteger(v.content(v.expect(TAG.ENUMERATED, "reasonCode")));
     } else if (ext.extnID === OID.certificateIssuer) {
-      const names = (extensionValue(ext) as pkijs.GeneralNames).names.map(readGeneralName);
+      const names = readGeneralNames(value, v.expect(TAG.SEQUENCE, "certificateIssuer"));
       certificateIssuer = names.flatMap((n) => (n.type === "dirName" ? [n.key] : []));
+    } else {
+      v.next();
     }
+    v.finish(`CRL entry extension ${ext.extnID}`);
   }
   return {
     serialNumber: toHex(rc.userCertificate.valueBlock.valueHexView),
@@ -598,13 +777,9 @@ function readCrlEntry(rc: pkijs.RevokedCertificate): CrlEntry {
   };
 }
 
-/**
- * IssuingDistributionPoint (RFC 5280 §5.2.5), decoded here because pkijs takes onlySomeReasons from the
- * unused-bits octet of the BIT STRING instead of the bits.
- */
-function readIssuingDistributionPoint(value: Uint8Array): NonNullable<ParsedCrl["issuingDistributionPoint"]> {
-  const asn1 = asn1js.fromBER(value);
-  if (asn1.offset === -1 || !(asn1.result instanceof asn1js.Sequence)) throw new Malformed("malformed issuingDistributionPoint");
+/** IssuingDistributionPoint (RFC 5280 §5.2.5). */
+function readIssuingDistributionPoint(bytes: Uint8Array, seqEl: DerElement): NonNullable<ParsedCrl["issuingDistributionPoint"]> {
+  const r = DerReader.of(bytes, seqEl);
   const out = {
     fullName: null as GeneralName[] | null,
     relativeName: false,
@@ -614,36 +789,15 @@ function readIssuingDistributionPoint(value: Uint8Array): NonNullable<ParsedCrl[
     onlySomeReasons: null as number | null,
     indirectCrl: false,
   };
-  for (const item of asn1.result.valueBlock.value) {
-    const tag = item.idBlock.tagNumber;
-    if (item.idBlock.tagClass !== 3) throw new Malformed("malformed issuingDistributionPoint");
-    const bool = () => {
-      const bytes = (item as asn1js.Primitive).valueBlock.valueHexView;
-      return bytes.length === 1 && bytes[0] !== 0;
-    };
-    switch (tag) {
-      case 0: {
-        // DistributionPointName: [0] fullName GeneralNames | [1] nameRelativeToCRLIssuer
-        const dpn = (item as asn1js.Constructed).valueBlock.value[0];
-        if (!dpn) throw new Malformed("malformed issuingDistributionPoint");
-        if (dpn.idBlock.tagNumber === 0) {
-          out.fullName = (dpn as asn1js.Constructed).valueBlock.value.map((n) => readGeneralName(new pkijs.GeneralName({ schema: n })));
-        } else {
-          out.relativeName = true;
-        }
-        break;
-      }
-      case 1: out.onlyContainsUserCerts = bool(); break;
-      case 2: out.onlyContainsCACerts = bool(); break;
-      case 3: {
-        const bytes = (item as asn1js.Primitive).valueBlock.valueHexView;
-        out.onlySomeReasons = namedBits(bytes.subarray(1));
-        break;
-      }
-      case 4: out.indirectCrl = bool(); break;
-      case 5: out.onlyContainsAttributeCerts = bool(); break;
-      default: throw new Malformed("malformed issuingDistributionPoint");
-    }
-  }
+  const bool = (el: DerElement | null) => (el ? decodeBoolean(bytes.subarray(el.contentStart, el.end)) : false);
+  const dpn = r.optionalContext(0);
+  if (dpn) Object.assign(out, readDistributionPointName(bytes, dpn));
+  out.onlyContainsUserCerts = bool(r.optionalContext(1));
+  out.onlyContainsCACerts = bool(r.optionalContext(2));
+  const reasons = r.optionalContext(3);
+  if (reasons) out.onlySomeReasons = namedBitsOf(bytes.subarray(reasons.contentStart, reasons.end));
+  out.indirectCrl = bool(r.optionalContext(4));
+  out.onlyContainsAttributeCerts = bool(r.optionalContext(5));
+  r.finish("issuingDistributionPoint");
   return out;
 }

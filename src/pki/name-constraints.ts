@@ -50,7 +50,7 @@ export function addNameConstraints(state: NameConstraintState, cert: ParsedCerti
 export function checkNameConstraints(state: NameConstraintState, cert: ParsedCertificate, budget: ComparisonBudget): NameCheck {
   if (state.permitted.length === 0 && state.excluded.length === 0) return { ok: true };
   const names: GeneralName[] = [];
-  if (cert.subject.typesAndValues.length > 0) names.push({ type: "dirName", key: cert.subjectKey, name: cert.subject });
+  if (!cert.subjectEmpty) names.push({ type: "dirName", key: cert.subjectKey, name: cert.subject });
   for (const email of cert.subjectEmails) names.push({ type: "email", value: email });
   for (const san of cert.extensions.subjectAltName ?? []) names.push(san);
   for (const name of names) {

@@ -3,7 +3,7 @@
  * a bounded result cache.
  *
  * Contract: no I/O, no clock (`now` is passed in); one instance per isolate. Results are cached under
- * SHA-256 of every presented certificate + the trust material version + the options, in an LRU of bounded
+ * SHA-256 of the presented certificates (leaf then chain) + the trust material version + the options, in an LRU of bounded
  * size. A positive entry never outlives the earliest notAfter in its path nor the earliest nextUpdate of the
  * CRLs it used; a negative entry lives NEGATIVE_TTL_MS. An entry is used only for times at or after the time
  * it was computed for (a validation "in the past", as the CLI's --at allows, is never served from the cache).
@@ -54,17 +54,17 @@ export class CertificateVerifier {
    * Presented certificates already in the store are not parsed again.
    */
   async verify(material: TrustMaterial, leaf: Uint8Array, chain: readonly Uint8Array[], now: Date, options?: ValidationOptions): Promise<Verdict> {
-    const leafSha256 = await sha256Hex(leaf);
     if (chain.length > MAX_PRESENTED_CHAIN) {
       return {
         result: err(certError("bundle_too_many_certificates", "The presented chain has more certificates than allowed.",
           { count: chain.length, limit: MAX_PRESENTED_CHAIN })),
-        leaf: null, leafSha256, cached: false,
+        leaf: null, leafSha256: await sha256Hex(leaf), cached: false,
       };
     }
-    const chainHashes: string[] = [];
-    for (const der of chain) chainHashes.push(await sha256Hex(der));
-    const key = `${material.version}|${optionsKey(options)}|${leafSha256}|${chainHashes.join(",")}`;
+    // One digest over the presented DERs (self-delimiting, so the concatenation is unambiguous): the cache
+    // key must be collision-resistant — a cheap hash would let a crafted certificate hit another's verdict.
+    const presentedDigest = await sha256Hex(chain.length === 0 ? leaf : concat(leaf, chain));
+    const key = `${material.version}|${optionsKey(options)}|${presentedDigest}`;
     const t = now.getTime();
     const hit = this.cache.get(key);
     if (hit) {
@@ -75,6 +75,9 @@ export class CertificateVerifier {
       }
       this.cache.delete(key);
     }
+    const leafSha256 = chain.length === 0 ? presentedDigest : await sha256Hex(leaf);
+    const chainHashes: string[] = [];
+    for (const der of chain) chainHashes.push(await sha256Hex(der));
     const verdict = await this.compute(material, leaf, leafSha256, chain, chainHashes, now, options);
     this.store(key, verdict, t);
     return verdict;
@@ -121,6 +124,19 @@ export class CertificateVerifier {
       this.cache.delete(oldest);
     }
   }
+}
+
+function concat(first: Uint8Array, rest: readonly Uint8Array[]): Uint8Array {
+  let n = first.length;
+  for (const r of rest) n += r.length;
+  const out = new Uint8Array(n);
+  out.set(first, 0);
+  let at = first.length;
+  for (const r of rest) {
+    out.set(r, at);
+    at += r.length;
+  }
+  return out;
 }
 
 function optionsKey(options?: ValidationOptions): string {

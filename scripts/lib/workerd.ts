@@ -1,0 +1,109 @@
+/**
+ * Runs a bundled Worker on `workerd serve` directly (no wrangler/miniflare proxy in between), on a free
+ * loopback port, for benchmarks and end-to-end tests. Node only.
+ *
+ * `startWorkerd({ entry })` bundles `entry` with esbuild, writes a workerd config next to it in a temp
+ * folder, starts workerd and resolves once the port answers. `stop()` kills it and removes the folder.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import * as esbuild from "esbuild";
+
+export interface RunningWorker {
+  readonly url: string;
+  readonly port: number;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface WorkerdOptions {
+  /** TypeScript/JavaScript entry module of the Worker. */
+  readonly entry: string;
+  /** Plain-text bindings (vars). */
+  readonly vars?: Record<string, string>;
+  readonly compatibilityDate?: string;
+  /** Milliseconds to wait for the port to answer. */
+  readonly startTimeoutMs?: number;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Bundles a Worker entry into one ES module (as wrangler would, minus its dev wrappers). */
+export async function bundleWorker(entry: string, minify = true): Promise<string> {
+  const out = await esbuild.build({
+    entryPoints: [entry], bundle: true, format: "esm", platform: "neutral", target: "es2022", write: false, minify,
+    mainFields: ["module", "main"], conditions: ["workerd", "worker", "browser"], logLevel: "error",
+  });
+  return out.outputFiles[0]!.text;
+}
+
+function capnpString(s: string): string {
+  return JSON.stringify(s);
+}
+
+export async function startWorkerd(options: WorkerdOptions): Promise<RunningWorker> {
+  const dir = mkdtempSync(join(tmpdir(), "certgate-workerd-"));
+  writeFileSync(join(dir, "worker.js"), await bundleWorker(options.entry));
+  const port = await freePort();
+  const bindings = Object.entries(options.vars ?? {})
+    .map(([name, value]) => `(name = ${capnpString(name)}, text = ${capnpString(value)})`).join(", ");
+  writeFileSync(join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .worker) ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [ (name = "worker.js", esModule = embed "worker.js") ],
+  compatibilityDate = ${capnpString(options.compatibilityDate ?? "2026-11-01")},
+  bindings = [ ${bindings} ],
+);
+`);
+  const require = createRequire(import.meta.url);
+  const bin = join(require.resolve("workerd/package.json"), "..", "bin", "workerd");
+  const child = spawn(bin, ["serve", join(dir, "config.capnp"), "--experimental"], { stdio: ["ignore", "inherit", "inherit"] });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
+  let exited = false;
+  child.on("exit", () => (exited = true));
+  const stop = async () => {
+    if (!exited) {
+      child.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 50));
+      if (!exited) child.kill("SIGKILL");
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  while (true) {
+    if (exited) {
+      await stop();
+      throw new Error("workerd exited before it was ready");
+    }
+    try {
+      await fetch(url, { method: "HEAD", signal: AbortSignal.timeout(500) });
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`workerd did not answer on ${url} within the start timeout`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { url, port, process: child, stop };
+}

@@ -1,0 +1,158 @@
+/**
+ * A strict DER cursor over a byte array: elements are offsets into the input, nothing is copied.
+ *
+ * Why by hand: asn1js builds a full object tree with copied buffers for every node — about 250 µs per
+ * certificate in workerd, by itself more than our whole cold-validation budget (issue: cold ≤ openssl verify,
+ * ≈ 600 µs for a whole chain). Reading the few fields validation needs straight from the bytes costs a few µs.
+ * The element header reader is decode.ts's `readDerElement` (X.690 §8.1, DER definite lengths only).
+ *
+ * Contract: pure; every method throws `DerError` on malformed input, which the parsers catch and turn into
+ * `certificate_malformed` / `crl_malformed`.
+ */
+import { readDerElement, type DerElement } from "./decode";
+
+export class DerError extends Error {}
+
+/** Universal tag numbers used in certificates. */
+export const TAG = {
+  BOOLEAN: 1, INTEGER: 2, BIT_STRING: 3, OCTET_STRING: 4, NULL: 5, OID: 6, ENUMERATED: 10, UTF8: 12,
+  SEQUENCE: 16, SET: 17, PRINTABLE: 19, T61: 20, IA5: 22, UTC_TIME: 23, GENERALIZED_TIME: 24, BMP: 30,
+} as const;
+
+export class DerReader {
+  private pos: number;
+
+  constructor(readonly bytes: Uint8Array, start = 0, readonly end = bytes.length) {
+    this.pos = start;
+  }
+
+  /** A reader over the content of `el`. */
+  static of(bytes: Uint8Array, el: DerElement): DerReader {
+    return new DerReader(bytes, el.contentStart, el.end);
+  }
+
+  get done(): boolean {
+    return this.pos >= this.end;
+  }
+
+  /** The next element, whatever it is. */
+  next(): DerElement {
+    const el = readDerElement(this.bytes, this.pos, this.end);
+    if (typeof el === "string") throw new DerError(el);
+    this.pos = el.end;
+    return el;
+  }
+
+  /** The next element, which must be universal `tagNumber` (constructed for SEQUENCE/SET). */
+  expect(tagNumber: number, what: string): DerElement {
+    const el = this.next();
+    if (el.tagClass !== 0 || el.tagNumber !== tagNumber) throw new DerError(`${what}: unexpected tag`);
+    return el;
+  }
+
+  /** The next element if it is context-specific `[tagNumber]`, else null (nothing consumed). */
+  optionalContext(tagNumber: number): DerElement | null {
+    if (this.done) return null;
+    const el = readDerElement(this.bytes, this.pos, this.end);
+    if (typeof el === "string") throw new DerError(el);
+    if (el.tagClass !== 2 || el.tagNumber !== tagNumber) return null;
+    this.pos = el.end;
+    return el;
+  }
+
+  /** Peeks the next element without consuming it (null at the end). */
+  peek(): DerElement | null {
+    if (this.done) return null;
+    const el = readDerElement(this.bytes, this.pos, this.end);
+    if (typeof el === "string") throw new DerError(el);
+    return el;
+  }
+
+  /** Asserts the reader consumed its whole range. */
+  finish(what: string): void {
+    if (!this.done) throw new DerError(`${what}: unexpected trailing data`);
+  }
+
+  content(el: DerElement): Uint8Array {
+    return this.bytes.subarray(el.contentStart, el.end);
+  }
+
+  whole(el: DerElement): Uint8Array {
+    return this.bytes.subarray(el.start, el.end);
+  }
+}
+
+const oidCache = new Map<string, string>();
+
+/** OBJECT IDENTIFIER content → dotted string (X.690 §8.19); cached, certificates repeat the same few OIDs. */
+export function decodeOid(content: Uint8Array): string {
+  let key = "";
+  for (const b of content) key += String.fromCharCode(b);
+  const hit = oidCache.get(key);
+  if (hit !== undefined) return hit;
+  if (content.length === 0 || content.length > 64) throw new DerError("invalid OBJECT IDENTIFIER");
+  const arcs: number[] = [];
+  let value = 0;
+  let started = false;
+  for (const b of content) {
+    if (!started && b === 0x80) throw new DerError("OBJECT IDENTIFIER not in its shortest form");
+    started = true;
+    if (value > 2 ** 45) throw new DerError("OBJECT IDENTIFIER arc too large");
+    value = value * 128 + (b & 0x7f);
+    if ((b & 0x80) === 0) {
+      arcs.push(value);
+      value = 0;
+      started = false;
+    }
+  }
+  if (started) throw new DerError("truncated OBJECT IDENTIFIER");
+  const first = arcs[0]!;
+  const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
+  const dotted = [...head, ...arcs.slice(1)].join(".");
+  if (oidCache.size < 4096) oidCache.set(key, dotted);
+  return dotted;
+}
+
+/** BOOLEAN content (DER: 0x00 or 0xFF). */
+export function decodeBoolean(content: Uint8Array): boolean {
+  if (content.length !== 1 || (content[0] !== 0 && content[0] !== 0xff)) throw new DerError("invalid BOOLEAN");
+  return content[0] === 0xff;
+}
+
+/** Small non-negative INTEGER content → number (X.690 §8.3, minimal encoding). */
+export function decodeSmallInteger(content: Uint8Array): number {
+  if (content.length === 0 || content.length > 6) throw new DerError("INTEGER out of range");
+  if (content.length > 1 && content[0] === 0 && (content[1]! & 0x80) === 0) throw new DerError("INTEGER not minimal");
+  if (content[0]! & 0x80) throw new DerError("negative INTEGER");
+  let n = 0;
+  for (const b of content) n = n * 256 + b;
+  return n;
+}
+
+/**
+ * UTCTime / GeneralizedTime as RFC 5280 §4.1.2.5 requires: UTC ("Z"), seconds present, no fractions;
+ * UTCTime years 50–99 are 19xx.
+ */
+export function decodeTime(bytes: Uint8Array, el: DerElement): Date {
+  let s = "";
+  for (let i = el.contentStart; i < el.end; i++) s += String.fromCharCode(bytes[i]!);
+  let m: RegExpExecArray | null;
+  let year: number;
+  if (el.tagClass === 0 && el.tagNumber === TAG.UTC_TIME) {
+    m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
+    if (!m) throw new DerError("invalid UTCTime");
+    const yy = Number(m[1]);
+    year = yy >= 50 ? 1900 + yy : 2000 + yy;
+  } else if (el.tagClass === 0 && el.tagNumber === TAG.GENERALIZED_TIME) {
+    m = /^(\d\d\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
+    if (!m) throw new DerError("invalid GeneralizedTime");
+    year = Number(m[1]);
+  } else {
+    throw new DerError("invalid Time");
+  }
+  const [mo, d, h, mi, se] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59) throw new DerError("invalid Time");
+  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, se));
+  if (date.getUTCDate() !== d) throw new DerError("invalid Time");
+  return date;
+}

@@ -1,0 +1,98 @@
+/** The verifier's result cache: keys, lifetimes and bounds. Inside workerd. */
+import { beforeAll, describe, expect, it } from "vitest";
+import type { BuiltCertificate } from "../../scripts/pki/builder";
+import { ca, crl, DAY, leaf, material, NOW, root } from "../../test/support/chains";
+import { CertificateVerifier, NEGATIVE_TTL_MS } from "./verifier";
+
+let r: BuiltCertificate, i: BuiltCertificate, l: BuiltCertificate, expiring: BuiltCertificate;
+beforeAll(async () => {
+  r = await root("Cache Root");
+  i = await ca("Cache Int", r);
+  l = await leaf("Cache Leaf", i);
+  expiring = await leaf("Expiring", i, "p-256", {}, { notAfter: new Date(NOW.getTime() + DAY) });
+});
+
+const at = (ms: number) => new Date(NOW.getTime() + ms);
+
+describe("result cache", () => {
+  it("serves the same chain from the cache and keys on the presented chain", async () => {
+    const m = await material({ anchors: [r] });
+    const v = new CertificateVerifier();
+    const first = await v.verify(m, l.der, [i.der], NOW);
+    expect(first.result.ok).toBe(true);
+    expect(first.cached).toBe(false);
+    const second = await v.verify(m, l.der, [i.der], at(1000));
+    expect(second.cached).toBe(true);
+    expect(second.result.ok).toBe(true);
+    // Without the intermediate the chain differs (and is not trusted): a separate entry.
+    const bare = await v.verify(m, l.der, [], at(1000));
+    expect(bare.cached).toBe(false);
+    expect(bare.result.ok ? "ok" : bare.result.error.code).toBe("certificate_not_trusted");
+  });
+
+  it("misses when the trust material version or the options change", async () => {
+    const v = new CertificateVerifier();
+    await v.verify(await material({ anchors: [r], version: "v1" }), l.der, [i.der], NOW);
+    expect((await v.verify(await material({ anchors: [r], version: "v2" }), l.der, [i.der], NOW)).cached).toBe(false);
+    const m = await material({ anchors: [r], version: "v3" });
+    await v.verify(m, l.der, [i.der], NOW, { revocation: "off" });
+    expect((await v.verify(m, l.der, [i.der], NOW, { revocation: "strict" })).cached).toBe(false);
+  });
+
+  it("never lets an entry outlive the earliest notAfter of the path", async () => {
+    const m = await material({ anchors: [r] });
+    const v = new CertificateVerifier();
+    expect((await v.verify(m, expiring.der, [i.der], NOW)).result.ok).toBe(true);
+    const later = await v.verify(m, expiring.der, [i.der], at(2 * DAY));
+    expect(later.cached).toBe(false);
+    expect(later.result.ok ? "ok" : later.result.error.code).toBe("certificate_expired");
+  });
+
+  it("never lets an entry outlive the nextUpdate of a CRL it used", async () => {
+    const list = await crl({ issuer: i, nextUpdate: new Date(NOW.getTime() + DAY) });
+    const m = await material({ anchors: [r], crls: [list.der] });
+    const v = new CertificateVerifier();
+    expect((await v.verify(m, l.der, [i.der], NOW)).result.ok).toBe(true);
+    expect((await v.verify(m, l.der, [i.der], at(DAY / 2))).cached).toBe(true);
+    expect((await v.verify(m, l.der, [i.der], at(DAY + 1000))).cached).toBe(false);
+  });
+
+  it("keeps negative results only briefly", async () => {
+    const m = await material({ anchors: [] });
+    const v = new CertificateVerifier();
+    await v.verify(m, l.der, [i.der], NOW);
+    expect((await v.verify(m, l.der, [i.der], at(NEGATIVE_TTL_MS - 1))).cached).toBe(true);
+    expect((await v.verify(m, l.der, [i.der], at(NEGATIVE_TTL_MS))).cached).toBe(false);
+  });
+
+  it("does not serve a validation at an earlier time from the cache", async () => {
+    const m = await material({ anchors: [r] });
+    const v = new CertificateVerifier();
+    await v.verify(m, l.der, [i.der], NOW);
+    expect((await v.verify(m, l.der, [i.der], at(-1000))).cached).toBe(false);
+  });
+
+  it("is bounded: the least recently used entry goes first", async () => {
+    const m = await material({ anchors: [r] });
+    const v = new CertificateVerifier(2);
+    const a = await leaf("A", i), b = await leaf("B", i), c = await leaf("C", i);
+    await v.verify(m, a.der, [], NOW);
+    await v.verify(m, b.der, [], NOW);
+    await v.verify(m, a.der, [], NOW); // a is now the most recent
+    await v.verify(m, c.der, [], NOW); // evicts b
+    expect(v.size).toBe(2);
+    expect((await v.verify(m, a.der, [], NOW)).cached).toBe(true);
+    expect((await v.verify(m, b.der, [], NOW)).cached).toBe(false);
+  });
+
+  it("reports a malformed presented certificate with its position", async () => {
+    const m = await material({ anchors: [r] });
+    const v = new CertificateVerifier();
+    const bad = await v.verify(m, l.der, [new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01])], NOW);
+    expect(bad.result.ok).toBe(false);
+    if (!bad.result.ok) {
+      expect(bad.result.error.code).toBe("certificate_malformed");
+      expect(bad.result.error.context?.chainIndex).toBe(1);
+    }
+  });
+});
