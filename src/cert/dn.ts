@@ -462,7 +462,9 @@ function decodeString(v: AttributeValue): DecodedString | null {
     case 26: // VisibleString
       // Charset violations inside ASCII (a '*' or '@' in a PrintableString) are common in issued certificates
       // and harmless; only bytes outside ASCII make the value invalid. They display as Latin-1, as OpenSSL.
-      return { text: latin1(v.content), valid: v.content.every((b) => b < 0x80) };
+      return v.content.every((b) => b < 0x80)
+        ? { text: UTF8_LENIENT.decode(v.content), valid: true }
+        : { text: latin1(v.content), valid: false };
     case 20: // TeletexString
       // dotnet/runtime X500DistinguishedNameTests T61Cases: valid UTF-8 is read as UTF-8, anything else as
       // ISO 8859-1; many CAs put UTF-8 in T61String.

@@ -63,6 +63,18 @@ describe("signatures", () => {
     expect(await plainPkijsAccepts({ trusted: [r.der], certs: [tampered, i.der] })).toBe(true);
   });
 
+  for (const alg of ALGORITHMS) {
+    it(`rejects a forged or tampered ${alg} leaf`, async () => {
+      const ra = await root(`Forge Root ${alg}`, alg);
+      const ia = await ca(`Forge Int ${alg}`, ra, alg);
+      const la = await leaf(`Forge Leaf ${alg}`, ia, alg);
+      const m = await material({ anchors: [ra] });
+      expect(await verdict(la, [ia], m)).toBe("ok");
+      expect(await verdict(flipByte(la.der, signatureByteIndex(la.der)), [ia], m)).toBe("signature_invalid");
+      expect(await verdict(flipByte(la.der, tbsSubjectByteIndex(la.der), 0x02), [ia], m)).toBe("signature_invalid");
+    });
+  }
+
   it("rejects an intermediate with a forged signature", async () => {
     const forged = flipByte(i.der, signatureByteIndex(i.der));
     expect(await verdict(l, [forged], await material({ anchors: [r] }))).toBe("signature_invalid");
@@ -390,6 +402,29 @@ describe("path building", () => {
     const self = await cert({ subject: "CN=Self Signed Client", extensions: { extKeyUsage: { oids: ["clientAuth"] } } });
     expect(await verdict(self, [], await material({ anchors: [self] }))).toBe("self_signed_not_registered");
     expect(await verdict(self, [], await material({ anchors: [], registered: [self] }))).toBe("ok");
+  });
+
+  it("stops with budget_exceeded when policy mappings would blow up the policy tree (CVE-2023-0464 shape)", async () => {
+    const r = await root("Policy Bomb Root");
+    const policies = Array.from({ length: 12 }, (_, k) => `1.3.6.1.4.1.55555.20.${k}`);
+    const mappings = policies.flatMap((a) => policies.map((b) => [a, b] as [string, string]));
+    let issuer = r;
+    const chain: BuiltCertificate[] = [];
+    for (let k = 0; k < 4; k++) {
+      issuer = await ca(`Bomb ${k}`, issuer, "p-256", { certificatePolicies: { policies }, policyMappings: { mappings } });
+      chain.unshift(issuer);
+    }
+    const l = await leaf("Bomb Leaf", issuer, "p-256", { certificatePolicies: { policies } });
+    expect(await verdict(l, chain, await material({ anchors: [r] }))).toBe("budget_exceeded");
+  });
+
+  it("stops with budget_exceeded on name constraints × names explosion", async () => {
+    const r = await root("NC Bomb Root");
+    const permitted = Array.from({ length: 600 }, (_, k) => ({ dns: `d${k}.example` }));
+    const i = await ca("NC Bomb Int", r, "p-256", { nameConstraints: { permitted, excluded: permitted.slice(0, 300) } });
+    const names = Array.from({ length: 600 }, (_, k) => ({ dns: `h${k}.d599.example` }));
+    const l = await leaf("NC Bomb Leaf", i, "p-256", { subjectAltName: { names } });
+    expect(await verdict(l, [i], await material({ anchors: [r] }))).toBe("budget_exceeded");
   });
 
   it("refuses a presented chain longer than the cap before building", async () => {
