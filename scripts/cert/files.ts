@@ -82,7 +82,8 @@ export async function readCrlFile(file: string): Promise<Result<Uint8Array[], In
       maxBlockBytes: MAX_CRL_BYTES,
     });
     if (!blocks.ok) {
-      const what = blocks.error.code === "certificate_missing" ? "no CRL found (expected PEM or DER)" : blocks.error.detail;
+      // decodePemBlocks words its details for certificates; say what this file was expected to be.
+      const what = blocks.error.code === "certificate_missing" ? "no CRL found (expected PEM or DER)" : `not a CRL file: ${blocks.error.detail}`;
       return err({ file, message: `${file}: ${what}`, cause: blocks.error });
     }
     ders = blocks.value;

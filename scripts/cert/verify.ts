@@ -21,6 +21,7 @@
 import { renderName } from "../../src/cert/dn";
 import { describeCertificate } from "../../src/cert/model";
 import type { ErrorContext } from "../../src/errors";
+import type { Result } from "../../src/result";
 import { prepareTrustMaterial } from "../../src/pki/trust-material";
 import type { ValidationOptions } from "../../src/pki/validate";
 import { CertificateVerifier } from "../../src/pki/verifier";
@@ -50,7 +51,7 @@ const PREFIX = "cert verify:";
 export async function runVerify(options: VerifyOptions, output: Output, now: Date): Promise<number> {
   // Trust material: every file is read before giving up, so all faults are listed at once.
   const problems: InputError[] = [];
-  const collect = async <T>(files: readonly string[], read: (f: string) => Promise<{ ok: true; value: T[] } | { ok: false; error: InputError }>) => {
+  const collect = async <T>(files: readonly string[], read: (file: string) => Promise<Result<T[], InputError>>) => {
     const all: T[] = [];
     for (const file of files) {
       const r = await read(file);

@@ -139,7 +139,7 @@ export function decodePemBlocks(text: string, label: string, limits: PemLimits):
 /**
  * Decodes base64: standard or URL-safe alphabet (RFC 4648 §4, §5; not both in one input), padding optional,
  * ASCII whitespace ignored. Returns null for anything else, including padding inside the data and non-zero
- * trailing bits (RFC 4648 §3.5), so each byte string has exactly one accepted spelling per alphabet.
+ * trailing bits (RFC 4648 §3.5 lets decoders reject them; we do, so data characters are canonical).
  */
 export function decodeBase64(text: string): Uint8Array | null {
   const out = new Uint8Array(Math.floor((text.length * 3) / 4) + 3);

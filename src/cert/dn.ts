@@ -17,12 +17,13 @@
  *   X500NameEncoder.ManagedDecode.cs (order, separators), X500DistinguishedName.cs (`Name` =
  *   `Decode(Reversed)`), OidLookup.cs (labels), tests X500DistinguishedNameTests.cs; Microsoft Learn
  *   CertNameToStrW (quoting rule, `OID.` prefix, hex for blobs).
- * - `rfc4514`: RFC 4514 §2 string, as nginx `$ssl_client_s_dn` / `openssl -nameopt RFC2253,-esc_msb` print it:
+ * - `rfc4514`: RFC 4514 §2 string, as `openssl x509 -nameopt RFC2253,-esc_msb` prints it:
  *   most specific RDN first, "," and "+", values of a multi-valued RDN also reversed (OpenSSL's order), labels
  *   CN L ST O OU C STREET DC UID (RFC 4514 §3) and OpenSSL's short names for the other types we know
  *   (emailAddress, serialNumber, title, GN, SN, initials, postalCode, businessCategory, jurisdictionC…), escaping
  *   per §2.4 (`"` `+` `,` `;` `<` `>` `\`, a leading `#` or space, a trailing space) plus control characters as
- *   `\XX` (NUL is `\00`). Non-ASCII is left as UTF-8 (OpenSSL's default `esc_msb` would write `\C3\A9`).
+ *   `\XX` (NUL is `\00`). Non-ASCII is left as UTF-8; plain XN_FLAG_RFC2253, as most OpenSSL-based servers print
+ *   DNs, writes it as `\C3\A9` instead (parseDistinguishedName reads both).
  *   Types without a label print as dotted OID = `#` + hex of the BER value (§2.4).
  * - `openssl`: the legacy slash form of X509_NAME_oneline (`openssl x509 -subject -nameopt compat`, nginx
  *   `$ssl_client_s_dn_legacy`), in DER order: `/C=US/O=Contoso, Inc./CN=Valid Client`, `+` before the further

@@ -402,6 +402,9 @@ describe("path building", () => {
     const self = await cert({ subject: "CN=Self Signed Client", extensions: { extKeyUsage: { oids: ["clientAuth"] } } });
     expect(await verdict(self, [], await material({ anchors: [self] }))).toBe("self_signed_not_registered");
     expect(await verdict(self, [], await material({ anchors: [], registered: [self] }))).toBe("ok");
+    // A root CA presented as the client certificate is named as such, not as a key-usage problem.
+    const rootCa = await root("Presented Root");
+    expect(await verdict(rootCa, [], await material({ anchors: [rootCa] }))).toBe("self_signed_not_registered");
   });
 
   it("stops with budget_exceeded when policy mappings would blow up the policy tree (CVE-2023-0464 shape)", async () => {

@@ -125,7 +125,7 @@ export async function validatePath(input: ValidationInput): Promise<Result<Valid
       { count: presented.length, limit: MAX_PRESENTED_CHAIN }));
   }
 
-  const leafError = checkCertificate(leaf, 0, opts, now) ?? checkLeafUsage(leaf, opts);
+  const leafError = checkCertificate(leaf, 0, opts, now);
   if (leafError) return err(leafError);
   const budgets: Budgets = {
     buildCalls: BUILD_CALL_BUDGET,
@@ -134,17 +134,18 @@ export async function validatePath(input: ValidationInput): Promise<Result<Valid
   };
 
   try {
-    if (leaf.selfIssued) {
-      const self = await selfSigned(leaf, policy, budgets);
-      if (self) {
-        const sha256 = await sha256Hex(leaf.der);
-        if (!material.registeredSelfSigned.has(sha256)) {
-          return err(certError("self_signed_not_registered", "A self-signed client certificate is accepted only when it is registered.",
-            { sha256, subject: subjectOf(leaf) }));
-        }
-        return ok(makePath([leaf], [], null));
+    // Before the usage checks, so a CA certificate presented as a client certificate is reported as what it is.
+    if (leaf.selfIssued && (await selfSigned(leaf, policy, budgets))) {
+      const sha256 = await sha256Hex(leaf.der);
+      if (!material.registeredSelfSigned.has(sha256)) {
+        return err(certError("self_signed_not_registered", "A self-signed client certificate is accepted only when it is registered.",
+          { sha256, subject: subjectOf(leaf) }));
       }
+      const usage = checkLeafUsage(leaf, opts);
+      return usage ? err(usage) : ok(makePath([leaf], [], null));
     }
+    const usage = checkLeafUsage(leaf, opts);
+    if (usage) return err(usage);
     const builder = new PathBuilder(material, presented, now, opts, policy, budgets);
     const path = await builder.build(leaf, [leaf]);
     if (path) return ok(path);
