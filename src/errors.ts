@@ -40,6 +40,45 @@ export const CERT_ERROR_CODES = [
 
 export type CertErrorCode = (typeof CERT_ERROR_CODES)[number];
 
+/** Codes of the gateway around the engine (sources, trust boundary, KV, origin). */
+export const GATEWAY_ERROR_CODES = [
+  // the request (http/, cert/sources/)
+  "certificate_header_invalid",
+  "certificate_header_untrusted",
+  "certificate_ambiguous",
+  "request_header_too_large",
+  // the deployment (config.ts, pki/trust-store.ts)
+  "configuration_invalid",
+  "trust_store_unavailable",
+  // the origin (forward/origin.ts)
+  "origin_unreachable",
+  "origin_timeout",
+  // a bug: never expected, always logged
+  "internal_error",
+] as const;
+
+export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number];
+
+/** Every stable code certgate can put on the wire. */
+export type ErrorCode = CertErrorCode | GatewayErrorCode;
+
+/** A failure anywhere on the request path; `detail` is safe for the client, `internal` goes to logs only. */
+export interface GatewayError {
+  readonly code: ErrorCode;
+  readonly detail: string;
+  readonly context?: ErrorContext;
+  /** Operator-only detail (KV keys, exception text): logged, never sent. */
+  readonly internal?: string;
+}
+
+/** Builds a GatewayError. */
+export function gatewayError(code: ErrorCode, detail: string, context?: ErrorContext, internal?: string): GatewayError {
+  const e: { -readonly [K in keyof GatewayError]: GatewayError[K] } = { code, detail };
+  if (context !== undefined) e.context = context;
+  if (internal !== undefined) e.internal = internal;
+  return e;
+}
+
 /** Context values attached to an error: JSON-safe scalars only. */
 export type ErrorContext = Record<string, string | number | boolean | null | readonly string[]>;
 

@@ -1,5 +1,9 @@
+/** Worker entry: the request path lives in app.ts. */
+import { createApp } from "./app";
+import type { Env } from "./env";
+
+const app = createApp();
+
 export default {
-  async fetch(): Promise<Response> {
-    return new Response("certgate");
-  },
-} satisfies ExportedHandler;
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;

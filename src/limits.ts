@@ -12,6 +12,13 @@
 export const MAX_CERTIFICATE_BYTES = 16 * 1024;
 
 /**
+ * Longest DN text cert/dn.ts parseDistinguishedName reads (a policy's or operator's subject/issuer string). The
+ * name it denotes sits inside a certificate (≤ MAX_CERTIFICATE_BYTES), and the widest of its renderings, the
+ * OpenSSL slash form, spends at most four characters per byte (`\xHH`): 4 × 16 KiB = 64 Ki characters.
+ */
+export const MAX_DN_TEXT_CHARS = 4 * MAX_CERTIFICATE_BYTES;
+
+/**
  * Largest bundle (PEM/base64/DER text of several certificates) accepted from a request. Request header
  * sections are limited to 32 KiB on Cloudflare and 8–16 KiB on nginx/Envoy defaults; a presented chain
  * can never be larger than that, so 64 KiB of input is already generous.

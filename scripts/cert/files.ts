@@ -10,10 +10,9 @@
  * cert/parse. A file that is not DER is read as UTF-8 text, so `openssl x509 -text` output with non-ASCII names
  * around the PEM block still decodes (decode.ts would reject non-ASCII bytes handed over as a Uint8Array).
  * Every certificate of a file is parsed here, so a bad one is reported with its file instead of failing later.
- *
- * Node's fs is reached through `process.getBuiltinModule` (Node ≥ 22.3) and typed below for the few calls used:
- * the project's types are workerd's (no @types/node), and a `node:` import would not typecheck.
  */
+import { open, type FileHandle } from "node:fs/promises";
+import { stdin } from "node:process";
 import { decodeCertificates, decodePemBlocks, readDerElement } from "../../src/cert/decode";
 import { parseCertificate, parseCrl, type ParsedCertificate } from "../../src/cert/parse";
 import type { CertError } from "../../src/errors";
@@ -128,20 +127,6 @@ function asDecoderInput(bytes: Uint8Array): string | Uint8Array {
   }
 }
 
-/** The part of node:fs/promises used here. */
-interface FileHandle {
-  stat(): Promise<{ isDirectory(): boolean; size: number }>;
-  readFile(): Promise<Uint8Array>;
-  close(): Promise<void>;
-}
-interface FsPromises {
-  open(path: string, flags: string): Promise<FileHandle>;
-}
-
-function fsPromises(): FsPromises {
-  return (process as { getBuiltinModule(id: string): unknown }).getBuiltinModule("node:fs/promises") as FsPromises;
-}
-
 let stdinBytes: Promise<Result<Uint8Array, string>> | null = null;
 
 /** The bytes of `file` ("-" = standard input), refused past `maxBytes` before they are all read. */
@@ -153,7 +138,7 @@ async function readBytes(file: string, maxBytes: number): Promise<Result<Uint8Ar
   }
   let handle: FileHandle;
   try {
-    handle = await fsPromises().open(file, "r");
+    handle = await open(file, "r");
   } catch (e) {
     return err({ file, message: `${file}: cannot open: ${systemMessage(e)}` });
   }
@@ -175,7 +160,7 @@ async function readStdin(maxBytes: number): Promise<Result<Uint8Array, string>> 
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
-    for await (const chunk of process.stdin as AsyncIterable<Uint8Array>) {
+    for await (const chunk of stdin as AsyncIterable<Uint8Array>) {
       size += chunk.byteLength;
       if (size > maxBytes) return err(`larger than ${maxBytes} bytes`);
       chunks.push(chunk);

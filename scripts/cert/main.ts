@@ -6,6 +6,7 @@
  * 0 success, 1 a leaf is invalid, 2 bad arguments or unusable files. It sets `process.exitCode` rather than
  * calling `process.exit`, so piped output is flushed. An exception is a bug: it is printed and exits 2.
  */
+import process from "node:process";
 import { parseCommandLine } from "./args";
 import { runInspect } from "./inspect";
 import { EXIT_OK, EXIT_USAGE, type Output } from "./output";
@@ -81,13 +82,13 @@ async function main(argv: readonly string[], output: Output): Promise<number> {
   }
 }
 
-/** stdout/stderr of this process (`process` is untyped here: the project's types are workerd's). */
+/** stdout/stderr of this process. */
 const processOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };
 
-main((process.argv as string[]).slice(2), processOutput).then(
+main(process.argv.slice(2), processOutput).then(
   (code) => {
     process.exitCode = code;
   },

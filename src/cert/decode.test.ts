@@ -133,7 +133,7 @@ describe("decodeCertificates: caps", () => {
     const huge = "A".repeat(MAX_PRESENTED_BUNDLE_BYTES + 1);
     expect(errorOf(huge).code).toBe("bundle_too_large");
     expect(errorOf(new Uint8Array(MAX_PRESENTED_BUNDLE_BYTES + 1)).code).toBe("bundle_too_large");
-    expect(errorOf(pem(B64_1), { maxBytes: 100 })).toMatchObject({ code: "bundle_too_large", context: { max: 100 } });
+    expect(errorOf(pem(B64_1), { maxBytes: 100 })).toMatchObject({ code: "bundle_too_large", context: { limit: 100 } });
   });
 
   it("one more certificate than maxCount is bundle_too_many_certificates, in every form", () => {
@@ -151,7 +151,7 @@ describe("decodeCertificates: caps", () => {
   it("a certificate over maxCertificateBytes is certificate_too_large, in every form", () => {
     const limits = { maxCertificateBytes: DER_1.length - 1 };
     for (const input of [pem(B64_1), DER_1, `:${B64_1}:`, B64_1]) {
-      expect(errorOf(input, limits)).toMatchObject({ code: "certificate_too_large", context: { max: DER_1.length - 1 } });
+      expect(errorOf(input, limits)).toMatchObject({ code: "certificate_too_large", context: { limit: DER_1.length - 1 } });
     }
     expect(decodedOk(DER_1, { maxCertificateBytes: DER_1.length })).toEqual([DER_1]);
   });

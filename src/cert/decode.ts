@@ -277,7 +277,7 @@ function tooLargeInput<T>(size: number, caps: Caps): Result<T, CertError> {
   return err(
     certError("bundle_too_large", `The certificate input is larger than ${caps.maxBytes} bytes.`, {
       size,
-      max: caps.maxBytes,
+      limit: caps.maxBytes,
     }),
   );
 }
@@ -286,14 +286,14 @@ function tooMany<T>(caps: Caps): Result<T, CertError> {
   const detail = caps.single
     ? `Expected exactly one ${caps.noun}, found more.`
     : `The input holds more than ${caps.maxCount} ${caps.noun}s.`;
-  return err(certError("bundle_too_many_certificates", detail, { max: caps.maxCount }));
+  return err(certError("bundle_too_many_certificates", detail, { limit: caps.maxCount }));
 }
 
 function tooLargeItem<T>(size: number, index: number, caps: Caps): Result<T, CertError> {
   return err(
     certError("certificate_too_large", `A ${caps.noun} is larger than ${caps.maxItemBytes} bytes.`, {
       size,
-      max: caps.maxItemBytes,
+      limit: caps.maxItemBytes,
       index,
     }),
   );

@@ -2,8 +2,10 @@
  * cert/dn — distinguished names: three renderings, a canonical comparison key, and a parser for DN text.
  *
  * Contract: pure (no I/O, no clock, no Node-only API; same result in workerd and Node). Never throws, whatever
- * the name holds. The name is read from the DER that pkijs kept (`valueBeforeDecode`), because pkijs flattens
- * multi-valued RDNs; pkijs itself is only a type here.
+ * the name holds. A name is given as its DER: the whole `Name ::= SEQUENCE OF RelativeDistinguishedName` TLV,
+ * as cert/parse.ts slices it out of a certificate or CRL. Bytes that are not exactly a Name in DER (RFC 5280
+ * §4.1.2.4; see parseNameDer) are never guessed at: such a name is equal only to the very same bytes, renders
+ * as three empty strings, has no common name and no RDN keys.
  *
  * ## Renderings (renderName)
  * - `dotnet`: what .NET's `X509Certificate2.Subject` / `X500DistinguishedName.Name` prints (and Azure API
@@ -63,15 +65,16 @@
  *
  * Text forms read by parseDistinguishedName: a string starting with `/` is the slash form, in DER order; anything
  * else is RFC 4514 or .NET (most specific RDN first), RDNs separated by `,` or `;`, values joined by `+`, spaces
- * allowed around separators. Known limits: the slash form has no escape for `\` itself and OpenSSL before 3.0
- * escaped nothing, so a `/` or `+` is taken as a separator only when an attribute type and `=` follow it; its
- * `\xHH` escapes are read as UTF-8 (as Latin-1 when they are not valid UTF-8, which is how OpenSSL shows a
- * TeletexString), so BMPString and UniversalString values do not round-trip through it. In the RFC 4514 and .NET
- * forms, `\` followed by two hex digits is always an escaped byte, even in .NET output (`DOMAIN\ab`).
+ * allowed around separators. Text that writes every `=` as ` = ` is refused: that is OpenSSL 3's default one-line
+ * format (`C = US, O = Contoso, CN = x`), in DER order, which would otherwise be read reversed and never match.
+ * Known limits: the slash form has no escape for `\` itself and OpenSSL before 3.0 escaped nothing, so a `/` or
+ * `+` is taken as a separator only when an attribute type and `=` follow it; its `\xHH` escapes are read as UTF-8
+ * (as Latin-1 when they are not valid UTF-8, which is how OpenSSL shows a TeletexString), so BMPString and
+ * UniversalString values do not round-trip through it. In the RFC 4514 and .NET forms, `\` followed by two hex
+ * digits is always an escaped byte, even in .NET output (`DOMAIN\ab`).
  */
-import type { RelativeDistinguishedNames } from "pkijs";
 import { certError, type CertError } from "../errors";
-import { MAX_CERTIFICATE_BYTES } from "../limits";
+import { MAX_DN_TEXT_CHARS } from "../limits";
 import { err, ok, type Result } from "../result";
 import { readDerElement, type DerElement } from "./decode";
 
@@ -85,15 +88,9 @@ export interface NameRenderings {
   openssl: string;
 }
 
-/**
- * Longest DN text parseDistinguishedName reads. A name sits inside a certificate (≤ MAX_CERTIFICATE_BYTES) and
- * its widest rendering, the slash form, spends at most four characters per byte (`\xHH`).
- */
-const MAX_DN_TEXT_CHARS = 4 * MAX_CERTIFICATE_BYTES;
-
 const OID_COMMON_NAME = "2.5.4.3";
 
-/** nameKey of something that is not a readable pkijs name; dnEquals treats it as equal to nothing. */
+/** nameKey of something that is not bytes at all (or no bytes); dnEquals treats it as equal to nothing. */
 const UNREADABLE_KEY = "!";
 
 /** One attribute value as it sits in the DER: its header and its bytes. */
@@ -114,12 +111,6 @@ interface Attribute {
 
 /** RDNs in DER order, each a list of attributes in DER order. */
 type NameStructure = readonly (readonly Attribute[])[];
-
-interface ReadName {
-  readonly rdns: NameStructure;
-  /** Set when the DER could not be read strictly: the key is then the raw bytes, equal only to the same bytes. */
-  readonly rawKey: string | null;
-}
 
 interface AttributeTypeInfo {
   readonly oid: string;
@@ -203,12 +194,14 @@ const UTF8_FATAL = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const UTF8_LENIENT = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 /**
- * Renders a name in the three forms policies can compare against (see the module header for each form's
- * rules and sources). An empty name renders as three empty strings.
+ * Renders a name (its DER) in the three forms policies can compare against (see the module header for each
+ * form's rules and sources). An empty name, and bytes that are not a Name in DER, render as three empty strings.
  */
-export function renderName(name: RelativeDistinguishedNames): NameRenderings {
+export function renderName(name: Uint8Array): NameRenderings {
   try {
-    const rdns = readName(name).rdns.map((rdn) => rdn.map((a) => ({ ...a, decoded: decodeString(a.value) })));
+    const structure = parseNameDer(name);
+    if (structure === null) return { dotnet: "", rfc4514: "", openssl: "" };
+    const rdns = structure.map((rdn) => rdn.map((a) => ({ ...a, decoded: decodeString(a.value) })));
     return { dotnet: renderDotnet(rdns), rfc4514: renderRfc4514(rdns), openssl: renderOpenssl(rdns) };
   } catch {
     // Unreachable by design; a rendering is never worth a thrown request.
@@ -217,29 +210,31 @@ export function renderName(name: RelativeDistinguishedNames): NameRenderings {
 }
 
 /**
- * The canonical comparison key of a name (RFC 5280 §7.1 with RFC 4518 preparation; see the module header for
- * exactly what is normalized). Equal keys mean the same DN: use it for issuer/subject chaining and equality.
- * A name whose DER cannot be read strictly gets a key equal only to the key of the very same bytes.
+ * The canonical comparison key of a name given as its DER (RFC 5280 §7.1 with RFC 4518 preparation; see the
+ * module header for exactly what is normalized). Equal keys mean the same DN: use it for issuer/subject
+ * chaining and equality. Bytes that are not a Name in DER get a key (`!` + hex) equal only to the key of the
+ * very same bytes, and never to a key parseDistinguishedName returns.
  */
-export function nameKey(name: RelativeDistinguishedNames): string {
+export function nameKey(name: Uint8Array): string {
   try {
-    const read = readName(name);
-    return read.rawKey ?? structureKey(read.rdns);
+    const rdns = parseNameDer(name);
+    if (rdns !== null) return structureKey(rdns);
+    return name.length === 0 ? UNREADABLE_KEY : `!${hex(name)}`;
   } catch {
     return UNREADABLE_KEY;
   }
 }
 
 /**
- * The comparison key of each RDN, in DER order (for directoryName name constraints, RFC 5280 §4.2.1.10: a
- * constraint matches when its RDN keys are a prefix of the subject's). Same normalization as nameKey. A name
- * whose DER cannot be read strictly is read from pkijs' flat list instead, one attribute per RDN.
+ * The comparison key of each RDN of a name given as its DER, in DER order (for directoryName name constraints,
+ * RFC 5280 §4.2.1.10: a constraint matches when its RDN keys are a prefix of the subject's). Same normalization
+ * as nameKey. Null when the bytes are not a Name in DER: such a name has no RDNs to compare, only its bytes.
  */
-export function rdnKeys(name: RelativeDistinguishedNames): string[] {
+export function rdnKeys(name: Uint8Array): string[] | null {
   try {
-    return readName(name).rdns.map(rdnKey);
+    return parseNameDer(name)?.map(rdnKey) ?? null;
   } catch {
-    return [UNREADABLE_KEY];
+    return null;
   }
 }
 
@@ -247,7 +242,8 @@ export function rdnKeys(name: RelativeDistinguishedNames): string[] {
  * Parses a DN written in any of the three renderings (and the usual variants: `;` separators, spaces around
  * separators, `OID.` prefixes, type aliases, RFC 1779 quotes) into the canonical key nameKey returns for the same
  * name. Errors (`certificate_malformed`, with the position) for anything that is not a DN: no `=`, an unknown
- * attribute type, an unterminated quote, bad hex, an empty RDN, a dangling backslash, or text over 64 KiB.
+ * attribute type, an unterminated quote, bad hex, an empty RDN, a dangling backslash, text longer than
+ * MAX_DN_TEXT_CHARS, or OpenSSL's default one-line format (` = ` around every `=`; the error says what to use).
  */
 export function parseDistinguishedName(text: string): Result<string, CertError> {
   try {
@@ -255,7 +251,7 @@ export function parseDistinguishedName(text: string): Result<string, CertError> 
       return err(
         certError("certificate_malformed", "Distinguished name text is too long.", {
           length: text.length,
-          max: MAX_DN_TEXT_CHARS,
+          limit: MAX_DN_TEXT_CHARS,
         }),
       );
     }
@@ -264,8 +260,9 @@ export function parseDistinguishedName(text: string): Result<string, CertError> 
     const parsed = trimmed.startsWith("/") ? parseSlashForm(trimmed) : parseCommaForm(trimmed);
     if (!Array.isArray(parsed)) {
       const position = parsed.position + leading;
+      const advice = parsed.advice === undefined ? "" : ` ${parsed.advice}`;
       return err(
-        certError("certificate_malformed", `Invalid distinguished name: ${parsed.reason} at position ${position}.`, {
+        certError("certificate_malformed", `Invalid distinguished name: ${parsed.reason} at position ${position}.${advice}`, {
           position,
         }),
       );
@@ -277,23 +274,24 @@ export function parseDistinguishedName(text: string): Result<string, CertError> 
 }
 
 /**
- * True when both sides name the same DN, whatever their renderings: string vs string, string vs pkijs name, or
- * two pkijs names. A string that does not parse is equal to nothing.
+ * True when both sides name the same DN, whatever their renderings: DN text (any form parseDistinguishedName
+ * reads) or a Name's DER, in any combination. A string that does not parse is equal to nothing; DER that is not
+ * a Name is equal only to the same bytes.
  */
-export function dnEquals(a: string | RelativeDistinguishedNames, b: string | RelativeDistinguishedNames): boolean {
+export function dnEquals(a: string | Uint8Array, b: string | Uint8Array): boolean {
   const ka = keyOf(a);
   const kb = keyOf(b);
   return ka !== null && kb !== null && ka !== UNREADABLE_KEY && ka === kb;
 }
 
 /**
- * The value of the most specific CN (the last one in DER order), or null when there is none or that CN is not a
- * string type. Invalid characters show as U+FFFD.
+ * The value of the most specific CN (the last one in DER order) of a name given as its DER, or null when there
+ * is none, that CN is not a string type, or the bytes are not a Name in DER. Invalid characters show as U+FFFD.
  */
-export function commonName(name: RelativeDistinguishedNames): string | null {
+export function commonName(name: Uint8Array): string | null {
   try {
     let last: Attribute | undefined;
-    for (const rdn of readName(name).rdns) for (const a of rdn) if (a.oid === OID_COMMON_NAME) last = a;
+    for (const rdn of parseNameDer(name) ?? []) for (const a of rdn) if (a.oid === OID_COMMON_NAME) last = a;
     if (last === undefined) return null;
     const decoded = decodeString(last.value);
     return decoded === null ? null : decoded.text;
@@ -302,7 +300,7 @@ export function commonName(name: RelativeDistinguishedNames): string | null {
   }
 }
 
-function keyOf(x: string | RelativeDistinguishedNames): string | null {
+function keyOf(x: string | Uint8Array): string | null {
   if (typeof x !== "string") return nameKey(x);
   const parsed = parseDistinguishedName(x);
   return parsed.ok ? parsed.value : null;
@@ -310,22 +308,6 @@ function keyOf(x: string | RelativeDistinguishedNames): string | null {
 
 // ---------------------------------------------------------------------------------------------------------
 // Reading the DER
-
-function bytesOf(buffer: ArrayBuffer | ArrayBufferView | undefined): Uint8Array {
-  if (buffer === undefined) return new Uint8Array(0);
-  if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  return new Uint8Array(buffer);
-}
-
-function readName(name: RelativeDistinguishedNames): ReadName {
-  const raw = bytesOf(name.valueBeforeDecode as ArrayBuffer | ArrayBufferView | undefined);
-  if (raw.length > 0) {
-    const strict = parseNameDer(raw);
-    if (strict !== null) return { rdns: strict, rawKey: null };
-    return { rdns: flatStructure(name), rawKey: `!${hex(raw)}` };
-  }
-  return { rdns: flatStructure(name), rawKey: null };
-}
 
 /**
  * RFC 5280 §4.1.2.4: Name ::= SEQUENCE OF RelativeDistinguishedName; RDN ::= SET SIZE (1..MAX) OF
@@ -356,29 +338,6 @@ function parseNameDer(raw: Uint8Array): NameStructure | null {
     }
     rdns.push(rdn);
     p = set.end;
-  }
-  return rdns;
-}
-
-/**
- * A pkijs name without its DER (built in code) or with DER we could not read strictly: pkijs only keeps a flat
- * list, so each attribute becomes its own RDN.
- */
-function flatStructure(name: RelativeDistinguishedNames): NameStructure {
-  const rdns: Attribute[][] = [];
-  for (const tv of name.typesAndValues ?? []) {
-    let encoded = new Uint8Array(0);
-    try {
-      encoded = new Uint8Array(tv.value.toBER(false));
-    } catch {
-      // Leaves an empty encoding: rendered and compared as an opaque value.
-    }
-    const element = readDerElement(encoded, 0);
-    const value: AttributeValue =
-      typeof element === "string" || element.end !== encoded.length
-        ? { tagClass: -1, constructed: false, tagNumber: -1, content: encoded, encoded }
-        : attributeValue(encoded, element);
-    rdns.push([{ oid: String(tv.type), value }]);
   }
   return rdns;
 }
@@ -709,6 +668,8 @@ function escapeOneline(bytes: Uint8Array): string {
 interface ParseError {
   readonly reason: string;
   readonly position: number;
+  /** What to do instead, appended to the message. */
+  readonly advice?: string;
 }
 
 /** RDNs in DER order, each a list of `oid=valueKey`. */
@@ -779,8 +740,34 @@ function isHexDigit(c: number): boolean {
 /** RFC 4514 §2.4 special characters, and the other ASCII a DN writer may escape. */
 const ESCAPABLE = ' "#+,;<=>\\/';
 
-/** The RFC 4514 / .NET form: most specific RDN first. Returns RDNs in DER order. */
+/** `=` signs seen by readCommaForm: how many, how many written ` = `, and where the first one is. */
+interface EqualsSigns {
+  all: number;
+  spaced: number;
+  first: number;
+}
+
+const OPENSSL_ONELINE_ADVICE =
+  "The text looks like OpenSSL's default one-line format (' = ' around each '='), which lists the RDNs in the " +
+  "opposite order and is not accepted: print the name with `openssl x509 -noout -subject -nameopt RFC2253`, " +
+  "or write it most specific first as .NET does (`CN=name, O=Example, C=US`).";
+
+/**
+ * The RFC 4514 / .NET form: most specific RDN first. Returns RDNs in DER order. Refuses text that writes every
+ * `=` as ` = `: that is OpenSSL 3's default one-line format (`openssl x509 -subject` without `-nameopt`:
+ * XN_FLAG_ONELINE, whose XN_FLAG_SPC_EQ puts spaces around `=`; `C = US, O = Contoso, CN = x`), which lists RDNs
+ * in DER order, the reverse of this form. Read as RFC 4514 it would name another DN and silently never match.
+ * A syntax error in such text (OpenSSL's `\"` inside quotes, say) gets the same advice.
+ */
 function parseCommaForm(text: string): ParsedName | ParseError {
+  const equals: EqualsSigns = { all: 0, spaced: 0, first: 0 };
+  const parsed = readCommaForm(text, equals);
+  if (equals.all === 0 || equals.spaced !== equals.all) return parsed;
+  if (!Array.isArray(parsed)) return { ...parsed, advice: OPENSSL_ONELINE_ADVICE };
+  return { reason: "every '=' is written ' = '", position: equals.first, advice: OPENSSL_ONELINE_ADVICE };
+}
+
+function readCommaForm(text: string, equals: EqualsSigns): ParsedName | ParseError {
   const rdns: ParsedName = [];
   if (text.length === 0) return rdns;
   let pos = 0;
@@ -792,6 +779,8 @@ function parseCommaForm(text: string): ParsedName | ParseError {
       if ("reason" in type) return type;
       pos = skipSpaces(text, type.end);
       if (text.charCodeAt(pos) !== 0x3d) return { reason: "expected '=' after the attribute type", position: pos };
+      if (equals.all++ === 0) equals.first = pos;
+      if (text.charCodeAt(pos - 1) === 0x20 && text.charCodeAt(pos + 1) === 0x20) equals.spaced++;
       pos = skipSpaces(text, pos + 1);
       const value = readCommaFormValue(text, pos);
       if ("reason" in value) return value;

@@ -79,7 +79,8 @@ export type GeneralName =
   | { readonly type: "email"; readonly value: string }
   | { readonly type: "uri"; readonly value: string }
   | { readonly type: "ip"; readonly bytes: Uint8Array }
-  | { readonly type: "dirName"; readonly key: string; readonly name: pkijs.RelativeDistinguishedNames }
+  /** `name` is the DER of the Name; `key` its cert/dn.ts nameKey. */
+  | { readonly type: "dirName"; readonly key: string; readonly name: Uint8Array }
   | { readonly type: "other"; readonly tag: number };
 
 /** KeyUsage bits, numbered as in RFC 5280 §4.2.1.3. */
@@ -157,8 +158,10 @@ export interface ParsedCertificate {
   readonly version: number;
   /** Uppercase hex of the serial's DER content octets, leading 00 kept (.NET SerialNumber). */
   readonly serialNumber: string;
-  readonly subject: pkijs.RelativeDistinguishedNames;
-  readonly issuer: pkijs.RelativeDistinguishedNames;
+  /** DER of the subject Name (cert/dn.ts reads it). */
+  readonly subject: Uint8Array;
+  /** DER of the issuer Name. */
+  readonly issuer: Uint8Array;
   /** Canonical comparison keys of subject and issuer (cert/dn.ts nameKey). */
   readonly subjectKey: string;
   readonly issuerKey: string;
@@ -188,7 +191,8 @@ export interface CrlEntry {
 
 export interface ParsedCrl {
   readonly der: Uint8Array;
-  readonly issuer: pkijs.RelativeDistinguishedNames;
+  /** DER of the issuer Name, as it is in the CRL. */
+  readonly issuer: Uint8Array;
   readonly issuerKey: string;
   readonly thisUpdate: Date;
   readonly nextUpdate: Date | null;
@@ -241,11 +245,6 @@ export function parseCertificate(der: Uint8Array): Result<ParsedCertificate, Cer
   }
 }
 
-/** A Name for cert/dn.ts, which reads only the DER it was decoded from (`valueBeforeDecode`). */
-function nameFromDer(der: Uint8Array): pkijs.RelativeDistinguishedNames {
-  return { valueBeforeDecode: der, valueBeforeDecodeView: der, typesAndValues: [] } as unknown as pkijs.RelativeDistinguishedNames;
-}
-
 /** RFC 5280 §4.1 read field by field from the DER (see cert/der.ts for why not asn1js). */
 function parseCertificateUnchecked(der: Uint8Array): ParsedCertificate {
   const top = new DerReader(der);
@@ -288,12 +287,13 @@ function parseCertificateUnchecked(der: Uint8Array): ParsedCertificate {
 
   const serial = der.subarray(serialEl.contentStart, serialEl.end);
   if (serial.length === 0) throw new DerError("empty serialNumber");
-  const subjectDer = der.subarray(subjectEl.start, subjectEl.end);
-  const issuerDer = der.subarray(issuerEl.start, issuerEl.end);
-  const subject = nameFromDer(subjectDer);
-  const issuer = nameFromDer(issuerDer);
+  const subject = der.subarray(subjectEl.start, subjectEl.end);
+  const issuer = der.subarray(issuerEl.start, issuerEl.end);
   const subjectKey = nameKey(subject);
   const issuerKey = nameKey(issuer);
+  // cert/dn.ts keys a Name it cannot read strictly as "!…"; such a certificate cannot be chained or
+  // matched reliably, so it is malformed (RFC 5280 §4.1.2.4, §4.1.2.6).
+  if (subjectKey.startsWith("!") || issuerKey.startsWith("!")) throw new DerError("the subject or issuer is not a valid DER Name");
   const alg = readAlgorithm(der, outerAlg);
   const sigBits = der.subarray(sigEl.contentStart, sigEl.end);
   if (sigBits.length < 1 || sigBits[0] !== 0) throw new DerError("signatureValue has unused bits");
@@ -592,8 +592,10 @@ function readGeneralName(bytes: Uint8Array, el: DerElement): GeneralName {
       const r = DerReader.of(bytes, el);
       const nameEl = r.expect(TAG.SEQUENCE, "directoryName");
       r.finish("directoryName");
-      const name = nameFromDer(bytes.subarray(nameEl.start, nameEl.end));
-      return { type: "dirName", key: nameKey(name), name };
+      const name = bytes.subarray(nameEl.start, nameEl.end);
+      const key = nameKey(name);
+      if (key.startsWith("!")) throw new DerError("a directoryName is not a valid DER Name");
+      return { type: "dirName", key, name };
     }
     case 6:
       return { type: "uri", value: UTF8.decode(content) };
@@ -714,7 +716,8 @@ function parseCrlUnchecked(der: Uint8Array): ParsedCrl {
   for (const rc of crl.revokedCertificates ?? []) entries.push(readCrlEntry(rc));
   const nextUpdate = crl.nextUpdate ? crl.nextUpdate.value : null;
   const sig = new Uint8Array(crl.signatureValue.valueBlock.valueHexView);
-  const issuer = nameFromDer(new Uint8Array(crl.issuer.toSchema().toBER(false)));
+  // The issuer's bytes as they are in the CRL (pkijs keeps them), not a re-encoding: cert/dn.ts reads DER only.
+  const issuer = new Uint8Array(crl.issuer.valueBeforeDecode);
   return {
     der,
     issuer,

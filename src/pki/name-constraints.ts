@@ -15,7 +15,9 @@
  * never match each other; directoryName — the constraint's RDNs are a prefix of the subject's (DER order).
  * The subject's emailAddress attributes are checked as rfc822Names. Other name forms in a constraint
  * (otherName, x400, ediParty, registeredID) cannot be checked: such a permitted/excluded subtree makes the
- * path invalid when the certificate has a name of that form, and is ignored otherwise.
+ * path invalid when the certificate has a name of that form, and is ignored otherwise. Likewise a directoryName
+ * that is not a Name in DER, on either side (cert/dn.ts gives it no RDNs to compare): fail closed, it counts as
+ * inside every excluded subtree and outside every permitted one.
  */
 import type { GeneralName, ParsedCertificate } from "../cert/parse";
 import { rdnKeys } from "../cert/dn";
@@ -56,7 +58,7 @@ export function checkNameConstraints(state: NameConstraintState, cert: ParsedCer
   for (const name of names) {
     for (const ex of state.excluded) {
       if (!budget.spend()) return { ok: false, budget: true, name: describe(name), reason: "excluded" };
-      if (sameForm(name, ex) && (ex.type === "other" || matches(name, ex))) {
+      if (sameForm(name, ex) && matches(name, ex) !== false) {
         return { ok: false, budget: false, name: describe(name), reason: "excluded" };
       }
     }
@@ -66,7 +68,7 @@ export function checkNameConstraints(state: NameConstraintState, cert: ParsedCer
       let inside = false;
       for (const c of ofType) {
         if (!budget.spend()) return { ok: false, budget: true, name: describe(name), reason: "not_permitted" };
-        if (c.type !== "other" && matches(name, c)) {
+        if (matches(name, c) === true) {
           inside = true;
           break;
         }
@@ -104,7 +106,8 @@ function formatIp(b: Uint8Array): string {
   return parts.join(":");
 }
 
-function matches(name: GeneralName, c: GeneralName): boolean {
+/** Whether `name` is inside the subtree `c`; null when that cannot be decided (see the header): fail closed. */
+function matches(name: GeneralName, c: GeneralName): boolean | null {
   switch (c.type) {
     case "dns":
       return name.type === "dns" && dnsMatches(name.value, c.value);
@@ -120,7 +123,7 @@ function matches(name: GeneralName, c: GeneralName): boolean {
     case "dirName":
       return name.type === "dirName" && dirNameMatches(name, c);
     case "other":
-      return false;
+      return null;
   }
 }
 
@@ -170,9 +173,10 @@ function ipMatches(addr: Uint8Array, constraint: Uint8Array): boolean {
   return true;
 }
 
-function dirNameMatches(name: Extract<GeneralName, { type: "dirName" }>, c: Extract<GeneralName, { type: "dirName" }>): boolean {
+function dirNameMatches(name: Extract<GeneralName, { type: "dirName" }>, c: Extract<GeneralName, { type: "dirName" }>): boolean | null {
   const subject = rdnKeys(name.name);
   const prefix = rdnKeys(c.name);
+  if (subject === null || prefix === null) return null;
   if (prefix.length > subject.length) return false;
   for (let i = 0; i < prefix.length; i++) if (prefix[i] !== subject[i]) return false;
   return true;

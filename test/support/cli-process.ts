@@ -5,8 +5,11 @@
  * Contract: `runTsx` starts `process.execPath` (the Node running vitest, so Node 22 whatever `node` is on PATH)
  * on tsx's CLI with the given script, from the project root; it resolves with the exit code and both outputs,
  * never rejects for a non-zero exit. `runProgram` does the same for any executable (openssl…) and resolves
- * `null` when it is not installed. Node's modules are reached through `process.getBuiltinModule` and typed below
- * for the few calls used, because the project's types are workerd's (no @types/node).
+ * `null` when it is not installed.
+ *
+ * Node's modules are reached through `process.getBuiltinModule` and typed below for the few calls used, unlike
+ * scripts/ (which imports `node:` modules): tsconfig.json takes in all of test/ with the Worker's types only,
+ * where a `node:` import does not resolve and @types/node must not leak into Worker code.
  */
 
 /** What a finished child process left. */

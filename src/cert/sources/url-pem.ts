@@ -1,0 +1,48 @@
+/**
+ * cert/sources/url-pem — a URL-encoded PEM certificate (or chain, leaf first) in a named header.
+ *
+ * Contract: pure, never throws; `fromTerminator: true`. The header value is capped before decoding, then
+ * percent-decoded strictly (an invalid `%` escape is certificate_malformed; `+` is a literal `+`, never a
+ * space), then decoded as PEM by cert/decode. Extra certificates after the first are the chain, in the order
+ * sent. A value with a raw comma is certificate_header_invalid: PEM and its escaped forms hold no comma, so a
+ * comma means the header was repeated (`Headers` joins repeats with ", ") — and taking the first copy could
+ * take a client-injected one.
+ *
+ * Producers, as documented (checked 2026):
+ * - nginx `proxy_set_header X-Client-Cert $ssl_client_escaped_cert;` — "the client certificate in the PEM
+ *   format (urlencoded)": ngx_ssl_get_escaped_certificate (src/event/ngx_event_openssl.c) runs the leaf's PEM
+ *   through ngx_escape_uri(…, NGX_ESCAPE_URI_COMPONENT), so spaces are %20, newlines %0A, `+` %2B, `/` %2F,
+ *   `=` %3D (nginx-devel, Feb 2016; Keycloak's NginxProxySslClientCertificateLookup). Kong and other
+ *   nginx/OpenResty gateways use the same variable.
+ * - Apache httpd `RequestHeader set X-Client-Cert "expr=%{escape:%{SSL_CLIENT_CERT}s}"` (pulp_certguard docs).
+ * - Amazon CloudFront viewer mTLS: `CloudFront-Viewer-Cert-Pem`, "URL-encoded PEM format of the leaf
+ *   certificate" (`-----BEGIN%20CERTIFICATE-----%0AMIIG…`, CloudFront Developer Guide, viewer-mtls-headers):
+ *   configure `header: "CloudFront-Viewer-Cert-Pem"`.
+ * - Azure Application Gateway rewrite `{var_client_certificate}`: PEM whose line breaks may arrive as spaces
+ *   or not at all, unescaped; cert/decode tolerates both, so a value without `%` is read as plain PEM.
+ * Default header: X-Client-Cert (configurable: every producer above lets the operator choose the name).
+ */
+import { NONE, decodeUrlEncodedPem, failed, guarded, headerInvalid, leafFirst, readHeader } from "./shared";
+import type { CertificateSource, SourceOptions } from "./source";
+
+const NAME = "url-pem";
+const DEFAULT_HEADER = "x-client-cert";
+
+/** The source reading URL-encoded (or plain, flattened) PEM from `options.header` (default X-Client-Cert). */
+export function createUrlPemSource(options: SourceOptions = {}): CertificateSource {
+  const header = (options.header ?? DEFAULT_HEADER).toLowerCase();
+  return {
+    name: NAME,
+    headers: [header],
+    fromTerminator: true,
+    extract: ({ headers }) =>
+      guarded(NAME, () => {
+        const read = readHeader(headers, header, NAME);
+        if (read.kind === "absent") return NONE;
+        if (read.kind === "error") return failed(read.error);
+        if (read.value.includes(",")) return failed(headerInvalid(NAME, header, "it occurs more than once"));
+        const certs = decodeUrlEncodedPem(read.value, NAME, header);
+        return certs.ok ? leafFirst(NAME, certs.value) : failed(certs.error);
+      }),
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * The deployment's configuration, read from wrangler vars and secrets once per isolate.
+ *
+ * Contract: pure — `parseConfig(env)` returns the typed Config or every problem found. A bad
+ * configuration fails the first request with 503 `configuration_invalid` (and says why in the log), never a
+ * silently weaker gateway. Notably: a header source enabled without any way to authenticate the terminator
+ * is an error, because its headers could then come from anyone.
+ */
+import { createSources, ALL_CERTIFICATE_HEADERS } from "./cert/sources/registry";
+import type { CertificateSource, SourceOptions } from "./cert/sources/source";
+import type { Env } from "./env";
+import { parseAddressList, type AddressRange } from "./http/addresses";
+import type { RevocationMode, ValidationOptions } from "./pki/validate";
+import { err, ok, type Result } from "./result";
+
+export interface Config {
+  readonly sources: readonly CertificateSource[];
+  /** Lower-case names of every certificate-carrying header of every known format (stripped before forwarding). */
+  readonly certificateHeaders: ReadonlySet<string>;
+  readonly terminator: {
+    readonly secret: string | null;
+    readonly secretHeader: string;
+    readonly addresses: readonly AddressRange[] | null;
+    /** A certificate header from an unauthenticated peer is a 400 instead of being ignored. */
+    readonly rejectUntrustedHeaders: boolean;
+  };
+  readonly origin: { readonly url: URL | null; readonly timeoutMs: number };
+  readonly requireCertificate: boolean;
+  readonly trustStore: string;
+  readonly validation: ValidationOptions;
+  readonly denyStatus: number;
+  readonly identityHeaderPrefix: string;
+  readonly trustRefreshMs: number;
+  readonly kvTimeoutMs: number;
+  readonly problemTypeBase: string;
+}
+
+const DEFAULT_SOURCES = "cloudflare";
+
+const cache = new WeakMap<object, Result<Config, string[]>>();
+
+/** The parsed configuration of `env`, computed once per env object (once per isolate). */
+export function configOf(env: Env): Result<Config, string[]> {
+  let c = cache.get(env);
+  if (!c) {
+    c = parseConfig(env);
+    cache.set(env, c);
+  }
+  return c;
+}
+
+function bool(name: string, value: string | undefined, fallback: boolean, problems: string[]): boolean {
+  if (value === undefined || value === "") return fallback;
+  const v = value.trim().toLowerCase();
+  if (v === "true" || v === "1" || v === "yes") return true;
+  if (v === "false" || v === "0" || v === "no") return false;
+  problems.push(`${name} must be true or false, not ${JSON.stringify(value)}`);
+  return fallback;
+}
+
+function int(name: string, value: string | undefined, fallback: number, min: number, max: number, problems: string[]): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
+    return fallback;
+  }
+  return n;
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Parses the configuration; all problems are reported together. */
+export function parseConfig(env: Env): Result<Config, string[]> {
+  const problems: string[] = [];
+
+  let headerOverrides: Record<string, string> = {};
+  const rawHeaders = env.CERT_SOURCE_HEADERS;
+  if (typeof rawHeaders === "string" && rawHeaders.trim() !== "") {
+    try {
+      const parsed: unknown = JSON.parse(rawHeaders);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+      headerOverrides = parsed as Record<string, string>;
+    } catch {
+      problems.push("CERT_SOURCE_HEADERS must be a JSON object of source name to header name");
+    }
+  } else if (typeof rawHeaders === "object" && rawHeaders !== null) {
+    headerOverrides = rawHeaders;
+  }
+  const sourceOptions: Record<string, SourceOptions> = {};
+  for (const [name, header] of Object.entries(headerOverrides)) {
+    if (typeof header !== "string" || !HEADER_NAME.test(header)) problems.push(`CERT_SOURCE_HEADERS.${name} is not a valid header name`);
+    else sourceOptions[name] = { header };
+  }
+  const names = (env.CERT_SOURCES ?? DEFAULT_SOURCES).split(",").map((s) => s.trim()).filter(Boolean);
+  const sources = createSources(names, sourceOptions);
+  if (!sources.ok) problems.push(`CERT_SOURCES: ${sources.error}`);
+  for (const name of Object.keys(sourceOptions)) {
+    if (!names.includes(name)) problems.push(`CERT_SOURCE_HEADERS names ${name}, which is not in CERT_SOURCES`);
+  }
+
+  const secret = env.TERMINATOR_SECRET && env.TERMINATOR_SECRET.length > 0 ? env.TERMINATOR_SECRET : null;
+  if (secret !== null && secret.length < 16) problems.push("TERMINATOR_SECRET must be at least 16 characters");
+  const secretHeader = (env.TERMINATOR_SECRET_HEADER ?? "X-Certgate-Terminator-Secret").trim();
+  if (!HEADER_NAME.test(secretHeader)) problems.push("TERMINATOR_SECRET_HEADER is not a valid header name");
+  let addresses: AddressRange[] | null = null;
+  if (env.TERMINATOR_ADDRESSES && env.TERMINATOR_ADDRESSES.trim() !== "") {
+    const parsed = parseAddressList(env.TERMINATOR_ADDRESSES);
+    if (!parsed.ok) problems.push(`TERMINATOR_ADDRESSES: ${parsed.error}`);
+    else addresses = parsed.value;
+  }
+  if (sources.ok && sources.value.some((s) => s.fromTerminator) && secret === null && addresses === null) {
+    problems.push("a header certificate source is enabled but neither TERMINATOR_SECRET nor TERMINATOR_ADDRESSES is set: its headers could come from anyone");
+  }
+
+  let originUrl: URL | null = null;
+  if (env.ORIGIN_URL) {
+    try {
+      originUrl = new URL(env.ORIGIN_URL);
+      if (originUrl.protocol !== "https:" && originUrl.protocol !== "http:") problems.push("ORIGIN_URL must be http(s)");
+    } catch {
+      problems.push("ORIGIN_URL is not a URL");
+    }
+  } else if (!env.ORIGIN) {
+    problems.push("ORIGIN_URL is not set");
+  }
+
+  const revocation = (env.REVOCATION ?? "soft").trim() as RevocationMode;
+  if (!["off", "soft", "strict"].includes(revocation)) problems.push("REVOCATION must be off, soft or strict");
+  const denyStatus = int("DENY_STATUS", env.DENY_STATUS, 403, 400, 499, problems);
+  const prefix = env.IDENTITY_HEADER_PREFIX ?? "X-Client-Cert-";
+  if (!HEADER_NAME.test(prefix)) problems.push("IDENTITY_HEADER_PREFIX is not a valid header name prefix");
+  const trustStore = env.TRUST_STORE ?? "default";
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(trustStore)) problems.push("TRUST_STORE must be 1–64 characters of A–Z, a–z, 0–9, . _ -");
+
+  const validation: ValidationOptions = {
+    revocation,
+    requireClientAuthEku: bool("REQUIRE_CLIENT_AUTH_EKU", env.REQUIRE_CLIENT_AUTH_EKU, true, problems),
+    allowSha1: bool("ALLOW_SHA1", env.ALLOW_SHA1, false, problems),
+    minRsaBits: int("MIN_RSA_BITS", env.MIN_RSA_BITS, 2048, 1024, 16384, problems),
+    allowPartialChain: bool("ALLOW_PARTIAL_CHAIN", env.ALLOW_PARTIAL_CHAIN, false, problems),
+  };
+  const config: Config = {
+    sources: sources.ok ? sources.value : [],
+    certificateHeaders: new Set(ALL_CERTIFICATE_HEADERS(sourceOptions)),
+    terminator: {
+      secret,
+      secretHeader: secretHeader.toLowerCase(),
+      addresses,
+      rejectUntrustedHeaders: bool("REJECT_UNTRUSTED_CERT_HEADERS", env.REJECT_UNTRUSTED_CERT_HEADERS, false, problems),
+    },
+    origin: { url: originUrl, timeoutMs: int("ORIGIN_TIMEOUT_MS", env.ORIGIN_TIMEOUT_MS, 30_000, 1, 600_000, problems) },
+    requireCertificate: bool("REQUIRE_CERTIFICATE", env.REQUIRE_CERTIFICATE, true, problems),
+    trustStore,
+    validation,
+    denyStatus,
+    identityHeaderPrefix: prefix,
+    trustRefreshMs: int("TRUST_REFRESH_SECONDS", env.TRUST_REFRESH_SECONDS, 15, 0, 3600, problems) * 1000,
+    kvTimeoutMs: int("KV_TIMEOUT_MS", env.KV_TIMEOUT_MS, 2000, 1, 60_000, problems),
+    problemTypeBase: env.PROBLEM_TYPE_BASE ?? "urn:certgate:problem:",
+  };
+  return problems.length > 0 ? err(problems) : ok(config);
+}

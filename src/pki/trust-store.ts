@@ -1,0 +1,186 @@
+/**
+ * The only KV reader: trust stores, CRLs, registered certificates and named values, by version.
+ *
+ * Contract: I/O at the edge of the engine. Keys and value formats are documented in docs/kv-schema.md:
+ *   active                         {"version": "<id>", "activatedAt": "<ISO>"}
+ *   v/<version>/store/<name>       {"anchors": "<PEM>", "intermediates": "<PEM>", "pinned": "<PEM>", "crls": <count>}
+ *   v/<version>/crl/<name>/<i>     DER or PEM of CRL i of store <name>
+ *   v/<version>/registered         {"<id>": "<PEM>", …}   (registered client certificates, for policies)
+ *   v/<version>/values             {"<name>": "<value>", …} (named values, for policies)
+ * Writers stage everything under a new version, then flip `active` in one write, so no reader ever sees
+ * half an update.
+ *
+ * Caching, per isolate: the active version is re-read at most every `refreshMs` (TRUST_REFRESH_SECONDS,
+ * default 15 s) with KV's minimum edge cache (30 s), so a rotation is picked up within 45 s of the write
+ * reaching the edge; a store is parsed once per version and shared by every request (concurrent first
+ * requests share one load). Fail closed: a KV error, a timeout, a missing active pointer, a missing or corrupt
+ * store is a `trust_store_unavailable` error naming the key in its internal detail — never an empty store.
+ */
+import { decodeCertificates, decodePemBlocks } from "../cert/decode";
+import { gatewayError, type GatewayError } from "../errors";
+import { MAX_CRL_BYTES, MAX_STORE_BUNDLE_BYTES, MAX_STORE_CERTIFICATES } from "../limits";
+import { err, ok, type Result } from "../result";
+import { prepareTrustMaterial, type TrustMaterial } from "./trust-material";
+
+/** KV's minimum edge cache TTL for reads, in seconds. */
+const KV_MIN_CACHE_TTL = 30;
+/** Most CRLs per store (each is one KV read on load). */
+const MAX_CRLS_PER_STORE = 64;
+
+export interface TrustStoreOptions {
+  readonly refreshMs: number;
+  readonly kvTimeoutMs: number;
+  /** Clock, injectable for tests. */
+  readonly now?: () => number;
+}
+
+interface StoreRecord {
+  readonly anchors?: string;
+  readonly intermediates?: string;
+  readonly pinned?: string;
+  readonly crls?: number;
+}
+
+type Unavailable = GatewayError;
+
+function unavailable(internal: string): Unavailable {
+  return gatewayError("trust_store_unavailable", "The trust store could not be loaded; no certificate can be validated right now.", undefined, internal);
+}
+
+export class TrustStore {
+  private version: string | null = null;
+  private checkedAt = Number.NEGATIVE_INFINITY;
+  private versionRead: Promise<Result<string, Unavailable>> | null = null;
+  private stores = new Map<string, Promise<Result<TrustMaterial, Unavailable>>>();
+  private readonly now: () => number;
+
+  constructor(private readonly kv: KVNamespace, private readonly options: TrustStoreOptions) {
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  /** The active version, re-read from KV when older than refreshMs. */
+  async activeVersion(): Promise<Result<string, Unavailable>> {
+    if (this.version !== null && this.now() - this.checkedAt < this.options.refreshMs) return ok(this.version);
+    if (!this.versionRead) {
+      this.versionRead = this.readActive().finally(() => {
+        this.versionRead = null;
+      });
+    }
+    return this.versionRead;
+  }
+
+  private async readActive(): Promise<Result<string, Unavailable>> {
+    const raw = await this.get("active", "text");
+    if (!raw.ok) return raw;
+    if (raw.value === null) return err(unavailable("KV key `active` is missing: no trust material has been published"));
+    let version: unknown;
+    try {
+      version = (JSON.parse(raw.value as string) as { version?: unknown }).version;
+    } catch {
+      return err(unavailable("KV key `active` is not JSON"));
+    }
+    if (typeof version !== "string" || !/^[A-Za-z0-9._:-]{1,128}$/.test(version)) {
+      return err(unavailable("KV key `active` has no valid version"));
+    }
+    if (version !== this.version) {
+      this.stores = new Map();
+      this.version = version;
+    }
+    this.checkedAt = this.now();
+    return ok(version);
+  }
+
+  /** The prepared trust material of store `name` in the active version. */
+  async material(name: string): Promise<Result<TrustMaterial, Unavailable>> {
+    const version = await this.activeVersion();
+    if (!version.ok) return version;
+    let p = this.stores.get(name);
+    if (!p) {
+      p = this.load(version.value, name);
+      this.stores.set(name, p);
+      // A failed load is not kept: the next request tries again.
+      p.then((r) => {
+        if (!r.ok && this.stores.get(name) === p) this.stores.delete(name);
+      });
+    }
+    return p;
+  }
+
+  private async load(version: string, name: string): Promise<Result<TrustMaterial, Unavailable>> {
+    const key = `v/${version}/store/${name}`;
+    const raw = await this.get(key, "text");
+    if (!raw.ok) return raw;
+    if (raw.value === null) return err(unavailable(`KV key \`${key}\` is missing`));
+    if ((raw.value as string).length > MAX_STORE_BUNDLE_BYTES * 3) return err(unavailable(`KV key \`${key}\` is too large`));
+    let record: StoreRecord;
+    try {
+      record = JSON.parse(raw.value as string) as StoreRecord;
+    } catch {
+      return err(unavailable(`KV key \`${key}\` is not JSON`));
+    }
+    const limits = { maxBytes: MAX_STORE_BUNDLE_BYTES, maxCount: MAX_STORE_CERTIFICATES };
+    const bundle = (field: keyof StoreRecord): Result<Uint8Array[], Unavailable> => {
+      const text = record[field];
+      if (text === undefined || text === "") return ok([]);
+      if (typeof text !== "string") return err(unavailable(`KV key \`${key}\`: ${field} is not a PEM string`));
+      const r = decodeCertificates(text, limits);
+      return r.ok ? r : err(unavailable(`KV key \`${key}\`: ${field}: ${r.error.detail}`));
+    };
+    const anchors = bundle("anchors");
+    if (!anchors.ok) return anchors;
+    if (anchors.value.length === 0) return err(unavailable(`KV key \`${key}\` has no anchors`));
+    const intermediates = bundle("intermediates");
+    if (!intermediates.ok) return intermediates;
+    const pinned = bundle("pinned");
+    if (!pinned.ok) return pinned;
+    const crlCount = record.crls ?? 0;
+    if (!Number.isInteger(crlCount) || crlCount < 0 || crlCount > MAX_CRLS_PER_STORE) {
+      return err(unavailable(`KV key \`${key}\`: crls must be a count from 0 to ${MAX_CRLS_PER_STORE}`));
+    }
+    const crls: Uint8Array[] = [];
+    const reads = await Promise.all(Array.from({ length: crlCount }, (_, i) => this.get(`v/${version}/crl/${name}/${i}`, "arrayBuffer")));
+    for (const [i, r] of reads.entries()) {
+      const crlKey = `v/${version}/crl/${name}/${i}`;
+      if (!r.ok) return r;
+      if (r.value === null) return err(unavailable(`KV key \`${crlKey}\` is missing`));
+      const bytes = new Uint8Array(r.value as ArrayBuffer);
+      if (bytes.length > MAX_CRL_BYTES * 2) return err(unavailable(`KV key \`${crlKey}\` is too large`));
+      if (bytes[0] === 0x30) {
+        crls.push(bytes);
+      } else {
+        const pem = decodePemBlocks(new TextDecoder().decode(bytes), "X509 CRL", { maxBytes: MAX_CRL_BYTES * 2, maxCount: 16, maxBlockBytes: MAX_CRL_BYTES });
+        if (!pem.ok) return err(unavailable(`KV key \`${crlKey}\`: not a DER or PEM CRL`));
+        crls.push(...pem.value);
+      }
+    }
+    const material = await prepareTrustMaterial({
+      version: `${version}/${name}`,
+      anchors: anchors.value,
+      intermediates: intermediates.value,
+      crls,
+      registeredSelfSigned: pinned.value,
+    });
+    if (!material.ok) return err(unavailable(`KV key \`${key}\`: ${material.error.detail} ${JSON.stringify(material.error.context ?? {})}`));
+    return material;
+  }
+
+  /** A KV read with a timeout; errors and timeouts become `trust_store_unavailable`. */
+  private async get(key: string, type: "text" | "arrayBuffer"): Promise<Result<string | ArrayBuffer | null, Unavailable>> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), this.options.kvTimeoutMs);
+    });
+    try {
+      const read = type === "text"
+        ? this.kv.get(key, { type: "text", cacheTtl: KV_MIN_CACHE_TTL })
+        : this.kv.get(key, { type: "arrayBuffer", cacheTtl: KV_MIN_CACHE_TTL });
+      const value = await Promise.race([read, timeout]);
+      if (value === "timeout") return err(unavailable(`KV read of \`${key}\` timed out after ${this.options.kvTimeoutMs} ms`));
+      return ok(value);
+    } catch (e) {
+      return err(unavailable(`KV read of \`${key}\` failed: ${e instanceof Error ? e.message : String(e)}`));
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+}

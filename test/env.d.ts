@@ -1,0 +1,6 @@
+// The bindings `cloudflare:workers` exposes to tests (wrangler.toml).
+declare namespace Cloudflare {
+  interface Env {
+    TRUST: KVNamespace;
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * The whole Worker inside workerd: real local KV, a recording origin. Each scenario is one deployment
+ * configuration (env) and one request.
+ */
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { BuiltCertificate } from "../../scripts/pki/builder";
+import { ca, DAY, leaf, root } from "../support/chains";
+import { byteSequence, cloudflareTlsClientAuth, publish, recordingOrigin, scenario, uniqueVersion, viaTerminator } from "../support/gateway";
+
+let r: BuiltCertificate, i: BuiltCertificate, valid: BuiltCertificate, expired: BuiltCertificate, early: BuiltCertificate;
+let otherRoot: BuiltCertificate, untrusted: BuiltCertificate;
+const now = Date.now();
+
+beforeAll(async () => {
+  r = await root("GW Root");
+  i = await ca("GW DEV Intermediate", r);
+  valid = await leaf("Valid Client", i, "p-256", {}, { subject: "CN=Valid Client, O=Contoso, C=US" });
+  expired = await leaf("Expired Client", i, "p-256", {}, { notBefore: new Date(now - 30 * DAY), notAfter: new Date(now - DAY) });
+  early = await leaf("Early Client", i, "p-256", {}, { notBefore: new Date(now + DAY), notAfter: new Date(now + 30 * DAY) });
+  otherRoot = await root("Other Root");
+  untrusted = await leaf("Untrusted Client", await ca("TST Intermediate", otherRoot), "p-256");
+  await publish(env.TRUST, uniqueVersion("gw"), { default: { anchors: [r], intermediates: [i] } });
+});
+
+async function problem(res: Response) {
+  expect(res.headers.get("content-type")).toBe("application/problem+json");
+  return (await res.json()) as { type: string; title: string; status: number; detail: string; instance: string; code: string; context?: Record<string, unknown> };
+}
+
+describe("allowed requests", () => {
+  it("forwards a valid certificate from the terminator with the verified identity", async () => {
+    const s = scenario();
+    const res = await s.request("/api/cars?color=red", { headers: viaTerminator({ "client-cert": byteSequence(valid) }) });
+    expect(res.status).toBe(200);
+    expect(s.origin.calls).toHaveLength(1);
+    const call = s.origin.calls[0]!;
+    expect(call.url).toBe("https://origin.test/api/cars?color=red");
+    expect(call.headers["client-cert"]).toBe(byteSequence(valid));
+    expect(call.headers["client-cert-chain"]).toBe(byteSequence(i));
+    expect(call.headers["x-client-cert-subject"]).toBe("CN=Valid Client,O=Contoso,C=US");
+    expect(call.headers["x-client-cert-issuer"]).toBe("CN=GW DEV Intermediate");
+    expect(call.headers["x-client-cert-verified"]).toBe("SUCCESS");
+    expect(call.headers["x-client-cert-source"]).toBe("rfc9440");
+    expect(call.headers["x-client-cert-thumbprint"]).toMatch(/^[0-9A-F]{40}$/);
+    expect(call.headers["x-certgate-terminator-secret"]).toBeUndefined();
+    expect(res.headers.get("x-origin")).toBe("demo");
+  });
+
+  it("forwards a certificate from Cloudflare's cf.tlsClientAuth, validating it against its own store", async () => {
+    const s = scenario();
+    const res = await s.request("/", { cf: cloudflareTlsClientAuth(valid, [i]) });
+    expect(res.status).toBe(200);
+    expect(s.origin.calls[0]!.headers["x-client-cert-source"]).toBe("cloudflare");
+  });
+
+  it("forwards without identity when certificates are optional and none is presented", async () => {
+    const s = scenario({ REQUIRE_CERTIFICATE: "false" });
+    const res = await s.request("/public");
+    expect(res.status).toBe(200);
+    expect(s.origin.calls[0]!.headers["client-cert"]).toBeUndefined();
+  });
+});
+
+describe("denied requests", () => {
+  it("denies a missing certificate with problem+json (403)", async () => {
+    const s = scenario();
+    const res = await s.request("/api/x");
+    expect(res.status).toBe(403);
+    const p = await problem(res);
+    expect(p).toMatchObject({ code: "certificate_missing", status: 403, instance: "/api/x", type: "urn:certgate:problem:certificate_missing" });
+    expect(s.origin.calls).toHaveLength(0);
+  });
+
+  it("denies expired, not-yet-valid and untrusted certificates with their codes", async () => {
+    const s = scenario();
+    const cases: Array<[BuiltCertificate, string]> = [[expired, "certificate_expired"], [early, "certificate_not_yet_valid"], [untrusted, "certificate_not_trusted"]];
+    for (const [cert, code] of cases) {
+      const res = await s.request("/", { headers: viaTerminator({ "client-cert": byteSequence(cert) }) });
+      expect(res.status).toBe(403);
+      expect((await problem(res)).code).toBe(code);
+    }
+    const res = await s.request("/", { headers: viaTerminator({ "client-cert": byteSequence(expired) }) });
+    const p = await problem(res);
+    expect(p.context?.notAfter).toBe(expired.spec.notAfter.toISOString().replace(/\.\d+Z$/, ".000Z"));
+    expect(s.origin.calls).toHaveLength(0);
+  });
+
+  it("uses the configured deny status", async () => {
+    const res = await scenario({ DENY_STATUS: "401" }).request("/");
+    expect(res.status).toBe(401);
+  });
+
+  it("rejects malformed certificate headers with 400", async () => {
+    const res = await scenario().request("/", { headers: viaTerminator({ "client-cert": ":bm90IGEgY2VydA==:" }) });
+    expect(res.status).toBe(400);
+    expect((await problem(res)).code).toBe("certificate_malformed");
+  });
+
+  it("denies two sources carrying different certificates as ambiguous", async () => {
+    const res = await scenario().request("/", { cf: cloudflareTlsClientAuth(valid), headers: viaTerminator({ "client-cert": byteSequence(untrusted) }) });
+    expect(res.status).toBe(400);
+    expect((await problem(res)).code).toBe("certificate_ambiguous");
+  });
+});
+
+describe("trust boundary", () => {
+  it("ignores certificate headers from a client without the terminator's secret", async () => {
+    const s = scenario();
+    const res = await s.request("/", { headers: { "client-cert": byteSequence(valid), "x-certgate-terminator-secret": "wrong-secret-wrong-secret" } });
+    expect(res.status).toBe(403);
+    expect((await problem(res)).code).toBe("certificate_missing");
+  });
+
+  it("rejects them with 400 when configured to", async () => {
+    const res = await scenario({ REJECT_UNTRUSTED_CERT_HEADERS: "true" }).request("/", { headers: { "client-cert": byteSequence(valid) } });
+    expect(res.status).toBe(400);
+    expect((await problem(res)).code).toBe("certificate_header_untrusted");
+  });
+
+  it("accepts the terminator by address allow-list (CF-Connecting-IP)", async () => {
+    const s = scenario({ TERMINATOR_SECRET: undefined, TERMINATOR_ADDRESSES: "192.0.2.0/24, 2001:db8::/32" });
+    expect((await s.request("/", { headers: { "client-cert": byteSequence(valid), "cf-connecting-ip": "192.0.2.10" } })).status).toBe(200);
+    expect((await s.request("/", { headers: { "client-cert": byteSequence(valid), "cf-connecting-ip": "198.51.100.1" } })).status).toBe(403);
+    expect((await s.request("/", { headers: { "client-cert": byteSequence(valid) } })).status).toBe(403);
+  });
+
+  it("never lets client-supplied identity headers reach the origin", async () => {
+    const s = scenario({ REQUIRE_CERTIFICATE: "false" });
+    const spoofed = {
+      "x-client-cert-subject": "CN=admin", "x-client-cert-verified": "SUCCESS", "client-cert-chain": byteSequence(valid),
+      "x-forwarded-client-cert": `Hash=abc;Cert="${encodeURIComponent(valid.pem)}"`, "x-client-cert": encodeURIComponent(valid.pem),
+      "x-arr-clientcert": "MIIB", "x-amzn-mtls-clientcert": "x", "x-forwarded-tls-client-cert": "MIIB",
+      "x-forwarded-for": "10.0.0.1", "connection": "close, x-keep-me",
+    };
+    const res = await s.request("/", { headers: spoofed });
+    expect(res.status).toBe(200);
+    const seen = s.origin.calls[0]!.headers;
+    for (const name of Object.keys(spoofed)) {
+      if (name === "connection") continue;
+      expect(seen[name], name).toBeUndefined();
+    }
+  });
+
+  it("replaces a spoofed identity with the verified one", async () => {
+    const s = scenario();
+    const res = await s.request("/", { headers: viaTerminator({ "client-cert": byteSequence(valid), "x-client-cert-subject": "CN=admin" }) });
+    expect(res.status).toBe(200);
+    expect(s.origin.calls[0]!.headers["x-client-cert-subject"]).toBe("CN=Valid Client,O=Contoso,C=US");
+  });
+
+  it("refuses to start with a header source but no way to authenticate the terminator", async () => {
+    const res = await scenario({ TERMINATOR_SECRET: undefined }).request("/");
+    expect(res.status).toBe(503);
+    expect((await problem(res)).code).toBe("configuration_invalid");
+  });
+});
+
+describe("trust material in KV", () => {
+  it("takes a rotated trust store into account without a redeploy", async () => {
+    const s = scenario();
+    const hdr = { headers: viaTerminator({ "client-cert": byteSequence(untrusted) }) };
+    expect((await s.request("/", hdr)).status).toBe(403);
+    const tstInt = await ca("TST Intermediate", otherRoot);
+    const rotated = await leaf("Rotated Client", tstInt);
+    const version = uniqueVersion("rotation");
+    await publish(env.TRUST, version, { default: { anchors: [r, otherRoot], intermediates: [i, tstInt] } });
+    const res = await s.request("/", { headers: viaTerminator({ "client-cert": byteSequence(rotated) }) });
+    expect(res.status).toBe(200);
+    await publish(env.TRUST, uniqueVersion("gw-back"), { default: { anchors: [r], intermediates: [i] } });
+  });
+
+  it("fails closed with 503 when the store is missing, corrupt, or KV fails or stalls", async () => {
+    const kv = (impl: Partial<KVNamespace>) => ({ ...impl }) as KVNamespace;
+    const hdr = { headers: viaTerminator({ "client-cert": byteSequence(valid) }) };
+    const missingActive = kv({ get: (async () => null) as never });
+    const corrupt = kv({ get: (async (key: string) => (key === "active" ? JSON.stringify({ version: "x" }) : "{not json")) as never });
+    const badPem = kv({ get: (async (key: string) => (key === "active" ? JSON.stringify({ version: "x" }) : JSON.stringify({ anchors: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" }))) as never });
+    const throwing = kv({ get: (async () => { throw new Error("KV GET failed: 500"); }) as never });
+    const stalling = kv({ get: (() => new Promise(() => {})) as never });
+    for (const TRUST of [missingActive, corrupt, badPem, throwing, stalling]) {
+      const res = await scenario({ TRUST, KV_TIMEOUT_MS: "50" }).request("/", hdr);
+      expect(res.status).toBe(503);
+      const p = await problem(res);
+      expect(p.code).toBe("trust_store_unavailable");
+      expect(JSON.stringify(p)).not.toContain("KV");
+    }
+    const missingStore = await scenario({ TRUST_STORE: "no-such-store" }).request("/", hdr);
+    expect(missingStore.status).toBe(503);
+  });
+});
+
+describe("forwarding", () => {
+  it("streams a 10 MiB body to the origin byte-identical", async () => {
+    const s = scenario();
+    const size = 10 * 1024 * 1024;
+    const chunk = new Uint8Array(64 * 1024);
+    for (let k = 0; k < chunk.length; k++) chunk[k] = (k * 31 + 7) & 0xff;
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= size) return controller.close();
+        controller.enqueue(chunk.slice());
+        sent += chunk.length;
+      },
+    });
+    const expected = new crypto.DigestStream("SHA-256");
+    const w = expected.getWriter();
+    for (let k = 0; k < size / chunk.length; k++) await w.write(chunk);
+    await w.close();
+    const expectedHex = [...new Uint8Array(await expected.digest)].map((x) => x.toString(16).padStart(2, "0")).join("");
+    const res = await s.request("/upload", { method: "POST", body, headers: viaTerminator({ "client-cert": byteSequence(valid) }), duplex: "half" } as RequestInit);
+    expect(res.status).toBe(200);
+    const call = s.origin.calls[0]!;
+    expect(call.bodyBytes).toBe(size);
+    expect(call.bodySha256).toBe(expectedHex);
+  });
+
+  it("passes redirects through instead of following them", async () => {
+    const s = scenario({}, recordingOrigin(() => new Response(null, { status: 302, headers: { location: "https://elsewhere.test/" } })));
+    const res = await s.request("/", { headers: viaTerminator({ "client-cert": byteSequence(valid) }) });
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe("https://elsewhere.test/");
+  });
+
+  it("maps an unreachable origin to 502 and a stalled one to 504", async () => {
+    const hdr = { headers: viaTerminator({ "client-cert": byteSequence(valid) }) };
+    const refused = scenario({}, recordingOrigin(() => { throw new TypeError("Network connection lost."); }));
+    const r1 = await refused.request("/", hdr);
+    expect(r1.status).toBe(502);
+    expect((await problem(r1)).code).toBe("origin_unreachable");
+    const stalled = scenario({ ORIGIN_TIMEOUT_MS: "100" }, recordingOrigin((req) => new Promise((_, reject) => req.signal.addEventListener("abort", () => reject(new Error("aborted"))))));
+    const r2 = await stalled.request("/", hdr);
+    expect(r2.status).toBe(504);
+    expect((await problem(r2)).code).toBe("origin_timeout");
+  });
+});
