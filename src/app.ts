@@ -59,7 +59,7 @@ export function createApp(): Hono<AppEnv> {
   // 2. Trust boundary: header sources count only from the authenticated terminator.
   app.use(async (c, next) => {
     const config = c.get("config");
-    const trusted = await fromTerminator(c.req.raw.headers, config);
+    const trusted = fromTerminator(c.req.raw.headers, config);
     if (!trusted && config.terminator.rejectUntrustedHeaders) {
       const present = config.sources.filter((s) => s.fromTerminator).flatMap((s) => s.headers).find((h) => c.req.raw.headers.has(h));
       if (present) {
@@ -74,7 +74,9 @@ export function createApp(): Hono<AppEnv> {
   // 3. Certificate sources, in configured order; two different certificates are ambiguous.
   app.use(async (c, next) => {
     const config = c.get("config");
-    const input = { headers: c.req.raw.headers, cf: (c.req.raw as { cf?: unknown }).cf };
+    const raw = c.req.raw as Request & { cf?: unknown };
+    // `cf` is materialized on access; only the cloudflare source reads it.
+    const input = { headers: raw.headers, get cf() { return raw.cf; } };
     let found: PresentedCertificate | null = null;
     for (const source of config.sources) {
       if (source.fromTerminator && !c.get("terminator")) continue;
@@ -124,7 +126,7 @@ export function createApp(): Hono<AppEnv> {
     if (v.status === "none" && config.requireCertificate) {
       throw new DenyException(gatewayError("certificate_missing", "A client certificate is required."));
     }
-    const identity = v.status === "valid" ? identityHeaders(v.path, v.model, v.presented.source, config.identityHeaderPrefix) : {};
+    const identity = v.status === "valid" ? identityHeaders(v.path, v.model, config.identityHeaderPrefix) : {};
     const url = new URL(c.req.url);
     const headers = upstreamHeaders(c.req.raw.headers, config, identity, {
       clientIp: c.req.header("cf-connecting-ip") ?? null,

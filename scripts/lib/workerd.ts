@@ -28,6 +28,8 @@ export interface WorkerdOptions {
   readonly compatibilityDate?: string;
   /** Milliseconds to wait for the port to answer. */
   readonly startTimeoutMs?: number;
+  /** Let the Worker's fetch() reach loopback/private addresses (a local origin); workerd blocks them by default. */
+  readonly allowLocalOutbound?: boolean;
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -65,12 +67,13 @@ export async function startWorkerd(options: WorkerdOptions): Promise<RunningWork
     .map(([name, value]) => `(name = ${capnpString(name)}, text = ${capnpString(value)})`).join(", ");
   writeFileSync(join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = .worker) ],
+  services = [ (name = "main", worker = .worker)${options.allowLocalOutbound ? `, (name = "internet", network = (allow = ["public", "private", "local"]))` : ""} ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );
 const worker :Workerd.Worker = (
   modules = [ (name = "worker.js", esModule = embed "worker.js") ],
-  compatibilityDate = ${capnpString(options.compatibilityDate ?? "2026-11-01")},
+  compatibilityDate = ${capnpString(options.compatibilityDate ?? "2026-11-01")},${options.allowLocalOutbound ? `
+  globalOutbound = "internet",` : ""}
   bindings = [ ${bindings} ],
 );
 `);

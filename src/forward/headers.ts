@@ -32,22 +32,37 @@ export function isStripped(name: string, config: Config, connectionTokens: Reado
     name.startsWith(config.identityHeaderPrefix.toLowerCase());
 }
 
-/** The headers to send upstream. */
+/**
+ * The headers to send upstream: a copy of the incoming ones (one native copy), minus the stripped names,
+ * plus certgate's. In workerd every Headers call crosses into C++ (several µs each, measured), so the copy is
+ * edited in place — typically two deletes — rather than rebuilt header by header.
+ */
 export function upstreamHeaders(incoming: Headers, config: Config, identity: Record<string, string>, fwd: ForwardedInfo): Headers {
-  const connectionTokens = new Set((incoming.get("connection") ?? "").split(",").map((t) => t.trim().toLowerCase()).filter(Boolean));
-  const out = new Headers();
+  const connection = incoming.get("connection");
+  const connectionTokens = new Set(connection ? connection.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean) : []);
+  const out = new Headers(incoming);
+  let priorFor: string | null = null;
+  let hasProto = false;
+  let hasHost = false;
   for (const [name, value] of incoming) {
-    const lower = name.toLowerCase();
-    if (isStripped(lower, config, connectionTokens)) continue;
-    if (!fwd.fromTerminator && (lower === "x-forwarded-for" || lower === "x-forwarded-proto" || lower === "x-forwarded-host" || lower === "forwarded")) continue;
-    out.append(name, value);
+    // Headers iteration yields lower-case names.
+    if (isStripped(name, config, connectionTokens)) {
+      out.delete(name);
+      continue;
+    }
+    if (name === "x-forwarded-for" || name === "x-forwarded-proto" || name === "x-forwarded-host" || name === "forwarded") {
+      if (!fwd.fromTerminator) {
+        out.delete(name);
+        continue;
+      }
+      if (name === "x-forwarded-for") priorFor = value;
+      else if (name === "x-forwarded-proto") hasProto = true;
+      else if (name === "x-forwarded-host") hasHost = true;
+    }
   }
-  if (fwd.clientIp) {
-    const prior = fwd.fromTerminator ? incoming.get("x-forwarded-for") : null;
-    out.set("x-forwarded-for", prior ? `${prior}, ${fwd.clientIp}` : fwd.clientIp);
-  }
-  if (!fwd.fromTerminator || !incoming.has("x-forwarded-proto")) out.set("x-forwarded-proto", fwd.proto);
-  if (!fwd.fromTerminator || !incoming.has("x-forwarded-host")) out.set("x-forwarded-host", fwd.host);
-  for (const [name, value] of Object.entries(identity)) out.set(name, value);
+  if (fwd.clientIp) out.set("x-forwarded-for", priorFor ? `${priorFor}, ${fwd.clientIp}` : fwd.clientIp);
+  if (!hasProto) out.set("x-forwarded-proto", fwd.proto);
+  if (!hasHost) out.set("x-forwarded-host", fwd.host);
+  for (const name in identity) out.set(name, identity[name]!);
   return out;
 }

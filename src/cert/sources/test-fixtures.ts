@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { expect } from "vitest";
-import { issueCertificate, pooledKeyPair, type BuiltCertificate } from "../../../scripts/pki/builder";
+import { ca, leaf, root } from "../../../test/support/chains";
 import { decodeCertificate } from "../decode";
 import { CERT_ERROR_CODES } from "../../errors";
 import { CERTIFICATE_HEADER_INVALID, type SourceResult } from "./source";
@@ -18,33 +18,11 @@ export interface TestChain {
   readonly root: { der: Uint8Array; pem: string };
 }
 
-const NOT_BEFORE = new Date("2025-06-01T12:00:00Z");
-const NOT_AFTER = new Date("2027-06-01T12:00:00Z");
-
-/**
- * Root → issuing CA → client leaf (P-256), as test/support/chains builds them. The builder is used directly:
- * chains.ts also loads the path validator, which these tests do not need and which costs import time per file.
- */
 export async function makeChain(name: string): Promise<TestChain> {
-  const issue = async (slot: number, subject: string, issuer: BuiltCertificate | undefined, ca: boolean) =>
-    issueCertificate({
-      subject,
-      issuer,
-      key: await pooledKeyPair("p-256", slot),
-      notBefore: NOT_BEFORE,
-      notAfter: NOT_AFTER,
-      extensions: ca
-        ? { basicConstraints: { ca: true }, keyUsage: { usages: ["keyCertSign", "cRLSign"] } }
-        : {
-            keyUsage: { usages: ["digitalSignature"] },
-            extKeyUsage: { oids: ["clientAuth"] },
-            subjectAltName: { names: [{ dns: "client.example.com" }] },
-          },
-    });
-  const root = await issue(0, `CN=${name} Root`, undefined, true);
-  const ca = await issue(1, `CN=${name} Issuing CA`, root, true);
-  const leaf = await issue(2, `CN=${name} Client`, ca, false);
-  return { leaf, ca, root };
+  const r = await root(`${name} Root`);
+  const c = await ca(`${name} Issuing CA`, r);
+  const l = await leaf(`${name} Client`, c, "p-256", { subjectAltName: { names: [{ dns: "client.example.com" }] } });
+  return { leaf: l, ca: c, root: r };
 }
 
 /** Standard base64 with padding, via the platform. */

@@ -51,8 +51,7 @@ function extractXfcc({ headers }: SourceInput): SourceResult {
   if (read.kind === "error") return failed(read.error);
   const parsed = parseXfcc(read.value);
   if ("problem" in parsed) return failed(headerInvalid(NAME, HEADER, parsed.problem));
-  const [first] = parsed.elements;
-  if (first === undefined) return NONE; // parseXfcc never returns no element for a non-blank value
+  const [first = []] = parsed.elements;
 
   let cert: string | undefined;
   let chain: string | undefined;
@@ -65,26 +64,25 @@ function extractXfcc({ headers }: SourceInput): SourceResult {
       else chain = value;
     }
   }
-  if (cert === undefined && chain === undefined) {
-    return failed(
-      headerInvalid(NAME, HEADER, "the first element carries no Cert or Chain (the proxy must forward the certificate)"),
-    );
-  }
+  const withheld = headerInvalid(NAME, HEADER, "the first element carries no Cert or Chain (the proxy must forward the certificate)");
+  if (cert === undefined && chain === undefined) return failed(withheld);
 
+  // Chain holds the leaf first, so it may hold MAX_PRESENTED_CHAIN certificates; Cert exactly one.
   const chainCerts = chain === undefined ? undefined : decodeUrlEncodedPem(chain, NAME, HEADER, MAX_PRESENTED_CHAIN);
   if (chainCerts !== undefined && !chainCerts.ok) return failed(chainCerts.error);
-  if (cert === undefined) return chainCerts === undefined ? NONE : leafFirst(NAME, chainCerts.value);
+  const leafCerts = cert === undefined ? undefined : decodeUrlEncodedPem(cert, NAME, HEADER, 1);
+  if (leafCerts !== undefined && !leafCerts.ok) return failed(leafCerts.error);
 
-  const leaf = decodeUrlEncodedPem(cert, NAME, HEADER, 1);
-  if (!leaf.ok) return failed(leaf.error);
-  const [leafDer] = leaf.value;
-  if (leafDer === undefined) return NONE; // decodeUrlEncodedPem never returns an empty list
-  if (chainCerts === undefined) return found(NAME, leafDer, []);
+  if (leafCerts === undefined || chainCerts === undefined) {
+    const only = leafCerts ?? chainCerts;
+    return only === undefined ? failed(withheld) : leafFirst(NAME, only.value);
+  }
+  const [leaf] = leafCerts.value;
   const [chainLeaf, ...intermediates] = chainCerts.value;
-  if (chainLeaf === undefined || !sameBytes(chainLeaf, leafDer)) {
+  if (leaf === undefined || chainLeaf === undefined || !sameBytes(chainLeaf, leaf)) {
     return failed(headerInvalid(NAME, HEADER, "Cert is not the first certificate of Chain"));
   }
-  return found(NAME, leafDer, intermediates);
+  return found(NAME, leaf, intermediates);
 }
 
 /**
