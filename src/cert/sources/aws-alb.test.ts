@@ -5,7 +5,7 @@ import { MAX_PRESENTED_BUNDLE_BYTES } from "../../limits";
 import { createAwsAlbSource } from "./aws-alb";
 import {
   RUNS, albEscape, expectSound, foundOf, headerValue, headersOf, makeChain, mutationsOf, outcome, type TestChain,
-} from "./test-fixtures";
+} from "../../../test/support/source-samples";
 
 let pki: TestChain;
 beforeAll(async () => {

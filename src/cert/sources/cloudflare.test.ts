@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createCloudflareSource } from "./cloudflare";
-import { RUNS, base64, expectSound, foundOf, headerValue, headersOf, makeChain, mutationsOf, outcome, type TestChain } from "./test-fixtures";
+import { RUNS, base64, expectSound, foundOf, headerValue, headersOf, makeChain, mutationsOf, outcome, type TestChain } from "../../../test/support/source-samples";
 
 let pki: TestChain;
 beforeAll(async () => {

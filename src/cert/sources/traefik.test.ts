@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_PRESENTED_BUNDLE_BYTES } from "../../limits";
 import {
   RUNS, base64, expectSound, foundOf, goQueryEscape, headerValue, headersOf, makeChain, mutationsOf, outcome, type TestChain,
-} from "./test-fixtures";
+} from "../../../test/support/source-samples";
 import { createTraefikSource } from "./traefik";
 
 let pki: TestChain;

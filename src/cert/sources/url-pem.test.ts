@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_PRESENTED_BUNDLE_BYTES } from "../../limits";
 import {
   RUNS, expectSound, foundOf, headerValue, headersOf, makeChain, mutationsOf, nginxEscape, outcome, type TestChain,
-} from "./test-fixtures";
+} from "../../../test/support/source-samples";
 import { createUrlPemSource } from "./url-pem";
 
 let pki: TestChain;

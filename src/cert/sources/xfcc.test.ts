@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_PRESENTED_BUNDLE_BYTES } from "../../limits";
 import {
   RUNS, envoyEscape, expectSound, foundOf, headerValue, headersOf, makeChain, mutationsOf, outcome, type TestChain,
-} from "./test-fixtures";
+} from "../../../test/support/source-samples";
 import { createXfccSource, parseXfcc } from "./xfcc";
 
 let pki: TestChain;

@@ -6,10 +6,10 @@
  */
 import fc from "fast-check";
 import { expect } from "vitest";
-import { ca, leaf, root } from "../../../test/support/chains";
-import { decodeCertificate } from "../decode";
-import { CERT_ERROR_CODES } from "../../errors";
-import { CERTIFICATE_HEADER_INVALID, type SourceResult } from "./source";
+import { ca, leaf, root } from "./chains";
+import { decodeCertificate } from "../../src/cert/decode";
+import { CERT_ERROR_CODES } from "../../src/errors";
+import { CERTIFICATE_HEADER_INVALID, type SourceResult } from "../../src/cert/sources/source";
 
 /** A client chain as a TLS client sends it: leaf, issuing CA, root. PEM and DER of each. */
 export interface TestChain {
