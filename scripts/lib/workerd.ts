@@ -72,7 +72,7 @@ const config :Workerd.Config = (
 );
 const worker :Workerd.Worker = (
   modules = [ (name = "worker.js", esModule = embed "worker.js") ],
-  compatibilityDate = ${capnpString(options.compatibilityDate ?? "2026-11-01")},${options.allowLocalOutbound ? `
+  compatibilityDate = ${capnpString(options.compatibilityDate ?? "2026-10-20")},${options.allowLocalOutbound ? `
   globalOutbound = "internet",` : ""}
   bindings = [ ${bindings} ],
 );
