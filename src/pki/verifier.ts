@@ -3,8 +3,7 @@
  * a bounded result cache.
  *
  * Contract: no I/O, no clock (`now` is passed in); one instance per isolate. Results are cached under
- * the presented certificates' exact bytes (or their SHA-256 when longer than 4 KiB) + the trust material
- * version + the options, in an LRU of bounded
+ * SHA-256 of the presented certificates (leaf, then chain) + the trust material version + the options, in an LRU of bounded
  * size. A positive entry never outlives the earliest notAfter in its path nor the earliest nextUpdate of the
  * CRLs it used; a negative entry lives NEGATIVE_TTL_MS. An entry is used only for times at or after the time
  * it was computed for (a validation "in the past", as the CLI's --at allows, is never served from the cache).
@@ -62,11 +61,10 @@ export class CertificateVerifier {
         leaf: null, leafSha256: await sha256Hex(leaf), cached: false,
       };
     }
-    // The key must identify the presented bytes exactly (a weak hash would let a crafted certificate hit
-    // another's verdict). Up to EXACT_KEY_BYTES the bytes themselves are the key (no async digest on the warm
-    // path); longer chains are keyed by their SHA-256. DER is self-delimiting, so concatenation is unambiguous.
-    const presented = chain.length === 0 ? leaf : concat(leaf, chain);
-    const presentedKey = presented.length <= EXACT_KEY_BYTES ? `=${latin1(presented)}` : `#${await sha256Hex(presented)}`;
+    // One SHA-256 over the presented DERs (self-delimiting, so the concatenation is unambiguous): the key
+    // must be collision-resistant — a weak hash would let a crafted certificate hit another's verdict.
+    // (Measured in workerd for 1.6 KB: digest 7 µs; building a byte-exact string key in JS 27–83 µs.)
+    const presentedKey = await sha256Hex(chain.length === 0 ? leaf : concat(leaf, chain));
     const key = `${material.version}|${optionsKey(options)}|${presentedKey}`;
     const t = now.getTime();
     const hit = this.cache.get(key);
@@ -78,7 +76,7 @@ export class CertificateVerifier {
       }
       this.cache.delete(key);
     }
-    const leafSha256 = await sha256Hex(leaf);
+    const leafSha256 = chain.length === 0 ? presentedKey : await sha256Hex(leaf);
     const chainHashes: string[] = [];
     for (const der of chain) chainHashes.push(await sha256Hex(der));
     const verdict = await this.compute(material, leaf, leafSha256, chain, chainHashes, now, options);
@@ -127,15 +125,6 @@ export class CertificateVerifier {
       this.cache.delete(oldest);
     }
   }
-}
-
-/** Presented chains up to this size are cached under their exact bytes (≤ 5,000 entries × 4 KiB = 20 MiB). */
-const EXACT_KEY_BYTES = 4096;
-
-function latin1(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 1024) s += String.fromCharCode(...bytes.subarray(i, i + 1024));
-  return s;
 }
 
 function concat(first: Uint8Array, rest: readonly Uint8Array[]): Uint8Array {
