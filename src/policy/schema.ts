@@ -1,0 +1,107 @@
+/**
+ * The compiled policy bundle: what `npm run policies:build` (scripts/compile-policies) writes to
+ * build/policies.json and the Worker evaluates. Shared by the compiler and the runtime.
+ *
+ * Contract: plain JSON, deterministic (sorted keys where order carries no meaning, stable ids), versioned:
+ * the Worker refuses a bundle whose `schema` is not SCHEMA_VERSION (503 `policy_bundle_invalid`, fail
+ * closed). Scopes and `<base/>` are resolved at compile time: each operation carries one flat program per
+ * section, every step tagged with where it came from.
+ */
+import type { Code } from "./expr/ast";
+
+export const SCHEMA_VERSION = 1;
+
+export interface PolicyBundle {
+  readonly schema: typeof SCHEMA_VERSION;
+  /** SHA-256 of the compiler inputs (files and values), lowercase hex. */
+  readonly source: string;
+  /** Routes in match order (most specific first); `operation` keys into `operations`. */
+  readonly routes: readonly Route[];
+  /** Programs by operation key (`<apiId>/<operationId>`), plus `*` for requests no route matches (global scope only). */
+  readonly operations: Readonly<Record<string, Program>>;
+  /** Named values resolved at run time (secret ones: KV `v/<version>/values` or a Worker secret of that name). */
+  readonly runtimeValues: readonly string[];
+}
+
+/** One operation's route. Matching: host (when set, case-insensitive), method (`*` = any), path segments. */
+export interface Route {
+  readonly operation: string;
+  readonly host: string | null;
+  readonly method: string;
+  /** The API's base path and the operation's template as segments: literals, or `{name}` parameters (`{*name}` = rest). */
+  readonly segments: readonly string[];
+}
+
+export interface Program {
+  readonly api: { readonly id: string; readonly name: string; readonly path: string } | null;
+  readonly operation: { readonly id: string; readonly name: string; readonly method: string; readonly urlTemplate: string } | null;
+  /** Origin base URL from the API manifest (a set-backend-service step may change it). */
+  readonly origin: string | null;
+  readonly inbound: readonly Step[];
+  readonly backend: readonly Step[];
+  readonly outbound: readonly Step[];
+  readonly onError: readonly Step[];
+  /** What the runner must compute before evaluation (expressions call Verify() / VerifyNoRevocation()). */
+  readonly needs: readonly ("verify" | "verifyNoRevocation")[];
+}
+
+/** Where a step comes from: file position, scope, and the policy document it was written in. */
+export interface Origin {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly scope: "global" | "api" | "operation" | "fragment";
+  /** APIM's PolicyId for context.LastError: `<scope id>` (e.g. "global", "api:cars", "operation:cars/get-car"). */
+  readonly policyId: string;
+}
+
+/** A value written in an attribute or element text: literal text, an expression, or a mix ("Bearer {{token}}"). */
+export type Template =
+  | { readonly t: "text"; readonly v: string }
+  | { readonly t: "code"; readonly code: Code }
+  /** Text with runtime named values (secret `{{name}}` references): parts concatenated. */
+  | { readonly t: "parts"; readonly parts: ReadonlyArray<{ readonly text: string } | { readonly value: string } | { readonly code: Code }> };
+
+export interface Identity {
+  readonly thumbprint?: string;
+  readonly serialNumber?: string;
+  readonly commonName?: string;
+  /** Subject / issuer DNs as written (compared with the engine's DN comparison). */
+  readonly subject?: string;
+  readonly dnsName?: string;
+  readonly issuerSubject?: string;
+  readonly issuerThumbprint?: string;
+  readonly issuerCertificateId?: string;
+}
+
+export type Step =
+  | {
+    readonly k: "validate-client-certificate";
+    readonly at: Origin;
+    readonly validateRevocation: boolean;
+    readonly validateTrust: boolean;
+    readonly validateNotBefore: boolean;
+    readonly validateNotAfter: boolean;
+    readonly ignoreError: boolean;
+    /** certgate extensions. */
+    readonly trustStore: string | null;
+    readonly failedStatus: number | null;
+    readonly failedMessage: string | null;
+    readonly identities: readonly Identity[];
+  }
+  | { readonly k: "choose"; readonly at: Origin; readonly whens: ReadonlyArray<{ readonly condition: Code; readonly steps: readonly Step[] }>; readonly otherwise: readonly Step[] | null }
+  | { readonly k: "return-response"; readonly at: Origin; readonly status: { readonly code: Template; readonly reason: Template | null } | null; readonly headers: readonly SetHeader[]; readonly body: Template | null }
+  | { readonly k: "set-status"; readonly at: Origin; readonly code: Template; readonly reason: Template | null }
+  | ({ readonly k: "set-header" } & SetHeader)
+  | { readonly k: "set-body"; readonly at: Origin; readonly body: Template }
+  | { readonly k: "set-variable"; readonly at: Origin; readonly name: string; readonly value: Template }
+  | { readonly k: "trace"; readonly at: Origin; readonly source: string; readonly severity: "verbose" | "information" | "error"; readonly message: Template; readonly metadata: ReadonlyArray<{ readonly name: string; readonly value: Template }> }
+  | { readonly k: "set-backend-service"; readonly at: Origin; readonly baseUrl: Template }
+  | { readonly k: "authentication-certificate"; readonly at: Origin; readonly certificateId: string };
+
+export interface SetHeader {
+  readonly at: Origin;
+  readonly name: Template;
+  readonly existsAction: "override" | "skip" | "append" | "delete";
+  readonly values: readonly Template[];
+}
