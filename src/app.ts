@@ -1,30 +1,41 @@
 /**
  * The request path, in order:
- *   config → trust boundary → certificate sources → validation → decision → origin
- *                                                                  ↘ deny → http/problem (RFC 9457)
+ *   config → policy bundle → trust boundary → certificate sources → validation → policies → origin
+ *                                                                           ↘ deny → http/problem (RFC 9457)
  * Each stage is a Hono middleware that sets one typed variable (env.ts) or throws a DenyException;
- * `app.onError` is the one place an error becomes a response.
+ * `app.onError` is the one place an error becomes a response. The policies stage (policy/run.ts) runs the
+ * compiled program of the matched operation, and calls the origin itself between backend and outbound.
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { describeCertificate } from "./cert/model";
 import type { PresentedCertificate } from "./cert/sources/source";
-import { configOf, type Config } from "./config";
-import type { AppEnv, Env, Verification } from "./env";
+import { configOf, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "./config";
+import { GATEWAY_BINDINGS, type AppEnv, type Env, type Verification } from "./env";
 import { gatewayError, type GatewayError } from "./errors";
-import { upstreamHeaders } from "./forward/headers";
+import { isStripped, upstreamHeaders } from "./forward/headers";
 import { identityHeaders } from "./forward/identity";
-import { forwardToOrigin } from "./forward/origin";
+import { sendToOrigin } from "./forward/origin";
 import { problemResponse } from "./http/problem";
-import { fromTerminator } from "./http/trust-boundary";
+import { fromTerminator, secretsEqual } from "./http/trust-boundary";
 import { log } from "./log";
 import { TrustStore } from "./pki/trust-store";
 import { CertificateVerifier } from "./pki/verifier";
 import { equalBytes } from "./cert/parse";
+import { DEFAULT_BUNDLE, prepareBundle, selectProgram } from "./policy/bundle";
+import { runProgram, type RunServices, type TraceLine } from "./policy/run";
+import type { PolicyBundle } from "./policy/schema";
+import { err } from "./result";
 
 /** A denial or failure on the request path; turned into problem+json by onError. */
 export class DenyException extends Error {
-  constructor(readonly error: GatewayError) {
+  constructor(
+    readonly error: GatewayError,
+    /** Overrides the code's status (a policy's failed-validation-httpcode). */
+    readonly status?: number,
+    /** Extra response headers (a policy's on-error set-header, the trace). */
+    readonly headers?: Headers,
+  ) {
     super(error.code);
   }
 }
@@ -42,8 +53,36 @@ function trustStoreOf(env: Env, config: Config): TrustStore {
   return s;
 }
 
-export function createApp(): Hono<AppEnv> {
+/** Largest X-Certgate-Trace value: header sections are capped at 32 KiB on Cloudflare, 8–16 KiB in common proxies. */
+const MAX_TRACE_HEADER_CHARS = 8 * 1024;
+
+/** The trace as a header value: JSON, non-ASCII escaped (header values are Latin-1), lines dropped past the cap. */
+function traceHeader(traces: readonly TraceLine[]): string {
+  const ascii = (s: string) => s.replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const kept: string[] = [];
+  let size = 2;
+  for (const [i, t] of traces.entries()) {
+    const line = ascii(JSON.stringify(t));
+    if (size + line.length + 1 > MAX_TRACE_HEADER_CHARS - 32) {
+      kept.push(JSON.stringify({ truncated: traces.length - i }));
+      break;
+    }
+    kept.push(line);
+    size += line.length + 1;
+  }
+  return `[${kept.join(",")}]`;
+}
+
+export interface AppOptions {
+  /** The compiled policy bundle (default: the one built into the Worker). Checked once, here. */
+  readonly bundle?: PolicyBundle | unknown;
+}
+
+export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // Compile once, evaluate per request: a bad bundle is found at startup and fails every request closed.
+  const policies = prepareBundle(options.bundle ?? DEFAULT_BUNDLE);
+  if (!policies.ok) log("error", "policy_bundle_invalid", { problems: policies.error });
 
   // 1. Configuration, parsed once per isolate.
   app.use(async (c, next) => {
@@ -53,6 +92,11 @@ export function createApp(): Hono<AppEnv> {
       throw new DenyException(gatewayError("configuration_invalid", "The gateway is misconfigured.", undefined, config.error.join("; ")));
     }
     c.set("config", config.value);
+    c.set("now", new Date());
+    if (!policies.ok) {
+      log("error", "policy_bundle_invalid", { problems: policies.error.slice(0, 20) });
+      throw new DenyException(gatewayError("policy_bundle_invalid", "The gateway's policies could not be loaded.", undefined, policies.error.join("; ")));
+    }
     await next();
   });
 
@@ -106,42 +150,70 @@ export function createApp(): Hono<AppEnv> {
       log("error", "trust_store_unavailable", { store: config.trustStore, internal: material.error.internal });
       throw new DenyException(material.error);
     }
-    const verdict = await verifier.verify(material.value, presented.leaf, presented.chain, new Date(), config.validation);
+    const verdict = await verifier.verify(material.value, presented.leaf, presented.chain, c.get("now"), config.validation);
     const model = verdict.leaf ? await describeCertificate(verdict.leaf) : null;
     const verification: Verification = verdict.result.ok && model
       ? { status: "valid", path: verdict.result.value, model, presented }
-      : { status: "invalid", error: verdict.result.ok ? gatewayError("internal_error", "no model") : verdict.result.error, model, presented };
+      : { status: "invalid", error: verdict.result.ok ? gatewayError("internal_error", "no model") : verdict.result.error, leaf: verdict.leaf, model, presented };
     c.set("verification", verification);
     await next();
   });
 
-  // 5. Decision (the deployment-level setting until policies replace it) and 6. the origin.
+  // 5. Policies: the REQUIRE_CERTIFICATE floor, then the matched operation's program (which calls the origin).
   app.all("*", async (c) => {
     const config = c.get("config");
     const v = c.get("verification");
-    if (v.status === "invalid") {
+    if (config.requireCertificate && v.status === "invalid") {
       log("info", "certificate_rejected", { code: v.error.code, source: v.presented.source, subject: v.model?.subject.rfc4514, sha256: v.model?.sha256 });
       throw new DenyException(v.error);
     }
-    if (v.status === "none" && config.requireCertificate) {
+    if (config.requireCertificate && v.status === "none") {
       throw new DenyException(gatewayError("certificate_missing", "A client certificate is required."));
     }
-    const identity = v.status === "valid" ? identityHeaders(v.path, v.model, config.identityHeaderPrefix) : {};
+    if (!policies.ok) throw new Error("unreachable: the bundle stage lets no request through");
+    const raw = c.req.raw as Request & { cf?: { colo?: unknown } };
     const url = new URL(c.req.url);
-    const headers = upstreamHeaders(c.req.raw.headers, config, identity, {
+    const tracing = config.traceSecret !== null && secretsEqual(c.req.header(TRACE_SECRET_HEADER) ?? "", config.traceSecret);
+    const requestId = c.req.header("cf-ray") ?? crypto.randomUUID();
+    const headers = upstreamHeaders(raw.headers, config, {}, {
       clientIp: c.req.header("cf-connecting-ip") ?? null,
       proto: url.protocol.replace(":", ""),
       host: url.host,
       fromTerminator: c.get("terminator"),
     });
-    const fetcher = c.env.ORIGIN ? (r: Request) => c.env.ORIGIN!.fetch(r) : (r: Request) => fetch(r);
-    const origin = config.origin.url ?? new URL("http://origin.invalid");
-    const res = await forwardToOrigin(c.req.raw, headers, { origin, timeoutMs: config.origin.timeoutMs, fetcher });
-    if (!res.ok) {
-      log("warn", res.error.code, { internal: res.error.internal });
-      throw new DenyException(res.error);
+    const selection = selectProgram(policies.value, url, raw.method);
+    const result = await runProgram(policies.value, selection, {
+      method: raw.method,
+      url,
+      headers,
+      body: raw.body,
+      ipAddress: c.req.header("cf-connecting-ip") ?? "",
+      requestId,
+      timestamp: c.get("now"),
+      region: typeof raw.cf?.colo === "string" ? raw.cf.colo : "",
+      verification: v,
+    }, {
+      denyStatus: config.denyStatus,
+      trustStore: config.trustStore,
+      validation: config.validation,
+      defaultOrigin: config.origin.url ?? new URL("http://origin.invalid"),
+      isOwnedHeader: (name) => isStripped(name, config, NO_TOKENS),
+    }, policyServices(c.env, config, c.get("presented"), c.get("now")));
+    if (result.kind === "problem") {
+      log("info", "policy_denied", { requestId, operation: result.record.operation, code: result.error.code, internal: result.error.internal });
+      const extra = result.headers ?? new Headers();
+      if (tracing) extra.set(TRACE_HEADER, traceHeader(result.record.traces));
+      throw new DenyException(result.error, result.status ?? undefined, extra);
     }
-    return res.value;
+    let response = result.response;
+    // The trace header is the gateway's: never passed through from the origin, set only for a proven secret.
+    // (A WebSocket upgrade, 101, cannot be copied; it carries no trace.)
+    if ((tracing || response.headers.has(TRACE_HEADER)) && response.status !== 101) {
+      response = new Response(response.body, response);
+      if (tracing) response.headers.set(TRACE_HEADER, traceHeader(result.record.traces));
+      else response.headers.delete(TRACE_HEADER);
+    }
+    return response;
   });
 
   app.onError((e, c) => {
@@ -153,7 +225,7 @@ export function createApp(): Hono<AppEnv> {
       config = undefined;
     }
     const options = { denyStatus: config?.denyStatus ?? 403, typeBase: config?.problemTypeBase ?? "urn:certgate:problem:" };
-    if (e instanceof DenyException) return problemResponse(e.error, path, options);
+    if (e instanceof DenyException) return problemResponse(e.error, path, options, e.headers, e.status);
     if (e instanceof HTTPException) return e.getResponse();
     log("error", "internal_error", { message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
     return problemResponse(gatewayError("internal_error", "An unexpected error occurred."), path, options);
@@ -162,3 +234,59 @@ export function createApp(): Hono<AppEnv> {
   return app;
 }
 
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+/** The runner's services in the Worker: the trust store and verifier, KV values and secrets, the bindings. */
+function policyServices(env: Env, config: Config, presented: PresentedCertificate | null, now: Date): RunServices {
+  const store = trustStoreOf(env, config);
+  const bindings = env as unknown as Record<string, unknown>;
+  return {
+    async validate(name, options) {
+      if (!presented) return { kind: "invalid", error: gatewayError("certificate_missing", "A client certificate is required.") };
+      const material = await store.material(name);
+      if (!material.ok) {
+        log("error", "trust_store_unavailable", { store: name, internal: material.error.internal });
+        return { kind: "unavailable", error: material.error };
+      }
+      const verdict = await verifier.verify(material.value, presented.leaf, presented.chain, now, options);
+      return verdict.result.ok ? { kind: "valid", path: verdict.result.value } : { kind: "invalid", error: verdict.result.error };
+    },
+    async registered() {
+      const r = await store.registered();
+      if (!r.ok) log("error", "trust_store_unavailable", { key: "registered", internal: r.error.internal });
+      return r;
+    },
+    async namedValue(name) {
+      const values = await store.values();
+      if (!values.ok) {
+        log("error", "trust_store_unavailable", { key: "values", internal: values.error.internal });
+        return values;
+      }
+      const fromKv = values.value.get(name);
+      if (fromKv !== undefined) return { ok: true, value: fromKv };
+      // A Worker secret of that name, but never one of certgate's own bindings (TERMINATOR_SECRET, TRACE_SECRET…).
+      const secret = GATEWAY_BINDINGS.has(name) ? undefined : bindings[name];
+      return { ok: true, value: typeof secret === "string" ? secret : null };
+    },
+    identityHeaders: (path, model) => identityHeaders(path, model, config.identityHeaderPrefix),
+    async fetchOrigin(call, certificateId) {
+      let fetcher: (r: Request) => Promise<Response>;
+      if (certificateId !== null) {
+        const binding = GATEWAY_BINDINGS.has(certificateId) ? undefined : bindings[certificateId];
+        if (typeof binding !== "object" || binding === null || typeof (binding as Fetcher).fetch !== "function") {
+          const e = gatewayError("mtls_certificate_unavailable", "The client certificate the origin requires is not configured on this gateway.",
+            { certificateId }, `authentication-certificate names ${certificateId}, but the Worker has no mtls_certificates binding of that name ([[mtls_certificates]] binding = "${certificateId}" in wrangler.toml)`);
+          log("error", "mtls_certificate_unavailable", { certificateId, internal: e.internal });
+          return err(e);
+        }
+        fetcher = (r) => (binding as Fetcher).fetch(r);
+      } else {
+        fetcher = env.ORIGIN ? (r) => env.ORIGIN!.fetch(r) : (r) => fetch(r);
+      }
+      const res = await sendToOrigin(call, { timeoutMs: config.origin.timeoutMs, fetcher });
+      if (!res.ok) log("warn", res.error.code, { internal: res.error.internal });
+      return res;
+    },
+    log,
+  };
+}

@@ -33,7 +33,14 @@ export interface Config {
   readonly trustRefreshMs: number;
   readonly kvTimeoutMs: number;
   readonly problemTypeBase: string;
+  /** TRACE_SECRET: a request carrying it in TRACE_SECRET_HEADER gets the policy trace back (null: never). */
+  readonly traceSecret: string | null;
 }
+
+/** The request header that carries TRACE_SECRET (never forwarded, never visible to policies). */
+export const TRACE_SECRET_HEADER = "x-certgate-trace-secret";
+/** The response header carrying the policy trace to a caller that proved TRACE_SECRET. */
+export const TRACE_HEADER = "x-certgate-trace";
 
 const DEFAULT_SOURCES = "cloudflare";
 
@@ -133,6 +140,9 @@ export function parseConfig(env: Env): Result<Config, string[]> {
   const trustStore = env.TRUST_STORE ?? "default";
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(trustStore)) problems.push("TRUST_STORE must be 1–64 characters of A–Z, a–z, 0–9, . _ -");
 
+  const traceSecret = env.TRACE_SECRET && env.TRACE_SECRET.length > 0 ? env.TRACE_SECRET : null;
+  if (traceSecret !== null && traceSecret.length < 16) problems.push("TRACE_SECRET must be at least 16 characters");
+
   const validation: ValidationOptions = {
     revocation,
     requireClientAuthEku: bool("REQUIRE_CLIENT_AUTH_EKU", env.REQUIRE_CLIENT_AUTH_EKU, true, problems),
@@ -158,6 +168,7 @@ export function parseConfig(env: Env): Result<Config, string[]> {
     trustRefreshMs: int("TRUST_REFRESH_SECONDS", env.TRUST_REFRESH_SECONDS, 15, 0, 3600, problems) * 1000,
     kvTimeoutMs: int("KV_TIMEOUT_MS", env.KV_TIMEOUT_MS, 2000, 1, 60_000, problems),
     problemTypeBase: env.PROBLEM_TYPE_BASE ?? "urn:certgate:problem:",
+    traceSecret,
   };
   return problems.length > 0 ? err(problems) : ok(config);
 }

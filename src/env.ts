@@ -5,6 +5,7 @@
 import type { Config } from "./config";
 import type { PresentedCertificate } from "./cert/sources/source";
 import type { CertificateModel } from "./cert/model";
+import type { ParsedCertificate } from "./cert/parse";
 import type { GatewayError } from "./errors";
 import type { ValidatedPath } from "./pki/validate";
 
@@ -35,17 +36,39 @@ export interface Env {
   readonly TRUST_REFRESH_SECONDS?: string;
   readonly KV_TIMEOUT_MS?: string;
   readonly PROBLEM_TYPE_BASE?: string;
+  /** Secret: a request carrying it in `X-Certgate-Trace-Secret` gets the policy trace in `X-Certgate-Trace`. */
+  readonly TRACE_SECRET?: string;
 }
+
+/**
+ * Every binding name certgate itself reads. A policy can never reach these by name: a runtime named value
+ * `{{TERMINATOR_SECRET}}` or `authentication-certificate certificate-id="TRUST"` does not resolve to them.
+ * (Other bindings — `mtls_certificates` and Worker secrets holding named values — are looked up by name.)
+ */
+const GATEWAY_BINDING_NAMES = [
+  "TRUST", "ORIGIN", "ORIGIN_URL", "ORIGIN_TIMEOUT_MS", "CERT_SOURCES", "CERT_SOURCE_HEADERS", "TERMINATOR_SECRET",
+  "TERMINATOR_SECRET_HEADER", "TERMINATOR_ADDRESSES", "REJECT_UNTRUSTED_CERT_HEADERS", "REQUIRE_CERTIFICATE", "TRUST_STORE",
+  "DENY_STATUS", "REVOCATION", "REQUIRE_CLIENT_AUTH_EKU", "ALLOW_SHA1", "MIN_RSA_BITS", "ALLOW_PARTIAL_CHAIN",
+  "IDENTITY_HEADER_PREFIX", "TRUST_REFRESH_SECONDS", "KV_TIMEOUT_MS", "PROBLEM_TYPE_BASE", "TRACE_SECRET",
+] as const satisfies readonly (keyof Env)[];
+// Compile-time check that the list names every binding of Env (adding one without listing it does not compile).
+type Unlisted = Exclude<keyof Env, (typeof GATEWAY_BINDING_NAMES)[number]>;
+const everyBindingListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyBindingListed;
+export const GATEWAY_BINDINGS: ReadonlySet<string> = new Set(GATEWAY_BINDING_NAMES);
 
 /** Outcome of certificate validation for this request. */
 export type Verification =
   | { readonly status: "none" }
   | { readonly status: "valid"; readonly path: ValidatedPath; readonly model: CertificateModel; readonly presented: PresentedCertificate }
-  | { readonly status: "invalid"; readonly error: GatewayError; readonly model: CertificateModel | null; readonly presented: PresentedCertificate };
+  /** `leaf` and `model` are null when the leaf did not parse. */
+  | { readonly status: "invalid"; readonly error: GatewayError; readonly leaf: ParsedCertificate | null; readonly model: CertificateModel | null; readonly presented: PresentedCertificate };
 
 /** Per-request state, set by the stages in app.ts in this order. */
 export interface Variables {
   config: Config;
+  /** The request's time: the one clock read every check of this request uses. */
+  now: Date;
   /** The request came from an authenticated terminator (its header sources may be read). */
   terminator: boolean;
   presented: PresentedCertificate | null;

@@ -50,6 +50,12 @@ export const GATEWAY_ERROR_CODES = [
   // the deployment (config.ts, pki/trust-store.ts)
   "configuration_invalid",
   "trust_store_unavailable",
+  // policies (policy/bundle.ts, policy/run.ts)
+  "policy_bundle_invalid",
+  "policy_expression_failed",
+  "policy_value_missing",
+  "certificate_identity_mismatch",
+  "mtls_certificate_unavailable",
   // the origin (forward/origin.ts)
   "origin_unreachable",
   "origin_timeout",

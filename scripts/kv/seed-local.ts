@@ -1,16 +1,21 @@
 /**
  * Seeds the demo trust material into the LOCAL KV that `wrangler dev` reads (no Cloudflare account needed).
  *
- * Contract: Node only. `demoSeedEntries` is pure: the demo PKI's manifest and PEM text → the KV entries of
- * docs/kv-schema.md, in write order (the version's keys first, `active` last). `seedLocalKv` writes them to a
- * JSON file and runs `wrangler kv bulk put --local --binding TRUST --persist-to <dir> <file>`, which writes
- * the array in order — so the `active` flip is the last write, as the schema asks of every writer. The
- * version id is a hash of the version's content: re-seeding the same PKI is a no-op flip to the same id.
+ * Contract: Node only. `demoSeedEntries` is pure apart from reading the demo PKI's files: manifest and PEM text
+ * → the KV entries of docs/kv-schema.md, encoded by schema.ts (the writer `kv sync` uses), in write order (the
+ * version's keys first, `active` last). `seedLocalKv` writes them to a JSON file and runs `wrangler kv bulk
+ * put --local --binding TRUST --persist-to <dir> <file>`, which writes the array in order against local
+ * storage — so the `active` flip is the last write, as the schema asks, in one wrangler run (npm start stays
+ * fast). `kv sync` does not rely on that ordering: it stages with one command and flips with another, which
+ * is what a remote namespace needs. The version id is a hash of the version's content: re-seeding the same
+ * PKI is a no-op flip to the same id.
  *
  * What is seeded:
  *   v/<version>/store/default   anchors: the demo root; intermediates: the DEV issuing CA; crls: 0
  *   v/<version>/registered      {"valid-client": <PEM of clients/valid.pem>}
+ *   v/<version>/values          {}
  *   active                      {"version": "<version>", "activatedAt": "<now>"}
+ * (`npm run pki -- demo --out DIR` also writes DIR/kv, the same content as a `kv sync` folder.)
  *
  * CLI: `tsx scripts/kv/seed-local.ts [--pki DIR] [--persist-to DIR]` (defaults .dev/pki, .dev/state).
  */
@@ -18,18 +23,22 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { decodeCertificates } from "../../src/cert/decode";
 import { DEFAULT_DEMO_PKI_DIR, REGISTERED_CLIENT_ID, type DemoManifest } from "../pki/demo";
+import { encodeActive, encodeVersion, type VersionContent } from "./schema";
+import { bulkEntry, DEFAULT_PERSIST_TO, locationFlags, PROJECT_ROOT, wranglerBin, wranglerEnv } from "./wrangler-kv";
 
-/** The project root (where wrangler.toml is). */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const DEFAULT_PERSIST_TO = ".dev/state";
+export { DEFAULT_PERSIST_TO, PROJECT_ROOT, wranglerBin, wranglerEnv };
+
 /** The store the Worker reads by default (TRUST_STORE). */
 const STORE_NAME = "default";
 
+/** One entry of a `wrangler kv bulk put` file. */
 export interface KvEntry {
   readonly key: string;
   readonly value: string;
+  readonly base64?: true;
 }
 
 /** The demo PKI's manifest. */
@@ -37,31 +46,30 @@ export function readDemoManifest(pkiDir: string): DemoManifest {
   return JSON.parse(readFileSync(join(pkiDir, "manifest.json"), "utf8")) as DemoManifest;
 }
 
-/** The KV entries of the demo trust material, `active` last. */
-export function demoSeedEntries(pkiDir: string, now = new Date()): { version: string; entries: KvEntry[] } {
+/** The demo trust content (DER), as `kv sync` would publish it. */
+export function demoVersionContent(pkiDir: string): VersionContent {
   const manifest = readDemoManifest(pkiDir);
-  const pem = (file: string) => readFileSync(join(pkiDir, file), "utf8");
-  const store = JSON.stringify({ anchors: pem(manifest.cas.root.cert), intermediates: pem(manifest.cas.dev.cert), crls: 0 });
-  const registered = JSON.stringify({ [REGISTERED_CLIENT_ID]: pem(manifest.clients.valid.cert) });
-  const version = `demo-${createHash("sha256").update(store).update("\0").update(registered).digest("hex").slice(0, 16)}`;
+  const der = (file: string): Uint8Array[] => {
+    const r = decodeCertificates(readFileSync(join(pkiDir, file), "utf8"));
+    if (!r.ok) throw new Error(`${file}: ${r.error.detail}`);
+    return r.value;
+  };
   return {
-    version,
-    entries: [
-      { key: `v/${version}/store/${STORE_NAME}`, value: store },
-      { key: `v/${version}/registered`, value: registered },
-      { key: "active", value: JSON.stringify({ version, activatedAt: now.toISOString() }) },
-    ],
+    stores: new Map([[STORE_NAME, { anchors: der(manifest.cas.root.cert), intermediates: der(manifest.cas.dev.cert), pinned: [], crls: [] }]]),
+    registered: new Map([[REGISTERED_CLIENT_ID, der(manifest.clients.valid.cert)[0]!]]),
+    values: new Map(),
   };
 }
 
-/** Path of wrangler's CLI entry, run with this Node (the project's Node 22). */
-export function wranglerBin(): string {
-  return join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-}
-
-/** Environment for wrangler child processes: no telemetry, no update check. */
-export function wranglerEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", NO_UPDATE_NOTIFIER: "1", FORCE_COLOR: "0" };
+/** The KV entries of the demo trust material, `active` last. */
+export function demoSeedEntries(pkiDir: string, now = new Date()): { version: string; entries: KvEntry[] } {
+  const content = demoVersionContent(pkiDir);
+  // The id hashes the encoded content under a placeholder version, so it depends on the content only.
+  const hash = createHash("sha256");
+  for (const w of encodeVersion("_", content)) hash.update(w.key).update("\0").update(w.value).update("\0");
+  const version = `demo-${hash.digest("hex").slice(0, 16)}`;
+  const writes = [...encodeVersion(version, content), encodeActive(version, now)];
+  return { version, entries: writes.map(bulkEntry) };
 }
 
 export interface SeedResult {
@@ -80,7 +88,7 @@ export async function seedLocalKv(options: { pkiDir: string; persistTo: string; 
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(entries, null, 2) + "\n");
   const persistTo = resolve(options.persistTo);
-  const args = ["kv", "bulk", "put", "--local", "--binding", "TRUST", "--persist-to", persistTo, "--config", join(PROJECT_ROOT, "wrangler.toml"), file];
+  const args = ["kv", "bulk", "put", file, ...locationFlags({ kind: "local", persistTo }, join(PROJECT_ROOT, "wrangler.toml"))];
   const output = await new Promise<string>((done, fail) => {
     const child = spawn(process.execPath, [wranglerBin(), ...args], { cwd: PROJECT_ROOT, env: wranglerEnv(), stdio: ["ignore", "pipe", "pipe"] });
     let text = "";

@@ -4,11 +4,13 @@
  * Contract: pure. `upstreamHeaders` copies the client's headers minus: hop-by-hop headers (RFC 9110 §7.6.1,
  * plus those the Connection header names); every certificate-carrying header of every known format, whatever
  * source is configured (Config.certificateHeaders); every header certgate itself emits (RFC 9440
- * Client-Cert / Client-Cert-Chain and the identity prefix); the terminator's secret header; and the
- * X-Forwarded-* headers unless the request came from the authenticated terminator. Then certgate's own
- * identity and X-Forwarded-* headers are set. The origin never sees a client-supplied identity.
+ * Client-Cert / Client-Cert-Chain and the identity prefix); the terminator's secret header and the trace
+ * secret header (X-Certgate-Trace-Secret); and the X-Forwarded-* headers unless the request came from the
+ * authenticated terminator. Then certgate's own identity and X-Forwarded-* headers are set. The origin never
+ * sees a client-supplied identity. Policies see and edit the headers without the identity (policy/run.ts);
+ * `isStripped` names are the gateway's own, which a policy's set-header cannot touch.
  */
-import type { Config } from "../config";
+import { TRACE_SECRET_HEADER, type Config } from "../config";
 
 export const HOP_BY_HOP = new Set([
   "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
@@ -28,7 +30,7 @@ export interface ForwardedInfo {
 /** True when `name` (lower-case) must not reach the origin as the client sent it. */
 export function isStripped(name: string, config: Config, connectionTokens: ReadonlySet<string>): boolean {
   return HOP_BY_HOP.has(name) || connectionTokens.has(name) || EMITTED.has(name) ||
-    config.certificateHeaders.has(name) || name === config.terminator.secretHeader ||
+    config.certificateHeaders.has(name) || name === config.terminator.secretHeader || name === TRACE_SECRET_HEADER ||
     name.startsWith(config.identityHeaderPrefix.toLowerCase());
 }
 

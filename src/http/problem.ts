@@ -39,6 +39,7 @@ export function statusOf(code: ErrorCode, denyStatus: number): number {
     case "path_too_long":
     case "budget_exceeded":
     case "self_signed_not_registered":
+    case "certificate_identity_mismatch":
       return denyStatus;
     // The request itself is ill-formed.
     case "certificate_malformed":
@@ -56,12 +57,16 @@ export function statusOf(code: ErrorCode, denyStatus: number): number {
     case "crl_too_large":
     case "configuration_invalid":
     case "trust_store_unavailable":
+    case "policy_bundle_invalid":
+    case "policy_value_missing":
+    case "mtls_certificate_unavailable":
       return 503;
     case "origin_unreachable":
       return 502;
     case "origin_timeout":
       return 504;
     case "internal_error":
+    case "policy_expression_failed":
       return 500;
   }
 }
@@ -79,6 +84,8 @@ const TITLES: Partial<Record<number, string>> = {
 
 /** A short human title per code family. */
 function titleOf(code: ErrorCode, status: number): string {
+  if (code === "policy_bundle_invalid" || code === "policy_value_missing" || code === "policy_expression_failed") return "The gateway policy could not be applied";
+  if (code === "mtls_certificate_unavailable") return "The origin's client certificate is unavailable";
   if (status === 503) return "Certificate validation is unavailable";
   if (code === "origin_unreachable" || code === "origin_timeout") return "The origin did not answer";
   if (status === 400 || status === 431) return "Invalid client certificate information";
@@ -86,9 +93,8 @@ function titleOf(code: ErrorCode, status: number): string {
   return code === "certificate_missing" ? "Client certificate required" : "Client certificate rejected";
 }
 
-/** The RFC 9457 body of an error. */
-export function problemBody(error: GatewayError, instance: string, options: ProblemOptions = DEFAULT_PROBLEM_OPTIONS): Record<string, unknown> {
-  const status = statusOf(error.code, options.denyStatus);
+/** The RFC 9457 body of an error; `status` overrides the code's (a policy's `failed-validation-httpcode`). */
+export function problemBody(error: GatewayError, instance: string, options: ProblemOptions = DEFAULT_PROBLEM_OPTIONS, status = statusOf(error.code, options.denyStatus)): Record<string, unknown> {
   const body: Record<string, unknown> = {
     type: `${options.typeBase}${error.code}`,
     title: titleOf(error.code, status),
@@ -101,9 +107,9 @@ export function problemBody(error: GatewayError, instance: string, options: Prob
   return body;
 }
 
-/** The problem+json response of an error. */
-export function problemResponse(error: GatewayError, instance: string, options: ProblemOptions = DEFAULT_PROBLEM_OPTIONS, headers?: HeadersInit): Response {
-  const body = problemBody(error, instance, options);
+/** The problem+json response of an error (`status`, when given, overrides the code's). */
+export function problemResponse(error: GatewayError, instance: string, options: ProblemOptions = DEFAULT_PROBLEM_OPTIONS, headers?: HeadersInit, status?: number): Response {
+  const body = problemBody(error, instance, options, status);
   const h = new Headers(headers);
   h.set("content-type", "application/problem+json");
   h.set("cache-control", "no-store");

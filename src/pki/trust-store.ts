@@ -15,8 +15,13 @@
  * reaching the edge; a store is parsed once per version and shared by every request (concurrent first
  * requests share one load). Fail closed: a KV error, a timeout, a missing active pointer, a missing or corrupt
  * store is a `trust_store_unavailable` error naming the key in its internal detail — never an empty store.
+ * `registered` and `values` are optional keys: absent means none (a version published before policies used
+ * them); present but unreadable fails closed like a store. Both are read at most once per version, and only
+ * when a policy needs them.
  */
-import { decodeCertificates, decodePemBlocks } from "../cert/decode";
+import { decodeCertificate, decodeCertificates, decodePemBlocks } from "../cert/decode";
+import { describeCertificate, type CertificateModel } from "../cert/model";
+import { parseCertificate, type ParsedCertificate } from "../cert/parse";
 import { gatewayError, type GatewayError } from "../errors";
 import { MAX_CRL_BYTES, MAX_STORE_BUNDLE_BYTES, MAX_STORE_CERTIFICATES } from "../limits";
 import { err, ok, type Result } from "../result";
@@ -43,6 +48,18 @@ interface StoreRecord {
 
 type Unavailable = GatewayError;
 
+/** A registered client certificate (APIM `context.Deployment.Certificates[id]`). */
+export interface RegisteredCertificate {
+  readonly id: string;
+  readonly cert: ParsedCertificate;
+  readonly model: CertificateModel;
+}
+
+/** Ids of registered certificates and names of named values (scripts/kv/schema.ts ITEM_NAME_PATTERN). */
+const ITEM_NAME = /^[A-Za-z0-9._-]{1,128}$/;
+/** Largest `values` record: named values are short strings; 1 MiB bounds a mistaken upload. */
+const MAX_VALUES_BYTES = 1024 * 1024;
+
 function unavailable(internal: string): Unavailable {
   return gatewayError("trust_store_unavailable", "The trust store could not be loaded; no certificate can be validated right now.", undefined, internal);
 }
@@ -52,6 +69,8 @@ export class TrustStore {
   private checkedAt = Number.NEGATIVE_INFINITY;
   private versionRead: Promise<Result<string, Unavailable>> | null = null;
   private stores = new Map<string, Promise<Result<TrustMaterial, Unavailable>>>();
+  private registeredLoad: Promise<Result<ReadonlyMap<string, RegisteredCertificate>, Unavailable>> | null = null;
+  private valuesLoad: Promise<Result<ReadonlyMap<string, string>, Unavailable>> | null = null;
   private readonly now: () => number;
 
   constructor(private readonly kv: KVNamespace, private readonly options: TrustStoreOptions) {
@@ -84,6 +103,8 @@ export class TrustStore {
     }
     if (version !== this.version) {
       this.stores = new Map();
+      this.registeredLoad = null;
+      this.valuesLoad = null;
       this.version = version;
     }
     this.checkedAt = this.now();
@@ -104,6 +125,82 @@ export class TrustStore {
       });
     }
     return p;
+  }
+
+  /** Registered certificates of the active version, by id (KV `v/<version>/registered`; absent → none). */
+  async registered(): Promise<Result<ReadonlyMap<string, RegisteredCertificate>, Unavailable>> {
+    const version = await this.activeVersion();
+    if (!version.ok) return version;
+    if (!this.registeredLoad) {
+      const p = this.loadRegistered(version.value);
+      this.registeredLoad = p;
+      p.then((r) => {
+        if (!r.ok && this.registeredLoad === p) this.registeredLoad = null;
+      });
+    }
+    return this.registeredLoad;
+  }
+
+  /** Named values of the active version (KV `v/<version>/values`; absent → none). */
+  async values(): Promise<Result<ReadonlyMap<string, string>, Unavailable>> {
+    const version = await this.activeVersion();
+    if (!version.ok) return version;
+    if (!this.valuesLoad) {
+      const p = this.loadValues(version.value);
+      this.valuesLoad = p;
+      p.then((r) => {
+        if (!r.ok && this.valuesLoad === p) this.valuesLoad = null;
+      });
+    }
+    return this.valuesLoad;
+  }
+
+  private async loadRegistered(version: string): Promise<Result<ReadonlyMap<string, RegisteredCertificate>, Unavailable>> {
+    const key = `v/${version}/registered`;
+    const record = await this.readRecord(key, MAX_STORE_BUNDLE_BYTES * 3);
+    if (!record.ok) return record;
+    const out = new Map<string, RegisteredCertificate>();
+    const entries = Object.entries(record.value);
+    if (entries.length > MAX_STORE_CERTIFICATES) return err(unavailable(`KV key \`${key}\` has more than ${MAX_STORE_CERTIFICATES} certificates`));
+    for (const [id, pem] of entries) {
+      if (!ITEM_NAME.test(id)) return err(unavailable(`KV key \`${key}\`: ${JSON.stringify(id)} is not a valid certificate id`));
+      if (typeof pem !== "string") return err(unavailable(`KV key \`${key}\`: ${id} is not a PEM string`));
+      const der = decodeCertificate(pem);
+      if (!der.ok) return err(unavailable(`KV key \`${key}\`: ${id}: ${der.error.detail}`));
+      const cert = parseCertificate(der.value);
+      if (!cert.ok) return err(unavailable(`KV key \`${key}\`: ${id}: ${cert.error.detail}`));
+      out.set(id, { id, cert: cert.value, model: await describeCertificate(cert.value) });
+    }
+    return ok(out);
+  }
+
+  private async loadValues(version: string): Promise<Result<ReadonlyMap<string, string>, Unavailable>> {
+    const key = `v/${version}/values`;
+    const record = await this.readRecord(key, MAX_VALUES_BYTES);
+    if (!record.ok) return record;
+    const out = new Map<string, string>();
+    for (const [name, value] of Object.entries(record.value)) {
+      if (!ITEM_NAME.test(name)) return err(unavailable(`KV key \`${key}\`: ${JSON.stringify(name)} is not a valid value name`));
+      if (typeof value !== "string") return err(unavailable(`KV key \`${key}\`: ${name} is not a string`));
+      out.set(name, value);
+    }
+    return ok(out);
+  }
+
+  /** A JSON object record; absent → `{}`. */
+  private async readRecord(key: string, maxChars: number): Promise<Result<Record<string, unknown>, Unavailable>> {
+    const raw = await this.get(key, "text");
+    if (!raw.ok) return raw;
+    if (raw.value === null) return ok({});
+    if ((raw.value as string).length > maxChars) return err(unavailable(`KV key \`${key}\` is too large`));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.value as string);
+    } catch {
+      return err(unavailable(`KV key \`${key}\` is not JSON`));
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return err(unavailable(`KV key \`${key}\` is not a JSON object`));
+    return ok(parsed as Record<string, unknown>);
   }
 
   private async load(version: string, name: string): Promise<Result<TrustMaterial, Unavailable>> {

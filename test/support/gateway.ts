@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { encodeBase64 } from "../../src/cert/decode";
 import { createApp } from "../../src/app";
+import { PASS_THROUGH_BUNDLE } from "../../src/policy/bundle";
 import type { Env } from "../../src/env";
 import type { BuiltCertificate } from "../../scripts/pki/builder";
 
@@ -23,8 +24,13 @@ export interface StoreSeed {
   crls?: Uint8Array[];
 }
 
-/** Writes a version with its stores into KV, then flips `active` to it. */
-export async function publish(kv: KVNamespace, version: string, stores: Record<string, StoreSeed>): Promise<void> {
+/** Writes a version with its stores (and registered certificates and named values) into KV, then flips `active` to it. */
+export async function publish(kv: KVNamespace, version: string, stores: Record<string, StoreSeed>,
+  extra: { registered?: Record<string, BuiltCertificate>; values?: Record<string, string> } = {}): Promise<void> {
+  if (extra.registered) {
+    await kv.put(`v/${version}/registered`, JSON.stringify(Object.fromEntries(Object.entries(extra.registered).map(([id, c]) => [id, c.pem]))));
+  }
+  if (extra.values) await kv.put(`v/${version}/values`, JSON.stringify(extra.values));
   for (const [name, s] of Object.entries(stores)) {
     await kv.put(`v/${version}/store/${name}`, JSON.stringify({
       anchors: s.anchors.map((c) => c.pem).join(""),
@@ -73,8 +79,11 @@ export function recordingOrigin(behaviour?: (req: Request) => Promise<Response> 
   return { calls, fetcher: fetcher as unknown as Fetcher };
 }
 
-/** An env for one scenario: the real local KV unless replaced, a recording origin, vars overridden. */
-export function scenario(vars: Partial<Record<keyof Env, unknown>> = {}, origin = recordingOrigin()) {
+/**
+ * An env for one scenario: the real local KV unless replaced, a recording origin, vars overridden (extra
+ * bindings — mtls certificates, secrets — too), and the policy bundle (default: pass-through).
+ */
+export function scenario(vars: Partial<Record<keyof Env, unknown>> & Record<string, unknown> = {}, origin = recordingOrigin(), bundle?: unknown) {
   const e = {
     ...(env as unknown as Env),
     ORIGIN_URL: "https://origin.test",
@@ -84,7 +93,7 @@ export function scenario(vars: Partial<Record<keyof Env, unknown>> = {}, origin 
     ORIGIN: origin.fetcher,
     ...vars,
   } as Env;
-  const app = createApp();
+  const app = createApp({ bundle: bundle === undefined ? PASS_THROUGH_BUNDLE : bundle });
   const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
   return {
     env: e,

@@ -27,18 +27,28 @@ export type Expr =
   | { readonly t: "cond"; readonly at: Pos; readonly c: Expr; readonly a: Expr; readonly b: Expr }
   /** `(type)e`, and `e as type`. */
   | { readonly t: "cast"; readonly at: Pos; readonly type: string; readonly e: Expr; readonly as?: boolean }
-  /** `e is null` / `e is not null`; `e is Type` is `type`. */
-  | { readonly t: "is"; readonly at: Pos; readonly e: Expr; readonly type: string | null; readonly negated: boolean }
+  /**
+   * `e is null` / `e is not null`; `e is Type` is `type`. `bind` (added for the declaration pattern `e is Type name`):
+   * when the test succeeds, the value is assigned to the local `name`, declared in the enclosing scope.
+   */
+  | { readonly t: "is"; readonly at: Pos; readonly e: Expr; readonly type: string | null; readonly negated: boolean; readonly bind?: string }
   /** `x => body`, `(x, y) => body`; body is an expression or a block. */
   | { readonly t: "lambda"; readonly at: Pos; readonly params: readonly string[]; readonly body: Expr | Block }
-  /** `new T(args) { Prop = v, … }`: JObject, JProperty, JArray, TimeSpan, DateTime, string[] … (type as written). */
-  | { readonly t: "new"; readonly at: Pos; readonly type: string; readonly args: readonly Expr[]; readonly init?: ReadonlyArray<readonly [string, Expr]> }
+  /**
+   * `new T(args) { Prop = v, … }`: JObject, JProperty, JArray, TimeSpan, DateTime, string[] … (type as written).
+   * `items` (added for collection initializers `new List<string> { a, b }`, `new JObject { { "k", v } }`): the
+   * arguments of one `Add` call per entry, run in order after construction. (The parser never emits `init`.)
+   */
+  | { readonly t: "new"; readonly at: Pos; readonly type: string; readonly args: readonly Expr[]; readonly init?: ReadonlyArray<readonly [string, Expr]>; readonly items?: ReadonlyArray<readonly Expr[]> }
   /** `new { A = …, B }` (anonymous object; serialized as JSON where a string is needed). */
   | { readonly t: "anon"; readonly at: Pos; readonly props: ReadonlyArray<readonly [string, Expr]> }
   /** `new[] { … }` / `new string[] { … }`. */
   | { readonly t: "array"; readonly at: Pos; readonly type: string | null; readonly items: readonly Expr[] }
-  /** `$"…{e}…"`: literal parts and expressions (with an optional format string `{e:yyyy}`). */
-  | { readonly t: "interp"; readonly at: Pos; readonly parts: ReadonlyArray<string | { readonly e: Expr; readonly format?: string }> };
+  /**
+   * `$"…{e}…"`: literal parts and expressions (with an optional format string `{e:yyyy}`, and — added — an optional
+   * alignment `{e,10}` / `{e,-10}`: pad left / right to that width).
+   */
+  | { readonly t: "interp"; readonly at: Pos; readonly parts: ReadonlyArray<string | { readonly e: Expr; readonly format?: string; readonly align?: number }> };
 
 export type Stmt =
   /** `var x = e;` / `string x = e;` (type kept for casts; "var" when inferred). */

@@ -1,0 +1,72 @@
+/**
+ * compile-policies/catalog — which policy elements certgate supports, and where APIM allows each.
+ *
+ * Contract: data only. Sections per element follow the APIM policy reference ("Usage → Policy sections");
+ * certgate's own additions are marked. check.ts validates against this table; docs/policies-layout.md lists it.
+ */
+
+export const SECTIONS = ["inbound", "backend", "outbound", "on-error"] as const;
+export type Section = (typeof SECTIONS)[number];
+
+const ALL = SECTIONS;
+
+/** Supported policy elements → the sections APIM allows them in. */
+export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
+  /** APIM: inbound only; certgate also accepts backend (the certificate is chosen before the origin call). */
+  "authentication-certificate": ["inbound", "backend"],
+  base: ALL,
+  choose: ALL,
+  /** Accepted so pasted APIM global policies compile; certgate always forwards, so it emits no step. */
+  "forward-request": ["backend"],
+  "include-fragment": ALL,
+  "return-response": ALL,
+  "set-backend-service": ["inbound", "backend"],
+  "set-body": ["inbound", "backend", "outbound"],
+  "set-header": ALL,
+  "set-status": ALL,
+  "set-variable": ALL,
+  trace: ["inbound", "backend", "outbound"],
+  "validate-client-certificate": ["inbound"],
+};
+
+/** The elements allowed directly in `section` (or in a `<when>`/`<otherwise>`/fragment, without base). */
+export function allowedIn(section: Section | null, topLevel: boolean): string[] {
+  return Object.entries(POLICY_SECTIONS)
+    .filter(([name, sections]) => (section === null || sections.includes(section)) && (topLevel || name !== "base"))
+    .map(([name]) => name)
+    .sort();
+}
+
+/** Elements that only exist inside one parent: a misplaced one is reported as such, not as unknown. */
+export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
+  inbound: "<policies>",
+  backend: "<policies>",
+  outbound: "<policies>",
+  "on-error": "<policies>",
+  when: "<choose>",
+  otherwise: "<choose>",
+  value: "<set-header>",
+  identities: "<validate-client-certificate>",
+  identity: "<identities>",
+  message: "<trace>",
+  metadata: "<trace>",
+  policies: "no parent (it is a document's root)",
+  fragment: "no parent (it is a fragment file's root)",
+};
+
+/** APIM policies certgate does not implement: named as such in errors, rather than "unknown". */
+export const UNSUPPORTED_APIM_POLICIES: ReadonlySet<string> = new Set([
+  "authentication-basic", "authentication-managed-identity", "azure-openai-emit-token-metric", "azure-openai-semantic-cache-lookup",
+  "azure-openai-semantic-cache-store", "azure-openai-token-limit", "cache-lookup", "cache-lookup-value", "cache-remove-value",
+  "cache-store", "cache-store-value", "check-header", "cors", "cross-domain", "emit-metric", "find-and-replace",
+  "get-authorization-context", "http-data-source", "invoke-dapr-binding", "ip-filter", "json-to-xml", "jsonp", "limit-concurrency",
+  "llm-content-safety", "llm-emit-token-metric", "llm-semantic-cache-lookup", "llm-semantic-cache-store", "llm-token-limit",
+  "log-to-eventhub", "mock-response", "proxy", "publish-to-dapr", "quota", "quota-by-key", "rate-limit", "rate-limit-by-key",
+  "redirect-content-urls", "retry", "rewrite-uri", "send-one-way-request", "send-request", "set-graphql-resolver", "set-method",
+  "set-query-parameter", "sql-data-source", "validate-azure-ad-token", "validate-content", "validate-graphql-request",
+  "validate-headers", "validate-jwt", "validate-odata-request", "validate-parameters", "validate-status-code", "wait",
+  "xml-to-json", "xsl-transform",
+]);
+
+/** At most this many `<identity>` elements in one `<identities>`. */
+export const MAX_IDENTITIES = 10;

@@ -1,0 +1,109 @@
+/**
+ * The writer's half of docs/kv-schema.md: key names, name rules and value encodings, mirroring
+ * src/pki/trust-store.ts (the only reader). Every tool that writes trust material to KV (`kv sync`, the demo
+ * seed) encodes through here, so there is one writer format.
+ *
+ * Contract: pure (no I/O, no clock). Values are what the reader expects: store records as JSON with PEM
+ * bundles, CRLs as DER bytes, registered certificates as JSON `{id: PEM}`, named values as JSON
+ * `{name: value}`, `active` as JSON `{version, activatedAt}`.
+ */
+import { encodeBase64 } from "../../src/cert/decode";
+import { MAX_STORE_BUNDLE_BYTES } from "../../src/limits";
+
+/** KV key of the active-version pointer. */
+export const ACTIVE_KEY = "active";
+
+/** Version ids the reader accepts (src/pki/trust-store.ts readActive). */
+export const VERSION_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Store names (docs/kv-schema.md). */
+export const STORE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** Ids of registered certificates and names of named values: the store-name alphabet, up to 128 characters. */
+export const ITEM_NAME_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+/** Most CRLs per store: the reader's MAX_CRLS_PER_STORE (one KV read each on load). */
+export const MAX_CRLS_PER_STORE = 64;
+/** Longest store record and `registered` record the reader accepts, in characters (3 × its PEM bundle cap). */
+export const MAX_RECORD_CHARS = 3 * MAX_STORE_BUNDLE_BYTES;
+/** Longest `values` record the reader accepts, in characters (1 MiB: named values are short strings). */
+export const MAX_VALUES_CHARS = 1024 * 1024;
+
+export const versionPrefix = (version: string) => `v/${version}/`;
+export const storeKey = (version: string, name: string) => `v/${version}/store/${name}`;
+export const crlKey = (version: string, name: string, index: number) => `v/${version}/crl/${name}/${index}`;
+export const registeredKey = (version: string) => `v/${version}/registered`;
+export const valuesKey = (version: string) => `v/${version}/values`;
+
+/** One KV write: text (JSON, PEM) or bytes (DER CRLs). */
+export interface KvWrite {
+  readonly key: string;
+  readonly value: string | Uint8Array;
+}
+
+/** The `active` record. */
+export interface ActiveRecord {
+  readonly version: string;
+  readonly activatedAt: string;
+}
+
+/** What one version holds, as DER: the input of encodeVersion. Lists are written in the order given. */
+export interface VersionContent {
+  readonly stores: ReadonlyMap<string, {
+    readonly anchors: readonly Uint8Array[];
+    readonly intermediates: readonly Uint8Array[];
+    readonly pinned: readonly Uint8Array[];
+    readonly crls: readonly Uint8Array[];
+  }>;
+  /** Registered client certificates by id. */
+  readonly registered: ReadonlyMap<string, Uint8Array>;
+  /** Named values by name. */
+  readonly values: ReadonlyMap<string, string>;
+}
+
+/** PEM (RFC 7468) of DER certificates, 64-character lines, each block newline-terminated. */
+export function certificatesToPem(ders: readonly Uint8Array[]): string {
+  return ders.map((der) => {
+    const b64 = encodeBase64(der);
+    const lines: string[] = [];
+    for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
+    return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
+  }).join("");
+}
+
+/**
+ * Every key of `version`, stores first (sorted by name), each store's CRLs after its record, then
+ * `registered` and `values`. Empty bundles are written as "" and empty maps as `{}`, so a version is complete
+ * on its own and never falls back to anything.
+ */
+export function encodeVersion(version: string, content: VersionContent): KvWrite[] {
+  const writes: KvWrite[] = [];
+  for (const name of [...content.stores.keys()].sort()) {
+    const s = content.stores.get(name)!;
+    writes.push({
+      key: storeKey(version, name),
+      value: JSON.stringify({
+        anchors: certificatesToPem(s.anchors),
+        intermediates: certificatesToPem(s.intermediates),
+        pinned: certificatesToPem(s.pinned),
+        crls: s.crls.length,
+      }),
+    });
+    s.crls.forEach((der, i) => writes.push({ key: crlKey(version, name, i), value: der }));
+  }
+  const registered: Record<string, string> = {};
+  for (const id of [...content.registered.keys()].sort()) registered[id] = certificatesToPem([content.registered.get(id)!]);
+  writes.push({ key: registeredKey(version), value: JSON.stringify(registered) });
+  const values: Record<string, string> = {};
+  for (const name of [...content.values.keys()].sort()) values[name] = content.values.get(name)!;
+  writes.push({ key: valuesKey(version), value: JSON.stringify(values) });
+  return writes;
+}
+
+/** The `active` write that switches readers to `version`. */
+export function encodeActive(version: string, activatedAt: Date): KvWrite {
+  const record: ActiveRecord = { version, activatedAt: activatedAt.toISOString() };
+  return { key: ACTIVE_KEY, value: JSON.stringify(record) };
+}
+
+/** Size of a write's value in bytes (UTF-8 for text). */
+export function valueBytes(write: KvWrite): number {
+  return typeof write.value === "string" ? new TextEncoder().encode(write.value).length : write.value.length;
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { bundle, operation, step } from "../../test/support/policies";
+import { PASS_THROUGH_BUNDLE, prepareBundle, selectProgram } from "./bundle";
+
+describe("bundle checks", () => {
+  it("accepts the pass-through bundle and a hand-written one", () => {
+    expect(prepareBundle(PASS_THROUGH_BUNDLE).ok).toBe(true);
+    const b = bundle({ inbound: [step.setHeader("x-a", ["1"])] }, [operation("cars", "get", "GET", "/{id}")]);
+    const r = prepareBundle(b);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const sel = selectProgram(r.value, new URL("https://gw/cars/7"), "GET");
+    expect(sel.program.key).toBe("cars/get");
+    expect(Object.fromEntries(sel.params)).toEqual({ id: "7" });
+    expect(selectProgram(r.value, new URL("https://gw/boats"), "GET").program.key).toBe("*");
+  });
+
+  it("is checked once per bundle object", () => {
+    const b = bundle();
+    expect(prepareBundle(b)).toBe(prepareBundle(b));
+  });
+
+  it("refuses another schema version, naming what to do", () => {
+    const r = prepareBundle({ ...PASS_THROUGH_BUNDLE, schema: 2 });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error[0]).toMatch(/schema is 2.*rebuild/);
+    expect(prepareBundle(null).ok).toBe(false);
+    expect(prepareBundle("{}").ok).toBe(false);
+  });
+
+  it("lists every structural problem", () => {
+    const bad = {
+      schema: 1,
+      source: "x",
+      runtimeValues: [],
+      routes: [{ operation: "nope", host: null, method: "GET", segments: ["a"] }, { operation: 3 }],
+      operations: {
+        "a/b": {
+          api: null, operation: null, origin: "ftp://x", backend: [], outbound: [], onError: [], needs: ["everything"],
+          inbound: [
+            { k: "rewrite-uri", at: { file: "f", line: 1, col: 1, scope: "global", policyId: "global" } },
+            { k: "set-header", at: { file: "f", line: 2, col: 1, scope: "global", policyId: "global" }, name: { t: "text", v: "x" }, existsAction: "replace", values: [{ t: "weird" }] },
+            { k: "choose", at: { file: "f", line: 3, col: 1, scope: "global", policyId: "global" }, whens: [{ condition: { kind: "expr" }, steps: [] }], otherwise: null },
+          ],
+        },
+      },
+    };
+    const r = prepareBundle(bad);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const all = r.error.join("\n");
+    expect(all).toContain("unknown step \"rewrite-uri\"");
+    expect(all).toContain("existsAction");
+    expect(all).toContain("unknown template kind \"weird\"");
+    expect(all).toContain("condition: must be compiled code");
+    expect(all).toContain("origin: must be null or an http(s) URL");
+    expect(all).toContain("needs");
+    expect(all).toContain("no `*` program");
+    expect(all).toContain("routes[1]");
+    expect(all).toContain("\"nope\" is not in operations");
+  });
+
+  it("finds Verify(), VerifyNoRevocation() and context.Deployment even when `needs` does not list them", () => {
+    const b = bundle({
+      inbound: [
+        step.choose([["@(context.Request.Certificate.Verify())", []]]),
+        step.setVariable("x", "@(context.Deployment.Certificates.Count)"),
+      ],
+      onError: [step.setVariable("y", "@(context.Request.Certificate?.VerifyNoRevocation() ?? false)")],
+    }, [
+      operation("a", "plain", "GET", "/p"),
+      operation("a", "issuer", "GET", "/i", { inbound: [step.validate({ identities: [{ issuerCertificateId: "ca" }] })] }),
+    ]);
+    const r = prepareBundle(b);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.fallback).toMatchObject({ needsVerify: true, needsVerifyNoRevocation: true, needsRegistered: true });
+    expect(r.value.programs.get("a/plain")).toMatchObject({ needsVerify: false, needsVerifyNoRevocation: false, needsRegistered: false });
+    expect(r.value.programs.get("a/issuer")!.needsRegistered).toBe(true);
+  });
+});

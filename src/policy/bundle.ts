@@ -1,0 +1,354 @@
+/**
+ * The compiled policy bundle, checked and indexed once per isolate.
+ *
+ * Contract: pure. `prepareBundle(raw)` refuses anything that is not a bundle of this SCHEMA_VERSION — wrong
+ * `schema`, a missing `*` program, an unknown step kind, a route to an operation that does not exist, a
+ * malformed template — and lists every problem (the Worker answers 503 `policy_bundle_invalid` and logs
+ * them: fail closed, never a gateway that silently runs fewer policies). Expression ASTs are not checked
+ * here beyond their envelope; the interpreter reports what it cannot run as a runtime error.
+ *
+ * Indexing: the routes are compiled (routes.ts), and each program is scanned once for what the runner must
+ * prepare before evaluating it synchronously: `Verify()` / `VerifyNoRevocation()` results (the union of the
+ * compiler's `needs` and a scan of the expressions, so a stale `needs` cannot turn into a runtime failure)
+ * and the registered certificates (`context.Deployment`, `issuer-certificate-id`).
+ *
+ * Where the Worker's bundle comes from: `build/policies.json`, written by `npm run policies:build`
+ * (scripts/compile-policies) and bundled with the Worker (see DEFAULT_BUNDLE below); tests and the explain
+ * CLI pass theirs to `createApp({ bundle })` / the runner.
+ */
+import compiled from "../../build/policies.json";
+import { err, ok, type Result } from "../result";
+import { compileRoutes, matchRoute, type RouteIndex } from "./routes";
+import { SCHEMA_VERSION, type PolicyBundle, type Program, type Step, type Template } from "./schema";
+
+/** A program with what the runner must compute before running it. */
+export interface PreparedProgram {
+  /** Operation key (`<apiId>/<operationId>`, or `*`). */
+  readonly key: string;
+  readonly program: Program;
+  /** Request-certificate validations to compute before evaluation. */
+  readonly needsVerify: boolean;
+  readonly needsVerifyNoRevocation: boolean;
+  /** Load the registered certificates before evaluation (context.Deployment or issuer-certificate-id). */
+  readonly needsRegistered: boolean;
+}
+
+/** A checked bundle with its route index. */
+export interface PreparedBundle {
+  readonly bundle: PolicyBundle;
+  readonly routes: RouteIndex;
+  readonly programs: ReadonlyMap<string, PreparedProgram>;
+  /** The `*` program (requests no route matches). */
+  readonly fallback: PreparedProgram;
+  /** Named values that may be resolved at run time (the compiler's list); no other name is. */
+  readonly runtimeValues: ReadonlySet<string>;
+}
+
+/** The program for a request. */
+export interface Selection {
+  readonly program: PreparedProgram;
+  /** Template parameters of the matched route (context.Request.MatchedParameters). */
+  readonly params: ReadonlyMap<string, string>;
+}
+
+/**
+ * The bundle equivalent to certgate before policies: one `*` program with no steps (every request that
+ * passes the REQUIRE_CERTIFICATE floor is forwarded to ORIGIN_URL with the verified identity).
+ */
+export const PASS_THROUGH_BUNDLE: PolicyBundle = {
+  schema: SCHEMA_VERSION,
+  source: "pass-through",
+  routes: [],
+  operations: {
+    "*": { api: null, operation: null, origin: null, inbound: [], backend: [], outbound: [], onError: [], needs: [] },
+  },
+  runtimeValues: [],
+};
+
+/**
+ * The bundle built into the Worker: build/policies.json, compiled from policies/ by `npm run policies:build`,
+ * which runs before `wrangler dev/deploy` ([build] in wrangler.toml), the tests (test/global-setup.ts) and
+ * the npm scripts that need it.
+ */
+export const DEFAULT_BUNDLE: unknown = compiled;
+
+const cache = new WeakMap<object, Result<PreparedBundle, string[]>>();
+
+/** Checks and indexes a bundle (once per bundle object). */
+export function prepareBundle(raw: unknown): Result<PreparedBundle, string[]> {
+  if (typeof raw !== "object" || raw === null) return err(["the bundle is not a JSON object"]);
+  let r = cache.get(raw);
+  if (!r) {
+    r = prepare(raw as Record<string, unknown>);
+    cache.set(raw, r);
+  }
+  return r;
+}
+
+/** The program that runs for a request. */
+export function selectProgram(prepared: PreparedBundle, url: URL, method: string): Selection {
+  const m = matchRoute(prepared.routes, url, method);
+  const program = m ? prepared.programs.get(m.operation) : undefined;
+  return program ? { program, params: m!.params } : { program: prepared.fallback, params: new Map() };
+}
+
+function prepare(raw: Record<string, unknown>): Result<PreparedBundle, string[]> {
+  if (raw.schema !== SCHEMA_VERSION) {
+    return err([`schema is ${JSON.stringify(raw.schema)}, this gateway runs schema ${SCHEMA_VERSION}: rebuild the policies with this version's compiler`]);
+  }
+  const problems: string[] = [];
+  const check = new Checker(problems);
+  if (typeof raw.source !== "string") problems.push("source must be a string");
+  if (!Array.isArray(raw.routes)) problems.push("routes must be an array");
+  if (!Array.isArray(raw.runtimeValues) || !raw.runtimeValues.every((v) => typeof v === "string")) problems.push("runtimeValues must be an array of strings");
+  const operations = raw.operations;
+  if (typeof operations !== "object" || operations === null || Array.isArray(operations)) {
+    problems.push("operations must be an object");
+    return err(problems);
+  }
+  const programs = new Map<string, PreparedProgram>();
+  for (const [key, program] of Object.entries(operations as Record<string, unknown>)) {
+    if (check.program(program, `operations[${JSON.stringify(key)}]`)) programs.set(key, prepareProgram(key, program as Program));
+  }
+  const fallback = programs.get("*");
+  if (!Object.hasOwn(operations, "*")) problems.push("operations has no `*` program (the program for requests no route matches)");
+  const routes: Route[] = [];
+  if (Array.isArray(raw.routes)) {
+    raw.routes.forEach((r, i) => {
+      if (check.route(r, `routes[${i}]`)) routes.push(r as Route);
+    });
+  }
+  const index = compileRoutes(routes, new Set(Object.keys(operations)));
+  if (!index.ok) problems.push(...index.error);
+  if (problems.length > 0 || !index.ok || !fallback) return err(problems);
+  return ok({
+    bundle: raw as unknown as PolicyBundle,
+    routes: index.value,
+    programs,
+    fallback,
+    runtimeValues: new Set(raw.runtimeValues as string[]),
+  });
+}
+
+type Route = PolicyBundle["routes"][number];
+
+function prepareProgram(key: string, program: Program): PreparedProgram {
+  const scan = { verify: program.needs.includes("verify"), verifyNoRevocation: program.needs.includes("verifyNoRevocation"), deployment: false };
+  const sections = [program.inbound, program.backend, program.outbound, program.onError];
+  let issuerIds = false;
+  for (const steps of sections) {
+    forEachStep(steps, (s) => {
+      if (s.k === "validate-client-certificate" && s.identities.some((i) => i.issuerCertificateId !== undefined)) issuerIds = true;
+    });
+    scanNames(steps, scan);
+  }
+  return {
+    key,
+    program,
+    needsVerify: scan.verify,
+    needsVerifyNoRevocation: scan.verifyNoRevocation,
+    needsRegistered: scan.deployment || issuerIds,
+  };
+}
+
+function forEachStep(steps: readonly Step[], visit: (s: Step) => void): void {
+  for (const s of steps) {
+    visit(s);
+    if (s.k === "choose") {
+      for (const w of s.whens) forEachStep(w.steps, visit);
+      if (s.otherwise) forEachStep(s.otherwise, visit);
+    }
+  }
+}
+
+/** Looks through every expression AST for the members that need preparation (any node naming them). */
+function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: boolean; deployment: boolean }): void {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (const x of v) if (typeof x === "object" && x !== null) stack.push(x);
+    } else if (typeof v === "object" && v !== null) {
+      const o = v as Record<string, unknown>;
+      if ((o.t === "member" || o.t === "id") && typeof o.name === "string") {
+        if (o.name === "Verify") scan.verify = true;
+        else if (o.name === "VerifyNoRevocation") scan.verifyNoRevocation = true;
+        else if (o.name === "Deployment") scan.deployment = true;
+      }
+      for (const x of Object.values(o)) if (typeof x === "object" && x !== null) stack.push(x);
+    }
+  }
+}
+
+const STEP_KINDS = new Set<Step["k"]>([
+  "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-variable", "trace",
+  "set-backend-service", "authentication-certificate",
+]);
+const EXISTS_ACTIONS = new Set(["override", "skip", "append", "delete"]);
+const SEVERITIES = new Set(["verbose", "information", "error"]);
+
+/** Structural checks of the bundle's JSON; each failed check adds a problem with its JSON path. */
+class Checker {
+  constructor(private readonly problems: string[]) {}
+
+  private fail(where: string, what: string): false {
+    this.problems.push(`${where}: ${what}`);
+    return false;
+  }
+
+  private obj(v: unknown, where: string): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? true : this.fail(where, "must be an object");
+  }
+
+  route(v: unknown, where: string): boolean {
+    if (!this.obj(v, where)) return false;
+    let good = true;
+    if (typeof v.operation !== "string") good = this.fail(where, "operation must be a string");
+    if (v.host !== null && typeof v.host !== "string") good = this.fail(where, "host must be a string or null");
+    if (typeof v.method !== "string" || v.method === "") good = this.fail(where, "method must be a non-empty string");
+    if (!Array.isArray(v.segments) || !v.segments.every((s) => typeof s === "string")) good = this.fail(where, "segments must be an array of strings");
+    return good;
+  }
+
+  program(v: unknown, where: string): boolean {
+    if (!this.obj(v, where)) return false;
+    const before = this.problems.length;
+    if (v.api !== null && !(this.obj(v.api, `${where}.api`) && ["id", "name", "path"].every((k) => typeof (v.api as Record<string, unknown>)[k] === "string"))) {
+      this.fail(`${where}.api`, "must be null or {id, name, path} strings");
+    }
+    if (v.operation !== null && !(this.obj(v.operation, `${where}.operation`) &&
+      ["id", "name", "method", "urlTemplate"].every((k) => typeof (v.operation as Record<string, unknown>)[k] === "string"))) {
+      this.fail(`${where}.operation`, "must be null or {id, name, method, urlTemplate} strings");
+    }
+    if (v.origin !== null) {
+      if (typeof v.origin !== "string" || !URL.canParse(v.origin) || !/^https?:$/.test(new URL(v.origin).protocol)) this.fail(`${where}.origin`, "must be null or an http(s) URL");
+    }
+    for (const section of ["inbound", "backend", "outbound", "onError"] as const) this.steps(v[section], `${where}.${section}`);
+    if (!Array.isArray(v.needs) || !v.needs.every((n) => n === "verify" || n === "verifyNoRevocation")) this.fail(`${where}.needs`, "must list verify / verifyNoRevocation");
+    return this.problems.length === before;
+  }
+
+  private steps(v: unknown, where: string): void {
+    if (!Array.isArray(v)) {
+      this.fail(where, "must be an array of steps");
+      return;
+    }
+    v.forEach((s, i) => this.step(s, `${where}[${i}]`));
+  }
+
+  private step(v: unknown, where: string): void {
+    if (!this.obj(v, where)) return;
+    if (typeof v.k !== "string" || !STEP_KINDS.has(v.k as Step["k"])) {
+      this.fail(where, `unknown step ${JSON.stringify(v.k)}`);
+      return;
+    }
+    where = `${where} (${v.k})`;
+    this.origin(v.at, `${where}.at`);
+    switch (v.k as Step["k"]) {
+      case "validate-client-certificate":
+        for (const f of ["validateRevocation", "validateTrust", "validateNotBefore", "validateNotAfter", "ignoreError"]) {
+          if (typeof v[f] !== "boolean") this.fail(`${where}.${f}`, "must be a boolean");
+        }
+        if (v.trustStore !== null && (typeof v.trustStore !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(v.trustStore))) this.fail(`${where}.trustStore`, "must be null or a store name");
+        if (v.failedStatus !== null && !(Number.isInteger(v.failedStatus) && (v.failedStatus as number) >= 200 && (v.failedStatus as number) <= 599)) {
+          this.fail(`${where}.failedStatus`, "must be null or an HTTP status 200–599");
+        }
+        if (v.failedMessage !== null && typeof v.failedMessage !== "string") this.fail(`${where}.failedMessage`, "must be null or a string");
+        if (!Array.isArray(v.identities) || !v.identities.every((i) => typeof i === "object" && i !== null && Object.values(i).every((x) => typeof x === "string"))) {
+          this.fail(`${where}.identities`, "must be an array of objects of strings");
+        }
+        break;
+      case "choose":
+        if (!Array.isArray(v.whens)) this.fail(`${where}.whens`, "must be an array");
+        else v.whens.forEach((w, i) => {
+          if (!this.obj(w, `${where}.whens[${i}]`)) return;
+          this.code(w.condition, `${where}.whens[${i}].condition`);
+          this.steps(w.steps, `${where}.whens[${i}].steps`);
+        });
+        if (v.otherwise !== null) this.steps(v.otherwise, `${where}.otherwise`);
+        break;
+      case "return-response":
+        if (v.status !== null && this.obj(v.status, `${where}.status`)) {
+          this.template(v.status.code, `${where}.status.code`);
+          if (v.status.reason !== null) this.template(v.status.reason, `${where}.status.reason`);
+        }
+        if (!Array.isArray(v.headers)) this.fail(`${where}.headers`, "must be an array");
+        else v.headers.forEach((h, i) => this.setHeader(h, `${where}.headers[${i}]`));
+        if (v.body !== null) this.template(v.body, `${where}.body`);
+        break;
+      case "set-status":
+        this.template(v.code, `${where}.code`);
+        if (v.reason !== null) this.template(v.reason, `${where}.reason`);
+        break;
+      case "set-header":
+        this.setHeader(v, where);
+        break;
+      case "set-body":
+        this.template(v.body, `${where}.body`);
+        break;
+      case "set-variable":
+        if (typeof v.name !== "string" || v.name === "") this.fail(`${where}.name`, "must be a non-empty string");
+        this.template(v.value, `${where}.value`);
+        break;
+      case "trace":
+        if (typeof v.source !== "string") this.fail(`${where}.source`, "must be a string");
+        if (!SEVERITIES.has(v.severity as string)) this.fail(`${where}.severity`, "must be verbose, information or error");
+        this.template(v.message, `${where}.message`);
+        if (!Array.isArray(v.metadata)) this.fail(`${where}.metadata`, "must be an array");
+        else v.metadata.forEach((m, i) => {
+          if (!this.obj(m, `${where}.metadata[${i}]`)) return;
+          if (typeof m.name !== "string") this.fail(`${where}.metadata[${i}].name`, "must be a string");
+          this.template(m.value, `${where}.metadata[${i}].value`);
+        });
+        break;
+      case "set-backend-service":
+        this.template(v.baseUrl, `${where}.baseUrl`);
+        break;
+      case "authentication-certificate":
+        if (typeof v.certificateId !== "string" || v.certificateId === "") this.fail(`${where}.certificateId`, "must be a non-empty string");
+        break;
+    }
+  }
+
+  private setHeader(v: unknown, where: string): void {
+    if (!this.obj(v, where)) return;
+    this.template(v.name, `${where}.name`);
+    if (!EXISTS_ACTIONS.has(v.existsAction as string)) this.fail(`${where}.existsAction`, "must be override, skip, append or delete");
+    if (!Array.isArray(v.values)) this.fail(`${where}.values`, "must be an array");
+    else v.values.forEach((t, i) => this.template(t, `${where}.values[${i}]`));
+  }
+
+  private origin(v: unknown, where: string): void {
+    if (!this.obj(v, where)) return;
+    if (typeof v.file !== "string" || !Number.isInteger(v.line) || !Number.isInteger(v.col) || typeof v.policyId !== "string" ||
+      !["global", "api", "operation", "fragment"].includes(v.scope as string)) {
+      this.fail(where, "must be {file, line, col, scope, policyId}");
+    }
+  }
+
+  private template(v: unknown, where: string): void {
+    if (!this.obj(v, where)) return;
+    const t = v as Partial<Template> & Record<string, unknown>;
+    if (t.t === "text") {
+      if (typeof t.v !== "string") this.fail(where, "text template without a string `v`");
+    } else if (t.t === "code") {
+      this.code(t.code, `${where}.code`);
+    } else if (t.t === "parts") {
+      if (!Array.isArray(t.parts)) this.fail(where, "parts template without `parts`");
+      else t.parts.forEach((p: unknown, i: number) => {
+        if (!this.obj(p, `${where}.parts[${i}]`)) return;
+        if ("code" in p) this.code(p.code, `${where}.parts[${i}].code`);
+        else if (typeof p.text !== "string" && typeof p.value !== "string") this.fail(`${where}.parts[${i}]`, "must be {text}, {value} or {code}");
+      });
+    } else {
+      this.fail(where, `unknown template kind ${JSON.stringify(t.t)}`);
+    }
+  }
+
+  private code(v: unknown, where: string): void {
+    if (!this.obj(v, where)) return;
+    if ((v.kind !== "expr" && v.kind !== "block") || typeof v.file !== "string" || typeof v.node !== "object" || v.node === null) {
+      this.fail(where, "must be compiled code {kind, file, src, node}");
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * policy/expr/names — the static types an expression may name, and their members. One table shared by the parser
+ * (which rejects everything else at compile time, naming it) and the interpreter (which implements exactly these;
+ * a test checks the two agree).
+ *
+ * Contract: data only. Type names are canonical: C# keywords for the built-in types (`string`, `int` …), the short
+ * name otherwise (`DateTime`, `JObject`); TYPE_ALIASES maps the other spellings (`String`, `Int32`, `System.String`).
+ */
+
+export interface StaticTypeMembers {
+  /** Static properties and fields (`DateTime.UtcNow`, `string.Empty`, enum members). */
+  readonly props: ReadonlySet<string>;
+  /** Static methods (`string.IsNullOrEmpty`, `TimeSpan.FromDays`). */
+  readonly methods: ReadonlySet<string>;
+}
+
+const t = (props: readonly string[], methods: readonly string[]): StaticTypeMembers => ({ props: new Set(props), methods: new Set(methods) });
+
+/**
+ * Enum types: each member evaluates to an enum value (passed to hosts as its name, e.g. "SimpleName"). CultureInfo
+ * and StringComparer are not enums in .NET, but their static members are only ever passed as arguments: cultures as
+ * format providers, which we accept and ignore (numbers are formatted invariant, dates en-US, either way), and
+ * comparers to Contains / Distinct, where the *IgnoreCase ones compare case-insensitively.
+ */
+export const ENUM_MEMBERS: ReadonlyMap<string, readonly string[]> = new Map([
+  ["StringComparison", ["CurrentCulture", "CurrentCultureIgnoreCase", "InvariantCulture", "InvariantCultureIgnoreCase", "Ordinal", "OrdinalIgnoreCase"]],
+  ["StringSplitOptions", ["None", "RemoveEmptyEntries", "TrimEntries"]],
+  ["X509NameType", ["SimpleName", "EmailName", "UpnName", "DnsName", "DnsFromAlternativeName", "UrlName"]],
+  ["Formatting", ["None", "Indented"]],
+  ["DayOfWeek", ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]],
+  ["CultureInfo", ["InvariantCulture", "CurrentCulture"]],
+  ["StringComparer", ["CurrentCulture", "CurrentCultureIgnoreCase", "InvariantCulture", "InvariantCultureIgnoreCase", "Ordinal", "OrdinalIgnoreCase"]],
+  ["JTokenType", ["None", "Object", "Array", "Constructor", "Property", "Comment", "Integer", "Float", "String", "Boolean", "Null", "Undefined", "Date", "Raw", "Bytes", "Guid", "Uri", "TimeSpan"]],
+]);
+
+export const STATIC_TYPES: ReadonlyMap<string, StaticTypeMembers> = new Map([
+  ["string", t(["Empty"], ["IsNullOrEmpty", "IsNullOrWhiteSpace", "Join", "Format", "Equals", "Concat", "Compare"])],
+  ["int", t(["MaxValue", "MinValue"], ["Parse"])],
+  ["long", t(["MaxValue", "MinValue"], ["Parse"])],
+  ["double", t([], ["Parse", "IsNaN"])],
+  ["bool", t([], ["Parse"])],
+  ["char", t([], ["IsDigit", "IsLetter", "IsLetterOrDigit", "IsWhiteSpace", "IsUpper", "IsLower", "ToUpper", "ToLower"])],
+  ["DateTime", t(["Now", "UtcNow", "Today", "MinValue", "MaxValue"], ["Parse", "Compare", "DaysInMonth", "IsLeapYear"])],
+  ["TimeSpan", t(["Zero"], ["FromDays", "FromHours", "FromMinutes", "FromSeconds", "FromMilliseconds"])],
+  ["Math", t([], ["Min", "Max", "Abs", "Floor", "Ceiling", "Round"])],
+  ["Convert", t([], ["ToInt32", "ToInt64", "ToString", "ToBoolean", "ToDouble", "ToDateTime"])],
+  ["JObject", t([], ["Parse", "FromObject"])],
+  ["JArray", t([], ["Parse", "FromObject"])],
+  ["JToken", t([], ["Parse", "FromObject"])],
+  ["JsonConvert", t([], ["SerializeObject", "DeserializeObject"])],
+  ...[...ENUM_MEMBERS].map(([name, members]) => [name, t(members, [])] as const),
+]);
+
+/** Other spellings of the canonical type names (the BCL names and the `float`/`decimal` keywords we run as double). */
+export const TYPE_ALIASES: ReadonlyMap<string, string> = new Map([
+  ["String", "string"],
+  ["Int32", "int"],
+  ["Int64", "long"],
+  ["Double", "double"],
+  ["Boolean", "bool"],
+  ["Char", "char"],
+  ["Object", "object"],
+]);
+
+/** C# keywords that name types (always a type where they appear). */
+export const TYPE_KEYWORDS: ReadonlySet<string> = new Set([
+  "string", "int", "long", "bool", "double", "float", "decimal", "object", "char", "byte", "sbyte", "short", "ushort", "uint", "ulong", "dynamic",
+]);
+
+/** Namespaces a qualified name may start with (`System.String`, `Newtonsoft.Json.Linq.JObject`): dropped when resolving. */
+export const NAMESPACE_ROOTS: ReadonlySet<string> = new Set(["System", "Newtonsoft"]);
+
+/** Types `new T(…)` may construct; `List<T>` is matched by its generic name and arrays by their `[]`. */
+export const CONSTRUCTIBLE: ReadonlySet<string> = new Set(["JObject", "JArray", "JProperty", "JValue", "TimeSpan", "DateTime", "List"]);
+
+/** C# keywords that are not supported anywhere, and the construct each one introduces. */
+export const UNSUPPORTED_KEYWORDS: ReadonlyMap<string, string> = new Map([
+  ["foreach", "foreach loop"],
+  ["for", "for loop"],
+  ["while", "while loop"],
+  ["do", "do-while loop"],
+  ["switch", "switch"],
+  ["try", "try statement"],
+  ["catch", "catch clause"],
+  ["finally", "finally clause"],
+  ["throw", "throw"],
+  ["using", "using statement"],
+  ["goto", "goto"],
+  ["break", "break"],
+  ["continue", "continue"],
+  ["lock", "lock statement"],
+  ["yield", "yield"],
+  ["fixed", "fixed statement"],
+  ["unsafe", "unsafe code"],
+  ["checked", "checked"],
+  ["unchecked", "unchecked"],
+  ["typeof", "typeof"],
+  ["nameof", "nameof"],
+  ["sizeof", "sizeof"],
+  ["default", "default"],
+  ["stackalloc", "stackalloc"],
+  ["delegate", "anonymous method (delegate)"],
+  ["await", "await"],
+  ["async", "async"],
+  ["this", "this"],
+  ["base", "base"],
+  ["ref", "ref"],
+  ["out", "out argument"],
+  ["class", "type declaration"],
+  ["struct", "type declaration"],
+  ["interface", "type declaration"],
+  ["enum", "type declaration"],
+  ["record", "type declaration"],
+  ["static", "static declaration"],
+  ["operator", "operator declaration"],
+  ["event", "event"],
+  ["with", "with expression"],
+]);
+
+/** Canonical name of a type as written: aliases resolved, namespace qualification dropped. */
+export function canonicalTypeName(written: string): string {
+  const last = written.includes(".") && !written.includes("<") ? written.slice(written.lastIndexOf(".") + 1) : written;
+  return TYPE_ALIASES.get(last) ?? last;
+}

@@ -1,0 +1,552 @@
+/**
+ * The policy runner on its own, as the explain CLI drives it: in-memory trust material, a recording origin,
+ * services as plain functions. Each step and attribute; the Worker around it is test/integration/policies.test.ts.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import type { BuiltCertificate } from "../../scripts/pki/builder";
+import { ca, cert, crl, DAY, leaf, material, NOW, root } from "../../test/support/chains";
+import { bundle, header, operation, parts, step, tpl } from "../../test/support/policies";
+import { describeCertificate } from "../cert/model";
+import type { Verification } from "../env";
+import { identityHeaders } from "../forward/identity";
+import { parseCertificate } from "../cert/parse";
+import type { TrustMaterial } from "../pki/trust-material";
+import type { RegisteredCertificate } from "../pki/trust-store";
+import { CertificateVerifier } from "../pki/verifier";
+import type { ValidationOptions } from "../pki/validate";
+import { err, ok } from "../result";
+import { prepareBundle, selectProgram } from "./bundle";
+import { EXPRESSION_STEP_BUDGET, MAX_TRACE_LINES, runProgram, type RunResult, type RunSettings, type ValidationOutcome } from "./run";
+import type { PolicyBundle, Program } from "./schema";
+
+let r: BuiltCertificate, i: BuiltCertificate, valid: BuiltCertificate, expired: BuiltCertificate, early: BuiltCertificate;
+let revoked: BuiltCertificate, otherRoot: BuiltCertificate, partnerCa: BuiltCertificate, partner: BuiltCertificate, selfSigned: BuiltCertificate;
+let stores: Record<string, TrustMaterial>;
+let registered: Map<string, RegisteredCertificate>;
+
+beforeAll(async () => {
+  r = await root("Run Root");
+  i = await ca("Run Issuing CA", r);
+  valid = await leaf("Valid Client", i, "p-256", { subjectAltName: { names: [{ dns: "client.example.com" }] } },
+    { subject: "CN=Valid Client, O=Contoso\\, Inc., C=US", serialNumber: "00 0A 1B" });
+  expired = await leaf("Expired Client", i, "p-256", {}, { notBefore: new Date(NOW.getTime() - 30 * DAY), notAfter: new Date(NOW.getTime() - DAY) });
+  early = await leaf("Early Client", i, "p-256", {}, { notBefore: new Date(NOW.getTime() + DAY), notAfter: new Date(NOW.getTime() + 30 * DAY) });
+  revoked = await leaf("Revoked Client", i);
+  otherRoot = await root("Partner Root");
+  partnerCa = await ca("Partner CA", otherRoot);
+  partner = await leaf("Partner Client", partnerCa, "p-256");
+  selfSigned = await cert({ subject: "CN=Self Signed Client", extensions: { keyUsage: { usages: ["digitalSignature"] }, extKeyUsage: { oids: ["clientAuth"] } } });
+  const revocations = await crl({ issuer: i, entries: [{ serialNumber: revoked.serialNumber, revocationDate: new Date(NOW.getTime() - DAY) }] });
+  stores = {
+    default: await material({ anchors: [r], intermediates: [i], crls: [revocations.der], version: "run-default" }),
+    partners: await material({ anchors: [otherRoot], intermediates: [partnerCa], version: "run-partners" }),
+  };
+  const reg = async (id: string, c: BuiltCertificate): Promise<[string, RegisteredCertificate]> => {
+    const p = parseCertificate(c.der);
+    if (!p.ok) throw new Error("bad");
+    return [id, { id, cert: p.value, model: await describeCertificate(p.value) }];
+  };
+  registered = new Map([await reg("issuing-ca", i), await reg("valid-client", valid)]);
+});
+
+async function modelOf(c: BuiltCertificate) {
+  const p = parseCertificate(c.der);
+  if (!p.ok) throw new Error("test certificate does not parse");
+  return describeCertificate(p.value);
+}
+
+const verifier = new CertificateVerifier();
+const DEPLOYMENT: ValidationOptions = { revocation: "soft", requireClientAuthEku: true, allowSha1: false, minRsaBits: 2048, allowPartialChain: false };
+
+interface Call {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string | null;
+  certificateId: string | null;
+}
+
+interface Options {
+  path?: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  cert?: BuiltCertificate;
+  chain?: BuiltCertificate[];
+  origin?: (call: Call) => Response | "unreachable" | "no-binding";
+  values?: Record<string, string>;
+  settings?: Partial<RunSettings>;
+}
+
+/** Runs `b` for one request; returns the outcome, the origin calls, the log lines and the validations asked for. */
+async function run(b: PolicyBundle, o: Options = {}) {
+  const prepared = prepareBundle(b);
+  if (!prepared.ok) throw new Error(prepared.error.join("\n"));
+  const url = new URL(`https://gw.test${o.path ?? "/"}`);
+  const method = o.method ?? (o.body !== undefined ? "POST" : "GET");
+  const calls: Call[] = [];
+  const logs: Array<{ level: string; event: string; fields: Record<string, unknown> }> = [];
+  const validations: Array<{ store: string; options: ValidationOptions }> = [];
+  let verification: Verification = { status: "none" };
+  if (o.cert) {
+    const presented = { source: "rfc9440", leaf: o.cert.der, chain: (o.chain ?? [i]).map((c) => c.der) };
+    const v = await verifier.verify(stores.default!, presented.leaf, presented.chain, NOW, DEPLOYMENT);
+    const model = v.leaf ? await describeCertificate(v.leaf) : null;
+    verification = v.result.ok
+      ? { status: "valid", path: v.result.value, model: model!, presented }
+      : { status: "invalid", error: v.result.error, leaf: v.leaf, model, presented };
+  }
+  const settings: RunSettings = {
+    denyStatus: 403,
+    trustStore: "default",
+    validation: DEPLOYMENT,
+    defaultOrigin: new URL("https://origin.test/base"),
+    isOwnedHeader: (name) => name === "client-cert" || name.startsWith("x-client-cert-") || name === "x-certgate-terminator-secret",
+    ...o.settings,
+  };
+  const result = await runProgram(prepared.value, selectProgram(prepared.value, url, method), {
+    method,
+    url,
+    headers: new Headers(o.headers ?? {}),
+    body: o.body === undefined ? null : new Response(o.body).body,
+    ipAddress: "192.0.2.1",
+    requestId: "req-test",
+    timestamp: NOW,
+    region: "",
+    verification,
+  }, settings, {
+    async validate(store, options): Promise<ValidationOutcome> {
+      validations.push({ store, options });
+      const m = stores[store];
+      if (!m) return { kind: "unavailable", error: { code: "trust_store_unavailable", detail: "no store" } };
+      if (!o.cert) return { kind: "invalid", error: { code: "certificate_missing", detail: "none" } };
+      const v = await verifier.verify(m, o.cert.der, (o.chain ?? [i]).map((c) => c.der), NOW, options);
+      return v.result.ok ? { kind: "valid", path: v.result.value } : { kind: "invalid", error: v.result.error };
+    },
+    async registered() {
+      return ok(registered);
+    },
+    async namedValue(name) {
+      return ok(o.values?.[name] ?? null);
+    },
+    identityHeaders: (path, model) => identityHeaders(path, model, "X-Client-Cert-"),
+    async fetchOrigin(call, certificateId) {
+      const body = call.body === null ? null : typeof call.body === "string" ? call.body : await new Response(call.body).text();
+      const c: Call = { url: call.url.toString(), method: call.method, headers: Object.fromEntries(call.headers), body, certificateId };
+      calls.push(c);
+      const answer = o.origin?.(c) ?? Response.json({ ok: true }, { headers: { "x-origin": "yes" } });
+      if (answer === "unreachable") return err({ code: "origin_unreachable", detail: "The origin could not be reached." });
+      if (answer === "no-binding") return err({ code: "mtls_certificate_unavailable", detail: "no binding" });
+      return ok(answer);
+    },
+    log(level, event, fields) {
+      logs.push({ level, event, fields });
+    },
+  });
+  return { result, calls, logs, validations };
+}
+
+function response(x: { result: RunResult }): Response {
+  if (x.result.kind !== "response") throw new Error(`expected a response, got problem ${x.result.error.code}`);
+  return x.result.response;
+}
+
+function problem(x: { result: RunResult }) {
+  if (x.result.kind !== "problem") throw new Error(`expected a problem, got ${x.result.response.status}`);
+  return x.result;
+}
+
+const one = (p: Partial<Program>) => bundle(p);
+
+describe("the pipeline", () => {
+  it("with no steps forwards to the origin with the verified identity", async () => {
+    const x = await run(bundle(), { path: "/cars?x=1", cert: valid });
+    expect(response(x).status).toBe(200);
+    expect(x.calls).toHaveLength(1);
+    expect(x.calls[0]!.url).toBe("https://origin.test/base/cars?x=1");
+    expect(x.calls[0]!.headers["x-client-cert-subject"]).toBe("CN=Valid Client,O=Contoso\\, Inc.,C=US");
+    expect(x.calls[0]!.certificateId).toBeNull();
+    expect(x.result.record.operation).toBe("*");
+  });
+
+  it("return-response without children answers 200 with an empty body; nothing else runs", async () => {
+    const x = await run(one({
+      inbound: [step.returnResponse(), step.setHeader("x-never", ["1"])],
+      outbound: [step.setHeader("x-outbound", ["1"])],
+    }));
+    const res = response(x);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("");
+    expect(res.headers.get("x-outbound")).toBeNull();
+    expect(x.calls).toHaveLength(0);
+    expect(x.result.record.steps.map((s) => s.step)).toEqual(["return-response"]);
+  });
+
+  it("return-response with status, reason, headers and body; an earlier set-status is its default", async () => {
+    const x = await run(one({
+      inbound: [step.returnResponse({ status: "418", reason: "Teapot", headers: [header("Content-Type", ["text/plain"]), header("X-A", ["1", "2"])], body: tpl("short and stout") })],
+    }));
+    const res = response(x);
+    expect([res.status, res.statusText, res.headers.get("x-a"), await res.text()]).toEqual([418, "Teapot", "1,2", "short and stout"]);
+    const y = await run(one({ inbound: [step.setStatus("202", "Accepted"), step.returnResponse()] }));
+    expect(response(y).status).toBe(202);
+  });
+
+  it("set-header on the request: override, skip, append, delete; values joined with ','", async () => {
+    const x = await run(one({
+      inbound: [
+        step.setHeader("X-Override", ["a", "b"]),
+        step.setHeader("X-Keep", ["new"], "skip"),
+        step.setHeader("X-Fresh", ["new"], "skip"),
+        step.setHeader("X-List", ["c"], "append"),
+        step.setHeader("X-Gone", [], "delete"),
+        step.setHeader("X-Empty", []),
+      ],
+    }), { headers: { "x-override": "old", "x-keep": "old", "x-list": "a", "x-gone": "1" } });
+    const h = x.calls[0]!.headers;
+    expect(h["x-override"]).toBe("a,b");
+    expect(h["x-keep"]).toBe("old");
+    expect(h["x-fresh"]).toBe("new");
+    expect(h["x-list"]).toBe("a, c");
+    expect(h["x-gone"]).toBeUndefined();
+    expect(h["x-empty"]).toBe("");
+  });
+
+  it("never lets a policy set or delete a header the gateway owns upstream", async () => {
+    const x = await run(one({
+      inbound: [
+        step.setHeader("X-Client-Cert-Verified", ["SUCCESS"]),
+        step.setHeader("Client-Cert", [":AAAA:"]),
+        step.setHeader("X-Client-Cert-Subject", [], "delete"),
+      ],
+    }), { cert: valid });
+    const h = x.calls[0]!.headers;
+    expect(h["client-cert"]).toBe(`:${btoa(String.fromCharCode(...valid.der))}:`);
+    expect(h["x-client-cert-subject"]).toBe("CN=Valid Client,O=Contoso\\, Inc.,C=US");
+    expect(x.result.record.steps[0]!.note).toMatch(/skipped, the gateway owns this header/);
+    expect(x.logs.filter((l) => l.event === "policy_header_reserved")).toHaveLength(3);
+    const anonymous = await run(one({ inbound: [step.setHeader("X-Client-Cert-Verified", ["SUCCESS"])] }));
+    expect(anonymous.calls[0]!.headers["x-client-cert-verified"]).toBeUndefined();
+  });
+
+  it("outbound edits the origin's response: status, headers, body", async () => {
+    const x = await run(one({
+      outbound: [step.setStatus("299", "Edited"), step.setHeader("X-Origin", [], "delete"), step.setHeader("X-Added", ["yes"]), step.setBody("replaced")],
+    }));
+    const res = response(x);
+    expect([res.status, res.statusText, res.headers.get("x-origin"), res.headers.get("x-added"), await res.text()]).toEqual([299, "Edited", null, "yes", "replaced"]);
+  });
+
+  it("set-body in inbound replaces the request body sent upstream", async () => {
+    const x = await run(one({ inbound: [step.setBody("new body")] }), { body: "old body" });
+    expect(x.calls[0]!.body).toBe("new body");
+    const y = await run(bundle(), { body: "streamed" });
+    expect(y.calls[0]!.body).toBe("streamed");
+  });
+
+  it("set-backend-service changes the origin; an API's path is removed before joining", async () => {
+    const cars = operation("cars", "get", "GET", "/{id}", { origin: "https://cars.internal/v2" });
+    const x = await run(bundle({}, [cars]), { path: "/cars/7?full=1" });
+    expect(x.calls[0]!.url).toBe("https://cars.internal/v2/7?full=1");
+    const moved = operation("cars", "get", "GET", "/{id}", { backend: [step.setBackend("https://elsewhere.internal/api")] });
+    const y = await run(bundle({}, [moved]), { path: "/CARS/7/" });
+    expect(y.calls[0]!.url).toBe("https://elsewhere.internal/api/7/");
+    const bad = await run(one({ inbound: [step.setBackend("not a url")] }));
+    expect(problem(bad).error.code).toBe("policy_expression_failed");
+    expect(bad.result.record.lastError).toMatchObject({ source: "set-backend-service", reason: "invalid_url" });
+  });
+
+  it("authentication-certificate sends the origin request through that mTLS binding", async () => {
+    const x = await run(one({ backend: [step.authenticationCertificate("backend-cert")] }));
+    expect(x.calls[0]!.certificateId).toBe("backend-cert");
+    const missing = await run(one({ backend: [step.authenticationCertificate("nope")], onError: [step.returnResponse({ status: "200" })] }), { origin: () => "no-binding" });
+    // A missing binding is the deployment's failure: answered directly, on-error does not run.
+    expect(problem(missing).error.code).toBe("mtls_certificate_unavailable");
+  });
+
+  it("an unreachable origin runs on-error with LastError from forward-request", async () => {
+    const x = await run(one({ onError: [step.returnResponse({ status: "503", body: tpl("try later") })] }), { origin: () => "unreachable" });
+    expect(response(x).status).toBe(503);
+    expect(x.result.record.lastError).toMatchObject({ source: "forward-request", reason: "origin_unreachable" });
+    const y = await run(bundle(), { origin: () => "unreachable" });
+    expect(problem(y).error.code).toBe("origin_unreachable");
+  });
+
+  it("trace lines are collected and logged, at most MAX_TRACE_LINES", async () => {
+    const x = await run(one({ inbound: [step.trace("audit", "hello", { who: "me" })], outbound: [step.trace("audit", "bye", {}, "verbose")] }));
+    expect(x.result.record.traces).toEqual([
+      { source: "audit", severity: "information", message: "hello", metadata: { who: "me" }, section: "inbound", at: expect.stringMatching(/^test\.xml:\d+:5$/) },
+      expect.objectContaining({ message: "bye", section: "outbound", severity: "verbose" }),
+    ]);
+    expect(x.logs.filter((l) => l.event === "policy_trace")).toHaveLength(2);
+    const many = await run(one({ inbound: Array.from({ length: MAX_TRACE_LINES + 5 }, () => step.trace("loop", "again")) }));
+    expect(many.result.record.traces).toHaveLength(MAX_TRACE_LINES);
+  });
+
+  it("resolves runtime named values; a missing one runs on-error, then 503 policy_value_missing", async () => {
+    const b = bundle({ inbound: [step.setHeader("Authorization", [parts("Bearer ", { value: "token" })])] }, [], ["token"]);
+    const x = await run(b, { values: { token: "s3cret" } });
+    expect(x.calls[0]!.headers.authorization).toBe("Bearer s3cret");
+    const missing = await run(b, {});
+    expect(problem(missing).error.code).toBe("policy_value_missing");
+    expect(missing.result.record.lastError).toMatchObject({ source: "named-value", reason: "named_value_missing" });
+    // A name the compiler did not list is never looked up.
+    const unlisted = await run(bundle({ inbound: [step.setHeader("X", [parts({ value: "TERMINATOR_SECRET" })])] }), { values: { TERMINATOR_SECRET: "leak" } });
+    expect(problem(unlisted).error.code).toBe("policy_value_missing");
+  });
+});
+
+describe("on-error", () => {
+  const failing = step.validate();
+
+  it("gets LastError; without a response of its own the error is answered as problem+json", async () => {
+    const x = await run(one({ inbound: [failing], onError: [step.setHeader("X-Error", ["seen"])] }));
+    const p = problem(x);
+    expect(p.error.code).toBe("certificate_missing");
+    expect(p.status).toBe(403);
+    expect(p.headers?.get("x-error")).toBe("seen");
+    expect(x.result.record.lastError).toEqual({
+      source: "validate-client-certificate", reason: "certificate_missing", message: "A client certificate is required.",
+      scope: "operation", section: "inbound", path: "validate-client-certificate[1]", policyId: "operation:test",
+    });
+  });
+
+  it("answers with on-error's response when it sets a status or body, or returns one", async () => {
+    const x = await run(one({ inbound: [failing], onError: [step.setStatus("401", "Unauthorized"), step.setBody("who are you?")] }));
+    const res = response(x);
+    expect([res.status, await res.text()]).toEqual([401, "who are you?"]);
+    const y = await run(one({ inbound: [failing], onError: [step.setBody("body only")] }));
+    expect(response(y).status).toBe(403);
+    const z = await run(one({ inbound: [failing], onError: [step.returnResponse({ status: "400" }), step.setBody("never")] }));
+    expect([response(z).status, await response(z).text()]).toEqual([400, ""]);
+  });
+
+  it("a failure inside on-error is answered directly", async () => {
+    const x = await run(one({ inbound: [failing], onError: [step.setBackend("::bad::")] }));
+    expect(problem(x).error.code).toBe("policy_expression_failed");
+  });
+
+  it("records the path of a step inside choose", async () => {
+    const x = await run(one({ inbound: [step.choose([["@(true)", [step.trace("t", "x"), failing]]])] }));
+    expect(x.result.record.lastError?.path).toBe("choose[1]/when[1]/validate-client-certificate[1]");
+  });
+});
+
+describe("validate-client-certificate", () => {
+  it("passes a valid certificate, reusing the request's validation when the options are the deployment's", async () => {
+    const x = await run(one({ inbound: [step.validate()] }), { cert: valid });
+    expect(response(x).status).toBe(200);
+    expect(x.validations).toHaveLength(0);
+    expect(x.result.record.steps[0]).toMatchObject({ step: "validate-client-certificate", note: "passed", section: "inbound" });
+  });
+
+  it("checks each attribute with APIM's meaning", async () => {
+    const cases: Array<[BuiltCertificate, Parameters<typeof step.validate>[0], string | null]> = [
+      [expired, {}, "certificate_expired"],
+      [expired, { validateNotAfter: false }, null],
+      [early, {}, "certificate_not_yet_valid"],
+      [early, { validateNotBefore: false }, null],
+      [partner, {}, "certificate_not_trusted"],
+      [partner, { validateTrust: false }, null],
+      [selfSigned, { validateTrust: false }, null],
+      [selfSigned, {}, "self_signed_not_registered"],
+      [expired, { validateTrust: false }, "certificate_expired"],
+      [revoked, {}, "certificate_revoked"],
+      [revoked, { validateRevocation: false }, null],
+      [revoked, { validateTrust: false }, "certificate_revoked"],
+      [revoked, { validateTrust: false, validateRevocation: false }, null],
+      [partner, { trustStore: "partners" }, null],
+      [valid, { trustStore: "partners" }, "certificate_not_trusted"],
+    ];
+    for (const [c, opts, expected] of cases) {
+      const x = await run(one({ inbound: [step.validate(opts)] }), { cert: c, chain: c === partner || c === selfSigned ? [] : [i] });
+      const got = x.result.kind === "response" ? null : x.result.error.code;
+      expect(got, `${c.subject} ${JSON.stringify(opts)}`).toBe(expected);
+    }
+  });
+
+  it("fails with failed-validation-httpcode and failed-validation-error-message; ignore-error continues", async () => {
+    const x = await run(one({ inbound: [step.validate({ failedStatus: 401, failedMessage: "Present your badge." })] }), { cert: expired });
+    const p = problem(x);
+    expect([p.status, p.error.code, p.error.detail]).toEqual([401, "certificate_expired", "Present your badge."]);
+    expect(p.error.context?.notAfter).toBeDefined();
+    const y = await run(one({ inbound: [step.validate({ ignoreError: true })] }), { cert: expired });
+    expect(response(y).status).toBe(200);
+    expect(y.result.record.steps[0]!.note).toBe("failed, ignored: certificate_expired");
+    // An invalid certificate sends no identity upstream.
+    expect(y.calls[0]!.headers["x-client-cert-subject"]).toBeUndefined();
+  });
+
+  it("a trust store that cannot be read fails the request directly (503), not through on-error", async () => {
+    const x = await run(one({ inbound: [step.validate({ trustStore: "missing" })], onError: [step.returnResponse({ status: "200" })] }), { cert: valid });
+    expect(problem(x).error.code).toBe("trust_store_unavailable");
+    expect(x.result.record.lastError).toBeNull();
+  });
+
+  it("a step that validates against its own store sends that identity upstream", async () => {
+    const x = await run(one({ inbound: [step.validate({ trustStore: "partners" })] }), { cert: partner, chain: [] });
+    expect(x.calls[0]!.headers["x-client-cert-subject"]).toBe("CN=Partner Client");
+  });
+
+  it("identities: claims ANDed, identities ORed, names in any rendering", async () => {
+    const model = await modelOf(valid);
+    const issuerModel = await modelOf(i);
+    const cases: Array<[string, NonNullable<Parameters<typeof step.validate>[0]>["identities"], boolean]> = [
+      ["thumbprint", [{ thumbprint: model.thumbprint.toLowerCase() }], true],
+      ["thumbprint with colons", [{ thumbprint: model.thumbprint.match(/../g)!.join(":") }], true],
+      ["serial without leading zero", [{ serialNumber: "0a1b" }], true],
+      ["serial", [{ serialNumber: "000A1B" }], true],
+      ["wrong serial", [{ serialNumber: "0A1C" }], false],
+      ["common name", [{ commonName: "Valid Client" }], true],
+      ["common name is exact", [{ commonName: "valid client" }], false],
+      ["subject .NET", [{ subject: 'CN=Valid Client, O="Contoso, Inc.", C=US' }], true],
+      ["subject RFC 4514", [{ subject: "CN=Valid Client,O=Contoso\\, Inc.,C=US" }], true],
+      ["subject OpenSSL", [{ subject: "/C=US/O=Contoso, Inc./CN=Valid Client" }], true],
+      ["subject case and spaces", [{ subject: "cn=valid  client , o=\"CONTOSO, INC.\", c=us" }], true],
+      ["other subject", [{ subject: "CN=Valid Client, O=Fabrikam, C=US" }], false],
+      ["dns name", [{ dnsName: "CLIENT.example.com" }], true],
+      ["issuer subject", [{ issuerSubject: "CN=Run Issuing CA" }], true],
+      ["issuer thumbprint", [{ issuerThumbprint: issuerModel.thumbprint }], true],
+      ["issuer certificate id", [{ issuerCertificateId: "issuing-ca" }], true],
+      ["wrong issuer certificate id", [{ issuerCertificateId: "valid-client" }], false],
+      ["unknown issuer certificate id", [{ issuerCertificateId: "nope" }], false],
+      ["AND: one claim wrong", [{ thumbprint: model.thumbprint, commonName: "Someone Else" }], false],
+      ["AND: all right", [{ thumbprint: model.thumbprint, issuerSubject: "CN=Run Issuing CA", dnsName: "client.example.com" }], true],
+      ["OR: second identity", [{ commonName: "Someone Else" }, { subject: "/C=US/O=Contoso, Inc./CN=Valid Client" }], true],
+      ["OR: none", [{ commonName: "A" }, { commonName: "B" }], false],
+    ];
+    for (const [name, identities, pass] of cases) {
+      const x = await run(one({ inbound: [step.validate({ identities })] }), { cert: valid });
+      expect(x.result.kind === "response" ? "pass" : x.result.error.code, name).toBe(pass ? "pass" : "certificate_identity_mismatch");
+    }
+  });
+});
+
+describe("expressions", () => {
+  it("set-variable keeps the value's type; later expressions read it", async () => {
+    const x = await run(one({
+      inbound: [
+        step.setVariable("n", "@(40 + 2)"),
+        step.setVariable("s", "text"),
+        step.setHeader("X-N", ["@(((int)context.Variables[\"n\"] + 1).ToString())"]),
+        step.setHeader("X-S", ["@(context.Variables.GetValueOrDefault<string>(\"s\", \"none\"))"]),
+      ],
+    }));
+    expect(x.calls[0]!.headers["x-n"]).toBe("43");
+    expect(x.calls[0]!.headers["x-s"]).toBe("text");
+  });
+
+  it("context.Timestamp and DateTime.UtcNow are the request's injected time", async () => {
+    const x = await run(one({ inbound: [step.setHeader("X-Time", ["@(context.Timestamp.Year + \"/\" + (DateTime.UtcNow == context.Timestamp))"])] }));
+    expect(x.calls[0]!.headers["x-time"]).toBe(`${NOW.getUTCFullYear()}/True`);
+  });
+
+  it("a header value with CR/LF or an invalid status is a runtime error, not a split header", async () => {
+    const x = await run(one({ inbound: [step.setHeader("X-Inject", ["@(\"a\\r\\nX-Evil: 1\")"])] }));
+    expect(problem(x).error.code).toBe("policy_expression_failed");
+    expect(x.result.record.lastError).toMatchObject({ source: "set-header", reason: "invalid_header" });
+    const y = await run(one({ inbound: [step.returnResponse({ status: "@((99).ToString())" })] }));
+    expect(y.result.record.lastError).toMatchObject({ source: "return-response", reason: "invalid_status" });
+  });
+
+  it("choose takes the first true when, else otherwise", async () => {
+    const b = one({
+      inbound: [step.choose([
+        ["@(context.Request.Method == \"POST\")", [step.returnResponse({ status: "201" })]],
+        ["@(context.Request.Headers.ContainsKey(\"X-Go\"))", [step.returnResponse({ status: "202" })]],
+      ], [step.returnResponse({ status: "203" })])],
+    });
+    expect(response(await run(b, { method: "POST", headers: { "x-go": "1" } })).status).toBe(201);
+    expect(response(await run(b, { headers: { "x-go": "1" } })).status).toBe(202);
+    const other = await run(b);
+    expect(response(other).status).toBe(203);
+    expect(other.result.record.steps[0]!.note).toBe("otherwise");
+  });
+
+  it("forwards certificate details with ?. and ??", async () => {
+    const b = one({
+      inbound: [
+        step.setHeader("X-Thumb", ["@(context.Request.Certificate?.Thumbprint ?? \"none\")"]),
+        step.setHeader("X-Name", ["@(context.Request.Certificate?.GetNameInfo(X509NameType.DnsName, false) ?? \"\")"]),
+      ],
+    });
+    const x = await run(b, { cert: valid });
+    expect(x.calls[0]!.headers["x-thumb"]).toMatch(/^[0-9A-F]{40}$/);
+    expect(x.calls[0]!.headers["x-name"]).toBe("client.example.com");
+    const anonymous = await run(b);
+    expect(anonymous.calls[0]!.headers["x-thumb"]).toBe("none");
+  });
+
+  it("Verify() and VerifyNoRevocation() are computed before evaluation", async () => {
+    const b = one({
+      inbound: [step.setHeader("X-Verify", ["@(context.Request.Certificate.Verify().ToString())", "@(context.Request.Certificate.VerifyNoRevocation().ToString())"])],
+      needs: ["verify", "verifyNoRevocation"],
+    });
+    expect((await run(b, { cert: valid })).calls[0]!.headers["x-verify"]).toBe("True,True");
+    expect((await run(b, { cert: revoked })).calls[0]!.headers["x-verify"]).toBe("False,True");
+    expect((await run(b, { cert: partner, chain: [] })).calls[0]!.headers["x-verify"]).toBe("False,False");
+  });
+
+  it("matches registered certificates with Any(…)", async () => {
+    const b = one({
+      inbound: [step.choose([[
+        "@(context.Deployment.Certificates.Any(c => c.Value.Thumbprint == context.Request.Certificate?.Thumbprint))",
+        [step.setHeader("X-Registered", ["yes"])],
+      ]], [step.returnResponse({ status: "403" })])],
+    });
+    expect((await run(b, { cert: valid })).calls[0]!.headers["x-registered"]).toBe("yes");
+    expect(response(await run(b, { cert: revoked })).status).toBe(403);
+  });
+
+  it("a runtime error runs on-error with LastError; unhandled it is 500 policy_expression_failed, position in the log only", async () => {
+    const b = one({ inbound: [step.setHeader("X-Subject", ["@(context.Request.Certificate.Subject)"])] });
+    const x = await run(b);
+    const p = problem(x);
+    expect(p.error.code).toBe("policy_expression_failed");
+    expect(p.error.context).toEqual({ requestId: "req-test" });
+    expect(JSON.stringify(p.error)).not.toContain("test.xml");
+    expect(x.result.record.lastError).toMatchObject({ source: "expression", reason: "NullReferenceException", section: "inbound", path: "set-header[1]" });
+    const line = x.logs.find((l) => l.event === "policy_expression_failed")!;
+    expect(line.fields.at).toMatch(/^test\.xml:\d+:\d+$/);
+    const handled = await run(one({
+      inbound: b.operations["*"]!.inbound,
+      onError: [step.returnResponse({ status: "400", body: tpl("@(context.LastError.Source + \": \" + context.LastError.Reason)") })],
+    }));
+    expect([response(handled).status, await response(handled).text()]).toEqual([400, "expression: NullReferenceException"]);
+  });
+
+  it("builds a problem+json body with JObject in on-error", async () => {
+    const x = await run(one({
+      inbound: [step.validate()],
+      onError: [
+        step.setHeader("Content-Type", ["application/problem+json"]),
+        step.setBody("@(new JObject(new JProperty(\"title\", \"Denied\"), new JProperty(\"reason\", context.LastError.Reason)).ToString())"),
+      ],
+    }));
+    const res = response(x);
+    expect(res.status).toBe(403);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(await res.json()).toEqual({ title: "Denied", reason: "certificate_missing" });
+  });
+
+  it("shares one step budget across the expressions of a request", async () => {
+    // About 51,000 steps each: one fits in the budget, two do not.
+    const medium = "@(\"aaaaaaaaaa\".Replace(\"a\", \"aaaaaaaaaa\").Replace(\"a\", \"aaaaaaaaaa\").Replace(\"a\", \"aaaaaaaaaa\").Count(c => c == 'a'))";
+    const once = await run(one({ inbound: [step.setVariable("a", medium)] }));
+    expect(response(once).status).toBe(200);
+    expect(once.result.record.expressionSteps).toBeGreaterThan(EXPRESSION_STEP_BUDGET / 2);
+    const twice = await run(one({ inbound: [step.setVariable("a", medium)], outbound: [step.setVariable("b", medium)] }));
+    expect(problem(twice).error.code).toBe("policy_expression_failed");
+    expect(twice.result.record.lastError).toMatchObject({ reason: "step_limit", section: "outbound", path: "set-variable[1]" });
+  });
+
+  it("running out is Reason step_limit, and on-error still has a budget to answer", async () => {
+    const heavy = "@(\"aaaaaaaaaa\".Replace(\"a\", \"aaaaaaaaaa\").Replace(\"a\", \"aaaaaaaaaa\").Replace(\"a\", \"aaaaaaaaaa\").Replace(\"a\", \"aaaaaaaaaa\").Count(c => c == 'a'))";
+    const x = await run(one({ inbound: [step.setVariable("x", heavy)] }));
+    expect(problem(x).error.code).toBe("policy_expression_failed");
+    expect(x.result.record.lastError?.reason).toBe("step_limit");
+    expect(x.result.record.expressionSteps).toBeGreaterThanOrEqual(EXPRESSION_STEP_BUDGET);
+    const handled = await run(one({ inbound: [step.setVariable("x", heavy)], onError: [step.returnResponse({ status: "503", body: tpl("@(context.LastError.Reason)") })] }));
+    expect([response(handled).status, await response(handled).text()]).toEqual([503, "step_limit"]);
+  });
+});

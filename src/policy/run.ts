@@ -1,0 +1,840 @@
+/**
+ * Runs one request through a compiled program: inbound → backend → the origin → outbound, with on-error,
+ * as APIM runs a policy pipeline.
+ *
+ * Contract: no I/O of its own and no clock. Everything outside — path validation (verifier + trust store),
+ * registered certificates and named values (KV, secrets), the origin fetch (service / mTLS bindings), the
+ * identity headers, logging — comes in through `RunServices`, and the request's time and id come in with
+ * the request. The same code runs in the Worker (app.ts wires the services) and in Node (the `explain` CLI).
+ * Expressions are evaluated synchronously by expr/interpret.ts against the `context` of context.ts; whatever
+ * they need that takes I/O is prepared before the first section runs.
+ *
+ * Semantics (docs/configuration.md, "Policies", is the user's summary; the decisions are listed here):
+ * - Sections: inbound, then backend, then the origin call (unless a `return-response` ended the pipeline),
+ *   then outbound on the origin's response. `return-response` ends the pipeline wherever it runs; outbound
+ *   does not run after it (APIM). With no children it answers 200 with an empty body (or the status of an
+ *   earlier inbound `set-status`).
+ * - Errors: a failed `validate-client-certificate` (without ignore-error), a runtime expression error, a
+ *   missing named value or an unreachable origin sets context.LastError and runs on-error. on-error
+ *   "returns a response" when it runs `return-response`, `set-status` or `set-body`; otherwise certgate
+ *   answers problem+json for the error (set-header in on-error adds headers to it). A failure inside
+ *   on-error is answered directly. Configuration failures (trust store or KV unavailable, a missing mTLS
+ *   binding) are answered directly with 503: a policy cannot handle the gateway being broken.
+ * - Expression errors: LastError.Source "expression", Reason the interpreter's reason ("step_limit" for an
+ *   overrun of EXPRESSION_STEP_BUDGET); unhandled → 500 `policy_expression_failed`, whose problem says only
+ *   the request id; the position (file:line:col) and the message go to the log. on-error has its own step
+ *   budget, so it can still answer a request whose pipeline ran out.
+ * - Headers: inbound/backend `set-header` edits the request headers the origin receives, outbound and
+ *   on-error ones the response's. Several values are joined with "," (APIM); null values are dropped.
+ *   Headers the gateway owns on the way upstream (certificate-carrying headers of every format,
+ *   Client-Cert / Client-Cert-Chain, the identity prefix, the terminator and trace secret headers, hop-by-hop
+ *   headers) cannot be set or deleted by a policy: the step is skipped with a warning in the log and the
+ *   step record, so the origin never receives a certificate or identity header a policy computed (a policy
+ *   could build one from client input). The verified identity is added after inbound and backend ran.
+ * - validate-client-certificate: the attributes with APIM's meaning (trust, not-before, not-after,
+ *   revocation), validated by the engine with the step's options and `trust-store` (default: the
+ *   deployment's); the request's own validation is reused when they equal the deployment's. Without
+ *   validate-trust only the leaf's validity dates are checked (and revocation when the path builds: a CRL
+ *   needs the issuer). Revocation "on" means the deployment's REVOCATION mode, or `soft` when that is `off`.
+ *   Identities: the claims of one identity are ANDed, identities ORed; subject/issuer are compared as DNs
+ *   (cert/dn.ts dnEquals), thumbprints and serial numbers as hex (case, spaces and colons ignored, serials
+ *   also leading zeros), dns-name against every DNS SAN case-insensitively, common-name exactly;
+ *   issuer-thumbprint and issuer-certificate-id need the validated path (the issuer is path.certificates[1]).
+ *   A failure's problem has `failed-validation-httpcode` (default DENY_STATUS), `code` = the failed check
+ *   (an engine code, `certificate_missing` or `certificate_identity_mismatch`) and `detail` =
+ *   `failed-validation-error-message` when given.
+ * - Identity headers go upstream when the request's certificate validated against the deployment store,
+ *   or else when a validate-client-certificate step of this request validated its path.
+ * - Origin: set-backend-service, else the API's origin, else ORIGIN_URL. When the program belongs to an API,
+ *   its path is removed from the request path before it is joined to the origin (APIM's API URL suffix).
+ *   `authentication-certificate certificate-id="X"` sends the origin request through the Worker's
+ *   `mtls_certificates` binding X.
+ */
+import type { CertificateModel } from "../cert/model";
+import { describeCertificate } from "../cert/model";
+import { dnEquals } from "../cert/dn";
+import type { Verification } from "../env";
+import { gatewayError, type GatewayError } from "../errors";
+import type { OriginCall } from "../forward/origin";
+import { upstreamUrl } from "../forward/origin";
+import type { RegisteredCertificate } from "../pki/trust-store";
+import { DEFAULT_OPTIONS, type ValidatedPath, type ValidationOptions } from "../pki/validate";
+import type { Result } from "../result";
+import type { PreparedBundle, Selection } from "./bundle";
+import { createContext, type CertificateFacts, type ContextInput, type LastError, type PipelineState, type SectionName } from "./context";
+import type { Code } from "./expr/ast";
+import { HostError, type HostObject, type Value } from "./expr/host";
+import { evaluate, PolicyRuntimeError, StepLimitExceeded, toCondition, toText, type StepBudget } from "./expr/interpret";
+import { pathSegments } from "./routes";
+import type { Identity, Origin, SetHeader, Step, Template } from "./schema";
+
+/**
+ * Interpreter steps per request, shared by every expression of inbound, backend and outbound; on-error gets
+ * a budget of the same size of its own, so that it can still report a request that ran out (LastError.Reason
+ * "step_limit"). At most twice this per request, then. A typical APIM expression costs tens of steps; a
+ * LINQ query over a few hundred registered certificates a few thousand: 100,000 is well above the largest
+ * realistic policy. Measured in Node 22 on a LINQ Count over a 100,000-character string: about 0.5 µs per
+ * step, so a runaway expression stops after about 50 ms of CPU (policy/expr/limits.ts DEFAULT_STEP_BUDGET
+ * suggests the same figure per evaluation; certgate spends it per request).
+ */
+export const EXPRESSION_STEP_BUDGET = 100_000;
+
+/** Trace lines kept per request: a policy tracing in a loop must not grow memory or log volume without bound. */
+export const MAX_TRACE_LINES = 100;
+
+/** The request as the runner sees it. */
+export interface RunRequest {
+  readonly method: string;
+  readonly url: URL;
+  /** The headers the origin will receive, without the identity (forward/headers.ts); the runner edits them. */
+  readonly headers: Headers;
+  readonly body: ReadableStream<Uint8Array> | null;
+  readonly ipAddress: string;
+  readonly requestId: string;
+  /** The request's time: one clock read, used by every check and by context.Timestamp. */
+  readonly timestamp: Date;
+  /** Cloudflare colo (context.Deployment.Region), or "". */
+  readonly region: string;
+  /** The request-level validation of the presented certificate (against the deployment store and options). */
+  readonly verification: Verification;
+}
+
+/** The deployment settings the runner needs (from Config). */
+export interface RunSettings {
+  readonly denyStatus: number;
+  readonly trustStore: string;
+  readonly validation: ValidationOptions;
+  /** ORIGIN_URL (or a placeholder when a service binding carries origin traffic). */
+  readonly defaultOrigin: URL;
+  /** True for a lower-case request header name the gateway owns (policies cannot set or delete it). */
+  readonly isOwnedHeader: (name: string) => boolean;
+}
+
+/** A validation of the presented certificate with given options. */
+export type ValidationOutcome =
+  | { readonly kind: "valid"; readonly path: ValidatedPath }
+  | { readonly kind: "invalid"; readonly error: GatewayError }
+  /** The trust material could not be read: the request fails with this error (503). */
+  | { readonly kind: "unavailable"; readonly error: GatewayError };
+
+/** Everything the runner reaches outside itself. */
+export interface RunServices {
+  /** Validates the presented certificate against store `store` with `options` at the request's time. */
+  validate(store: string, options: ValidationOptions): Promise<ValidationOutcome>;
+  /** Registered certificates (KV `registered`). */
+  registered(): Promise<Result<ReadonlyMap<string, RegisteredCertificate>, GatewayError>>;
+  /** A runtime named value (KV `values`, then a Worker secret of that name); null when it does not exist. */
+  namedValue(name: string): Promise<Result<string | null, GatewayError>>;
+  /** The identity headers of a validated path. */
+  identityHeaders(path: ValidatedPath, model: CertificateModel): Record<string, string>;
+  /**
+   * Sends the origin request; through the mTLS certificate binding `certificateId` when not null. Errors:
+   * `origin_unreachable` / `origin_timeout` (go to on-error), anything else (e.g. `mtls_certificate_unavailable`)
+   * is answered directly.
+   */
+  fetchOrigin(call: OriginCall, certificateId: string | null): Promise<Result<Response, GatewayError>>;
+  log(level: "info" | "warn" | "error", event: string, fields: Record<string, unknown>): void;
+}
+
+/** One `trace` policy's output. */
+export interface TraceLine {
+  readonly source: string;
+  readonly severity: "verbose" | "information" | "error";
+  readonly message: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly section: SectionName;
+  /** file:line:col of the trace element. */
+  readonly at: string;
+}
+
+/** One executed step, for the explain tool. */
+export interface StepRecord {
+  readonly section: SectionName;
+  /** APIM-style path inside the section: `choose[1]/when[2]/set-header[1]`. */
+  readonly path: string;
+  readonly step: Step["k"];
+  readonly at: string;
+  /** What happened, in a few words. */
+  readonly note: string;
+}
+
+/** What the run did (returned in every outcome). */
+export interface RunRecord {
+  /** The operation key whose program ran (`*` when no route matched). */
+  readonly operation: string;
+  readonly steps: readonly StepRecord[];
+  readonly traces: readonly TraceLine[];
+  /** The error that ran on-error, if any. */
+  readonly lastError: LastError | null;
+  /** Expression steps used (pipeline and on-error). */
+  readonly expressionSteps: number;
+}
+
+export type RunResult =
+  /** A response to send as is (the origin's, possibly edited, or one a policy built). */
+  | { readonly kind: "response"; readonly response: Response; readonly record: RunRecord }
+  /** A problem+json denial: `status` overrides the code's (failed-validation-httpcode); `headers` come from on-error. */
+  | { readonly kind: "problem"; readonly error: GatewayError; readonly status: number | null; readonly headers: Headers | null; readonly record: RunRecord };
+
+/** Runs the selected program for one request. */
+export async function runProgram(bundle: PreparedBundle, selection: Selection, request: RunRequest, settings: RunSettings, services: RunServices): Promise<RunResult> {
+  return new Run(bundle, selection, request, settings, services).run();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+/** A `return-response` (or the end of on-error): the response to send, ending the pipeline. */
+class Stop {
+  constructor(readonly response: Response) {}
+}
+
+/**
+ * A failure on the pipeline. `lastError` set → it runs on-error (unless already there), and `error`
+ * (with `status`) is the answer when on-error returns nothing. `lastError` null → answered directly.
+ */
+class Failure {
+  constructor(readonly error: GatewayError, readonly status: number | null, readonly lastError: LastError | null) {}
+}
+
+interface Current {
+  readonly step: Step;
+  readonly path: string;
+}
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+class Run {
+  private readonly state: PipelineState = { section: "inbound", response: null, lastError: null };
+  private readonly budget: StepBudget = { remaining: EXPRESSION_STEP_BUDGET };
+  private readonly onErrorBudget: StepBudget = { remaining: EXPRESSION_STEP_BUDGET };
+  private readonly steps: StepRecord[] = [];
+  private readonly traces: TraceLine[] = [];
+  private readonly validations = new Map<string, Promise<ValidationOutcome>>();
+  private readonly namedValues = new Map<string, string>();
+  private context!: HostObject;
+  private variables!: ReturnType<typeof createContext>["variables"];
+  private certificate: CertificateFacts | null = null;
+  private current: Current | null = null;
+  private origin: URL;
+  private certificateId: string | null = null;
+  private requestBody: string | null = null;
+  private pendingStatus: { code: number; reason: string } | null = null;
+  /** A response body set in outbound (null: the origin's). */
+  private responseBody: string | null = null;
+  /** on-error edited the response (set-status / set-body). */
+  private draftBody: string | null = null;
+  private draftTouched = false;
+  /** The path whose identity goes upstream. */
+  private identity: { path: ValidatedPath; model: CertificateModel } | null = null;
+  private registered: ReadonlyMap<string, RegisteredCertificate> | null = null;
+
+  constructor(
+    private readonly bundle: PreparedBundle,
+    private readonly selection: Selection,
+    private readonly request: RunRequest,
+    private readonly settings: RunSettings,
+    private readonly services: RunServices,
+  ) {
+    const program = selection.program.program;
+    this.origin = program.origin !== null ? new URL(program.origin) : settings.defaultOrigin;
+    const v = request.verification;
+    if (v.status === "valid") this.identity = { path: v.path, model: v.model };
+  }
+
+  private record(): RunRecord {
+    return {
+      operation: this.selection.program.key,
+      steps: this.steps,
+      traces: this.traces,
+      lastError: this.state.lastError,
+      expressionSteps: 2 * EXPRESSION_STEP_BUDGET - this.budget.remaining - this.onErrorBudget.remaining,
+    };
+  }
+
+  async run(): Promise<RunResult> {
+    const program = this.selection.program.program;
+    try {
+      try {
+        await this.prepare();
+        this.state.section = "inbound";
+        await this.runSteps(program.inbound, "");
+        this.state.section = "backend";
+        await this.runSteps(program.backend, "");
+        const response = await this.callOrigin();
+        return { kind: "response", response: await this.runOutbound(response), record: this.record() };
+      } catch (e) {
+        if (!(e instanceof Failure) || e.lastError === null) throw e;
+        return await this.runOnError(e);
+      }
+    } catch (e) {
+      if (e instanceof Stop) return { kind: "response", response: e.response, record: this.record() };
+      if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: null, record: this.record() };
+      throw e;
+    }
+  }
+
+  /** What expressions need that takes I/O: Verify() results, registered certificates. */
+  private async prepare(): Promise<void> {
+    const v = this.request.verification;
+    if (v.status === "valid") this.certificate = { cert: v.path.certificates[0]!, model: v.model };
+    else if (v.status === "invalid" && v.leaf && v.model) this.certificate = { cert: v.leaf, model: v.model };
+    const p = this.selection.program;
+    const verified: { verify?: boolean; verifyNoRevocation?: boolean } = {};
+    if (this.certificate) {
+      if (p.needsVerify) verified.verify = await this.verifyWith(this.revocationOn());
+      if (p.needsVerifyNoRevocation) verified.verifyNoRevocation = await this.verifyWith("off");
+    }
+    if (p.needsRegistered) {
+      const r = await this.services.registered();
+      if (!r.ok) throw new Failure(r.error, null, null);
+      this.registered = r.value;
+    }
+    const input: ContextInput = {
+      method: this.request.method,
+      url: this.request.url,
+      headers: this.request.headers,
+      ipAddress: this.request.ipAddress,
+      params: this.selection.params,
+      certificate: this.certificate,
+      verified,
+      program: p.program,
+      registered: this.registered,
+      requestId: this.request.requestId,
+      timestamp: this.request.timestamp,
+      region: this.request.region,
+    };
+    const created = createContext(input, this.state);
+    this.context = created.context;
+    this.variables = created.variables;
+  }
+
+  /** The deployment's revocation mode for "revocation on" (APIM validate-revocation, Verify()). */
+  private revocationOn(): NonNullable<ValidationOptions["revocation"]> {
+    const mode = this.settings.validation.revocation ?? DEFAULT_OPTIONS.revocation;
+    return mode === "off" ? "soft" : mode;
+  }
+
+  private async verifyWith(revocation: NonNullable<ValidationOptions["revocation"]>): Promise<boolean> {
+    const outcome = await this.validateCertificate(this.settings.trustStore, { ...this.settings.validation, revocation });
+    if (outcome.kind === "unavailable") throw new Failure(outcome.error, null, null);
+    return outcome.kind === "valid";
+  }
+
+  /** Validates the presented certificate, reusing the request's validation when the options are the deployment's. */
+  private validateCertificate(store: string, options: ValidationOptions): Promise<ValidationOutcome> {
+    const key = `${store}|${optionsKey(options)}`;
+    let p = this.validations.get(key);
+    if (!p) {
+      const v = this.request.verification;
+      if (v.status !== "none" && store === this.settings.trustStore && optionsKey(options) === optionsKey(this.settings.validation)) {
+        p = Promise.resolve(v.status === "valid" ? { kind: "valid", path: v.path } : { kind: "invalid", error: v.error });
+      } else {
+        p = this.services.validate(store, options);
+      }
+      this.validations.set(key, p);
+    }
+    return p;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Steps
+
+  private async runSteps(steps: readonly Step[], prefix: string): Promise<void> {
+    const counts = new Map<string, number>();
+    for (const step of steps) {
+      const n = (counts.get(step.k) ?? 0) + 1;
+      counts.set(step.k, n);
+      const path = `${prefix}${step.k}[${n}]`;
+      this.current = { step, path };
+      await this.runStep(step, path);
+    }
+  }
+
+  private note(step: Step, path: string, note: string): void {
+    this.steps.push({ section: this.state.section, path, step: step.k, at: position(step.at), note });
+  }
+
+  private async runStep(step: Step, path: string): Promise<void> {
+    const section = this.state.section;
+    switch (step.k) {
+      case "validate-client-certificate":
+        return this.validateStep(step, path);
+      case "choose": {
+        for (const [i, when] of step.whens.entries()) {
+          const value = this.evaluate(when.condition);
+          if (this.condition(value, when.condition)) {
+            this.note(step, path, `when[${i + 1}]`);
+            return this.runSteps(when.steps, `${path}/when[${i + 1}]/`);
+          }
+        }
+        if (step.otherwise) {
+          this.note(step, path, "otherwise");
+          return this.runSteps(step.otherwise, `${path}/otherwise/`);
+        }
+        this.note(step, path, "no branch");
+        return;
+      }
+      case "return-response": {
+        const status = step.status ? await this.statusOf(step.status.code) : this.pendingStatus?.code ?? 200;
+        const reason = step.status?.reason ? await this.text(step.status.reason) : step.status ? "" : this.pendingStatus?.reason ?? "";
+        const headers = new Headers();
+        for (const h of step.headers) await this.applyHeader(h, headers, false, path);
+        const body = step.body ? await this.text(step.body) : null;
+        this.note(step, path, `${status}`);
+        throw new Stop(this.response(NULL_BODY_STATUSES.has(status) ? null : body, status, reason, headers));
+      }
+      case "set-status": {
+        const code = await this.statusOf(step.code);
+        const reason = step.reason ? await this.text(step.reason) : "";
+        if (this.state.response) {
+          this.state.response.status = code;
+          this.state.response.reason = reason;
+          if (section === "on-error") this.draftTouched = true;
+        } else {
+          this.pendingStatus = { code, reason };
+        }
+        this.note(step, path, `${code}`);
+        return;
+      }
+      case "set-header": {
+        const target = section === "inbound" || section === "backend" ? this.request.headers : this.state.response!.headers;
+        await this.applyHeader(step, target, target === this.request.headers, path);
+        return;
+      }
+      case "set-body": {
+        const body = await this.text(step.body);
+        if (section === "inbound" || section === "backend") this.requestBody = body;
+        else if (section === "outbound") this.responseBody = body;
+        else {
+          this.draftBody = body;
+          this.draftTouched = true;
+        }
+        this.note(step, path, `${body.length} characters`);
+        return;
+      }
+      case "set-variable": {
+        const value = await this.value(step.value);
+        this.variables.set(step.name, value);
+        this.note(step, path, step.name);
+        return;
+      }
+      case "trace":
+        return this.traceStep(step, path);
+      case "set-backend-service": {
+        const text = await this.text(step.baseUrl);
+        let url: URL | null = null;
+        try {
+          url = new URL(text);
+        } catch {
+          url = null;
+        }
+        if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+          throw this.failure("set-backend-service", "invalid_url", `base-url ${JSON.stringify(text)} is not an http(s) URL`,
+            gatewayError("policy_expression_failed", "A policy set an invalid backend URL.", { requestId: this.request.requestId }), 500);
+        }
+        this.origin = url;
+        this.note(step, path, url.origin + url.pathname);
+        return;
+      }
+      case "authentication-certificate":
+        this.certificateId = step.certificateId;
+        this.note(step, path, step.certificateId);
+        return;
+    }
+  }
+
+  private async traceStep(step: Extract<Step, { k: "trace" }>, path: string): Promise<void> {
+    const message = await this.text(step.message);
+    const metadata: Record<string, string> = {};
+    for (const m of step.metadata) metadata[m.name] = await this.text(m.value);
+    const line: TraceLine = { source: step.source, severity: step.severity, message, metadata, section: this.state.section, at: position(step.at) };
+    if (this.traces.length < MAX_TRACE_LINES) {
+      this.traces.push(line);
+      this.services.log(step.severity === "error" ? "error" : "info", "policy_trace", {
+        requestId: this.request.requestId, operation: this.selection.program.key, ...line,
+      });
+    }
+    this.note(step, path, step.source);
+  }
+
+  /** set-header with APIM's exists-action, on request headers (`upstream`) or response headers. */
+  private async applyHeader(h: SetHeader, headers: Headers, upstream: boolean, path: string): Promise<void> {
+    const name = (await this.text(h.name)).trim();
+    const step = this.current!.step;
+    if (upstream && this.settings.isOwnedHeader(name.toLowerCase())) {
+      this.services.log("warn", "policy_header_reserved", { requestId: this.request.requestId, header: name, at: position(h.at) });
+      if (step.k === "set-header") this.note(step, path, `${name}: skipped, the gateway owns this header`);
+      return;
+    }
+    const values: string[] = [];
+    for (const t of h.values) {
+      const v = await this.value(t);
+      if (v !== null) values.push(typeof v === "string" ? v : this.toText(v));
+    }
+    try {
+      switch (h.existsAction) {
+        case "delete":
+          headers.delete(name);
+          break;
+        case "skip":
+          if (!headers.has(name) && values.length > 0) headers.set(name, values.join(","));
+          break;
+        case "append":
+          if (values.length > 0) headers.append(name, values.join(","));
+          break;
+        case "override":
+          if (values.length > 0 || h.values.length === 0) headers.set(name, values.join(","));
+          break;
+      }
+    } catch (e) {
+      // Headers rejects invalid names and values (CR, LF, NUL): a runtime error, as in .NET.
+      throw this.failure("set-header", "invalid_header", `header ${JSON.stringify(name)}: ${e instanceof Error ? e.message : String(e)}`,
+        gatewayError("policy_expression_failed", "A policy set an invalid header.", { requestId: this.request.requestId }), 500);
+    }
+    if (step.k === "set-header") this.note(step, path, `${name} ${h.existsAction}`);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // validate-client-certificate
+
+  private async validateStep(step: Extract<Step, { k: "validate-client-certificate" }>, path: string): Promise<void> {
+    const problem = await this.checkCertificate(step);
+    if (problem === null) {
+      this.note(step, path, "passed");
+      return;
+    }
+    if (step.ignoreError) {
+      this.note(step, path, `failed, ignored: ${problem.code}`);
+      return;
+    }
+    this.note(step, path, `failed: ${problem.code}`);
+    const answer = step.failedMessage !== null ? { ...problem, detail: step.failedMessage } : problem;
+    throw this.failure("validate-client-certificate", problem.code, problem.detail, answer, step.failedStatus ?? this.settings.denyStatus);
+  }
+
+  /** The first failed check of a validate-client-certificate step, or null. */
+  private async checkCertificate(step: Extract<Step, { k: "validate-client-certificate" }>): Promise<GatewayError | null> {
+    const v = this.request.verification;
+    if (v.status === "none") return gatewayError("certificate_missing", "A client certificate is required.");
+    if (!this.certificate) return v.status === "invalid" ? v.error : gatewayError("certificate_missing", "A client certificate is required.");
+    const { cert, model } = this.certificate;
+    const store = step.trustStore ?? this.settings.trustStore;
+    const options: ValidationOptions = {
+      ...this.settings.validation,
+      checkNotBefore: step.validateNotBefore,
+      checkNotAfter: step.validateNotAfter,
+      revocation: step.validateRevocation ? this.revocationOn() : "off",
+    };
+    let path: ValidatedPath | null = null;
+    if (step.validateTrust) {
+      const outcome = await this.validateCertificate(store, options);
+      if (outcome.kind === "unavailable") throw new Failure(outcome.error, null, null);
+      if (outcome.kind === "invalid") return outcome.error;
+      path = outcome.path;
+    } else {
+      const now = this.request.timestamp;
+      const dates = { depth: 0, subject: model.subject.rfc4514, time: now.toISOString() };
+      if (step.validateNotBefore && now < cert.notBefore) {
+        return gatewayError("certificate_not_yet_valid", "The certificate is not valid yet.", { ...dates, notBefore: model.notBefore });
+      }
+      if (step.validateNotAfter && now > cert.notAfter) {
+        return gatewayError("certificate_expired", "The certificate has expired.", { ...dates, notAfter: model.notAfter });
+      }
+      if (step.validateRevocation) {
+        const outcome = await this.validateCertificate(store, options);
+        if (outcome.kind === "unavailable") throw new Failure(outcome.error, null, null);
+        if (outcome.kind === "invalid" && (outcome.error.code === "certificate_revoked" || outcome.error.code === "revocation_unknown")) return outcome.error;
+        if (outcome.kind === "valid") path = outcome.path;
+      }
+    }
+    if (step.identities.length > 0 && !(await this.anyIdentity(step.identities, cert, model, path))) {
+      return gatewayError("certificate_identity_mismatch", "The certificate does not match any identity this operation accepts.",
+        { subject: model.subject.rfc4514, thumbprint: model.thumbprint });
+    }
+    if (path && !this.identity) this.identity = { path, model };
+    return null;
+  }
+
+  private async anyIdentity(identities: readonly Identity[], cert: CertificateFacts["cert"], model: CertificateModel, path: ValidatedPath | null): Promise<boolean> {
+    let issuerThumbprint: string | null | undefined;
+    const issuer = async () => {
+      if (issuerThumbprint === undefined) {
+        const c = path ? path.certificates[1] ?? path.certificates[0]! : null;
+        issuerThumbprint = c ? (await describeCertificate(c)).thumbprint : null;
+      }
+      return issuerThumbprint;
+    };
+    for (const id of identities) {
+      let all = true;
+      if (id.thumbprint !== undefined) all &&= sameHex(id.thumbprint, model.thumbprint);
+      if (all && id.serialNumber !== undefined) all &&= sameHex(id.serialNumber, model.serialNumber, true);
+      if (all && id.commonName !== undefined) all &&= model.commonName === id.commonName;
+      if (all && id.subject !== undefined) all &&= dnEquals(id.subject, cert.subject);
+      if (all && id.dnsName !== undefined) all &&= model.subjectAltNames.dns.some((d) => d.toLowerCase() === id.dnsName!.toLowerCase());
+      if (all && id.issuerSubject !== undefined) all &&= dnEquals(id.issuerSubject, cert.issuer);
+      if (all && id.issuerThumbprint !== undefined) {
+        const t = await issuer();
+        all &&= t !== null && sameHex(id.issuerThumbprint, t);
+      }
+      if (all && id.issuerCertificateId !== undefined) {
+        const registered = this.registered?.get(id.issuerCertificateId);
+        if (!registered) {
+          this.services.log("warn", "policy_registered_certificate_missing", { requestId: this.request.requestId, id: id.issuerCertificateId });
+          all = false;
+        } else {
+          const t = await issuer();
+          all &&= t !== null && t === registered.model.thumbprint;
+        }
+      }
+      if (all) return true;
+    }
+    return false;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // The origin and outbound
+
+  private async callOrigin(): Promise<Response> {
+    const program = this.selection.program.program;
+    const path = program.api ? stripApiPath(this.request.url.pathname, program.api.path) : this.request.url.pathname;
+    const headers = this.request.headers;
+    if (this.identity) {
+      const identity = this.services.identityHeaders(this.identity.path, this.identity.model);
+      for (const name in identity) headers.set(name, identity[name]!);
+    }
+    const call: OriginCall = {
+      url: upstreamUrl(this.origin, path, this.request.url.search),
+      method: this.request.method,
+      headers,
+      body: this.requestBody ?? this.request.body,
+    };
+    const r = await this.services.fetchOrigin(call, this.certificateId);
+    if (r.ok) return r.value;
+    if (r.error.code !== "origin_unreachable" && r.error.code !== "origin_timeout") throw new Failure(r.error, null, null);
+    this.current = null;
+    throw new Failure(r.error, null, {
+      source: "forward-request", reason: r.error.code, message: r.error.detail, scope: "", section: "backend", path: "forward-request", policyId: "",
+    });
+  }
+
+  private async runOutbound(origin: Response): Promise<Response> {
+    const steps = this.selection.program.program.outbound;
+    // A WebSocket upgrade (101) is passed through as it is: a Response with that status cannot be rebuilt.
+    if (steps.length === 0 || origin.status === 101) return origin;
+    this.state.section = "outbound";
+    this.state.response = { status: origin.status, reason: origin.statusText, headers: new Headers(origin.headers) };
+    try {
+      await this.runSteps(steps, "");
+    } catch (e) {
+      await origin.body?.cancel().catch(() => {});
+      throw e;
+    }
+    const r = this.state.response;
+    if (this.responseBody !== null) {
+      await origin.body?.cancel().catch(() => {});
+      r.headers.delete("content-length");
+    }
+    const body = NULL_BODY_STATUSES.has(r.status) ? null : this.responseBody ?? origin.body;
+    return this.response(body, r.status, r.reason, r.headers);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // on-error
+
+  private async runOnError(failure: Failure): Promise<RunResult> {
+    this.state.section = "on-error";
+    this.state.lastError = failure.lastError;
+    const status = failure.status ?? defaultStatus(failure.error);
+    this.state.response = { status, reason: "", headers: new Headers() };
+    try {
+      await this.runSteps(this.selection.program.program.onError, "");
+    } catch (e) {
+      if (e instanceof Stop) return { kind: "response", response: e.response, record: this.record() };
+      if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: null, record: this.record() };
+      throw e;
+    }
+    const r = this.state.response;
+    if (this.draftTouched) {
+      return { kind: "response", response: this.response(NULL_BODY_STATUSES.has(r.status) ? null : this.draftBody, r.status, r.reason, r.headers), record: this.record() };
+    }
+    return { kind: "problem", error: failure.error, status: failure.status, headers: [...r.headers.keys()].length > 0 ? r.headers : null, record: this.record() };
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Expressions and templates
+
+  /** A failure at the current step (LastError from it) that runs on-error. */
+  private failure(source: string, reason: string, message: string, answer: GatewayError, status: number | null): Failure {
+    const step = this.current?.step;
+    const lastError: LastError = {
+      source, reason, message,
+      scope: step?.at.scope ?? "",
+      section: this.state.section,
+      path: this.current?.path ?? "",
+      policyId: step?.at.policyId ?? "",
+    };
+    return new Failure(answer, status, lastError);
+  }
+
+  private evaluate(code: Code): Value {
+    try {
+      return evaluate(code, { context: this.context }, this.state.section === "on-error" ? this.onErrorBudget : this.budget);
+    } catch (e) {
+      throw this.expressionFailure(e, code);
+    }
+  }
+
+  private condition(value: Value, code: Code): boolean {
+    try {
+      return toCondition(value, code.node.at, code.file);
+    } catch (e) {
+      throw this.expressionFailure(e, code);
+    }
+  }
+
+  private toText(v: Value): string {
+    try {
+      return toText(v);
+    } catch (e) {
+      throw this.expressionFailure(e, null);
+    }
+  }
+
+  private expressionFailure(e: unknown, code: Code | null): Failure {
+    let reason: string;
+    let message: string;
+    let at: string;
+    if (e instanceof StepLimitExceeded) {
+      reason = "step_limit";
+      message = `the expression step limit (${EXPRESSION_STEP_BUDGET}) was exceeded`;
+      at = `${e.file}:${e.at[0]}:${e.at[1]}`;
+    } else if (e instanceof PolicyRuntimeError) {
+      reason = e.reason;
+      message = e.message;
+      // Text conversion outside an evaluation reports no position: the step's is the best there is.
+      at = e.file !== "" ? `${e.file}:${e.at[0]}:${e.at[1]}` : code ? `${code.file}:${code.node.at[0]}:${code.node.at[1]}` : position(this.current?.step.at);
+    } else if (e instanceof HostError) {
+      reason = e.reason;
+      message = e.message;
+      at = code ? `${code.file}:${code.node.at[0]}:${code.node.at[1]}` : position(this.current?.step.at);
+    } else {
+      // A bug in the interpreter or a host: still the policy's failure for this request, with the stack logged.
+      reason = "internal";
+      message = e instanceof Error ? e.message : String(e);
+      at = code ? `${code.file}:${code.node.at[0]}:${code.node.at[1]}` : position(this.current?.step.at);
+    }
+    this.services.log("error", "policy_expression_failed", {
+      requestId: this.request.requestId,
+      operation: this.selection.program.key,
+      section: this.state.section,
+      path: this.current?.path ?? "",
+      policyId: this.current?.step.at.policyId ?? "",
+      reason,
+      message,
+      at,
+      ...(reason === "internal" && e instanceof Error ? { stack: e.stack } : {}),
+    });
+    return this.failure("expression", reason, message,
+      gatewayError("policy_expression_failed", "A policy expression failed while processing the request.", { requestId: this.request.requestId }),
+      null);
+  }
+
+  /** A template's value: raw for an expression (set-variable keeps types), text otherwise. */
+  private async value(t: Template): Promise<Value> {
+    if (t.t === "code") return this.evaluate(t.code);
+    return this.text(t);
+  }
+
+  private async text(t: Template): Promise<string> {
+    switch (t.t) {
+      case "text":
+        return t.v;
+      case "code":
+        return this.toText(this.evaluate(t.code));
+      case "parts": {
+        let out = "";
+        for (const p of t.parts) {
+          if ("text" in p) out += p.text;
+          else if ("value" in p) out += await this.namedValue(p.value);
+          else out += this.toText(this.evaluate(p.code));
+        }
+        return out;
+      }
+    }
+  }
+
+  private async namedValue(name: string): Promise<string> {
+    const hit = this.namedValues.get(name);
+    if (hit !== undefined) return hit;
+    let value: string | null = null;
+    if (this.bundle.runtimeValues.has(name)) {
+      const r = await this.services.namedValue(name);
+      if (!r.ok) throw new Failure(r.error, null, null);
+      value = r.value;
+    }
+    if (value === null) {
+      this.services.log("error", "policy_value_missing", { requestId: this.request.requestId, name, at: position(this.current?.step.at) });
+      throw this.failure("named-value", "named_value_missing", `named value ${JSON.stringify(name)} is not defined`,
+        gatewayError("policy_value_missing", "A value this policy needs is not configured.", { requestId: this.request.requestId }), null);
+    }
+    this.namedValues.set(name, value);
+    return value;
+  }
+
+  private async statusOf(t: Template): Promise<number> {
+    const text = (await this.text(t)).trim();
+    const code = /^\d{3}$/.test(text) ? Number(text) : NaN;
+    if (!(code >= 200 && code <= 599)) {
+      throw this.failure(this.current?.step.k ?? "set-status", "invalid_status", `status ${JSON.stringify(text)} is not an HTTP status from 200 to 599`,
+        gatewayError("policy_expression_failed", "A policy set an invalid status.", { requestId: this.request.requestId }), 500);
+    }
+    return code;
+  }
+
+  private response(body: BodyInit | null, status: number, reason: string, headers: Headers): Response {
+    return new Response(body, { status, statusText: reason, headers });
+  }
+}
+
+/** The status an error answers with when nothing overrides it (for context.Response in on-error). */
+function defaultStatus(error: GatewayError): number {
+  switch (error.code) {
+    case "origin_unreachable":
+      return 502;
+    case "origin_timeout":
+      return 504;
+    case "policy_value_missing":
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+function position(at: Origin | undefined): string {
+  return at ? `${at.file}:${at.line}:${at.col}` : "";
+}
+
+/** Hex identifiers compared as APIM users write them: case, spaces and colons ignored (and leading zeros, for serials). */
+function sameHex(a: string, b: string, number = false): boolean {
+  const norm = (s: string) => {
+    const h = s.replace(/[\s:]/g, "").toUpperCase();
+    return number ? h.replace(/^0+(?=.)/, "") : h;
+  };
+  return norm(a) === norm(b);
+}
+
+/** The request path without the API's path (APIM's API URL suffix), segment by segment. */
+function stripApiPath(pathname: string, apiPath: string): string {
+  const n = pathSegments(apiPath).length;
+  if (n === 0) return pathname;
+  const raw = pathname.split("/").filter((s) => s !== "");
+  const rest = raw.slice(n).join("/");
+  return rest === "" ? "/" : `/${rest}${pathname.endsWith("/") ? "/" : ""}`;
+}
+
+const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS) as Array<keyof typeof DEFAULT_OPTIONS>;
+
+function optionsKey(options: ValidationOptions): string {
+  const o = { ...DEFAULT_OPTIONS, ...options };
+  return OPTION_KEYS.map((k) => String(o[k])).join("|");
+}
