@@ -69,7 +69,8 @@ export interface DemoRequest {
 export const DEMO_REQUESTS: readonly DemoRequest[] = [
   { title: "allowed: valid client, RFC 9440 Client-Cert from the terminator", headerFiles: ["valid.txt", SECRET_HEADER_FILE], method: "GET", path: "/hello?demo=1", expect: { status: 200 } },
   { title: "allowed: same client as nginx forwards it (URL-encoded PEM chain in X-Client-Cert)", headerFiles: ["valid-url-pem.txt", SECRET_HEADER_FILE], method: "POST", path: "/orders", body: '{"id":1}', expect: { status: 200 } },
-  { title: "allowed for now: valid but unregistered client (policies will check the registered list)", headerFiles: ["unregistered.txt", SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 200 } },
+  { title: "allowed: valid but unregistered client on an operation open to any trusted client", headerFiles: ["unregistered.txt", SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 200 } },
+  { title: "denied by policy: POST /orders accepts registered clients only (policies/apis/demo/create-order.xml)", headerFiles: ["unregistered.txt", SECRET_HEADER_FILE], method: "POST", path: "/orders", body: '{"id":2}', expect: { status: 403, code: "certificate_not_registered" } },
   { title: "denied: no certificate", headerFiles: [SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 403, code: "certificate_missing" } },
   { title: "denied: expired client", headerFiles: ["expired.txt", SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 403, code: "certificate_expired" } },
   { title: "denied: client not yet valid", headerFiles: ["not-yet-valid.txt", SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 403, code: "certificate_not_yet_valid" } },
