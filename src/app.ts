@@ -2,11 +2,12 @@
  * The request path, in order:
  *   config → policy bundle → trust boundary → certificate sources → validation → policies → origin
  *                                                                           ↘ deny → http/problem (RFC 9457)
- * Each stage is a Hono middleware that sets one typed variable (env.ts) or throws a DenyException;
- * `app.onError` is the one place an error becomes a response. The policies stage (policy/run.ts) runs the
- * compiled program of the matched operation, and calls the origin itself between backend and outbound.
+ * Each stage is a function that sets one typed variable (env.ts) or throws a DenyException; the one route
+ * calls them in order, and `app.onError` is the one place an error becomes a response. The policies stage
+ * (policy/run.ts) runs the compiled program of the matched operation, and calls the origin itself between
+ * backend and outbound.
  */
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { describeCertificate } from "./cert/model";
 import type { PresentedCertificate } from "./cert/sources/source";
@@ -85,7 +86,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   if (!policies.ok) log("error", "policy_bundle_invalid", { problems: policies.error });
 
   // 1. Configuration, parsed once per isolate.
-  app.use(async (c, next) => {
+  const configure = (c: Context<AppEnv>): void => {
     const config = configOf(c.env);
     if (!config.ok) {
       log("error", "configuration_invalid", { problems: config.error });
@@ -97,11 +98,10 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       log("error", "policy_bundle_invalid", { problems: policies.error.slice(0, 20) });
       throw new DenyException(gatewayError("policy_bundle_invalid", "The gateway's policies could not be loaded.", undefined, policies.error.join("; ")));
     }
-    await next();
-  });
+  };
 
   // 2. Trust boundary: header sources count only from the authenticated terminator.
-  app.use(async (c, next) => {
+  const authenticate = (c: Context<AppEnv>): void => {
     const config = c.get("config");
     const trusted = fromTerminator(c.req.raw.headers, config);
     if (!trusted && config.terminator.rejectUntrustedHeaders) {
@@ -112,11 +112,10 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       }
     }
     c.set("terminator", trusted);
-    await next();
-  });
+  };
 
   // 3. Certificate sources, in configured order; two different certificates are ambiguous.
-  app.use(async (c, next) => {
+  const extract = (c: Context<AppEnv>): void => {
     const config = c.get("config");
     const raw = c.req.raw as Request & { cf?: unknown };
     // `cf` is materialized on access; only the cloudflare source reads it.
@@ -134,15 +133,14 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       found ??= r.certificate;
     }
     c.set("presented", found);
-    await next();
-  });
+  };
 
   // 4. Validation against the configured trust store.
-  app.use(async (c, next) => {
+  const validate = async (c: Context<AppEnv>): Promise<void> => {
     const presented = c.get("presented");
     if (!presented) {
       c.set("verification", { status: "none" });
-      return next();
+      return;
     }
     const config = c.get("config");
     const material = await trustStoreOf(c.env, config).material(config.trustStore);
@@ -156,11 +154,10 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       ? { status: "valid", path: verdict.result.value, model, presented }
       : { status: "invalid", error: verdict.result.ok ? gatewayError("internal_error", "no model") : verdict.result.error, leaf: verdict.leaf, model, presented };
     c.set("verification", verification);
-    await next();
-  });
+  };
 
   // 5. Policies: the REQUIRE_CERTIFICATE floor, then the matched operation's program (which calls the origin).
-  app.all("*", async (c) => {
+  const runPolicies = async (c: Context<AppEnv>): Promise<Response> => {
     const config = c.get("config");
     const v = c.get("verification");
     if (config.requireCertificate && v.status === "invalid") {
@@ -174,7 +171,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     const raw = c.req.raw as Request & { cf?: { colo?: unknown } };
     const url = new URL(c.req.url);
     const tracing = config.traceSecret !== null && secretsEqual(c.req.header(TRACE_SECRET_HEADER) ?? "", config.traceSecret);
-    const requestId = c.req.header("cf-ray") ?? crypto.randomUUID();
+    let requestId: string | undefined;
+    const requestIdOf = () => (requestId ??= c.req.header("cf-ray") ?? crypto.randomUUID());
     const headers = upstreamHeaders(raw.headers, config, {}, {
       clientIp: c.req.header("cf-connecting-ip") ?? null,
       proto: url.protocol.replace(":", ""),
@@ -188,9 +186,10 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       headers,
       body: raw.body,
       ipAddress: c.req.header("cf-connecting-ip") ?? "",
-      requestId,
+      // Read only when a policy or a log line asks for them (`request.cf` is materialized on access).
+      get requestId() { return requestIdOf(); },
+      get region() { return typeof raw.cf?.colo === "string" ? raw.cf.colo : ""; },
       timestamp: c.get("now"),
-      region: typeof raw.cf?.colo === "string" ? raw.cf.colo : "",
       verification: v,
     }, {
       denyStatus: config.denyStatus,
@@ -200,7 +199,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       isOwnedHeader: (name) => isStripped(name, config, NO_TOKENS),
     }, policyServices(c.env, config, c.get("presented"), c.get("now")));
     if (result.kind === "problem") {
-      log("info", "policy_denied", { requestId, operation: result.record.operation, code: result.error.code, internal: result.error.internal });
+      log("info", "policy_denied", { requestId: requestIdOf(), operation: result.record.operation, code: result.error.code, internal: result.error.internal });
       const extra = result.headers ?? new Headers();
       if (tracing) extra.set(TRACE_HEADER, traceHeader(result.record.traces));
       throw new DenyException(result.error, result.status ?? undefined, extra);
@@ -214,6 +213,16 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       else response.headers.delete(TRACE_HEADER);
     }
     return response;
+  };
+
+  // The request path, in order. (Plain calls rather than one Hono middleware per stage: each middleware layer
+  // costs an async hop on every request.)
+  app.all("*", async (c) => {
+    configure(c);
+    authenticate(c);
+    extract(c);
+    await validate(c);
+    return runPolicies(c);
   });
 
   app.onError((e, c) => {

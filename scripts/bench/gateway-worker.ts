@@ -7,10 +7,12 @@
  */
 import { createApp } from "../../src/app";
 import type { Env } from "../../src/env";
+import { PASS_THROUGH_BUNDLE } from "../../src/policy/bundle";
 
-type BenchEnv = Omit<Env, "TRUST"> & { readonly BENCH_KV: string };
+/** BENCH_BUNDLE: JSON of a compiled policy bundle; absent → the pass-through bundle (no policy steps). */
+type BenchEnv = Omit<Env, "TRUST"> & { readonly BENCH_KV: string; readonly BENCH_BUNDLE?: string };
 
-const app = createApp();
+let app: ReturnType<typeof createApp> | null = null;
 let env: Env | null = null;
 
 function memoryKv(json: string): KVNamespace {
@@ -28,6 +30,7 @@ export default {
   fetch(request: Request, benchEnv: BenchEnv, ctx: ExecutionContext): Response | Promise<Response> {
     // One env object per isolate, as in production (the gateway caches per env).
     env ??= { ...benchEnv, TRUST: memoryKv(benchEnv.BENCH_KV) } as Env;
+    app ??= createApp({ bundle: benchEnv.BENCH_BUNDLE ? JSON.parse(benchEnv.BENCH_BUNDLE) : PASS_THROUGH_BUNDLE });
     return app.fetch(request, env, ctx);
   },
 };

@@ -9,8 +9,10 @@
  * Node server. Load: wrk (Debian package `wrk`). Bounded: 2 s warm-up, then BENCH_ROUNDS (5) rounds of
  * BENCH_SECONDS (4) per target, alternating targets so drifts in machine load hit all alike; 127.0.0.1 only.
  *
- * Scenarios: `gateway warm` (the same certificate every request: the validation cache answers), and
- * `gateway cold` (every request a different leaf, cycling through more leaves than the cache holds).
+ * Scenarios: `gateway warm` (the same certificate every request: the validation cache answers), `gateway
+ * cold` (every request a different leaf, cycling through more leaves than the cache holds) — both with the
+ * pass-through policy bundle — and `gateway warm + policy` (validate-client-certificate with an identity and
+ * an expression-valued header, compiled with the project's compiler).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -21,7 +23,23 @@ import { fileURLToPath } from "node:url";
 import { encodeBase64 } from "../../src/cert/decode";
 import { RESULT_CACHE_ENTRIES } from "../../src/pki/verifier";
 import { freePort, startWorkerd, type RunningWorker } from "../lib/workerd";
+import { compileSingleDocument } from "../compile-policies/compile";
 import { issueCertificate, pooledKeyPair } from "../pki/builder";
+
+/** A typical client-certificate policy: APIM's validate-client-certificate with an issuer identity, plus an expression. */
+const BENCH_POLICY = `<policies>
+  <inbound>
+    <validate-client-certificate validate-revocation="false" validate-trust="true" validate-not-before="true" validate-not-after="true">
+      <identities><identity issuer-subject="CN=Bench Intermediate" /></identities>
+    </validate-client-certificate>
+    <set-header name="X-Client-Thumbprint" exists-action="override">
+      <value>@(context.Request.Certificate?.Thumbprint ?? "none")</value>
+    </set-header>
+  </inbound>
+  <backend><forward-request /></backend>
+  <outbound />
+  <on-error />
+</policies>`;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -164,11 +182,14 @@ end
     };
     const forwarder = await startWorkerd({ entry: join(here, "forwarder-worker.ts"), vars: { ORIGIN_URL: origin.url }, allowLocalOutbound: true });
     running.push(forwarder);
-    const gateway = await startWorkerd({
-      entry: join(here, "gateway-worker.ts"), allowLocalOutbound: true,
-      vars: { ORIGIN_URL: origin.url, CERT_SOURCES: "rfc9440", TERMINATOR_SECRET: SECRET, REVOCATION: "off", BENCH_KV: JSON.stringify(kv) },
-    });
+    const gatewayVars = { ORIGIN_URL: origin.url, CERT_SOURCES: "rfc9440", TERMINATOR_SECRET: SECRET, REVOCATION: "off", BENCH_KV: JSON.stringify(kv) };
+    const gateway = await startWorkerd({ entry: join(here, "gateway-worker.ts"), allowLocalOutbound: true, vars: gatewayVars });
     running.push(gateway);
+    const compiled = compileSingleDocument(BENCH_POLICY, "bench-policy.xml");
+    if (!("bundle" in compiled)) throw new Error(`bench policy does not compile: ${JSON.stringify(compiled)}`);
+    const policyGateway = await startWorkerd({ entry: join(here, "gateway-worker.ts"), allowLocalOutbound: true,
+      vars: { ...gatewayVars, BENCH_BUNDLE: JSON.stringify(compiled.bundle) } });
+    running.push(policyGateway);
 
     // Sanity: the gateway forwards the warm certificate and denies a request without one.
     const ok = await fetch(`${gateway.url}/bench`, { headers: { "client-cert": leaves[0]!, "x-certgate-terminator-secret": SECRET } });
@@ -181,6 +202,7 @@ end
       { name: "bare forwarder", url: `${forwarder.url}/bench`, file: "warm.txt", worker: forwarder },
       { name: "gateway warm", url: `${gateway.url}/bench`, file: "warm.txt", worker: gateway },
       { name: "gateway cold", url: `${gateway.url}/bench`, file: "cold.txt", worker: gateway },
+      { name: "gateway warm + policy", url: `${policyGateway.url}/bench`, file: "warm.txt", worker: policyGateway },
     ];
     const samples = new Map<string, Row[]>(targets.map((t) => [t.name, []]));
     for (const t of targets) wrk(t.url, lua, [join(dir, t.file), SECRET], 2); // warm-up (JIT, connections, caches)

@@ -257,11 +257,13 @@ class Run {
       try {
         await this.prepare();
         this.state.section = "inbound";
-        await this.runSteps(program.inbound, "");
+        // Empty sections are skipped without an await: every request pays for each async hop.
+        if (program.inbound.length > 0) await this.runSteps(program.inbound, "");
         this.state.section = "backend";
-        await this.runSteps(program.backend, "");
+        if (program.backend.length > 0) await this.runSteps(program.backend, "");
         const response = await this.callOrigin();
-        return { kind: "response", response: await this.runOutbound(response), record: this.record() };
+        const final = program.outbound.length === 0 || response.status === 101 ? response : await this.runOutbound(response);
+        return { kind: "response", response: final, record: this.record() };
       } catch (e) {
         if (!(e instanceof Failure) || e.lastError === null) throw e;
         return await this.runOnError(e);
@@ -274,10 +276,17 @@ class Run {
   }
 
   /** What expressions need that takes I/O: Verify() results, registered certificates. */
-  private async prepare(): Promise<void> {
+  private prepare(): Promise<void> | void {
     const v = this.request.verification;
     if (v.status === "valid") this.certificate = { cert: v.path.certificates[0]!, model: v.model };
     else if (v.status === "invalid" && v.leaf && v.model) this.certificate = { cert: v.leaf, model: v.model };
+    const p = this.selection.program;
+    if ((this.certificate && (p.needsVerify || p.needsVerifyNoRevocation)) || p.needsRegistered) return this.prepareAsync();
+    this.createContext({});
+  }
+
+  /** prepare() when expressions need I/O first (Verify() results, registered certificates). */
+  private async prepareAsync(): Promise<void> {
     const p = this.selection.program;
     const verified: { verify?: boolean; verifyNoRevocation?: boolean } = {};
     if (this.certificate) {
@@ -289,6 +298,11 @@ class Run {
       if (!r.ok) throw new Failure(r.error, null, null);
       this.registered = r.value;
     }
+    this.createContext(verified);
+  }
+
+  private createContext(verified: { verify?: boolean; verifyNoRevocation?: boolean }): void {
+    const p = this.selection.program;
     const input: ContextInput = {
       method: this.request.method,
       url: this.request.url,
