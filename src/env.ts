@@ -38,6 +38,12 @@ export interface Env {
   readonly PROBLEM_TYPE_BASE?: string;
   /** Secret: a request carrying it in `X-Certgate-Trace-Secret` gets the policy trace in `X-Certgate-Trace`. */
   readonly TRACE_SECRET?: string;
+  /** Scheduled expiry watch thresholds in days, e.g. "30,7,1" (src/scheduled/expiry.ts). */
+  readonly EXPIRY_WARN_DAYS?: string;
+  /** Secret: URL the scheduled run POSTs its findings to (src/scheduled/alerts.ts). */
+  readonly ALERT_WEBHOOK_URL?: string;
+  /** Secret: sent as `Authorization: Bearer <token>` to ALERT_WEBHOOK_URL. */
+  readonly ALERT_WEBHOOK_TOKEN?: string;
 }
 
 /**
@@ -50,6 +56,7 @@ const GATEWAY_BINDING_NAMES = [
   "TERMINATOR_SECRET_HEADER", "TERMINATOR_ADDRESSES", "REJECT_UNTRUSTED_CERT_HEADERS", "REQUIRE_CERTIFICATE", "TRUST_STORE",
   "DENY_STATUS", "REVOCATION", "REQUIRE_CLIENT_AUTH_EKU", "ALLOW_SHA1", "MIN_RSA_BITS", "ALLOW_PARTIAL_CHAIN",
   "IDENTITY_HEADER_PREFIX", "TRUST_REFRESH_SECONDS", "KV_TIMEOUT_MS", "PROBLEM_TYPE_BASE", "TRACE_SECRET",
+  "EXPIRY_WARN_DAYS", "ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_TOKEN",
 ] as const satisfies readonly (keyof Env)[];
 // Compile-time check that the list names every binding of Env (adding one without listing it does not compile).
 type Unlisted = Exclude<keyof Env, (typeof GATEWAY_BINDING_NAMES)[number]>;
