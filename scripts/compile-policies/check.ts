@@ -365,8 +365,9 @@ export class Checker {
     const codeAttr = a.get("code");
     if (!codeAttr) return [];
     const code = toTemplate(ctx, codeAttr.value, false);
-    if (code?.t === "text" && !(/^[0-9]{3}$/.test(code.v) && Number(code.v) >= 100 && Number(code.v) <= 599)) {
-      this.badValue(ctx, codeAttr, "an HTTP status from 100 to 599");
+    // 200–599: a Worker cannot answer with an informational (1xx) status.
+    if (code?.t === "text" && !(/^[0-9]{3}$/.test(code.v) && Number(code.v) >= 200 && Number(code.v) <= 599)) {
+      this.badValue(ctx, codeAttr, "an HTTP status from 200 to 599");
       return [];
     }
     const reasonAttr = a.get("reason");

@@ -612,6 +612,8 @@ class Run {
     const program = this.selection.program.program;
     const path = program.api ? stripApiPath(this.request.url.pathname, program.api.path) : this.request.url.pathname;
     const headers = this.request.headers;
+    // A body replaced by set-body has its own length; the client's Content-Length no longer describes it.
+    if (this.requestBody !== null) headers.delete("content-length");
     if (this.identity) {
       const identity = this.services.identityHeaders(this.identity.path, this.identity.model);
       for (const name in identity) headers.set(name, identity[name]!);

@@ -1,0 +1,300 @@
+/**
+ * policy explain — one request through compiled policies in Node, decided as the Worker decides it.
+ *
+ * Contract: no file I/O and no clock (the request's time comes in); the trust material, the bundle and the
+ * settings come in prepared (inputs.ts). This is a Node wiring of the Worker's request path after the
+ * certificate sources (src/app.ts, stages 4–5, and its `policyServices`), on the same modules: the
+ * verifier and validation engine, the REQUIRE_CERTIFICATE floor, upstream header hygiene, route selection,
+ * policy/run.ts, identity headers, problem+json. What differs, on purpose:
+ * - the certificate is given (no source, no terminator): the request counts as coming from the
+ *   authenticated terminator (its X-Forwarded-* headers are kept, as the Worker keeps a terminator's);
+ * - trust stores, registered certificates and run-time named values come from files, not KV;
+ * - the origin is NOT called: the request the Worker would send is recorded, and outbound runs on a
+ *   synthetic origin response (`originStatus`, no headers, empty body);
+ * - `authentication-certificate` is reported (the binding the call would go through), never missing: there
+ *   are no Worker bindings here, so the Worker's 503 `mtls_certificate_unavailable` cannot happen;
+ * - log lines are collected for the readable output instead of printed.
+ * Everything the Worker answers is answered here: the decision is the same for the same inputs, which the
+ * policy cases (test/policies/<case>/cases.json) check by running each case through both.
+ */
+import { describeCertificate, type CertificateModel } from "../../src/cert/model";
+import { parseConfig, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "../../src/config";
+import type { Env, Verification } from "../../src/env";
+import { gatewayError, type GatewayError } from "../../src/errors";
+import { isStripped, upstreamHeaders } from "../../src/forward/headers";
+import { identityHeaders } from "../../src/forward/identity";
+import { sendToOrigin, type OriginCall } from "../../src/forward/origin";
+import { problemResponse } from "../../src/http/problem";
+import { secretsEqual } from "../../src/http/trust-boundary";
+import type { TrustMaterial } from "../../src/pki/trust-material";
+import type { RegisteredCertificate } from "../../src/pki/trust-store";
+import { CertificateVerifier } from "../../src/pki/verifier";
+import { selectProgram, type PreparedBundle, type Selection } from "../../src/policy/bundle";
+import { runProgram, type RunRecord, type RunServices, type TraceLine } from "../../src/policy/run";
+import type { Origin, Program, Step } from "../../src/policy/schema";
+import { ok, type Result } from "../../src/result";
+
+/** Worker variables explain starts from (wrangler.toml's ORIGIN_URL); `--var` overrides them. */
+export const DEFAULT_VARS: Readonly<Record<string, string>> = { ORIGIN_URL: "https://origin.example.com" };
+
+/** The Worker's configuration from variables (src/config.ts), or every problem. */
+export function configFromVars(vars: ReadonlyMap<string, string>): Result<Config, string[]> {
+  // TRUST is a binding explain does not use (trust material comes from files); config never reads it.
+  return parseConfig({ ...DEFAULT_VARS, ...Object.fromEntries(vars), TRUST: {} as KVNamespace } as Env);
+}
+
+/** What explain runs: the prepared bundle, the settings and the trust material. */
+export interface ExplainSetup {
+  readonly prepared: PreparedBundle;
+  readonly config: Config;
+  /** Trust material by store name (the deployment's is config.trustStore). */
+  readonly stores: ReadonlyMap<string, TrustMaterial>;
+  readonly registered: ReadonlyMap<string, RegisteredCertificate>;
+  /** Run-time named values (what the Worker reads from KV `values` or a Worker secret). */
+  readonly runtimeValues: ReadonlyMap<string, string>;
+  /** Status of the synthetic origin response (no headers, empty body). */
+  readonly originStatus: number;
+}
+
+/** One request. */
+export interface ExplainRequest {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  readonly body: string | null;
+  /** The presented certificate (DER), or null; `chain` is what the client sent after it. */
+  readonly leaf: Uint8Array | null;
+  readonly chain: readonly Uint8Array[];
+  /** The request's time. */
+  readonly at: Date;
+}
+
+/** The decision, as `--json` prints it. */
+export interface Decision {
+  /** forward: the request reaches the origin; respond: the gateway answers (policy response or problem). */
+  readonly effect: "forward" | "respond";
+  /** The client's status for respond; 0 for forward. */
+  readonly status: number;
+  /** forward: the headers sent to the origin; respond: the response headers. Lower-case names. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** forward: the request body sent to the origin; respond: the response body; null when empty. */
+  readonly body: string | null;
+  /** forward: the URL the origin request goes to; respond: null. */
+  readonly origin: string | null;
+  /** The matched operation (`<api>/<operation>`), or null when no route matched (the global scope alone). */
+  readonly operation: string | null;
+  /** The `trace` policies' output (what X-Certgate-Trace carries for a caller with TRACE_SECRET). */
+  readonly trace: readonly TraceLine[];
+  /** forward: the mtls_certificates binding named by authentication-certificate, or null. */
+  readonly mtlsCertificate: string | null;
+  /** forward: what the client gets once outbound ran on the synthetic origin response; respond: null. */
+  readonly response: { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string | null } | null;
+  /** The policy steps that ran, in order (the runner's record). */
+  readonly steps: RunRecord["steps"];
+  /** The error on-error ran for (APIM's context.LastError), or null. */
+  readonly lastError: RunRecord["lastError"];
+}
+
+/** A log line the Worker would write. */
+export interface LogLine {
+  readonly level: "info" | "warn" | "error";
+  readonly event: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** Everything the readable output shows. */
+export interface Explanation {
+  readonly decision: Decision;
+  readonly selection: Selection;
+  /** The presented certificate's model and the request-level validation verdict, when one was presented. */
+  readonly certificate: { readonly model: CertificateModel | null; readonly verdict: { readonly valid: true; readonly path: readonly string[]; readonly warnings: readonly string[] } | { readonly valid: false; readonly error: GatewayError } } | null;
+  /** Set when the REQUIRE_CERTIFICATE floor denied the request before any policy ran. */
+  readonly floor: GatewayError | null;
+  readonly tracing: boolean;
+  readonly log: readonly LogLine[];
+  /** Where each executed step comes from (scope, policy id), by its `file:line:col`. */
+  readonly origins: ReadonlyMap<string, Origin>;
+}
+
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+/** Runs one request and returns the decision with what led to it. */
+export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): Promise<Explanation> {
+  const { config, prepared } = setup;
+  const now = req.at;
+  const log: LogLine[] = [];
+  const write = (level: LogLine["level"], event: string, fields: Record<string, unknown>) => log.push({ level, event, fields });
+  const url = req.url;
+  const incoming = new Headers();
+  for (const [name, value] of req.headers) incoming.append(name, value);
+  const selection = selectProgram(prepared, url, req.method);
+  const problemOptions = { denyStatus: config.denyStatus, typeBase: config.problemTypeBase };
+  const verifier = new CertificateVerifier();
+
+  const finish = async (response: Response, floor: GatewayError | null, record: RunRecord | null, call: CapturedCall | null,
+    certificate: Explanation["certificate"], tracing: boolean): Promise<Explanation> => {
+    const final = { status: response.status, headers: Object.fromEntries(response.headers), body: emptyToNull(await response.text()) };
+    const operation = selection.program.key === "*" ? null : selection.program.key;
+    const trace = record?.traces ?? [];
+    const rest = { steps: record?.steps ?? [], lastError: record?.lastError ?? null };
+    const decision: Decision = call
+      ? { effect: "forward", status: 0, headers: call.headers, body: call.body, origin: call.url, operation, trace, mtlsCertificate: call.certificateId, response: final, ...rest }
+      : { effect: "respond", status: final.status, headers: final.headers, body: final.body, origin: null, operation, trace, mtlsCertificate: null, response: null, ...rest };
+    return { decision, selection, certificate, floor, tracing, log, origins: stepOrigins(selection.program.program) };
+  };
+
+  // Stage 4: validation against the deployment's store (the trust store unavailable is a 503, as from KV).
+  let verification: Verification = { status: "none" };
+  let certificate: Explanation["certificate"] = null;
+  const presented = req.leaf ? { source: "explain", leaf: req.leaf, chain: req.chain } : null;
+  if (presented) {
+    const material = setup.stores.get(config.trustStore);
+    if (!material) {
+      const e = storeUnavailable(config.trustStore);
+      write("error", "trust_store_unavailable", { store: config.trustStore, internal: e.internal });
+      return finish(problemResponse(e, url.pathname, problemOptions), null, null, null, null, false);
+    }
+    const verdict = await verifier.verify(material, presented.leaf, presented.chain, now, config.validation);
+    const model = verdict.leaf ? await describeCertificate(verdict.leaf) : null;
+    verification = verdict.result.ok && model
+      ? { status: "valid", path: verdict.result.value, model, presented }
+      : { status: "invalid", error: verdict.result.ok ? gatewayError("internal_error", "no model") : verdict.result.error, leaf: verdict.leaf, model, presented };
+    certificate = {
+      model,
+      verdict: verification.status === "valid"
+        ? { valid: true, path: await Promise.all(verification.path.certificates.map(async (c) => (await describeCertificate(c)).subject.dotnet)), warnings: verification.path.warnings }
+        : { valid: false, error: (verification as Extract<Verification, { status: "invalid" }>).error },
+    };
+  }
+
+  // Stage 5: the REQUIRE_CERTIFICATE floor, then the program.
+  if (config.requireCertificate && verification.status !== "valid") {
+    const e = verification.status === "invalid" ? verification.error : gatewayError("certificate_missing", "A client certificate is required.");
+    if (verification.status === "invalid") write("info", "certificate_rejected", { code: e.code, subject: verification.model?.subject.rfc4514 });
+    return finish(problemResponse(e, url.pathname, problemOptions), e, null, null, certificate, false);
+  }
+  const tracing = config.traceSecret !== null && secretsEqual(incoming.get(TRACE_SECRET_HEADER) ?? "", config.traceSecret);
+  const requestId = incoming.get("cf-ray") ?? crypto.randomUUID();
+  const headers = upstreamHeaders(incoming, config, {}, {
+    clientIp: incoming.get("cf-connecting-ip"),
+    proto: url.protocol.replace(":", ""),
+    host: url.host,
+    fromTerminator: true,
+  });
+  const body = req.body === null ? null : new Blob([req.body]).stream();
+  let call: CapturedCall | null = null;
+  const services: RunServices = {
+    async validate(name, options) {
+      if (!presented) return { kind: "invalid", error: gatewayError("certificate_missing", "A client certificate is required.") };
+      const material = setup.stores.get(name);
+      if (!material) {
+        const e = storeUnavailable(name);
+        write("error", "trust_store_unavailable", { store: name, internal: e.internal });
+        return { kind: "unavailable", error: e };
+      }
+      const verdict = await verifier.verify(material, presented.leaf, presented.chain, now, options);
+      return verdict.result.ok ? { kind: "valid", path: verdict.result.value } : { kind: "invalid", error: verdict.result.error };
+    },
+    registered: async () => ok(setup.registered),
+    namedValue: async (name) => ok(setup.runtimeValues.get(name) ?? null),
+    identityHeaders: (path, model) => identityHeaders(path, model, config.identityHeaderPrefix),
+    async fetchOrigin(c, certificateId) {
+      // Node's Request needs `duplex` for a stream body; the client's body is known text here.
+      const sent: OriginCall = c.body === body && body !== null ? { ...c, body: req.body } : c;
+      return sendToOrigin(sent, {
+        timeoutMs: config.origin.timeoutMs,
+        fetcher: async (r) => {
+          call = { url: r.url, headers: Object.fromEntries(r.headers), body: emptyToNull(await r.text()), certificateId };
+          return new Response(null, { status: setup.originStatus });
+        },
+      });
+    },
+    log: write,
+  };
+  let response: Response;
+  let record: RunRecord | null = null;
+  try {
+    const result = await runProgram(prepared, selection, {
+      method: req.method, url, headers, body, ipAddress: incoming.get("cf-connecting-ip") ?? "", requestId, timestamp: now, region: "", verification,
+    }, {
+      denyStatus: config.denyStatus,
+      trustStore: config.trustStore,
+      validation: config.validation,
+      defaultOrigin: config.origin.url ?? new URL("http://origin.invalid"),
+      isOwnedHeader: (name) => isStripped(name, config, NO_TOKENS),
+    }, services);
+    record = result.record;
+    if (result.kind === "problem") {
+      write("info", "policy_denied", { requestId, operation: result.record.operation, code: result.error.code, internal: result.error.internal });
+      const extra = result.headers ?? new Headers();
+      if (tracing) extra.set(TRACE_HEADER, traceHeader(result.record.traces));
+      response = problemResponse(result.error, url.pathname, problemOptions, extra, result.status ?? undefined);
+    } else {
+      response = result.response;
+      if ((tracing || response.headers.has(TRACE_HEADER)) && response.status !== 101) {
+        response = new Response(response.body, response);
+        if (tracing) response.headers.set(TRACE_HEADER, traceHeader(result.record.traces));
+        else response.headers.delete(TRACE_HEADER);
+      }
+    }
+  } catch (e) {
+    // app.onError: a bug in the runner is a 500 internal_error for the client, with the stack in the log.
+    write("error", "internal_error", { message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
+    response = problemResponse(gatewayError("internal_error", "An unexpected error occurred."), url.pathname, problemOptions);
+  }
+  return finish(response, null, record, call, certificate, tracing);
+}
+
+interface CapturedCall {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string | null;
+  readonly certificateId: string | null;
+}
+
+function emptyToNull(text: string): string | null {
+  return text === "" ? null : text;
+}
+
+function storeUnavailable(name: string): GatewayError {
+  return gatewayError("trust_store_unavailable", "The trust store could not be loaded; no certificate can be validated right now.", undefined,
+    `no trust store ${JSON.stringify(name)} (explain: the deployment's comes from --ca / the demo PKI, others from --store NAME=FILE)`);
+}
+
+/**
+ * The X-Certgate-Trace value, as src/app.ts builds it (JSON, non-ASCII as \uXXXX, lines dropped past 8 KiB
+ * with a `{"truncated": n}` marker). app.ts does not export it; the policy cases compare this header between
+ * the Worker and explain, so a change there that is not made here fails them.
+ */
+function traceHeader(traces: readonly TraceLine[]): string {
+  const MAX_TRACE_HEADER_CHARS = 8 * 1024;
+  const ascii = (s: string) => s.replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const kept: string[] = [];
+  let size = 2;
+  for (const [i, t] of traces.entries()) {
+    const line = ascii(JSON.stringify(t));
+    if (size + line.length + 1 > MAX_TRACE_HEADER_CHARS - 32) {
+      kept.push(JSON.stringify({ truncated: traces.length - i }));
+      break;
+    }
+    kept.push(line);
+    size += line.length + 1;
+  }
+  return `[${kept.join(",")}]`;
+}
+
+/** Every step of a program by its `file:line:col` (the runner's record names steps by position). */
+function stepOrigins(program: Program): Map<string, Origin> {
+  const out = new Map<string, Origin>();
+  const walk = (steps: readonly Step[]) => {
+    for (const s of steps) {
+      out.set(`${s.at.file}:${s.at.line}:${s.at.col}`, s.at);
+      if (s.k === "choose") {
+        for (const w of s.whens) walk(w.steps);
+        if (s.otherwise) walk(s.otherwise);
+      }
+    }
+  };
+  for (const section of [program.inbound, program.backend, program.outbound, program.onError]) walk(section);
+  return out;
+}
