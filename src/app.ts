@@ -24,7 +24,8 @@ import { TrustStore } from "./pki/trust-store";
 import { CertificateVerifier } from "./pki/verifier";
 import { equalBytes } from "./cert/parse";
 import { DEFAULT_BUNDLE, prepareBundle, selectProgram } from "./policy/bundle";
-import { runProgram, type RunServices, type TraceLine } from "./policy/run";
+import { traceHeader } from "./policy/trace-header";
+import { runProgram, type RunServices } from "./policy/run";
 import type { PolicyBundle } from "./policy/schema";
 import { err } from "./result";
 
@@ -55,24 +56,7 @@ function trustStoreOf(env: Env, config: Config): TrustStore {
 }
 
 /** Largest X-Certgate-Trace value: header sections are capped at 32 KiB on Cloudflare, 8–16 KiB in common proxies. */
-const MAX_TRACE_HEADER_CHARS = 8 * 1024;
 
-/** The trace as a header value: JSON, non-ASCII escaped (header values are Latin-1), lines dropped past the cap. */
-function traceHeader(traces: readonly TraceLine[]): string {
-  const ascii = (s: string) => s.replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  const kept: string[] = [];
-  let size = 2;
-  for (const [i, t] of traces.entries()) {
-    const line = ascii(JSON.stringify(t));
-    if (size + line.length + 1 > MAX_TRACE_HEADER_CHARS - 32) {
-      kept.push(JSON.stringify({ truncated: traces.length - i }));
-      break;
-    }
-    kept.push(line);
-    size += line.length + 1;
-  }
-  return `[${kept.join(",")}]`;
-}
 
 export interface AppOptions {
   /** The compiled policy bundle (default: the one built into the Worker). Checked once, here. */

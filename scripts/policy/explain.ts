@@ -17,6 +17,7 @@
  * Everything the Worker answers is answered here: the decision is the same for the same inputs, which the
  * policy cases (test/policies/<case>/cases.json) check by running each case through both.
  */
+import { traceHeader } from "../../src/policy/trace-header";
 import { describeCertificate, type CertificateModel } from "../../src/cert/model";
 import { parseConfig, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "../../src/config";
 import type { Env, Verification } from "../../src/env";
@@ -261,27 +262,6 @@ function storeUnavailable(name: string): GatewayError {
     `no trust store ${JSON.stringify(name)} (explain: the deployment's comes from --ca / the demo PKI, others from --store NAME=FILE)`);
 }
 
-/**
- * The X-Certgate-Trace value, as src/app.ts builds it (JSON, non-ASCII as \uXXXX, lines dropped past 8 KiB
- * with a `{"truncated": n}` marker). app.ts does not export it; the policy cases compare this header between
- * the Worker and explain, so a change there that is not made here fails them.
- */
-function traceHeader(traces: readonly TraceLine[]): string {
-  const MAX_TRACE_HEADER_CHARS = 8 * 1024;
-  const ascii = (s: string) => s.replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  const kept: string[] = [];
-  let size = 2;
-  for (const [i, t] of traces.entries()) {
-    const line = ascii(JSON.stringify(t));
-    if (size + line.length + 1 > MAX_TRACE_HEADER_CHARS - 32) {
-      kept.push(JSON.stringify({ truncated: traces.length - i }));
-      break;
-    }
-    kept.push(line);
-    size += line.length + 1;
-  }
-  return `[${kept.join(",")}]`;
-}
 
 /** Every step of a program by its `file:line:col` (the runner's record names steps by position). */
 function stepOrigins(program: Program): Map<string, Origin> {
