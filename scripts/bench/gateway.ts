@@ -183,11 +183,11 @@ end
     const forwarder = await startWorkerd({ entry: join(here, "forwarder-worker.ts"), vars: { ORIGIN_URL: origin.url }, allowLocalOutbound: true });
     running.push(forwarder);
     const gatewayVars = { ORIGIN_URL: origin.url, CERT_SOURCES: "rfc9440", TERMINATOR_SECRET: SECRET, REVOCATION: "off", BENCH_KV: JSON.stringify(kv) };
-    const gateway = await startWorkerd({ entry: join(here, "gateway-worker.ts"), allowLocalOutbound: true, vars: gatewayVars });
+    const gateway = await startWorkerd({ entry: join(here, "gateway-worker.ts"), allowLocalOutbound: true, quiet: true, vars: gatewayVars });
     running.push(gateway);
     const compiled = compileSingleDocument(BENCH_POLICY, "bench-policy.xml");
     if (!("bundle" in compiled)) throw new Error(`bench policy does not compile: ${JSON.stringify(compiled)}`);
-    const policyGateway = await startWorkerd({ entry: join(here, "gateway-worker.ts"), allowLocalOutbound: true,
+    const policyGateway = await startWorkerd({ entry: join(here, "gateway-worker.ts"), allowLocalOutbound: true, quiet: true,
       vars: { ...gatewayVars, BENCH_BUNDLE: JSON.stringify(compiled.bundle) } });
     running.push(policyGateway);
 

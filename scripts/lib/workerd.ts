@@ -30,6 +30,8 @@ export interface WorkerdOptions {
   readonly startTimeoutMs?: number;
   /** Let the Worker's fetch() reach loopback/private addresses (a local origin); workerd blocks them by default. */
   readonly allowLocalOutbound?: boolean;
+  /** Discard the Worker's log output (load tests would print a line per request). */
+  readonly quiet?: boolean;
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -79,7 +81,7 @@ const worker :Workerd.Worker = (
 `);
   const require = createRequire(import.meta.url);
   const bin = join(require.resolve("workerd/package.json"), "..", "bin", "workerd");
-  const child = spawn(bin, ["serve", join(dir, "config.capnp"), "--experimental"], { stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(bin, ["serve", join(dir, "config.capnp"), "--experimental"], { stdio: options.quiet ? "ignore" : ["ignore", "inherit", "inherit"] });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
   let exited = false;

@@ -126,7 +126,7 @@ beforeAll(async () => {
   const closedPort = await freePort();
   const entry = join(here, "../../scripts/bench/gateway-worker.ts");
   const start = (url: string, timeoutMs: number) =>
-    startWorkerd({ entry, allowLocalOutbound: true, vars: gatewayVars(url, timeoutMs, kv), startTimeoutMs: 30_000 });
+    startWorkerd({ entry, allowLocalOutbound: true, quiet: true, vars: gatewayVars(url, timeoutMs, kv), startTimeoutMs: 30_000 });
   [refused, short, long] = await Promise.all([
     start(`http://127.0.0.1:${closedPort}`, LONG_TIMEOUT_MS),
     start(`http://127.0.0.1:${originPort}`, SHORT_TIMEOUT_MS),

@@ -78,7 +78,7 @@ describe("soak", () => {
       [`v/${version}/store/default`]: JSON.stringify({ anchors: root.pem, intermediates: int.pem }),
     };
     worker = await startWorkerd({
-      entry: join(here, "../../scripts/bench/gateway-worker.ts"), allowLocalOutbound: true,
+      entry: join(here, "../../scripts/bench/gateway-worker.ts"), allowLocalOutbound: true, quiet: true,
       vars: { ORIGIN_URL: `http://127.0.0.1:${port}`, CERT_SOURCES: "rfc9440", TERMINATOR_SECRET: SECRET, REVOCATION: "off", BENCH_KV: JSON.stringify(kv) },
     });
   }, 120_000);
