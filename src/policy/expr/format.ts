@@ -180,23 +180,26 @@ export function formatDate(d: Date, format: string | null): string | null {
   return formatDateCustom(d, f);
 }
 
-function formatDateCustom(d: Date, f: string): string | null {
+/**
+ * Walks a .NET custom format string: quoted literals, `\x` escapes and `%` are handled here, and every run of
+ * one pattern character goes to `field(c, n, out)`, which returns the text so far with that field appended, or
+ * null when the run is not valid. Shared by DateTime and TimeSpan formats.
+ */
+function renderCustomFormat(format: string, field: (c: string, n: number, out: string) => string | null): string | null {
   let out = "";
   let i = 0;
-  // 100-ns ticks within the second: JS dates carry milliseconds, so digits past the third are zeros.
-  const fraction = String(d.getUTCMilliseconds()).padStart(3, "0") + "0000";
-  while (i < f.length) {
-    const c = f[i]!;
+  while (i < format.length) {
+    const c = format[i]!;
     if (c === "'" || c === '"') {
-      const end = f.indexOf(c, i + 1);
+      const end = format.indexOf(c, i + 1);
       if (end < 0) return null;
-      out += f.slice(i + 1, end);
+      out += format.slice(i + 1, end);
       i = end + 1;
       continue;
     }
     if (c === "\\") {
-      if (i + 1 >= f.length) return null;
-      out += f[i + 1];
+      if (i + 1 >= format.length) return null;
+      out += format[i + 1];
       i += 2;
       continue;
     }
@@ -205,65 +208,61 @@ function formatDateCustom(d: Date, f: string): string | null {
       continue;
     }
     let n = 1;
-    while (f[i + n] === c) n++;
+    while (format[i + n] === c) n++;
     i += n;
+    const next = field(c, n, out);
+    if (next === null) return null;
+    out = next;
+  }
+  return out;
+}
+
+function formatDateCustom(d: Date, f: string): string | null {
+  // 100-ns ticks within the second: JS dates carry milliseconds, so digits past the third are zeros.
+  const fraction = String(d.getUTCMilliseconds()).padStart(3, "0") + "0000";
+  return renderCustomFormat(f, (c, n, out) => {
     switch (c) {
       case "y": {
         const y = d.getUTCFullYear();
-        out += n === 2 ? String(y % 100).padStart(2, "0") : n === 1 ? String(y % 100) : String(y).padStart(n, "0");
-        break;
+        return out + (n === 2 ? String(y % 100).padStart(2, "0") : n === 1 ? String(y % 100) : String(y).padStart(n, "0"));
       }
       case "M": {
         const m = d.getUTCMonth();
-        out += n >= 4 ? MONTH_NAMES[m] : n === 3 ? MONTH_NAMES[m]!.slice(0, 3) : String(m + 1).padStart(n, "0");
-        break;
+        return out + (n >= 4 ? MONTH_NAMES[m] : n === 3 ? MONTH_NAMES[m]!.slice(0, 3) : String(m + 1).padStart(n, "0"));
       }
-      case "d": {
-        out += n >= 4 ? DAY_NAMES[d.getUTCDay()] : n === 3 ? DAY_NAMES[d.getUTCDay()]!.slice(0, 3) : String(d.getUTCDate()).padStart(n, "0");
-        break;
-      }
+      case "d":
+        return out + (n >= 4 ? DAY_NAMES[d.getUTCDay()] : n === 3 ? DAY_NAMES[d.getUTCDay()]!.slice(0, 3) : String(d.getUTCDate()).padStart(n, "0"));
       case "H":
-        out += String(d.getUTCHours()).padStart(Math.min(n, 2), "0");
-        break;
+        return out + String(d.getUTCHours()).padStart(Math.min(n, 2), "0");
       case "h":
-        out += String(d.getUTCHours() % 12 || 12).padStart(Math.min(n, 2), "0");
-        break;
+        return out + String(d.getUTCHours() % 12 || 12).padStart(Math.min(n, 2), "0");
       case "m":
-        out += String(d.getUTCMinutes()).padStart(Math.min(n, 2), "0");
-        break;
+        return out + String(d.getUTCMinutes()).padStart(Math.min(n, 2), "0");
       case "s":
-        out += String(d.getUTCSeconds()).padStart(Math.min(n, 2), "0");
-        break;
+        return out + String(d.getUTCSeconds()).padStart(Math.min(n, 2), "0");
       case "f":
         if (n > 7) return null;
-        out += fraction.slice(0, n);
-        break;
+        return out + fraction.slice(0, n);
       case "F": {
         if (n > 7) return null;
-        out += fraction.slice(0, n).replace(/0+$/, "");
+        const digits = fraction.slice(0, n).replace(/0+$/, "");
         // "ss.FFF" drops the point too when the fraction is zero.
-        if (fraction.slice(0, n).replace(/0+$/, "") === "" && out.endsWith(".")) out = out.slice(0, -1);
-        break;
+        return digits === "" && out.endsWith(".") ? out.slice(0, -1) : out + digits;
       }
       case "t": {
         const ampm = d.getUTCHours() < 12 ? "AM" : "PM";
-        out += n === 1 ? ampm[0] : ampm;
-        break;
+        return out + (n === 1 ? ampm[0] : ampm);
       }
       case "K":
-        out += "Z";
-        break;
+        return out + "Z";
       case "z":
-        out += n === 1 ? "+0" : n === 2 ? "+00" : "+00:00";
-        break;
+        return out + (n === 1 ? "+0" : n === 2 ? "+00" : "+00:00");
       case "g":
-        out += "A.D.";
-        break;
+        return out + "A.D.";
       default:
-        out += c.repeat(n);
+        return out + c.repeat(n);
     }
-  }
-  return out;
+  });
 }
 
 const MAX_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -397,59 +396,23 @@ export function formatTimeSpanWith(ms: number, format: string | null): string | 
     return `${negative ? "-" : ""}${days > 0 ? `${days}:` : ""}${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}${frac ? "." + frac : ""}`;
   }
   if (format.length === 1) return null;
-  let out = "";
-  let i = 0;
-  while (i < format.length) {
-    const c = format[i]!;
-    if (c === "'" || c === '"') {
-      const end = format.indexOf(c, i + 1);
-      if (end < 0) return null;
-      out += format.slice(i + 1, end);
-      i = end + 1;
-      continue;
-    }
-    if (c === "\\") {
-      if (i + 1 >= format.length) return null;
-      out += format[i + 1];
-      i += 2;
-      continue;
-    }
-    if (c === "%") {
-      i++;
-      continue;
-    }
-    let n = 1;
-    while (format[i + n] === c) n++;
-    i += n;
+  return renderCustomFormat(format, (c, n, out) => {
     switch (c) {
       case "d":
-        if (n > 8) return null;
-        out += String(days).padStart(n, "0");
-        break;
+        return n > 8 ? null : out + String(days).padStart(n, "0");
       case "h":
-        if (n > 2) return null;
-        out += String(h).padStart(n, "0");
-        break;
+        return n > 2 ? null : out + String(h).padStart(n, "0");
       case "m":
-        if (n > 2) return null;
-        out += String(m).padStart(n, "0");
-        break;
+        return n > 2 ? null : out + String(m).padStart(n, "0");
       case "s":
-        if (n > 2) return null;
-        out += String(s).padStart(n, "0");
-        break;
+        return n > 2 ? null : out + String(s).padStart(n, "0");
       case "f":
-        if (n > 7) return null;
-        out += fraction.slice(0, n);
-        break;
+        return n > 7 ? null : out + fraction.slice(0, n);
       case "F":
-        if (n > 7) return null;
-        out += fraction.slice(0, n).replace(/0+$/, "");
-        break;
+        return n > 7 ? null : out + fraction.slice(0, n).replace(/0+$/, "");
       default:
         // .NET rejects any other unescaped character in a custom TimeSpan format.
         return null;
     }
-  }
-  return out;
+  });
 }
