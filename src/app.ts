@@ -22,7 +22,7 @@ import { fromTerminator, secretsEqual } from "./http/trust-boundary";
 import { log } from "./log";
 import { TrustStore } from "./pki/trust-store";
 import { CertificateVerifier } from "./pki/verifier";
-import { equalBytes } from "./cert/parse";
+import { equalBytes } from "./bytes";
 import { DEFAULT_BUNDLE, prepareBundle, selectProgram } from "./policy/bundle";
 import { traceHeader } from "./policy/trace-header";
 import { runProgram, type RunServices } from "./policy/run";

@@ -9,6 +9,7 @@
  * Contract: pure; every method throws `DerError` on malformed input, which the parsers catch and turn into
  * `certificate_malformed` / `crl_malformed`.
  */
+import { latin1 } from "../bytes";
 import { readDerElement, type DerElement } from "./decode";
 
 export class DerError extends Error {}
@@ -84,32 +85,64 @@ export class DerReader {
 
 const oidCache = new Map<string, string>();
 
-/** OBJECT IDENTIFIER content → dotted string (X.690 §8.19); cached, certificates repeat the same few OIDs. */
-export function decodeOid(content: Uint8Array): string {
-  let key = "";
-  for (const b of content) key += String.fromCharCode(b);
-  const hit = oidCache.get(key);
-  if (hit !== undefined) return hit;
-  if (content.length === 0 || content.length > 64) throw new DerError("invalid OBJECT IDENTIFIER");
-  const arcs: number[] = [];
+/**
+ * Longest subidentifier decoded, in octets. The largest arcs in use are 128-bit UUID arcs under 2.25 (19 octets);
+ * the cap keeps a hostile multi-kilobyte arc from costing quadratic BigInt work.
+ */
+const MAX_OID_ARC_OCTETS = 32;
+
+/** X.690 §8.19: dotted decimal, or null when the encoding is empty, truncated, not minimal or absurdly long. */
+function decodeOidUncached(content: Uint8Array): string | null {
+  if (content.length === 0) return null;
+  const arcs: Array<number | bigint> = [];
   let value = 0;
+  let big: bigint | null = null;
   let started = false;
+  let octets = 0;
   for (const b of content) {
-    if (!started && b === 0x80) throw new DerError("OBJECT IDENTIFIER not in its shortest form");
+    // §8.19.2: the leading octet of a subidentifier shall not be 0x80.
+    if (!started && b === 0x80) return null;
+    octets = started ? octets + 1 : 1;
+    if (octets > MAX_OID_ARC_OCTETS) return null;
     started = true;
-    if (value > 2 ** 45) throw new DerError("OBJECT IDENTIFIER arc too large");
-    value = value * 128 + (b & 0x7f);
+    // Plain numbers while exact (below 2^46 before the shift), BigInt beyond.
+    if (big === null && value < 2 ** 46) value = value * 128 + (b & 0x7f);
+    else big = ((big ?? BigInt(value)) << 7n) | BigInt(b & 0x7f);
     if ((b & 0x80) === 0) {
-      arcs.push(value);
+      arcs.push(big ?? value);
       value = 0;
+      big = null;
       started = false;
     }
   }
-  if (started) throw new DerError("truncated OBJECT IDENTIFIER");
-  const first = arcs[0]!;
-  const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
-  const dotted = [...head, ...arcs.slice(1)].join(".");
-  if (oidCache.size < 4096) oidCache.set(key, dotted);
+  if (started) return null;
+  const first = arcs[0];
+  if (first === undefined) return null;
+  // §8.19.4: the first subidentifier packs the first two arcs as X*40+Y.
+  let out: string;
+  if (typeof first === "number") out = first < 40 ? `0.${first}` : first < 80 ? `1.${first - 40}` : `2.${first - 80}`;
+  else out = `2.${first - 80n}`;
+  for (let i = 1; i < arcs.length; i++) out += `.${arcs[i]}`;
+  return out;
+}
+
+/**
+ * OBJECT IDENTIFIER content → dotted string, or null when the encoding is not valid (X.690 §8.19). Cached:
+ * certificates repeat the same few OIDs.
+ */
+export function readOid(content: Uint8Array): string | null {
+  const key = latin1(content);
+  const hit = oidCache.get(key);
+  if (hit !== undefined) return hit;
+  const dotted = decodeOidUncached(content);
+  if (dotted !== null && oidCache.size < 4096 && content.length <= 64) oidCache.set(key, dotted);
+  return dotted;
+}
+
+/** readOid, throwing DerError on an invalid encoding (for the certificate parser). */
+export function decodeOid(content: Uint8Array): string {
+  const dotted = readOid(content);
+  if (dotted === null) throw new DerError("invalid OBJECT IDENTIFIER");
   return dotted;
 }
 

@@ -76,7 +76,9 @@
 import { certError, type CertError } from "../errors";
 import { MAX_DN_TEXT_CHARS } from "../limits";
 import { err, ok, type Result } from "../result";
+import { latin1, toHexLower } from "../bytes";
 import { readDerElement, type DerElement } from "./decode";
+import { readOid } from "./der";
 
 /** One name in the three renderings policies can compare against. */
 export interface NameRenderings {
@@ -219,7 +221,7 @@ export function nameKey(name: Uint8Array): string {
   try {
     const rdns = parseNameDer(name);
     if (rdns !== null) return structureKey(rdns);
-    return name.length === 0 ? UNREADABLE_KEY : `!${hex(name)}`;
+    return name.length === 0 ? UNREADABLE_KEY : `!${toHexLower(name)}`;
   } catch {
     return UNREADABLE_KEY;
   }
@@ -329,7 +331,7 @@ function parseNameDer(raw: Uint8Array): NameStructure | null {
       if (typeof seq === "string" || !isUniversal(seq, true, 16)) return null;
       const type = readDerElement(raw, seq.contentStart, seq.end);
       if (typeof type === "string" || !isUniversal(type, false, 6)) return null;
-      const oid = decodeOid(raw.subarray(type.contentStart, type.end));
+      const oid = readOid(raw.subarray(type.contentStart, type.end));
       if (oid === null) return null;
       const value = readDerElement(raw, type.end, seq.end);
       if (typeof value === "string" || value.end !== seq.end) return null;
@@ -354,47 +356,6 @@ function attributeValue(raw: Uint8Array, e: DerElement): AttributeValue {
     content: raw.subarray(e.contentStart, e.end),
     encoded: raw.subarray(e.start, e.end),
   };
-}
-
-/**
- * Longest subidentifier decoded, in octets. The largest arcs in use are 128-bit UUID arcs under 2.25 (19 octets);
- * the cap keeps a hostile multi-kilobyte arc from costing quadratic BigInt work.
- */
-const MAX_OID_ARC_OCTETS = 32;
-
-/** X.690 §8.19: dotted decimal, or null when the encoding is empty, truncated, not minimal or absurdly long. */
-function decodeOid(content: Uint8Array): string | null {
-  if (content.length === 0) return null;
-  const arcs: Array<number | bigint> = [];
-  let value = 0;
-  let big: bigint | null = null;
-  let started = false;
-  let octets = 0;
-  for (const b of content) {
-    // §8.19.2: the leading octet of a subidentifier shall not be 0x80.
-    if (!started && b === 0x80) return null;
-    octets = started ? octets + 1 : 1;
-    if (octets > MAX_OID_ARC_OCTETS) return null;
-    started = true;
-    // Plain numbers while exact (below 2^46 before the shift), BigInt beyond.
-    if (big === null && value < 2 ** 46) value = value * 128 + (b & 0x7f);
-    else big = ((big ?? BigInt(value)) << 7n) | BigInt(b & 0x7f);
-    if ((b & 0x80) === 0) {
-      arcs.push(big ?? value);
-      value = 0;
-      big = null;
-      started = false;
-    }
-  }
-  if (started) return null;
-  const first = arcs[0];
-  if (first === undefined) return null;
-  // §8.19.4: the first subidentifier packs the first two arcs as X*40+Y.
-  let out: string;
-  if (typeof first === "number") out = first < 40 ? `0.${first}` : first < 80 ? `1.${first - 40}` : `2.${first - 80}`;
-  else out = `2.${first - 80n}`;
-  for (let i = 1; i < arcs.length; i++) out += `.${arcs[i]}`;
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -442,13 +403,6 @@ function decodeString(v: AttributeValue): DecodedString | null {
   }
 }
 
-function latin1(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 0x2000) {
-    out += String.fromCharCode(...bytes.subarray(i, Math.min(i + 0x2000, bytes.length)));
-  }
-  return out;
-}
 
 function decodeUtf16be(bytes: Uint8Array): DecodedString {
   let valid = bytes.length % 2 === 0;
@@ -506,8 +460,8 @@ function rdnKey(rdn: readonly Attribute[]): string {
  */
 function valueKey(v: AttributeValue): string {
   const decoded = decodeString(v);
-  if (decoded === null) return `x:${hex(v.encoded)}`;
-  if (!decoded.valid) return `r:${hex(v.content)}`;
+  if (decoded === null) return `x:${toHexLower(v.encoded)}`;
+  if (!decoded.valid) return `r:${toHexLower(v.content)}`;
   return textKey(decoded.text);
 }
 
@@ -517,7 +471,7 @@ function textKey(text: string): string {
   // Exact comparison: code points as written (lone surrogates kept apart, which UTF-8 encoding would merge).
   const units: number[] = [];
   for (const ch of text) pushUtf8(units, ch.codePointAt(0) ?? 0);
-  return `b:${hex(Uint8Array.from(units))}`;
+  return `b:${toHexLower(Uint8Array.from(units))}`;
 }
 
 /** RFC 4518 §2.2: code points mapped to nothing (format and control characters, soft hyphens, ZWSP). */
@@ -601,7 +555,7 @@ function isDotnetQuotableWhitespace(c: number): boolean {
 
 function dotnetValue(a: RenderedAttribute): string {
   const decoded = a.decoded;
-  if (decoded === null) return `#${hex(a.value.encoded).toUpperCase()}`;
+  if (decoded === null) return `#${toHexLower(a.value.encoded).toUpperCase()}`;
   const text = decoded.text;
   const quote =
     text.length === 0 ||
@@ -622,7 +576,7 @@ function rfc4514Attribute(a: RenderedAttribute): string {
   const label = rfc4514Label(a.oid);
   const decoded = a.decoded;
   // RFC 4514 §2.4: a type in dotted form takes its value as '#' + hex of the BER, as does a non-string value.
-  if (label === undefined || decoded === null) return `${label ?? a.oid}=#${hex(a.value.encoded).toUpperCase()}`;
+  if (label === undefined || decoded === null) return `${label ?? a.oid}=#${toHexLower(a.value.encoded).toUpperCase()}`;
   return `${label}=${escapeRfc4514(decoded.text)}`;
 }
 
@@ -943,7 +897,7 @@ function bytesKey(bytes: number[], latin1Fallback = false): string {
   try {
     return textKey(UTF8_FATAL.decode(array));
   } catch {
-    return latin1Fallback ? textKey(latin1(array)) : `r:${hex(array)}`;
+    return latin1Fallback ? textKey(latin1(array)) : `r:${toHexLower(array)}`;
   }
 }
 
@@ -954,13 +908,6 @@ function pushUtf8(out: number[], cp: number): void {
   else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
 }
 
-const HEX_PAIRS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
-
-function hex(bytes: Uint8Array): string {
-  let out = "";
-  for (const b of bytes) out += HEX_PAIRS[b] ?? "";
-  return out;
-}
 
 function hex2(b: number): string {
   return b.toString(16).toUpperCase().padStart(2, "0");

@@ -12,7 +12,8 @@
  */
 import { signatureAlgorithmName, sha1HexUpper, sha256Hex } from "../pki/crypto";
 import { commonName, renderName, type NameRenderings } from "./dn";
-import { KEY_USAGE_BITS, toHex, type ParsedCertificate } from "./parse";
+import { toHex } from "../bytes";
+import { KEY_USAGE_BITS, type ParsedCertificate } from "./parse";
 
 export interface CertificateModel {
   readonly version: number;

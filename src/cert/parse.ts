@@ -12,6 +12,7 @@
  */
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
+import { equalBytes, latin1, toHex } from "../bytes";
 import { certError, type CertError } from "../errors";
 import { MAX_CERTIFICATE_BYTES, MAX_CRL_BYTES } from "../limits";
 import { err, ok, type Result } from "../result";
@@ -215,22 +216,6 @@ export interface ParsedCrl {
   readonly unknownCritical: readonly string[];
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0").toUpperCase());
-
-/** Uppercase hex of bytes. */
-export function toHex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += HEX[b];
-  return s;
-}
-
-/** Byte equality (not constant-time; nothing secret is compared here). */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Parses a certificate. Never throws. */
 export function parseCertificate(der: Uint8Array): Result<ParsedCertificate, CertError> {
   if (der.length > MAX_CERTIFICATE_BYTES) {
@@ -340,12 +325,6 @@ function readNameAttributes(bytes: Uint8Array, nameEl: DerElement, oid: string):
     }
   }
   return out;
-}
-
-function latin1(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return s;
 }
 
 const UTF8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });

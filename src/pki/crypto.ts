@@ -9,6 +9,7 @@
  */
 import * as asn1js from "asn1js";
 import type { PublicKeyInfo, SignatureInfo } from "../cert/parse";
+import { toHex, toHexLower } from "../bytes";
 import { certError, type CertError } from "../errors";
 import { err, ok, type Result } from "../result";
 
@@ -260,18 +261,11 @@ export function ecdsaDerToRaw(der: Uint8Array, size: number): Uint8Array | null 
 
 /** Lowercase hex SHA-256 of bytes. */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  return hexLower(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+  return toHexLower(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
 }
 
 /** Uppercase hex SHA-1 of bytes (APIM Thumbprint). */
 export async function sha1HexUpper(bytes: Uint8Array): Promise<string> {
-  return hexLower(new Uint8Array(await crypto.subtle.digest("SHA-1", bytes))).toUpperCase();
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-1", bytes)));
 }
 
-const HEX_LOWER = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-function hexLower(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += HEX_LOWER[b];
-  return s;
-}

@@ -21,6 +21,7 @@
  */
 import type { GeneralName, ParsedCertificate } from "../cert/parse";
 import { rdnKeys } from "../cert/dn";
+import { formatIp } from "../cert/model";
 
 export interface NameConstraintState {
   readonly permitted: ReadonlyArray<readonly GeneralName[]>;
@@ -99,12 +100,6 @@ function describe(n: GeneralName): string {
   }
 }
 
-function formatIp(b: Uint8Array): string {
-  if (b.length === 4) return [...b].join(".");
-  const parts: string[] = [];
-  for (let i = 0; i + 1 < b.length; i += 2) parts.push(((b[i]! << 8) | b[i + 1]!).toString(16));
-  return parts.join(":");
-}
 
 /** Whether `name` is inside the subtree `c`; null when that cannot be decided (see the header): fail closed. */
 function matches(name: GeneralName, c: GeneralName): boolean | null {

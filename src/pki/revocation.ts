@@ -24,7 +24,8 @@
  * - Modes: `off` skips all of this; `soft` passes an uncovered certificate with a warning; `strict` denies
  *   it with `revocation_unknown`. A revoked certificate is denied in both.
  */
-import { KEY_USAGE_BITS, REVOCATION_REASONS, equalBytes, type DistributionPoint, type GeneralName, type ParsedCertificate, type ParsedCrl } from "../cert/parse";
+import { equalBytes } from "../bytes";
+import { KEY_USAGE_BITS, REVOCATION_REASONS, type DistributionPoint, type GeneralName, type ParsedCertificate, type ParsedCrl } from "../cert/parse";
 import { certError, type CertError } from "../errors";
 import { err, ok, type Result } from "../result";
 import { verifySignature, type AlgorithmPolicy } from "./crypto";

@@ -7,7 +7,8 @@
  * shared by every validation against that version (STYLE: compile once, evaluate per request). A bundle that
  * does not parse fails preparation as a whole: a half-loaded store would silently trust less or more.
  */
-import { parseCertificate, parseCrl, toHex, type ParsedCertificate, type ParsedCrl } from "../cert/parse";
+import { toHex } from "../bytes";
+import { parseCertificate, parseCrl, type ParsedCertificate, type ParsedCrl } from "../cert/parse";
 import { certError, type CertError } from "../errors";
 import { MAX_STORE_CERTIFICATES } from "../limits";
 import { err, ok, type Result } from "../result";

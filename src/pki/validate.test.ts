@@ -328,6 +328,15 @@ describe("certificate policies", () => {
     expect(await verdict(await leaf("x", bad), [bad], m)).toBe("policy_violated");
   });
 
+  it("reads policy OIDs with 128-bit UUID arcs (2.25, X.667)", async () => {
+    const UUID_POLICY = "2.25.329800735698586629295641978511506172918";
+    const r = await root("UUID Root");
+    const i = await ca("UUID Int", r, "p-256", { certificatePolicies: { policies: [UUID_POLICY] }, policyConstraints: { requireExplicitPolicy: 0 } });
+    const l = await leaf("UUID Leaf", i, "p-256", { certificatePolicies: { policies: [UUID_POLICY] } });
+    expect(parsed(l).extensions.certificatePolicies).toEqual([UUID_POLICY]);
+    expect(await verdict(l, [i], await material({ anchors: [r] }))).toBe("ok");
+  });
+
   it("passes paths without policies when nothing requires them (RFC 5280 default inputs)", async () => {
     const r = await root("NoPol Root");
     const i = await ca("NoPol Int", r);

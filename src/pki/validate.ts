@@ -31,7 +31,8 @@
  * reference in the conformance tests, which show each of those gaps.
  */
 import { renderName } from "../cert/dn";
-import { KEY_USAGE_BITS, OID, equalBytes, type ParsedCertificate } from "../cert/parse";
+import { equalBytes } from "../bytes";
+import { KEY_USAGE_BITS, OID, type ParsedCertificate } from "../cert/parse";
 import { certError, type CertError, type CertErrorCode } from "../errors";
 import {
   BUILD_CALL_BUDGET, MAX_CANDIDATES_PER_LEVEL, MAX_PATH_CERTIFICATES, MAX_PRESENTED_CHAIN,

@@ -35,6 +35,7 @@
  */
 import type { CertificateModel } from "../cert/model";
 import type { ParsedCertificate } from "../cert/parse";
+import { latin1 } from "../bytes";
 import { DerReader, TAG, decodeOid } from "../cert/der";
 import type { RegisteredCertificate } from "../pki/trust-store";
 import { HostError, type HostObject, type MutableDictionary, type Value } from "./expr/host";
@@ -647,11 +648,6 @@ export function nameInfo(cert: ParsedCertificate, type: NameType, forIssuer: boo
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const UTF8_LENIENT = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
-function latin1(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return s;
-}
 
 /** The string types .NET reads in names (ReadReverseRdns): BMP, IA5, Printable, UTF8, T61. */
 function decodeNameString(tag: number, content: Uint8Array): string | null {
