@@ -10,6 +10,9 @@ export default defineConfig({
     reporters: ["default", "./test/summary-reporter.ts"],
     // Compiles policies/ into build/policies.json, which the Worker bundles (src/policy/bundle.ts).
     globalSetup: ["./test/global-setup.ts"],
+    // Every request through the Worker writes its `request` log line; tests that check it capture it
+    // themselves, so the run's output keeps only the other lines (warnings, errors, traces).
+    onConsoleLog: (log) => !log.includes('"event":"request"'),
     projects: [
       {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],

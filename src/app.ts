@@ -19,7 +19,7 @@ import { identityHeaders } from "./forward/identity";
 import { sendToOrigin } from "./forward/origin";
 import { problemResponse } from "./http/problem";
 import { fromTerminator, secretsEqual } from "./http/trust-boundary";
-import { log } from "./log";
+import { log, logRequest, newRequestRecord, serverTiming, type RequestRecord } from "./log";
 import { TrustStore } from "./pki/trust-store";
 import { CertificateVerifier } from "./pki/verifier";
 import { equalBytes } from "./bytes";
@@ -117,6 +117,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       found ??= r.certificate;
     }
     c.set("presented", found);
+    if (found) c.get("record").source = found.source;
   };
 
   // 4. Validation against the configured trust store.
@@ -127,6 +128,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       return;
     }
     const config = c.get("config");
+    const record = c.get("record");
+    const started = Date.now();
+    record.store = config.trustStore;
     const material = await trustStoreOf(c.env, config).material(config.trustStore);
     if (!material.ok) {
       log("error", "trust_store_unavailable", { store: config.trustStore, internal: material.error.internal });
@@ -134,6 +138,11 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     }
     const verdict = await verifier.verify(material.value, presented.leaf, presented.chain, c.get("now"), config.validation);
     const model = verdict.leaf ? await describeCertificate(verdict.leaf) : null;
+    record.validateMs = Date.now() - started;
+    record.cached = verdict.cached;
+    record.sha256 = verdict.leafSha256;
+    record.subject = model ? model.subject.rfc4514 : null;
+    record.issuer = model ? model.issuer.rfc4514 : null;
     const verification: Verification = verdict.result.ok && model
       ? { status: "valid", path: verdict.result.value, model, presented }
       : { status: "invalid", error: verdict.result.ok ? gatewayError("internal_error", "no model") : verdict.result.error, leaf: verdict.leaf, model, presented };
@@ -144,10 +153,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const runPolicies = async (c: Context<AppEnv>): Promise<Response> => {
     const config = c.get("config");
     const v = c.get("verification");
-    if (config.requireCertificate && v.status === "invalid") {
-      log("info", "certificate_rejected", { code: v.error.code, source: v.presented.source, subject: v.model?.subject.rfc4514, sha256: v.model?.sha256 });
-      throw new DenyException(v.error);
-    }
+    if (config.requireCertificate && v.status === "invalid") throw new DenyException(v.error);
     if (config.requireCertificate && v.status === "none") {
       throw new DenyException(gatewayError("certificate_missing", "A client certificate is required."));
     }
@@ -155,8 +161,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     const raw = c.req.raw as Request & { cf?: { colo?: unknown } };
     const url = new URL(c.req.url);
     const tracing = config.traceSecret !== null && secretsEqual(c.req.header(TRACE_SECRET_HEADER) ?? "", config.traceSecret);
-    let requestId: string | undefined;
-    const requestIdOf = () => (requestId ??= c.req.header("cf-ray") ?? crypto.randomUUID());
+    const record = c.get("record");
+    const requestIdOf = () => (record.requestId ??= c.req.header("cf-ray") ?? crypto.randomUUID());
     const headers = upstreamHeaders(raw.headers, config, {}, {
       clientIp: c.req.header("cf-connecting-ip") ?? null,
       proto: url.protocol.replace(":", ""),
@@ -164,6 +170,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       fromTerminator: c.get("terminator"),
     });
     const selection = selectProgram(policies.value, url, raw.method);
+    record.operation = selection.program.key;
     const result = await runProgram(policies.value, selection, {
       method: raw.method,
       url,
@@ -181,20 +188,24 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       validation: config.validation,
       defaultOrigin: config.origin.url ?? new URL("http://origin.invalid"),
       isOwnedHeader: (name) => isStripped(name, config, NO_TOKENS),
-    }, policyServices(c.env, config, c.get("presented"), c.get("now")));
+    }, policyServices(c.env, config, c.get("presented"), c.get("now"), record));
     if (result.kind === "problem") {
-      log("info", "policy_denied", { requestId: requestIdOf(), operation: result.record.operation, code: result.error.code, internal: result.error.internal });
       const extra = result.headers ?? new Headers();
       if (tracing) extra.set(TRACE_HEADER, traceHeader(result.record.traces));
       throw new DenyException(result.error, result.status ?? undefined, extra);
     }
     let response = result.response;
     // The trace header is the gateway's: never passed through from the origin, set only for a proven secret.
-    // (A WebSocket upgrade, 101, cannot be copied; it carries no trace.)
-    if ((tracing || response.headers.has(TRACE_HEADER)) && response.status !== 101) {
+    // (A WebSocket upgrade, 101, cannot be copied; it carries neither trace nor timing.)
+    if ((tracing || config.serverTiming || response.headers.has(TRACE_HEADER)) && response.status !== 101) {
       response = new Response(response.body, response);
       if (tracing) response.headers.set(TRACE_HEADER, traceHeader(result.record.traces));
       else response.headers.delete(TRACE_HEADER);
+      if (config.serverTiming) response.headers.append("server-timing", serverTiming(record));
+    }
+    if (config.logRequests === "all") {
+      record.requestId ??= c.req.header("cf-ray") ?? null;
+      logRequest(record, "allow", response.status, null);
     }
     return response;
   };
@@ -202,6 +213,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   // The request path, in order. (Plain calls rather than one Hono middleware per stage: each middleware layer
   // costs an async hop on every request.)
   app.all("*", async (c) => {
+    c.set("record", newRequestRecord(c.req.method, c.req.path, Date.now()));
     configure(c);
     authenticate(c);
     extract(c);
@@ -218,10 +230,29 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       config = undefined;
     }
     const options = { denyStatus: config?.denyStatus ?? 403, typeBase: config?.problemTypeBase ?? "urn:certgate:problem:" };
-    if (e instanceof DenyException) return problemResponse(e.error, path, options, e.headers, e.status);
-    if (e instanceof HTTPException) return e.getResponse();
-    log("error", "internal_error", { message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
-    return problemResponse(gatewayError("internal_error", "An unexpected error occurred."), path, options);
+    let response: Response;
+    let internal: string | undefined;
+    let code: string | null;
+    if (e instanceof DenyException) {
+      response = problemResponse(e.error, path, options, e.headers, e.status);
+      code = e.error.code;
+      internal = e.error.internal;
+    } else if (e instanceof HTTPException) {
+      response = e.getResponse();
+      code = null;
+    } else {
+      log("error", "internal_error", { message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
+      response = problemResponse(gatewayError("internal_error", "An unexpected error occurred."), path, options);
+      code = "internal_error";
+    }
+    // The request line, unless the failure came before the record (or the configuration) existed.
+    const record = recordOf(c);
+    if (record) {
+      if (config?.serverTiming && e instanceof DenyException) response.headers.set("server-timing", serverTiming(record));
+      record.requestId ??= c.req.header("cf-ray") ?? null;
+      if (!config || config.logRequests !== "off") logRequest(record, response.status >= 500 ? "error" : "deny", response.status, code, internal);
+    }
+    return response;
   });
 
   return app;
@@ -230,18 +261,28 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
 const NO_TOKENS: ReadonlySet<string> = new Set();
 
 /** The runner's services in the Worker: the trust store and verifier, KV values and secrets, the bindings. */
-function policyServices(env: Env, config: Config, presented: PresentedCertificate | null, now: Date): RunServices {
+function recordOf(c: Context<AppEnv>): RequestRecord | undefined {
+  try {
+    return c.get("record");
+  } catch {
+    return undefined;
+  }
+}
+
+function policyServices(env: Env, config: Config, presented: PresentedCertificate | null, now: Date, record: RequestRecord): RunServices {
   const store = trustStoreOf(env, config);
   const bindings = env as unknown as Record<string, unknown>;
   return {
     async validate(name, options) {
       if (!presented) return { kind: "invalid", error: gatewayError("certificate_missing", "A client certificate is required.") };
+      const started = Date.now();
       const material = await store.material(name);
       if (!material.ok) {
         log("error", "trust_store_unavailable", { store: name, internal: material.error.internal });
         return { kind: "unavailable", error: material.error };
       }
       const verdict = await verifier.verify(material.value, presented.leaf, presented.chain, now, options);
+      record.validateMs = (record.validateMs ?? 0) + Date.now() - started;
       return verdict.result.ok ? { kind: "valid", path: verdict.result.value } : { kind: "invalid", error: verdict.result.error };
     },
     async registered() {
@@ -276,7 +317,9 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
       } else {
         fetcher = env.ORIGIN ? (r) => env.ORIGIN!.fetch(r) : (r) => fetch(r);
       }
+      const started = Date.now();
       const res = await sendToOrigin(call, { timeoutMs: config.origin.timeoutMs, fetcher });
+      record.originMs = Date.now() - started;
       if (!res.ok) log("warn", res.error.code, { internal: res.error.internal });
       return res;
     },

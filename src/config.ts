@@ -35,6 +35,10 @@ export interface Config {
   readonly problemTypeBase: string;
   /** TRACE_SECRET: a request carrying it in TRACE_SECRET_HEADER gets the policy trace back (null: never). */
   readonly traceSecret: string | null;
+  /** LOG_REQUESTS: which requests get their one `request` log line. */
+  readonly logRequests: "all" | "denied" | "off";
+  /** SERVER_TIMING: answer with a Server-Timing header (validation, origin and total time). */
+  readonly serverTiming: boolean;
 }
 
 /** The request header that carries TRACE_SECRET (never forwarded, never visible to policies). */
@@ -143,6 +147,9 @@ export function parseConfig(env: Env): Result<Config, string[]> {
   const traceSecret = env.TRACE_SECRET && env.TRACE_SECRET.length > 0 ? env.TRACE_SECRET : null;
   if (traceSecret !== null && traceSecret.length < 16) problems.push("TRACE_SECRET must be at least 16 characters");
 
+  const logRequests = (env.LOG_REQUESTS ?? "all").trim();
+  if (logRequests !== "all" && logRequests !== "denied" && logRequests !== "off") problems.push("LOG_REQUESTS must be all, denied or off");
+
   const validation: ValidationOptions = {
     revocation,
     requireClientAuthEku: bool("REQUIRE_CLIENT_AUTH_EKU", env.REQUIRE_CLIENT_AUTH_EKU, true, problems),
@@ -169,6 +176,8 @@ export function parseConfig(env: Env): Result<Config, string[]> {
     kvTimeoutMs: int("KV_TIMEOUT_MS", env.KV_TIMEOUT_MS, 2000, 1, 60_000, problems),
     problemTypeBase: env.PROBLEM_TYPE_BASE ?? "urn:certgate:problem:",
     traceSecret,
+    logRequests: logRequests as Config["logRequests"],
+    serverTiming: bool("SERVER_TIMING", env.SERVER_TIMING, false, problems),
   };
   return problems.length > 0 ? err(problems) : ok(config);
 }

@@ -8,6 +8,7 @@ import type { CertificateModel } from "./cert/model";
 import type { ParsedCertificate } from "./cert/parse";
 import type { GatewayError } from "./errors";
 import type { ValidatedPath } from "./pki/validate";
+import type { RequestRecord } from "./log";
 
 /** Bindings from wrangler.toml (vars, secrets, KV, services). All vars are strings. */
 export interface Env {
@@ -38,6 +39,10 @@ export interface Env {
   readonly PROBLEM_TYPE_BASE?: string;
   /** Secret: a request carrying it in `X-Certgate-Trace-Secret` gets the policy trace in `X-Certgate-Trace`. */
   readonly TRACE_SECRET?: string;
+  /** `all` (default), `denied` or `off`: which requests get their `request` log line. */
+  readonly LOG_REQUESTS?: string;
+  /** `true`: responses carry a Server-Timing header (default `false`). */
+  readonly SERVER_TIMING?: string;
   /** Scheduled expiry watch thresholds in days, e.g. "30,7,1" (src/scheduled/expiry.ts). */
   readonly EXPIRY_WARN_DAYS?: string;
   /** Secret: URL the scheduled run POSTs its findings to (src/scheduled/alerts.ts). */
@@ -55,7 +60,7 @@ const GATEWAY_BINDING_NAMES = [
   "TRUST", "ORIGIN", "ORIGIN_URL", "ORIGIN_TIMEOUT_MS", "CERT_SOURCES", "CERT_SOURCE_HEADERS", "TERMINATOR_SECRET",
   "TERMINATOR_SECRET_HEADER", "TERMINATOR_ADDRESSES", "REJECT_UNTRUSTED_CERT_HEADERS", "REQUIRE_CERTIFICATE", "TRUST_STORE",
   "DENY_STATUS", "REVOCATION", "REQUIRE_CLIENT_AUTH_EKU", "ALLOW_SHA1", "MIN_RSA_BITS", "ALLOW_PARTIAL_CHAIN",
-  "IDENTITY_HEADER_PREFIX", "TRUST_REFRESH_SECONDS", "KV_TIMEOUT_MS", "PROBLEM_TYPE_BASE", "TRACE_SECRET",
+  "IDENTITY_HEADER_PREFIX", "TRUST_REFRESH_SECONDS", "KV_TIMEOUT_MS", "PROBLEM_TYPE_BASE", "TRACE_SECRET", "LOG_REQUESTS", "SERVER_TIMING",
   "EXPIRY_WARN_DAYS", "ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_TOKEN",
 ] as const satisfies readonly (keyof Env)[];
 // Compile-time check that the list names every binding of Env (adding one without listing it does not compile).
@@ -80,6 +85,8 @@ export interface Variables {
   terminator: boolean;
   presented: PresentedCertificate | null;
   verification: Verification;
+  /** What the request's log line and Server-Timing report, filled in by the stages. */
+  record: RequestRecord;
 }
 
 export type AppEnv = { Bindings: Env; Variables: Variables };

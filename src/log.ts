@@ -10,3 +10,54 @@ export function log(level: LogLevel, event: string, fields: Record<string, unkno
   else if (level === "warn") console.warn(line);
   else console.log(line);
 }
+
+/**
+ * The facts of one request for its `request` log line (one per request, docs/operations.md), filled in by
+ * the stages of app.ts as they run. Times are in milliseconds as the Workers clock reports them: it advances
+ * only across I/O, so CPU-only work (a cached or in-memory validation) reads 0 and KV loads and the origin
+ * call show their wait.
+ */
+export interface RequestRecord {
+  readonly started: number;
+  readonly method: string;
+  readonly path: string;
+  /** Cloudflare's Ray ID, or the id a policy line of this request used. */
+  requestId: string | null;
+  source: string | null;
+  sha256: string | null;
+  subject: string | null;
+  issuer: string | null;
+  store: string | null;
+  /** The validation result came from the verifier's cache. */
+  cached: boolean | null;
+  operation: string | null;
+  validateMs: number | null;
+  originMs: number | null;
+}
+
+export function newRequestRecord(method: string, path: string, started: number): RequestRecord {
+  return { started, method, path, requestId: null, source: null, sha256: null, subject: null, issuer: null, store: null, cached: null, operation: null, validateMs: null, originMs: null };
+}
+
+export type Decision = "allow" | "deny" | "error";
+
+/** The request's log line. `decision`: allow (a response other than a gateway problem), deny (4xx problem), error (5xx problem). */
+export function logRequest(record: RequestRecord, decision: Decision, status: number, code: string | null, internal?: string): void {
+  log(decision === "error" ? "warn" : "info", "request", requestLogFields(record, decision, status, code, internal));
+}
+
+/** The fields of the `request` line (also what `policy explain` shows). */
+export function requestLogFields(record: RequestRecord, decision: Decision, status: number, code: string | null, internal?: string): Record<string, unknown> {
+  const { started, ...facts } = record;
+  const fields: Record<string, unknown> = { decision, status, code, ...facts, totalMs: Date.now() - started };
+  if (internal !== undefined) fields.internal = internal;
+  return fields;
+}
+
+/** The request's Server-Timing value (W3C Server Timing: `name;dur=milliseconds`). */
+export function serverTiming(record: RequestRecord): string {
+  let v = "";
+  if (record.validateMs !== null) v += `validate;dur=${record.validateMs}, `;
+  if (record.originMs !== null) v += `origin;dur=${record.originMs}, `;
+  return `${v}total;dur=${Date.now() - record.started}`;
+}

@@ -32,6 +32,8 @@ export interface WorkerdOptions {
   readonly allowLocalOutbound?: boolean;
   /** Discard the Worker's log output (load tests would print a line per request). */
   readonly quiet?: boolean;
+  /** V8 flags for the isolate (default: WORKERD_V8_FLAGS, space-separated — e.g. `--perf-basic-prof` to profile with perf). */
+  readonly v8Flags?: readonly string[];
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -67,8 +69,10 @@ export async function startWorkerd(options: WorkerdOptions): Promise<RunningWork
   const port = await freePort();
   const bindings = Object.entries(options.vars ?? {})
     .map(([name, value]) => `(name = ${capnpString(name)}, text = ${capnpString(value)})`).join(", ");
+  const v8Flags = options.v8Flags ?? (process.env.WORKERD_V8_FLAGS ?? "").split(" ").filter(Boolean);
   writeFileSync(join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
+const config :Workerd.Config = (${v8Flags.length > 0 ? `
+  v8Flags = [ ${v8Flags.map(capnpString).join(", ")} ],` : ""}
   services = [ (name = "main", worker = .worker)${options.allowLocalOutbound ? `, (name = "internet", network = (allow = ["public", "private", "local"]))` : ""} ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );

@@ -26,6 +26,7 @@ import { isStripped, upstreamHeaders } from "../../src/forward/headers";
 import { identityHeaders } from "../../src/forward/identity";
 import { sendToOrigin, type OriginCall } from "../../src/forward/origin";
 import { problemResponse } from "../../src/http/problem";
+import { newRequestRecord, requestLogFields } from "../../src/log";
 import { secretsEqual } from "../../src/http/trust-boundary";
 import type { TrustMaterial } from "../../src/pki/trust-material";
 import type { RegisteredCertificate } from "../../src/pki/trust-store";
@@ -131,10 +132,16 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
   const selection = selectProgram(prepared, url, req.method);
   const problemOptions = { denyStatus: config.denyStatus, typeBase: config.problemTypeBase };
   const verifier = new CertificateVerifier();
+  // The Worker's `request` log line (src/log.ts), written by finish().
+  const requestRecord = newRequestRecord(req.method, url.pathname, Date.now());
+  requestRecord.operation = selection.program.key;
+  let problem: { code: string; internal?: string } | null = null;
 
   const finish = async (response: Response, floor: GatewayError | null, record: RunRecord | null, call: CapturedCall | null,
     certificate: Explanation["certificate"], tracing: boolean): Promise<Explanation> => {
     const final = { status: response.status, headers: Object.fromEntries(response.headers), body: emptyToNull(await response.text()) };
+    const verdict = problem === null ? "allow" : response.status >= 500 ? "error" : "deny";
+    write(verdict === "error" ? "warn" : "info", "request", requestLogFields(requestRecord, verdict, response.status, problem?.code ?? null, problem?.internal));
     const operation = selection.program.key === "*" ? null : selection.program.key;
     const trace = record?.traces ?? [];
     const rest = { steps: record?.steps ?? [], lastError: record?.lastError ?? null };
@@ -149,14 +156,21 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
   let certificate: Explanation["certificate"] = null;
   const presented = req.leaf ? { source: "explain", leaf: req.leaf, chain: req.chain } : null;
   if (presented) {
+    requestRecord.source = presented.source;
+    requestRecord.store = config.trustStore;
     const material = setup.stores.get(config.trustStore);
     if (!material) {
       const e = storeUnavailable(config.trustStore);
       write("error", "trust_store_unavailable", { store: config.trustStore, internal: e.internal });
+      problem = { code: e.code, internal: e.internal };
       return finish(problemResponse(e, url.pathname, problemOptions), null, null, null, null, false);
     }
     const verdict = await verifier.verify(material, presented.leaf, presented.chain, now, config.validation);
     const model = verdict.leaf ? await describeCertificate(verdict.leaf) : null;
+    requestRecord.sha256 = verdict.leafSha256;
+    requestRecord.subject = model ? model.subject.rfc4514 : null;
+    requestRecord.issuer = model ? model.issuer.rfc4514 : null;
+    requestRecord.cached = verdict.cached;
     verification = verdict.result.ok && model
       ? { status: "valid", path: verdict.result.value, model, presented }
       : { status: "invalid", error: verdict.result.ok ? gatewayError("internal_error", "no model") : verdict.result.error, leaf: verdict.leaf, model, presented };
@@ -171,11 +185,12 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
   // Stage 5: the REQUIRE_CERTIFICATE floor, then the program.
   if (config.requireCertificate && verification.status !== "valid") {
     const e = verification.status === "invalid" ? verification.error : gatewayError("certificate_missing", "A client certificate is required.");
-    if (verification.status === "invalid") write("info", "certificate_rejected", { code: e.code, subject: verification.model?.subject.rfc4514 });
+    problem = { code: e.code, internal: e.internal };
     return finish(problemResponse(e, url.pathname, problemOptions), e, null, null, certificate, false);
   }
   const tracing = config.traceSecret !== null && secretsEqual(incoming.get(TRACE_SECRET_HEADER) ?? "", config.traceSecret);
   const requestId = incoming.get("cf-ray") ?? crypto.randomUUID();
+  requestRecord.requestId = requestId;
   const headers = upstreamHeaders(incoming, config, {}, {
     clientIp: incoming.get("cf-connecting-ip"),
     proto: url.protocol.replace(":", ""),
@@ -226,7 +241,7 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
     }, services);
     record = result.record;
     if (result.kind === "problem") {
-      write("info", "policy_denied", { requestId, operation: result.record.operation, code: result.error.code, internal: result.error.internal });
+      problem = { code: result.error.code, internal: result.error.internal };
       const extra = result.headers ?? new Headers();
       if (tracing) extra.set(TRACE_HEADER, traceHeader(result.record.traces));
       response = problemResponse(result.error, url.pathname, problemOptions, extra, result.status ?? undefined);
@@ -242,6 +257,7 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
     // app.onError: a bug in the runner is a 500 internal_error for the client, with the stack in the log.
     write("error", "internal_error", { message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
     response = problemResponse(gatewayError("internal_error", "An unexpected error occurred."), url.pathname, problemOptions);
+    problem = { code: "internal_error" };
   }
   return finish(response, null, record, call, certificate, tracing);
 }

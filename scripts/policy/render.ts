@@ -45,7 +45,8 @@ function bodyLines(body: string | null, indent: string): string[] {
 
 function logLine(l: LogLine, at: (position: string) => string): string {
   const fields = Object.entries(l.fields)
-    .filter(([k, v]) => v !== undefined && k !== "stack" && k !== "requestId")
+    // Times and ids vary from run to run; nulls say nothing.
+    .filter(([k, v]) => v !== undefined && v !== null && k !== "stack" && k !== "requestId" && !k.endsWith("Ms"))
     .map(([k, v]) => `${k}=${k === "at" && typeof v === "string" ? at(v) : typeof v === "string" ? v : JSON.stringify(v)}`);
   return `  ${l.level} ${l.event} ${fields.join(" ")}`.trimEnd();
 }

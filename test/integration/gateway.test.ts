@@ -3,7 +3,7 @@
  * configuration (env) and one request.
  */
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { BuiltCertificate } from "../../scripts/pki/builder";
 import { ca, DAY, leaf, root } from "../support/chains";
 import { byteSequence, cloudflareTlsClientAuth, publish, recordingOrigin, scenario, uniqueVersion, viaTerminator } from "../support/gateway";
@@ -232,5 +232,74 @@ describe("forwarding", () => {
     const r2 = await stalled.request("/", hdr);
     expect(r2.status).toBe(504);
     expect((await problem(r2)).code).toBe("origin_timeout");
+  });
+});
+
+describe("observability: one request log line, Server-Timing", () => {
+  /** The `request` log lines written while `run` ran (console.log/warn/error are captured, not printed). */
+  async function requestLines(run: () => unknown): Promise<Array<Record<string, unknown>>> {
+    const lines: string[] = [];
+    const spies = (["log", "warn", "error"] as const).map((m) => vi.spyOn(console, m).mockImplementation((line: unknown) => void lines.push(String(line))));
+    try {
+      await run();
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
+    return lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === "request");
+  }
+
+  it("logs an allowed request once, with source, certificate, store, operation and times", async () => {
+    const s = scenario();
+    let res: Response | undefined;
+    const lines = await requestLines(async () => (res = await s.request("/api/cars?secret=1", { headers: viaTerminator({ "client-cert": byteSequence(valid), "cf-ray": "8f00-TEST" }) })));
+    expect(res!.status).toBe(200);
+    expect(lines).toHaveLength(1);
+    const modelSha256 = [...new Uint8Array(await crypto.subtle.digest("SHA-256", valid.der))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    expect(lines[0]).toMatchObject({
+      level: "info", decision: "allow", status: 200, code: null, method: "GET", path: "/api/cars", requestId: "8f00-TEST",
+      source: "rfc9440", sha256: modelSha256, subject: "CN=Valid Client,O=Contoso,C=US", store: "default", operation: "*",
+    });
+    // The query string never reaches the log (it may hold credentials).
+    expect(JSON.stringify(lines[0])).not.toContain("secret=1");
+    for (const k of ["validateMs", "originMs", "totalMs"]) expect(typeof lines[0]![k]).toBe("number");
+  });
+
+  it("logs a denial with its code and an origin failure as an error", async () => {
+    const s = scenario();
+    const denied = await requestLines(() => s.request("/x", { headers: viaTerminator({ "client-cert": byteSequence(expired) }) }));
+    expect(denied).toHaveLength(1);
+    expect(denied[0]).toMatchObject({ level: "info", decision: "deny", status: 403, code: "certificate_expired", source: "rfc9440", subject: expect.stringContaining("Expired Client") });
+    const missing = await requestLines(() => s.request("/x"));
+    expect(missing[0]).toMatchObject({ decision: "deny", status: 403, code: "certificate_missing", source: null, sha256: null });
+    const down = scenario({}, recordingOrigin(() => { throw new TypeError("Network connection lost."); }));
+    const failed = await requestLines(() => down.request("/", { headers: viaTerminator({ "client-cert": byteSequence(valid) }) }));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ level: "warn", decision: "error", status: 502, code: "origin_unreachable" });
+    expect(String(failed[0]!.internal)).toContain("Network connection lost");
+  });
+
+  it("LOG_REQUESTS=denied logs only denials; off logs none; a bad value is a configuration error", async () => {
+    const ok = viaTerminator({ "client-cert": byteSequence(valid) });
+    const deniedOnly = scenario({ LOG_REQUESTS: "denied" });
+    expect(await requestLines(() => deniedOnly.request("/", { headers: ok }))).toHaveLength(0);
+    expect(await requestLines(() => deniedOnly.request("/"))).toHaveLength(1);
+    const off = scenario({ LOG_REQUESTS: "off" });
+    expect(await requestLines(() => off.request("/"))).toHaveLength(0);
+    const bad = await scenario({ LOG_REQUESTS: "some" }).request("/", { headers: ok });
+    expect(bad.status).toBe(503);
+    expect((await problem(bad)).code).toBe("configuration_invalid");
+  });
+
+  it("sends Server-Timing only when SERVER_TIMING is on, keeping the origin's own entries", async () => {
+    const ok = { headers: viaTerminator({ "client-cert": byteSequence(valid) }) };
+    const plain = await scenario().request("/", ok);
+    expect(plain.headers.get("server-timing")).toBeNull();
+    const origin = recordingOrigin(() => new Response("ok", { headers: { "server-timing": "db;dur=3" } }));
+    const timed = await scenario({ SERVER_TIMING: "true" }, origin).request("/", ok);
+    expect(timed.status).toBe(200);
+    expect(timed.headers.get("server-timing")).toMatch(/^db;dur=3, validate;dur=\d+, origin;dur=\d+, total;dur=\d+$/);
+    const denied = await scenario({ SERVER_TIMING: "true" }).request("/");
+    expect(denied.status).toBe(403);
+    expect(denied.headers.get("server-timing")).toMatch(/^total;dur=\d+$/);
   });
 });

@@ -1,0 +1,240 @@
+/**
+ * `npm run bench`: load on loopback through the gateway, through a bare forwarding Worker, and straight to
+ * the origin, with a client certificate in an RFC 9440 `Client-Cert` header from the (authenticated)
+ * terminator. Prints requests/s, p50/p99 latency, workerd CPU per request, and the ratios to the bare
+ * forwarder.
+ *
+ * Runs the Workers on `workerd serve` directly (scripts/lib/workerd.ts) — `wrangler dev`'s proxy costs more
+ * than the Worker itself and would hide it. Origin: nginx (`return 200`) when installed, else a minimal
+ * Node server. Load: wrk (Debian package `wrk`). Bounded: 2 s warm-up, then BENCH_ROUNDS (5) rounds of
+ * BENCH_SECONDS (4) per target, alternating targets so drifts in machine load hit all alike; 127.0.0.1 only.
+ *
+ * Scenarios: `gateway warm` (the same certificate every request: the validation cache answers), `gateway
+ * cold` (every request a different leaf, cycling through more leaves than the cache holds) — both with the
+ * pass-through policy bundle — and `gateway warm + policy` (validate-client-certificate with an identity and
+ * an expression-valued header, compiled with the project's compiler).
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { encodeBase64 } from "../../src/cert/decode";
+import { RESULT_CACHE_ENTRIES } from "../../src/pki/verifier";
+import { freePort, startWorkerd, type RunningWorker } from "../lib/workerd";
+import { compileSingleDocument } from "../compile-policies/compile";
+import { issueCertificate, pooledKeyPair } from "../pki/builder";
+
+/** A typical client-certificate policy: APIM's validate-client-certificate with an issuer identity, plus an expression. */
+const BENCH_POLICY = `<policies>
+  <inbound>
+    <validate-client-certificate validate-revocation="false" validate-trust="true" validate-not-before="true" validate-not-after="true">
+      <identities><identity issuer-subject="CN=Bench Intermediate" /></identities>
+    </validate-client-certificate>
+    <set-header name="X-Client-Thumbprint" exists-action="override">
+      <value>@(context.Request.Certificate?.Thumbprint ?? "none")</value>
+    </set-header>
+  </inbound>
+  <backend><forward-request /></backend>
+  <outbound />
+  <on-error />
+</policies>`;
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const COLD_LEAVES = Number(process.env.BENCH_COLD_LEAVES ?? 10);
+const SECRET = "bench-terminator-secret-0123456789";
+const DAY = 86_400_000;
+
+interface Row {
+  target: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuUs: number | null;
+}
+
+function has(cmd: string): boolean {
+  try {
+    execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startOrigin(dir: string): Promise<{ url: string; stop: () => void; kind: string }> {
+  const port = await freePort();
+  if (has("nginx")) {
+    const conf = join(dir, "nginx.conf");
+    writeFileSync(conf, `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } }
+}
+`);
+    const child = spawn("nginx", ["-c", conf, "-p", dir], { stdio: "ignore" });
+    await waitFor(`http://127.0.0.1:${port}/`);
+    return { url: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM"), kind: "nginx" };
+  }
+  const server = createServer((_, res) => res.end("ok\n"));
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${port}`, stop: () => server.close(), kind: "node:http" };
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15 of proc(5))
+}
+
+function parseDuration(text: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
+  if (!m) return NaN;
+  const v = Number(m[1]);
+  return m[2] === "us" ? v / 1000 : m[2] === "ms" ? v : m[2] === "s" ? v * 1000 : v * 60_000;
+}
+
+function wrk(url: string, script: string, args: string[], seconds: number): { rps: number; p50: number; p99: number; requests: number } {
+  const out = execFileSync("wrk", ["-t2", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, url, "--", ...args], { encoding: "utf8" });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  const p50 = parseDuration(/\n\s+50%\s+(\S+)/.exec(out)?.[1] ?? "");
+  const p99 = parseDuration(/\n\s+99%\s+(\S+)/.exec(out)?.[1] ?? "");
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (non2xx) throw new Error(`${url}: ${non2xx[1]} non-2xx responses — the scenario is broken:\n${out}`);
+  return { rps, p50, p99, requests };
+}
+
+async function main(): Promise<void> {
+  if (!has("wrk")) {
+    console.error("npm run bench needs wrk: apt-get install wrk");
+    process.exit(2);
+  }
+  const here = fileURLToPath(new URL(".", import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), "certgate-bench-"));
+  const running: Array<{ stop: () => unknown }> = [];
+  try {
+    // PKI: root → intermediate → leaves (one for warm, many for cold).
+    const now = Date.now();
+    const validity = { notBefore: new Date(now - DAY), notAfter: new Date(now + 30 * DAY) };
+    const root = await issueCertificate({ subject: "CN=Bench Root", key: await pooledKeyPair("p-256", 1), ...validity,
+      extensions: { basicConstraints: { ca: true }, keyUsage: { usages: ["keyCertSign", "cRLSign"] } } });
+    const int = await issueCertificate({ subject: "CN=Bench Intermediate", issuer: root, key: await pooledKeyPair("p-256", 2), ...validity,
+      extensions: { basicConstraints: { ca: true, pathLen: 0 }, keyUsage: { usages: ["keyCertSign", "cRLSign"] } } });
+    const leafKey = await pooledKeyPair("p-256", 3);
+    process.stderr.write(`generating ${COLD_LEAVES + 1} leaves…\n`);
+    const leaves: string[] = [];
+    for (let k = 0; k <= COLD_LEAVES; k++) {
+      const l = await issueCertificate({ subject: `CN=bench-client-${k}, O=certgate bench`, issuer: int, key: leafKey, ...validity,
+        extensions: { keyUsage: { usages: ["digitalSignature"] }, extKeyUsage: { oids: ["clientAuth"] } } });
+      leaves.push(`:${encodeBase64(l.der)}:`);
+    }
+    writeFileSync(join(dir, "warm.txt"), leaves[0] + "\n");
+    writeFileSync(join(dir, "cold.txt"), leaves.slice(1).join("\n") + "\n");
+    writeFileSync(join(dir, "none.txt"), "\n");
+    const lua = join(dir, "request.lua");
+    writeFileSync(lua, `
+local values = {}
+local secret = ""
+local n = 0
+init = function(args)
+  for line in io.lines(args[1]) do table.insert(values, line) end
+  secret = args[2]
+  n = math.random(#values)
+end
+request = function()
+  n = n + 1
+  if n > #values then n = 1 end
+  local v = values[n]
+  if v == "" then return wrk.format("GET", "/bench") end
+  return wrk.format("GET", "/bench", { ["Client-Cert"] = v, ["X-Certgate-Terminator-Secret"] = secret })
+end
+`);
+
+    const origin = await startOrigin(dir);
+    running.push(origin);
+    const version = "bench";
+    const kv = {
+      active: JSON.stringify({ version, activatedAt: new Date().toISOString() }),
+      [`v/${version}/store/default`]: JSON.stringify({ anchors: root.pem, intermediates: int.pem, crls: 0 }),
+    };
+    const forwarder = await startWorkerd({ entry: join(here, "forwarder-worker.ts"), vars: { ORIGIN_URL: origin.url }, allowLocalOutbound: true });
+    running.push(forwarder);
+    const gatewayVars = { ORIGIN_URL: origin.url, CERT_SOURCES: "rfc9440", TERMINATOR_SECRET: SECRET, REVOCATION: "off", BENCH_KV: JSON.stringify(kv) };
+    const levels = (process.env.LADDER_LEVELS ?? "0,1,2,3,4,5,6,7,8").split(",");
+    const ladder: RunningWorker[] = [];
+    for (const l of levels) {
+      const w = await startWorkerd({ entry: join(here, "ladder-worker.ts"), allowLocalOutbound: true, quiet: true, vars: { ...gatewayVars, LADDER: l } });
+      running.push(w);
+      ladder.push(w);
+      const ok = await fetch(`${w.url}/bench`, { headers: { "client-cert": leaves[0]!, "x-certgate-terminator-secret": SECRET } });
+      if (ok.status !== 200) throw new Error(`ladder ${l}: ${ok.status} ${await ok.text()}`);
+    }
+    // This machine's CPU is shared and noisy: the targets alternate for ROUNDS rounds and the medians count.
+    const targets: Array<{ name: string; url: string; file: string; worker: RunningWorker | null }> = [
+      { name: "bare forwarder", url: `${forwarder.url}/bench`, file: "warm.txt", worker: forwarder },
+      ...levels.map((l, i) => ({ name: `ladder ${l}`, url: `${ladder[i]!.url}/bench`, file: process.env.LADDER_FILE ?? "warm.txt", worker: ladder[i]! })),
+    ];
+    const samples = new Map<string, Row[]>(targets.map((t) => [t.name, []]));
+    for (const t of targets) wrk(t.url, lua, [join(dir, t.file), SECRET], 2); // warm-up (JIT, connections, caches)
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of targets) {
+        const before = t.worker ? cpuTicks(t.worker.process.pid!) : 0;
+        const r = wrk(t.url, lua, [join(dir, t.file), SECRET], SECONDS);
+        const cpuUs = t.worker ? ((cpuTicks(t.worker.process.pid!) - before) * 10_000) / r.requests : null;
+        samples.get(t.name)!.push({ target: t.name, rps: r.rps, p50: r.p50, p99: r.p99, cpuUs });
+      }
+      process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
+    }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const rows: Row[] = targets.map((t) => {
+      const s = samples.get(t.name)!;
+      return { target: t.name, rps: med(s.map((x) => x.rps)), p50: med(s.map((x) => x.p50)), p99: med(s.map((x) => x.p99)),
+        cpuUs: t.worker ? med(s.map((x) => x.cpuUs!)) : null };
+    });
+    const base = rows[0]!;
+    console.log(`\ngateway benchmark: wrk -t2 -c${CONNECTIONS}, medians of ${ROUNDS} alternating rounds of ${SECONDS} s per target, loopback; wrk, workerd and the origin share the machine's cores\n`);
+    console.table(rows.map((r) => ({
+      target: r.target,
+      "req/s": r.rps.toFixed(0),
+      "p50 ms": r.p50.toFixed(2),
+      "p99 ms": r.p99.toFixed(2),
+      "CPU µs/req (workerd)": r.cpuUs === null ? "" : r.cpuUs.toFixed(0),
+      "CPU vs forwarder": r.cpuUs === null ? "" : (r.cpuUs / base.cpuUs!).toFixed(2),
+      "req/s vs forwarder": (r.rps / base.rps).toFixed(2),
+      "p99 added ms": r === rows[0] ? "" : (r.p99 - base.p99).toFixed(2),
+    })));
+    console.log("targets: warm ≥ 0.90 of the forwarder with p99 added ≤ 1 ms; cold ≥ 0.50 of the forwarder.");
+  } finally {
+    for (const r of running.reverse()) await r.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});
+
