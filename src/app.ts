@@ -302,7 +302,7 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
       const secret = GATEWAY_BINDINGS.has(name) ? undefined : bindings[name];
       return { ok: true, value: typeof secret === "string" ? secret : null };
     },
-    identityHeaders: (path, model) => identityHeaders(path, model, config.identityHeaderPrefix),
+    identityHeaders: (path, model) => identityHeaders(path, model, config.identityHeaders),
     async fetchOrigin(call, certificateId) {
       let fetcher: (r: Request) => Promise<Response>;
       if (certificateId !== null) {

@@ -9,6 +9,7 @@
 import { createSources, ALL_CERTIFICATE_HEADERS } from "./cert/sources/registry";
 import type { CertificateSource, SourceOptions } from "./cert/sources/source";
 import type { Env } from "./env";
+import { DEFAULT_IDENTITY_FIELDS, IDENTITY_FIELDS, type IdentityField, type IdentityHeaderSpec } from "./forward/identity";
 import { parseAddressList, type AddressRange } from "./http/addresses";
 import type { RevocationMode, ValidationOptions } from "./pki/validate";
 import { err, ok, type Result } from "./result";
@@ -30,6 +31,8 @@ export interface Config {
   readonly validation: ValidationOptions;
   readonly denyStatus: number;
   readonly identityHeaderPrefix: string;
+  /** IDENTITY_HEADERS (and the prefix): the identity headers sent to the origin. */
+  readonly identityHeaders: IdentityHeaderSpec;
   readonly trustRefreshMs: number;
   readonly kvTimeoutMs: number;
   readonly problemTypeBase: string;
@@ -141,6 +144,7 @@ export function parseConfig(env: Env): Result<Config, string[]> {
   const denyStatus = int("DENY_STATUS", env.DENY_STATUS, 403, 400, 499, problems);
   const prefix = env.IDENTITY_HEADER_PREFIX ?? "X-Client-Cert-";
   if (!HEADER_NAME.test(prefix)) problems.push("IDENTITY_HEADER_PREFIX is not a valid header name prefix");
+  const identityFields = parseIdentityFields(env.IDENTITY_HEADERS, problems);
   const trustStore = env.TRUST_STORE ?? "default";
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(trustStore)) problems.push("TRUST_STORE must be 1–64 characters of A–Z, a–z, 0–9, . _ -");
 
@@ -172,6 +176,7 @@ export function parseConfig(env: Env): Result<Config, string[]> {
     validation,
     denyStatus,
     identityHeaderPrefix: prefix,
+    identityHeaders: { prefix, fields: identityFields },
     trustRefreshMs: int("TRUST_REFRESH_SECONDS", env.TRUST_REFRESH_SECONDS, 15, 0, 3600, problems) * 1000,
     kvTimeoutMs: int("KV_TIMEOUT_MS", env.KV_TIMEOUT_MS, 2000, 1, 60_000, problems),
     problemTypeBase: env.PROBLEM_TYPE_BASE ?? "urn:certgate:problem:",
@@ -180,4 +185,17 @@ export function parseConfig(env: Env): Result<Config, string[]> {
     serverTiming: bool("SERVER_TIMING", env.SERVER_TIMING, false, problems),
   };
   return problems.length > 0 ? err(problems) : ok(config);
+}
+
+/** IDENTITY_HEADERS: a comma-separated subset of IDENTITY_FIELDS, "none", or unset for the default set. */
+function parseIdentityFields(value: string | undefined, problems: string[]): ReadonlySet<IdentityField> {
+  if (value === undefined || value.trim() === "") return new Set(DEFAULT_IDENTITY_FIELDS);
+  if (value.trim() === "none") return new Set();
+  const fields = new Set<IdentityField>();
+  for (const raw of value.split(",")) {
+    const f = raw.trim().toLowerCase();
+    if ((IDENTITY_FIELDS as readonly string[]).includes(f)) fields.add(f as IdentityField);
+    else problems.push(`IDENTITY_HEADERS: unknown header "${raw.trim()}" (known: ${IDENTITY_FIELDS.join(", ")}, or none)`);
+  }
+  return fields;
 }

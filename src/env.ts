@@ -39,6 +39,8 @@ export interface Env {
   readonly PROBLEM_TYPE_BASE?: string;
   /** Secret: a request carrying it in `X-Certgate-Trace-Secret` gets the policy trace in `X-Certgate-Trace`. */
   readonly TRACE_SECRET?: string;
+  /** Comma-separated identity headers to send (forward/identity.ts IDENTITY_FIELDS), or `none`. */
+  readonly IDENTITY_HEADERS?: string;
   /** `all` (default), `denied` or `off`: which requests get their `request` log line. */
   readonly LOG_REQUESTS?: string;
   /** `true`: responses carry a Server-Timing header (default `false`). */
@@ -60,7 +62,7 @@ const GATEWAY_BINDING_NAMES = [
   "TRUST", "ORIGIN", "ORIGIN_URL", "ORIGIN_TIMEOUT_MS", "CERT_SOURCES", "CERT_SOURCE_HEADERS", "TERMINATOR_SECRET",
   "TERMINATOR_SECRET_HEADER", "TERMINATOR_ADDRESSES", "REJECT_UNTRUSTED_CERT_HEADERS", "REQUIRE_CERTIFICATE", "TRUST_STORE",
   "DENY_STATUS", "REVOCATION", "REQUIRE_CLIENT_AUTH_EKU", "ALLOW_SHA1", "MIN_RSA_BITS", "ALLOW_PARTIAL_CHAIN",
-  "IDENTITY_HEADER_PREFIX", "TRUST_REFRESH_SECONDS", "KV_TIMEOUT_MS", "PROBLEM_TYPE_BASE", "TRACE_SECRET", "LOG_REQUESTS", "SERVER_TIMING",
+  "IDENTITY_HEADER_PREFIX", "TRUST_REFRESH_SECONDS", "KV_TIMEOUT_MS", "PROBLEM_TYPE_BASE", "TRACE_SECRET", "IDENTITY_HEADERS", "LOG_REQUESTS", "SERVER_TIMING",
   "EXPIRY_WARN_DAYS", "ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_TOKEN",
 ] as const satisfies readonly (keyof Env)[];
 // Compile-time check that the list names every binding of Env (adding one without listing it does not compile).

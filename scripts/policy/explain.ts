@@ -213,7 +213,7 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
     },
     registered: async () => ok(setup.registered),
     namedValue: async (name) => ok(setup.runtimeValues.get(name) ?? null),
-    identityHeaders: (path, model) => identityHeaders(path, model, config.identityHeaderPrefix),
+    identityHeaders: (path, model) => identityHeaders(path, model, config.identityHeaders),
     async fetchOrigin(c, certificateId) {
       // Node's Request needs `duplex` for a stream body; the client's body is known text here.
       const sent: OriginCall = c.body === body && body !== null ? { ...c, body: req.body } : c;

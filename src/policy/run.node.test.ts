@@ -10,7 +10,7 @@ import { ca, leaf, material, NOW, root } from "../../test/support/chains";
 import { describeCertificate } from "../cert/model";
 import { parseCertificate } from "../cert/parse";
 import type { Verification } from "../env";
-import { identityHeaders } from "../forward/identity";
+import { DEFAULT_IDENTITY_FIELDS, identityHeaders } from "../forward/identity";
 import type { TrustMaterial } from "../pki/trust-material";
 import type { RegisteredCertificate } from "../pki/trust-store";
 import { CertificateVerifier } from "../pki/verifier";
@@ -63,7 +63,7 @@ async function explain(method: string, path: string, client: BuiltCertificate | 
     },
     registered: async () => ok(registered),
     namedValue: async () => ok(null),
-    identityHeaders: (p, m) => identityHeaders(p, m, "X-Client-Cert-"),
+    identityHeaders: (p, m) => identityHeaders(p, m, { prefix: "X-Client-Cert-", fields: new Set(DEFAULT_IDENTITY_FIELDS) }),
     async fetchOrigin(call) {
       calls.push({ url: call.url.toString(), headers: Object.fromEntries(call.headers) });
       return ok(new Response("from the origin"));

@@ -8,7 +8,9 @@ import { ca, cert, crl, DAY, leaf, material, NOW, root } from "../../test/suppor
 import { bundle, header, operation, parts, step, tpl } from "../../test/support/policies";
 import { describeCertificate } from "../cert/model";
 import type { Verification } from "../env";
-import { identityHeaders } from "../forward/identity";
+import { DEFAULT_IDENTITY_FIELDS, identityHeaders } from "../forward/identity";
+
+const IDENTITY_SPEC = { prefix: "X-Client-Cert-", fields: new Set(DEFAULT_IDENTITY_FIELDS) };
 import { parseCertificate } from "../cert/parse";
 import type { TrustMaterial } from "../pki/trust-material";
 import type { RegisteredCertificate } from "../pki/trust-store";
@@ -129,7 +131,7 @@ async function run(b: PolicyBundle, o: Options = {}) {
     async namedValue(name) {
       return ok(o.values?.[name] ?? null);
     },
-    identityHeaders: (path, model) => identityHeaders(path, model, "X-Client-Cert-"),
+    identityHeaders: (path, model) => identityHeaders(path, model, IDENTITY_SPEC),
     async fetchOrigin(call, certificateId) {
       const body = call.body === null ? null : typeof call.body === "string" ? call.body : await new Response(call.body).text();
       const c: Call = { url: call.url.toString(), method: call.method, headers: Object.fromEntries(call.headers), body, certificateId };

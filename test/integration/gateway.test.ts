@@ -46,6 +46,27 @@ describe("allowed requests", () => {
     expect(res.headers.get("x-origin")).toBe("demo");
   });
 
+  it("sends the identity headers IDENTITY_HEADERS names, and refuses an unknown one", async () => {
+    const hdr = { headers: viaTerminator({ "client-cert": byteSequence(valid) }) };
+    const identityOf = (call: { headers: Record<string, string> }) =>
+      Object.keys(call.headers).filter((h) => h.startsWith("x-client-cert-") || h.startsWith("client-cert")).sort();
+    const defaults = scenario();
+    await defaults.request("/", hdr);
+    expect(identityOf(defaults.origin.calls[0]!)).toEqual(["client-cert", "client-cert-chain", "x-client-cert-issuer", "x-client-cert-serial",
+      "x-client-cert-sha256", "x-client-cert-subject", "x-client-cert-thumbprint", "x-client-cert-verified"]);
+    const picked = scenario({ IDENTITY_HEADERS: "subject, not-after,thumbprint" });
+    await picked.request("/", hdr);
+    expect(identityOf(picked.origin.calls[0]!)).toEqual(["x-client-cert-not-after", "x-client-cert-subject", "x-client-cert-thumbprint"]);
+    expect(picked.origin.calls[0]!.headers["x-client-cert-not-after"]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    // "none" sends no identity — and still strips whatever identity headers the client sent.
+    const none = scenario({ IDENTITY_HEADERS: "none" });
+    await none.request("/", { headers: viaTerminator({ "client-cert": byteSequence(valid), "x-client-cert-subject": "CN=admin" }) });
+    expect(identityOf(none.origin.calls[0]!)).toEqual([]);
+    const bad = await scenario({ IDENTITY_HEADERS: "subject,email" }).request("/", hdr);
+    expect(bad.status).toBe(503);
+    expect((await problem(bad)).code).toBe("configuration_invalid");
+  });
+
   it("forwards a certificate from Cloudflare's cf.tlsClientAuth, validating it against its own store", async () => {
     const s = scenario();
     const res = await s.request("/", { cf: cloudflareTlsClientAuth(valid, [i]) });
