@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     const leafKey = await pooledKeyPair("p-256", 3);
     process.stderr.write(`generating ${COLD_LEAVES + 1} leaves…\n`);
     const leaves: string[] = [];
-    let leafDer0 = new Uint8Array(0);
+    let leafDer0: Uint8Array = new Uint8Array(0);
     for (let k = 0; k <= COLD_LEAVES; k++) {
       const l = await issueCertificate({ subject: `CN=bench-client-${k}, O=certgate bench`, issuer: int, key: leafKey, ...validity,
         extensions: { keyUsage: { usages: ["digitalSignature"] }, extKeyUsage: { oids: ["clientAuth"] } } });
