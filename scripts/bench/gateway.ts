@@ -6,8 +6,8 @@
  *
  * Runs the Workers on `workerd serve` directly (scripts/lib/workerd.ts) — `wrangler dev`'s proxy costs more
  * than the Worker itself and would hide it. Origin: nginx (`return 200`) when installed, else a minimal
- * Node server. Load: wrk (Debian package `wrk`). Bounded: 2 s warm-up, then BENCH_ROUNDS (5) rounds of
- * BENCH_SECONDS (4) per target, alternating targets so drifts in machine load hit all alike; 127.0.0.1 only.
+ * Node server. Load: wrk (Debian package `wrk`). Bounded: 2 s warm-up, then BENCH_ROUNDS (9) rounds of
+ * BENCH_SECONDS (2) per target, alternating targets so drifts in machine load hit all alike; 127.0.0.1 only.
  *
  * Scenarios: `gateway warm` (the same certificate every request: the validation cache answers), `gateway
  * cold` (every request a different leaf, cycling through more leaves than the cache holds) — both with the
@@ -47,9 +47,11 @@ const BENCH_POLICY = `<policies>
   <on-error />
 </policies>`;
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const THREADS = 2;
+/** Twice the cache: a leaf comes back only after RESULT_CACHE_ENTRIES others evicted it. */
 const COLD_LEAVES = Number(process.env.BENCH_COLD_LEAVES ?? RESULT_CACHE_ENTRIES * 2);
 const SECRET = "bench-terminator-secret-0123456789";
 const DAY = 86_400_000;
@@ -148,7 +150,7 @@ function parseDuration(text: string): number {
 }
 
 function wrk(url: string, script: string, args: string[], seconds: number): { rps: number; p50: number; p99: number; requests: number } {
-  const out = execFileSync("wrk", ["-t2", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, url, "--", ...args], { encoding: "utf8" });
+  const out = execFileSync("wrk", [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, url, "--", ...args], { encoding: "utf8" });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   const p50 = parseDuration(/\n\s+50%\s+(\S+)/.exec(out)?.[1] ?? "");
@@ -188,19 +190,27 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, "cold.txt"), leaves.slice(1).join("\n") + "\n");
     writeFileSync(join(dir, "none.txt"), "\n");
     const lua = join(dir, "request.lua");
+    // Each thread takes every THREADS-th value from OFFSET on (args 3); the harness moves OFFSET past what
+    // the previous cold run used, so no leaf comes back before the cache (RESULT_CACHE_ENTRIES) forgot it.
     writeFileSync(lua, `
 local values = {}
 local secret = ""
 local n = 0
+local threads = 0
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
 init = function(args)
   for line in io.lines(args[1]) do table.insert(values, line) end
   secret = args[2]
-  n = math.random(#values)
+  threads = ${THREADS}
+  n = tonumber(args[3]) + id
 end
 request = function()
-  n = n + 1
-  if n > #values then n = 1 end
-  local v = values[n]
+  local v = values[(n % #values) + 1]
+  n = n + threads
   if v == "" then return wrk.format("GET", "/bench") end
   return wrk.format("GET", "/bench", { ["Client-Cert"] = v, ["X-Certgate-Terminator-Secret"] = secret })
 end
@@ -242,39 +252,60 @@ end
       { name: "gateway warm + policy", url: `${policyGateway.url}/bench`, file: "warm.txt", worker: policyGateway },
     ];
     const samples = new Map<string, Row[]>(targets.map((t) => [t.name, []]));
-    for (const t of targets) wrk(t.url, lua, [join(dir, t.file), SECRET], 2); // warm-up (JIT, connections, caches)
+    let coldOffset = 0;
+    const argsOf = (t: (typeof targets)[number]) => [join(dir, t.file), SECRET, String(t.file === "cold.txt" ? coldOffset : 0)];
+    for (const t of targets) {
+      const r = wrk(t.url, lua, argsOf(t), 2); // warm-up (JIT, connections, caches)
+      if (t.file === "cold.txt") coldOffset += r.requests + 64;
+    }
     for (let round = 0; round < ROUNDS; round++) {
       for (const t of targets) {
         const before = t.worker ? cpuTicks(t.worker.process.pid!) : 0;
-        const r = wrk(t.url, lua, [join(dir, t.file), SECRET], SECONDS);
+        const r = wrk(t.url, lua, argsOf(t), SECONDS);
+        if (t.file === "cold.txt") coldOffset += r.requests + 64;
         const cpuUs = t.worker ? ((cpuTicks(t.worker.process.pid!) - before) * 10_000) / r.requests : null;
         samples.get(t.name)!.push({ target: t.name, rps: r.rps, p50: r.p50, p99: r.p99, cpuUs });
       }
       process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
     }
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const rows: Row[] = targets.map((t) => {
+    // Ratios are taken within each round (targets measured seconds apart share the machine's state), then
+    // the median over rounds: steadier than a ratio of medians when the machine's speed drifts.
+    const ratio = (name: string, ref: string, f: (r: Row) => number) => {
+      const a = samples.get(name)!;
+      const b = samples.get(ref)!;
+      return med(a.map((x, i) => f(x) / f(b[i]!)));
+    };
+    const FORWARDER = targets[1]!.name;
+    const EDITS = targets[2]!.name;
+    const rows = targets.map((t) => {
       const s = samples.get(t.name)!;
-      return { target: t.name, rps: med(s.map((x) => x.rps)), p50: med(s.map((x) => x.p50)), p99: med(s.map((x) => x.p99)),
-        cpuUs: t.worker ? med(s.map((x) => x.cpuUs!)) : null };
+      return {
+        target: t.name, rps: med(s.map((x) => x.rps)), p50: med(s.map((x) => x.p50)), p99: med(s.map((x) => x.p99)),
+        cpuUs: t.worker ? med(s.map((x) => x.cpuUs!)) : null,
+        cpuVsForwarder: t.worker ? ratio(t.name, FORWARDER, (x) => x.cpuUs!) : null,
+        rpsVsForwarder: ratio(t.name, FORWARDER, (x) => x.rps),
+        rpsVsEdits: ratio(t.name, EDITS, (x) => x.rps),
+        p99Added: med(s.map((x, i) => x.p99 - samples.get(FORWARDER)![i]!.p99)),
+      };
     });
-    const base = rows[1]!;
-    console.log(`\ngateway benchmark: wrk -t2 -c${CONNECTIONS}, medians of ${ROUNDS} alternating rounds of ${SECONDS} s per target, loopback; wrk, workerd and the origin share the machine's cores\n`);
-    console.table(rows.map((r) => ({
+    console.log(`\ngateway benchmark: wrk -t${THREADS} -c${CONNECTIONS}, ${ROUNDS} alternating rounds of ${SECONDS} s per target, loopback; ` +
+      "medians over rounds, ratios taken within each round; wrk, workerd and the origin share the machine's cores\n");
+    console.table(rows.map((r, i) => ({
       target: r.target,
       "req/s": r.rps.toFixed(0),
       "p50 ms": r.p50.toFixed(2),
       "p99 ms": r.p99.toFixed(2),
       "CPU µs/req (workerd)": r.cpuUs === null ? "" : r.cpuUs.toFixed(0),
-      "CPU vs forwarder": r.cpuUs === null ? "" : (r.cpuUs / base.cpuUs!).toFixed(2),
-      "req/s vs forwarder": (r.rps / base.rps).toFixed(2),
-      "req/s vs forwarder + edits": r === rows[0] ? "" : (r.rps / rows[2]!.rps).toFixed(2),
-      "p99 added ms": r === rows[0] ? "" : (r.p99 - base.p99).toFixed(2),
+      "CPU vs forwarder": r.cpuVsForwarder === null ? "" : r.cpuVsForwarder.toFixed(2),
+      "req/s vs forwarder": r.rpsVsForwarder.toFixed(2),
+      "req/s vs forwarder + edits": i === 0 ? "" : r.rpsVsEdits.toFixed(2),
+      "p99 added ms": i === 0 ? "" : r.p99Added.toFixed(2),
     })));
     console.log("targets: warm ≥ 0.90 of the forwarder with p99 added ≤ 1 ms; cold ≥ 0.50 of the forwarder.");
-    const edited = rows[2]!;
-    console.log(`the gateway's header edits alone (static values): ${(edited.cpuUs! - base.cpuUs!).toFixed(0)} µs of workerd CPU per request, ` +
-      `${(edited.rps / base.rps).toFixed(2)} of the forwarder's throughput.`);
+    const edits = rows[2]!;
+    console.log(`the gateway's header edits alone (static values): ${(edits.cpuUs! - rows[1]!.cpuUs!).toFixed(0)} µs of workerd CPU per request ` +
+      `(medians), ${edits.rpsVsForwarder.toFixed(2)} of the forwarder's throughput.`);
   } finally {
     for (const r of running.reverse()) await r.stop();
     rmSync(dir, { recursive: true, force: true });
