@@ -137,7 +137,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       throw new DenyException(material.error);
     }
     const verdict = await verifier.verify(material.value, presented.leaf, presented.chain, c.get("now"), config.validation);
-    const model = verdict.leaf ? await describeCertificate(verdict.leaf) : null;
+    const model = verdict.leaf ? await describeCertificate(verdict.leaf, verdict.leafSha256) : null;
     record.validateMs = Date.now() - started;
     record.cached = verdict.cached;
     record.sha256 = verdict.leafSha256;

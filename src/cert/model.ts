@@ -59,18 +59,21 @@ const CURVE_NAMES: Record<string, string> = {
 
 const models = new WeakMap<ParsedCertificate, Promise<CertificateModel>>();
 
-/** The model of a parsed certificate (cached per parsed object). */
-export function describeCertificate(cert: ParsedCertificate): Promise<CertificateModel> {
+/**
+ * The model of a parsed certificate (cached per parsed object). `sha256`: the DER's SHA-256 when the caller
+ * already has it (the verifier computed the leaf's), saving a digest.
+ */
+export function describeCertificate(cert: ParsedCertificate, sha256?: string): Promise<CertificateModel> {
   let m = models.get(cert);
   if (!m) {
-    m = buildModel(cert);
+    m = buildModel(cert, sha256);
     models.set(cert, m);
   }
   return m;
 }
 
-async function buildModel(cert: ParsedCertificate): Promise<CertificateModel> {
-  const [thumbprint, sha256] = await Promise.all([sha1HexUpper(cert.der), sha256Hex(cert.der)]);
+async function buildModel(cert: ParsedCertificate, knownSha256: string | undefined): Promise<CertificateModel> {
+  const [thumbprint, sha256] = await Promise.all([sha1HexUpper(cert.der), knownSha256 ?? sha256Hex(cert.der)]);
   const san = { dns: [] as string[], uri: [] as string[], email: [] as string[], ip: [] as string[] };
   for (const n of cert.extensions.subjectAltName ?? []) {
     if (n.type === "dns") san.dns.push(n.value);

@@ -197,10 +197,13 @@ function importPublicKey(key: PublicKeyInfo, cacheKey: string, alg: Parameters<S
  * Verifies `sig` with the issuer's public key. `signature_invalid` when the signature does not verify or
  * the key does not fit the algorithm; `unsupported_algorithm` for algorithms outside the policy.
  */
-export function verifySignature(sig: SignatureInfo, issuerKey: PublicKeyInfo, policy: AlgorithmPolicy): Promise<Result<void, CertError>> {
-  // The outcome depends only on the signature, the key and the policy: remembered per (signature object,
-  // key object, policy), so the store's own edges (intermediate ← root) are checked once per store version
-  // rather than on every new leaf. WeakMaps: entries die with the parsed certificates.
+export function verifySignature(sig: SignatureInfo, issuerKey: PublicKeyInfo, policy: AlgorithmPolicy, remember = false): Promise<Result<void, CertError>> {
+  // The outcome depends only on the signature, the key and the policy. With `remember` (the signed object is
+  // long-lived: a store certificate, a CRL) it is kept per (signature object, key object, policy), so the
+  // store's own edges (intermediate ← root) and CRL signatures are checked once per store version rather than
+  // for every new leaf. WeakMaps: entries die with the parsed objects. Presented certificates are not
+  // remembered: under a stream of new leaves the entries would only feed the garbage collector.
+  if (!remember) return checkSignature(sig, issuerKey, policy);
   let byKey = verifiedSignatures.get(sig);
   if (!byKey) {
     byKey = new WeakMap();
@@ -289,18 +292,9 @@ export function ecdsaDerToRaw(der: Uint8Array, size: number): Uint8Array | null 
 }
 
 /** Lowercase hex SHA-256 of bytes. */
-export function sha256Hex(bytes: Uint8Array): Promise<string> {
-  // Remembered per byte array: the verifier's key, the leaf's fingerprint and its model ask for the same
-  // certificate's digest. (DER arrays are never written after decoding.)
-  let h = sha256s.get(bytes);
-  if (!h) {
-    h = crypto.subtle.digest("SHA-256", bytes).then((d) => toHexLower(new Uint8Array(d)));
-    sha256s.set(bytes, h);
-  }
-  return h;
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return toHexLower(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
 }
-
-const sha256s = new WeakMap<Uint8Array, Promise<string>>();
 
 /** Uppercase hex SHA-1 of bytes (APIM Thumbprint). */
 export async function sha1HexUpper(bytes: Uint8Array): Promise<string> {

@@ -218,7 +218,7 @@ async function verifyCrlSignature(crl: ParsedCrl, signer: ParsedCertificate, pol
   const cached = bySigner?.get(signer);
   if (cached !== undefined) return cached;
   if (--budget.remaining < 0) return "budget";
-  const result = (await verifySignature(crl.signature, signer.publicKey, policy)).ok;
+  const result = (await verifySignature(crl.signature, signer.publicKey, policy, true)).ok;
   if (!bySigner) crlSignatureCache.set(crl, (bySigner = new WeakMap()));
   bySigner.set(signer, result);
   return result;

@@ -27,6 +27,8 @@ export interface TrustMaterial {
   readonly intermediates: ReadonlyMap<string, readonly StoredCertificate[]>;
   /** Every store certificate by SHA-256, so a presented certificate that is already known is not re-parsed. */
   readonly bySha256: ReadonlyMap<string, StoredCertificate>;
+  /** The store's parsed certificates themselves (their signature checks are remembered, pki/crypto.ts). */
+  readonly certificates: ReadonlySet<ParsedCertificate>;
   /** CRLs by issuer name key. */
   readonly crls: ReadonlyMap<string, readonly ParsedCrl[]>;
   /** SHA-256 of self-signed certificates registered to be accepted as leaves. */
@@ -87,6 +89,7 @@ export async function prepareTrustMaterial(input: TrustMaterialInput): Promise<R
     anchors: anchors.value,
     intermediates: intermediates.value,
     bySha256,
+    certificates: new Set([...bySha256.values()].map((s) => s.cert)),
     crls,
     registeredSelfSigned: registered,
     anchorCount: [...anchors.value.values()].reduce((n, l) => n + l.length, 0),

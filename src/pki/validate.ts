@@ -136,7 +136,7 @@ export async function validatePath(input: ValidationInput): Promise<Result<Valid
 
   try {
     // Before the usage checks, so a CA certificate presented as a client certificate is reported as what it is.
-    if (leaf.selfIssued && (await selfSigned(leaf, policy, budgets))) {
+    if (leaf.selfIssued && (await selfSigned(leaf, policy, budgets, material.certificates.has(leaf)))) {
       const sha256 = await sha256Hex(leaf.der);
       if (!material.registeredSelfSigned.has(sha256)) {
         return err(certError("self_signed_not_registered", "A self-signed client certificate is accepted only when it is registered.",
@@ -173,12 +173,12 @@ function makePath(certificates: ParsedCertificate[], warnings: string[], crlNext
   } as unknown as ValidatedPath;
 }
 
-async function selfSigned(cert: ParsedCertificate, policy: AlgorithmPolicy, budgets: Budgets): Promise<boolean> {
+async function selfSigned(cert: ParsedCertificate, policy: AlgorithmPolicy, budgets: Budgets, remember: boolean): Promise<boolean> {
   const aki = cert.extensions.authorityKeyIdentifier;
   const ski = cert.extensions.subjectKeyIdentifier;
   if (aki && ski && !equalBytes(aki, ski)) return false;
   if (--budgets.signatures.remaining < 0) throw new BudgetExceeded("signature");
-  return (await verifySignature(cert.signature, cert.publicKey, { ...policy, allowSha1: true })).ok;
+  return (await verifySignature(cert.signature, cert.publicKey, { ...policy, allowSha1: true }, remember)).ok;
 }
 
 /** How specific an error is, to report the best one when every candidate path fails. */
@@ -269,7 +269,7 @@ class PathBuilder {
 
   private async verifyLink(cert: ParsedCertificate, issuer: ParsedCertificate): Promise<boolean> {
     if (--this.budgets.signatures.remaining < 0) throw new BudgetExceeded("signature");
-    const r = await verifySignature(cert.signature, issuer.publicKey, this.policy);
+    const r = await verifySignature(cert.signature, issuer.publicKey, this.policy, this.material.certificates.has(cert));
     if (!r.ok) {
       this.record({ ...r.error, context: { ...r.error.context, subject: subjectOf(cert), issuer: subjectOf(issuer) } });
       return false;
