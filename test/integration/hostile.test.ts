@@ -41,7 +41,7 @@ describe("hostile certificate headers", () => {
         fc.oneof(
           fc.string({ maxLength: 300 }),
           fc.string({ unit: "binary-ascii", maxLength: 300 }),
-          fc.integer({ min: 0, max: sample.length }).map((n) => sample.slice(0, n)),
+          fc.integer({ min: 0, max: sample.length - 1 }).map((n) => sample.slice(0, n)), // truncated: never the whole valid value
           fc.integer({ min: 0, max: sample.length - 1 }).map((n) => sample.slice(0, n) + "%" + sample.slice(n)),
           fc.constantFrom(":", "::", ":====:", "%", "%zz", "-----BEGIN CERTIFICATE-----", "\"", "a,b,c", "Cert=\"", ":" + "A".repeat(5000) + ":"),
         ),
