@@ -162,7 +162,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     const url = new URL(c.req.url);
     const tracing = config.traceSecret !== null && secretsEqual(c.req.header(TRACE_SECRET_HEADER) ?? "", config.traceSecret);
     const record = c.get("record");
-    const requestIdOf = () => (record.requestId ??= c.req.header("cf-ray") ?? crypto.randomUUID());
+    const requestIdOf = () => (record.requestId ??= crypto.randomUUID());
     const headers = upstreamHeaders(raw.headers, config, {}, {
       clientIp: c.req.header("cf-connecting-ip") ?? null,
       proto: url.protocol.replace(":", ""),
@@ -203,17 +203,14 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       else response.headers.delete(TRACE_HEADER);
       if (config.serverTiming) response.headers.append("server-timing", serverTiming(record));
     }
-    if (config.logRequests === "all") {
-      record.requestId ??= c.req.header("cf-ray") ?? null;
-      logRequest(record, "allow", response.status, null);
-    }
+    if (config.logRequests === "all") logRequest(record, "allow", response.status, null);
     return response;
   };
 
   // The request path, in order. (Plain calls rather than one Hono middleware per stage: each middleware layer
   // costs an async hop on every request.)
   app.all("*", async (c) => {
-    c.set("record", newRequestRecord(c.req.method, c.req.path, Date.now()));
+    c.set("record", newRequestRecord(c.req.method, c.req.path, c.req.header("cf-ray") ?? null, Date.now()));
     configure(c);
     authenticate(c);
     extract(c);
@@ -223,12 +220,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
 
   app.onError((e, c) => {
     const path = new URL(c.req.url).pathname;
-    let config: Config | undefined;
-    try {
-      config = c.get("config");
-    } catch {
-      config = undefined;
-    }
+    // Unset (undefined) when the failure came before the stage that sets it.
+    const config = c.get("config") as Config | undefined;
+    const record = c.get("record") as RequestRecord | undefined;
     const options = { denyStatus: config?.denyStatus ?? 403, typeBase: config?.problemTypeBase ?? "urn:certgate:problem:" };
     let response: Response;
     let internal: string | undefined;
@@ -245,11 +239,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       response = problemResponse(gatewayError("internal_error", "An unexpected error occurred."), path, options);
       code = "internal_error";
     }
-    // The request line, unless the failure came before the record (or the configuration) existed.
-    const record = recordOf(c);
+    // The request line, unless the failure came before the record existed.
     if (record) {
       if (config?.serverTiming && e instanceof DenyException) response.headers.set("server-timing", serverTiming(record));
-      record.requestId ??= c.req.header("cf-ray") ?? null;
       if (!config || config.logRequests !== "off") logRequest(record, response.status >= 500 ? "error" : "deny", response.status, code, internal);
     }
     return response;
@@ -261,14 +253,6 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
 const NO_TOKENS: ReadonlySet<string> = new Set();
 
 /** The runner's services in the Worker: the trust store and verifier, KV values and secrets, the bindings. */
-function recordOf(c: Context<AppEnv>): RequestRecord | undefined {
-  try {
-    return c.get("record");
-  } catch {
-    return undefined;
-  }
-}
-
 function policyServices(env: Env, config: Config, presented: PresentedCertificate | null, now: Date, record: RequestRecord): RunServices {
   const store = trustStoreOf(env, config);
   const bindings = env as unknown as Record<string, unknown>;

@@ -30,8 +30,7 @@ export interface Config {
   readonly trustStore: string;
   readonly validation: ValidationOptions;
   readonly denyStatus: number;
-  readonly identityHeaderPrefix: string;
-  /** IDENTITY_HEADERS (and the prefix): the identity headers sent to the origin. */
+  /** IDENTITY_HEADERS and IDENTITY_HEADER_PREFIX: the identity headers sent to the origin. */
   readonly identityHeaders: IdentityHeaderSpec;
   readonly trustRefreshMs: number;
   readonly kvTimeoutMs: number;
@@ -175,7 +174,6 @@ export function parseConfig(env: Env): Result<Config, string[]> {
     trustStore,
     validation,
     denyStatus,
-    identityHeaderPrefix: prefix,
     identityHeaders: { prefix, fields: identityFields },
     trustRefreshMs: int("TRUST_REFRESH_SECONDS", env.TRUST_REFRESH_SECONDS, 15, 0, 3600, problems) * 1000,
     kvTimeoutMs: int("KV_TIMEOUT_MS", env.KV_TIMEOUT_MS, 2000, 1, 60_000, problems),

@@ -21,7 +21,7 @@ export interface RequestRecord {
   readonly started: number;
   readonly method: string;
   readonly path: string;
-  /** Cloudflare's Ray ID, or the id a policy line of this request used. */
+  /** Cloudflare's Ray ID (CF-Ray), else the id a policy line of this request generated. */
   requestId: string | null;
   source: string | null;
   sha256: string | null;
@@ -35,8 +35,8 @@ export interface RequestRecord {
   originMs: number | null;
 }
 
-export function newRequestRecord(method: string, path: string, started: number): RequestRecord {
-  return { started, method, path, requestId: null, source: null, sha256: null, subject: null, issuer: null, store: null, cached: null, operation: null, validateMs: null, originMs: null };
+export function newRequestRecord(method: string, path: string, requestId: string | null, started: number): RequestRecord {
+  return { started, method, path, requestId, source: null, sha256: null, subject: null, issuer: null, store: null, cached: null, operation: null, validateMs: null, originMs: null };
 }
 
 export type Decision = "allow" | "deny" | "error";

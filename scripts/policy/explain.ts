@@ -133,7 +133,7 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
   const problemOptions = { denyStatus: config.denyStatus, typeBase: config.problemTypeBase };
   const verifier = new CertificateVerifier();
   // The Worker's `request` log line (src/log.ts), written by finish().
-  const requestRecord = newRequestRecord(req.method, url.pathname, Date.now());
+  const requestRecord = newRequestRecord(req.method, url.pathname, null, Date.now());
   requestRecord.operation = selection.program.key;
   let problem: { code: string; internal?: string } | null = null;
 

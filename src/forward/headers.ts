@@ -31,7 +31,7 @@ export interface ForwardedInfo {
 export function isStripped(name: string, config: Config, connectionTokens: ReadonlySet<string>): boolean {
   return HOP_BY_HOP.has(name) || connectionTokens.has(name) || EMITTED.has(name) ||
     config.certificateHeaders.has(name) || name === config.terminator.secretHeader || name === TRACE_SECRET_HEADER ||
-    name.startsWith(config.identityHeaderPrefix.toLowerCase());
+    name.startsWith(config.identityHeaders.prefix.toLowerCase());
 }
 
 /**
