@@ -75,6 +75,24 @@ export const DEFAULT_OPTIONS: Required<ValidationOptions> = {
   allowPartialChain: false,
 };
 
+const OPTION_NAMES = Object.keys(DEFAULT_OPTIONS) as Array<keyof typeof DEFAULT_OPTIONS>;
+const optionKeys = new WeakMap<ValidationOptions, string>();
+
+/**
+ * A canonical key of validation options with the defaults filled in: equal keys validate alike (the
+ * verifier's cache, the policy runner's reuse of the request's validation). Every option takes part, so a
+ * new one cannot be forgotten. Remembered per options object (the deployment's is one object per isolate).
+ */
+export function validationOptionsKey(options: ValidationOptions = DEFAULT_OPTIONS): string {
+  let k = optionKeys.get(options);
+  if (k === undefined) {
+    const o = { ...DEFAULT_OPTIONS, ...options };
+    k = OPTION_NAMES.map((name) => String(o[name])).join("|");
+    optionKeys.set(options, k);
+  }
+  return k;
+}
+
 declare const verified: unique symbol;
 
 /** A path that passed validation. Only this module creates one (the brand cannot be forged by a cast-free caller). */

@@ -15,7 +15,7 @@ import { MAX_PRESENTED_CHAIN } from "../limits";
 import { err, type Result } from "../result";
 import { sha256Hex } from "./crypto";
 import type { TrustMaterial } from "./trust-material";
-import { DEFAULT_OPTIONS, validatePath, type ValidatedPath, type ValidationOptions } from "./validate";
+import { validatePath, validationOptionsKey, type ValidatedPath, type ValidationOptions } from "./validate";
 
 /** Entries in the result cache. One entry is ~2–6 KiB (parsed leaf + path references); 5,000 ≈ 30 MiB worst case, well inside a 128 MiB isolate. */
 export const RESULT_CACHE_ENTRIES = 5000;
@@ -69,7 +69,7 @@ export class CertificateVerifier {
     // native base64 under 1 µs; digest 7–10 µs with its await; a byte-exact string built in JS 27–83 µs.
     const exact = exactKey(leaf, chain);
     const digest = exact === null ? await sha256Hex(chain.length === 0 ? leaf : concat(leaf, chain)) : null;
-    const key = `${material.version}|${optionsKey(options)}|${exact ?? `h:${digest}`}`;
+    const key = `${material.version}|${validationOptionsKey(options)}|${exact ?? `h:${digest}`}`;
     const t = now.getTime();
     const hit = this.cache.get(key);
     if (hit) {
@@ -161,19 +161,3 @@ function exactKey(leaf: Uint8Array, chain: readonly Uint8Array[]): string | null
   return key;
 }
 
-const optionKeys = new WeakMap<ValidationOptions, string>();
-
-function optionsKey(options?: ValidationOptions): string {
-  if (!options) return computeOptionsKey(options);
-  let k = optionKeys.get(options);
-  if (k === undefined) {
-    k = computeOptionsKey(options);
-    optionKeys.set(options, k);
-  }
-  return k;
-}
-
-function computeOptionsKey(options?: ValidationOptions): string {
-  const o = { ...DEFAULT_OPTIONS, ...options };
-  return `${+o.checkNotBefore}${+o.checkNotAfter}${o.revocation}${+o.requireClientAuthEku}${+o.allowSha1}${o.minRsaBits}/${o.maxPathCertificates}${+o.allowPartialChain}`;
-}

@@ -58,7 +58,7 @@ import { gatewayError, type GatewayError } from "../errors";
 import type { OriginCall } from "../forward/origin";
 import { upstreamUrl } from "../forward/origin";
 import type { RegisteredCertificate } from "../pki/trust-store";
-import { DEFAULT_OPTIONS, type ValidatedPath, type ValidationOptions } from "../pki/validate";
+import { DEFAULT_OPTIONS, validationOptionsKey, type ValidatedPath, type ValidationOptions } from "../pki/validate";
 import type { Result } from "../result";
 import type { PreparedBundle, Selection } from "./bundle";
 import { createContext, type CertificateFacts, type ContextInput, type LastError, type PipelineState, type SectionName } from "./context";
@@ -337,11 +337,11 @@ class Run {
 
   /** Validates the presented certificate, reusing the request's validation when the options are the deployment's. */
   private validateCertificate(store: string, options: ValidationOptions): Promise<ValidationOutcome> {
-    const key = `${store}|${optionsKey(options)}`;
+    const key = `${store}|${validationOptionsKey(options)}`;
     let p = this.validations.get(key);
     if (!p) {
       const v = this.request.verification;
-      if (v.status !== "none" && store === this.settings.trustStore && optionsKey(options) === optionsKey(this.settings.validation)) {
+      if (v.status !== "none" && store === this.settings.trustStore && validationOptionsKey(options) === validationOptionsKey(this.settings.validation)) {
         p = Promise.resolve(v.status === "valid" ? { kind: "valid", path: v.path } : { kind: "invalid", error: v.error });
       } else {
         p = this.services.validate(store, options);
@@ -849,9 +849,3 @@ function stripApiPath(pathname: string, apiPath: string): string {
   return rest === "" ? "/" : `/${rest}${pathname.endsWith("/") ? "/" : ""}`;
 }
 
-const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS) as Array<keyof typeof DEFAULT_OPTIONS>;
-
-function optionsKey(options: ValidationOptions): string {
-  const o = { ...DEFAULT_OPTIONS, ...options };
-  return OPTION_KEYS.map((k) => String(o[k])).join("|");
-}
