@@ -15,7 +15,7 @@
  * Default header: X-ARR-ClientCert (configurable for HAProxy, Caddy, YARP).
  */
 import { decodeCertificates } from "../decode";
-import { NONE, failed, guarded, headerInvalid, leafFirst, malformed, readHeader } from "./shared";
+import { decoded, malformed, rejected, singleHeaderSource } from "./shared";
 import { fromCertError, type CertificateSource, type SourceOptions } from "./source";
 
 const NAME = "base64-der";
@@ -23,24 +23,10 @@ const DEFAULT_HEADER = "x-arr-clientcert";
 
 /** The source reading base64 DER from `options.header` (default X-ARR-ClientCert). */
 export function createBase64DerSource(options: SourceOptions = {}): CertificateSource {
-  const header = (options.header ?? DEFAULT_HEADER).toLowerCase();
-  return {
-    name: NAME,
-    headers: [header],
-    fromTerminator: true,
-    extract: ({ headers }) =>
-      guarded(NAME, () => {
-        const read = readHeader(headers, header, NAME);
-        if (read.kind === "absent") return NONE;
-        if (read.kind === "error") return failed(read.error);
-        if (read.value.includes(",")) return failed(headerInvalid(NAME, header, "it occurs more than once"));
-        // "-" is a URL-safe base64 character, so PEM's "-----" markers need their own check.
-        if (!/^[A-Za-z0-9+/\-_=\s]+$/.test(read.value) || read.value.includes("-----")) {
-          return failed(malformed(NAME, header, "not base64"));
-        }
-        const certs = decodeCertificates(read.value);
-        if (!certs.ok) return failed(fromCertError(certs.error, { source: NAME, header }));
-        return leafFirst(NAME, certs.value);
-      }),
-  };
+  return singleHeaderSource(NAME, DEFAULT_HEADER, options, (value, header) => {
+    // "-" is a URL-safe base64 character, so PEM's "-----" markers need their own check.
+    if (!/^[A-Za-z0-9+/\-_=\s]+$/.test(value) || value.includes("-----")) return rejected(malformed(NAME, header, "not base64"));
+    const certs = decodeCertificates(value);
+    return certs.ok ? decoded(certs.value) : rejected(fromCertError(certs.error, { source: NAME, header }));
+  });
 }

@@ -11,7 +11,9 @@ import {
   CERTIFICATE_HEADER_INVALID,
   fromCertError,
   sourceError,
+  type CertificateSource,
   type PresentedCertificate,
+  type SourceOptions,
   type SourceError,
   type SourceResult,
 } from "./source";
@@ -137,6 +139,30 @@ export function leafFirst(source: string, certs: readonly Uint8Array[]): SourceR
 }
 
 /**
+ * A source reading one header that carries the leaf-first certificates and must occur once (Headers joins
+ * a repeated line with ", ", and none of these formats has a comma of its own): absent → none; present →
+ * `decode(value, header)`. The header name is `options.header` or `defaultHeader`, lower-cased.
+ */
+export function singleHeaderSource(name: string, defaultHeader: string, options: SourceOptions,
+  decode: (value: string, header: string) => Decoded<Uint8Array[]>): CertificateSource {
+  const header = (options.header ?? defaultHeader).toLowerCase();
+  return {
+    name,
+    headers: [header],
+    fromTerminator: true,
+    extract: ({ headers }) =>
+      guarded(name, () => {
+        const read = readHeader(headers, header, name);
+        if (read.kind === "absent") return NONE;
+        if (read.kind === "error") return failed(read.error);
+        if (read.value.includes(",")) return failed(headerInvalid(name, header, "it occurs more than once"));
+        const certs = decode(read.value, header);
+        return certs.ok ? leafFirst(name, certs.value) : failed(certs.error);
+      }),
+  };
+}
+
+/**
  * Runs a source's extraction; an exception (a bug, or a hostile `cf` object with throwing getters) becomes a
  * certificate_malformed error, so the request is denied rather than let through or crashed.
  */
@@ -151,13 +177,6 @@ export function guarded(source: string, run: () => SourceResult): SourceResult {
 /** RFC 9110 §5.1, §5.6.2: a field name is a token. */
 export function isHeaderName(name: string): boolean {
   return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name);
-}
-
-/** Byte equality, for checks such as "XFCC Cert is the first certificate of Chain". */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function isPrintable(c: number): boolean {

@@ -22,7 +22,7 @@
  *   or not at all, unescaped; cert/decode tolerates both, so a value without `%` is read as plain PEM.
  * Default header: X-Client-Cert (configurable: every producer above lets the operator choose the name).
  */
-import { NONE, decodeUrlEncodedPem, failed, guarded, headerInvalid, leafFirst, readHeader } from "./shared";
+import { decodeUrlEncodedPem, singleHeaderSource } from "./shared";
 import type { CertificateSource, SourceOptions } from "./source";
 
 const NAME = "url-pem";
@@ -30,19 +30,5 @@ const DEFAULT_HEADER = "x-client-cert";
 
 /** The source reading URL-encoded (or plain, flattened) PEM from `options.header` (default X-Client-Cert). */
 export function createUrlPemSource(options: SourceOptions = {}): CertificateSource {
-  const header = (options.header ?? DEFAULT_HEADER).toLowerCase();
-  return {
-    name: NAME,
-    headers: [header],
-    fromTerminator: true,
-    extract: ({ headers }) =>
-      guarded(NAME, () => {
-        const read = readHeader(headers, header, NAME);
-        if (read.kind === "absent") return NONE;
-        if (read.kind === "error") return failed(read.error);
-        if (read.value.includes(",")) return failed(headerInvalid(NAME, header, "it occurs more than once"));
-        const certs = decodeUrlEncodedPem(read.value, NAME, header);
-        return certs.ok ? leafFirst(NAME, certs.value) : failed(certs.error);
-      }),
-  };
+  return singleHeaderSource(NAME, DEFAULT_HEADER, options, (value, header) => decodeUrlEncodedPem(value, NAME, header));
 }

@@ -28,7 +28,8 @@
  * When both Cert and Chain are present, Cert must equal the first certificate of Chain.
  */
 import { MAX_PRESENTED_CHAIN } from "../../limits";
-import { NONE, decodeUrlEncodedPem, failed, found, guarded, headerInvalid, leafFirst, readHeader, sameBytes } from "./shared";
+import { equalBytes } from "../../bytes";
+import { NONE, decodeUrlEncodedPem, failed, found, guarded, headerInvalid, leafFirst, readHeader } from "./shared";
 import type { CertificateSource, SourceInput, SourceOptions, SourceResult } from "./source";
 
 const NAME = "xfcc";
@@ -79,7 +80,7 @@ function extractXfcc({ headers }: SourceInput): SourceResult {
   }
   const [leaf] = leafCerts.value;
   const [chainLeaf, ...intermediates] = chainCerts.value;
-  if (leaf === undefined || chainLeaf === undefined || !sameBytes(chainLeaf, leaf)) {
+  if (leaf === undefined || chainLeaf === undefined || !equalBytes(chainLeaf, leaf)) {
     return failed(headerInvalid(NAME, HEADER, "Cert is not the first certificate of Chain"));
   }
   return found(NAME, leaf, intermediates);
