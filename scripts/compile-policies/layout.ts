@@ -121,16 +121,7 @@ function readApiManifest(id: string, file: SourceFile, files: ReadonlyMap<string
   }
   const m = members(file, root, API_KEYS, ["name", "path", "operations"], diags);
   let ok = true;
-  const str = (key: string): string | null => {
-    const v = m.get(key)?.value;
-    if (v === undefined) return null;
-    if (v.kind !== "string") {
-      diags.error(file, v.at, `"${key}" must be a string, not ${jsonKind(v)}`, v.end - v.at);
-      ok = false;
-      return null;
-    }
-    return v.value;
-  };
+  const str = (key: string) => stringMember(file, m, key, diags, () => (ok = false));
   const name = str("name");
   if (name === "") {
     diags.error(file, m.get("name")!.value.at, '"name" must not be empty', 2);
@@ -206,16 +197,7 @@ function readOperation(apiId: string, file: SourceFile, node: JsonNode, files: R
   }
   const m = members(file, node, OPERATION_KEYS, ["id", "method", "urlTemplate"], diags);
   let ok = true;
-  const str = (key: string): string | null => {
-    const v = m.get(key)?.value;
-    if (v === undefined) return null;
-    if (v.kind !== "string") {
-      diags.error(file, v.at, `"${key}" must be a string, not ${jsonKind(v)}`, v.end - v.at);
-      ok = false;
-      return null;
-    }
-    return v.value;
-  };
+  const str = (key: string) => stringMember(file, m, key, diags, () => (ok = false));
   const span = (key: string) => [m.get(key)!.value.at, m.get(key)!.value.end - m.get(key)!.value.at] as const;
   const id = str("id");
   if (id !== null && !ID.test(id)) {
@@ -252,6 +234,18 @@ function readOperation(apiId: string, file: SourceFile, node: JsonNode, files: R
   }
   if (!ok || id === null || method === null || urlTemplate === null) return null;
   return { id, name: name ?? id, method, urlTemplate, segments, policy, templateAt: span("urlTemplate")[0], templateEnd: span("urlTemplate")[0] + span("urlTemplate")[1] };
+}
+
+/** The string value of member `key` (null when absent); a member of another kind is reported and `invalid()` called. */
+function stringMember(file: SourceFile, m: ReadonlyMap<string, JsonMember>, key: string, diags: Diagnostics, invalid: () => void): string | null {
+  const v = m.get(key)?.value;
+  if (v === undefined) return null;
+  if (v.kind !== "string") {
+    diags.error(file, v.at, `"${key}" must be a string, not ${jsonKind(v)}`, v.end - v.at);
+    invalid();
+    return null;
+  }
+  return v.value;
 }
 
 /** An object's members by key; reports unknown keys and missing required ones. */
