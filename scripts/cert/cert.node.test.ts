@@ -12,6 +12,7 @@ import { toPem, type BuiltCertificate } from "../pki/builder";
 import { ca, cert as issue, crl, leaf } from "../../test/support/chains";
 import { makeTempDir, runProgram, runTsx, type ProcessResult, type TempDir } from "../../test/support/cli-process";
 import { parseCommandLine, parseIsoTime } from "./args";
+import { readDerElement } from "../../src/cert/decode";
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -88,8 +89,26 @@ beforeAll(async () => {
   f.crlDer = await dir.write("inter.crl.der", interCrl.der);
   f.rootCrl = await dir.write("root.crl.pem", toPem(rootCrl.der, "X509 CRL"));
   f.garbage = await dir.write("garbage.pem", "this is not a certificate\n");
+  // The issuing CA's twin whose signature BIT STRING tag is marked constructed (03 → 23): not DER, never parsed.
+  f.oddBundle = await dir.write("odd-bundle.pem", toPem(constructedSignatureTwin(pki.inter.der), "CERTIFICATE") + pki.inter.pem);
+  f.oddAnchors = await dir.write("odd-anchors.pem", pki.root.pem + toPem(constructedSignatureTwin(pki.root.der), "CERTIFICATE"));
   f.missing = dir.file("does-not-exist.pem");
 });
+
+/** `der` with the tag of its outer signature BIT STRING changed from primitive to constructed. */
+function constructedSignatureTwin(der: Uint8Array): Uint8Array {
+  const outer = readDerElement(der, 0);
+  if (typeof outer === "string") throw new Error(outer);
+  let p = outer.contentStart;
+  for (let i = 0; i < 2; i++) {
+    const el = readDerElement(der, p, outer.end);
+    if (typeof el === "string") throw new Error(el);
+    p = el.end;
+  }
+  const twin = der.slice();
+  twin[p] = 0x23;
+  return twin;
+}
 
 afterAll(async () => {
   await dir?.remove();
@@ -266,6 +285,19 @@ describe("cert verify", () => {
     expect(r.byFile).toEqual({ [f.missing!]: "file_unreadable", [f.alice!]: "ok", [f.garbage!]: "certificate_malformed" });
     expect(r.stderr).toContain(f.missing!);
     expect(r.stderr).toContain(f.garbage!);
+  });
+
+  it("an --untrusted member that cannot be read is skipped with a warning naming it; a bad --ca member stops everything", async () => {
+    const [untrusted, anchors] = await Promise.all([
+      codes("--ca", f.root!, "--untrusted", f.oddBundle!, f.aliceDer!),
+      cert("verify", "--ca", f.oddAnchors!, "--untrusted", f.inter!, f.aliceDer!),
+    ]);
+    expect(untrusted.exit).toBe(0);
+    expect(untrusted.byFile).toEqual({ [f.aliceDer!]: "ok" });
+    expect(untrusted.stderr).toContain(`warning: ${f.oddBundle}: certificate at index 0 skipped:`);
+    expect(anchors.code).toBe(2);
+    expect(anchors.stderr).toContain(`${f.oddAnchors}: certificate at index 1:`);
+    expect(anchors.stdout).toBe("");
   });
 
   it("--help prints usage and exits 0", async () => {

@@ -42,8 +42,52 @@ export interface LoadedCertificate {
   readonly parsed: ParsedCertificate;
 }
 
+/** A certificate of an untrusted bundle that was left out, with why. */
+export interface SkippedCertificate {
+  readonly file: string;
+  readonly index: number;
+  readonly detail: string;
+}
+
+/**
+ * Reads an untrusted bundle (`--untrusted`): like readCertificateFile, except that a member that does not parse
+ * is left out and reported instead of failing the file. An untrusted certificate can only help build a path, never
+ * make one valid, so leaving out one that cannot be read can only turn a verdict into a rejection. A file that
+ * cannot be read or decoded at all is still an error, as is a file where no member parses.
+ */
+export async function readUntrustedFile(file: string): Promise<Result<{ certs: LoadedCertificate[]; skipped: SkippedCertificate[] }, InputError>> {
+  const ders = await readCertificateDers(file);
+  if (!ders.ok) return ders;
+  const certs: LoadedCertificate[] = [];
+  const skipped: SkippedCertificate[] = [];
+  for (const [index, der] of ders.value.entries()) {
+    const parsed = parseCertificate(der);
+    if (parsed.ok) certs.push({ der, parsed: parsed.value });
+    else skipped.push({ file, index, detail: parsed.error.detail });
+  }
+  if (certs.length === 0) {
+    return err({ file, message: `${file}: no certificate in it parses (first: index 0: ${skipped[0]?.detail ?? "empty"})` });
+  }
+  return ok({ certs, skipped });
+}
+
 /** Reads, decodes and parses every certificate in `file` (a bundle is allowed; at least one is required). */
 export async function readCertificateFile(file: string): Promise<Result<LoadedCertificate[], InputError>> {
+  const ders = await readCertificateDers(file);
+  if (!ders.ok) return ders;
+  const out: LoadedCertificate[] = [];
+  for (const [index, der] of ders.value.entries()) {
+    const parsed = parseCertificate(der);
+    if (!parsed.ok) {
+      return err({ file, message: `${file}: certificate at index ${index}: ${parsed.error.detail}`, cause: parsed.error });
+    }
+    out.push({ der, parsed: parsed.value });
+  }
+  return ok(out);
+}
+
+/** Reads and decodes every certificate in `file` to DER, without parsing them. */
+async function readCertificateDers(file: string): Promise<Result<Uint8Array[], InputError>> {
   const bytes = await readBytes(file, MAX_STORE_BUNDLE_BYTES);
   if (!bytes.ok) return bytes;
   const decoded = decodeCertificates(asDecoderInput(bytes.value), {
@@ -57,15 +101,7 @@ export async function readCertificateFile(file: string): Promise<Result<LoadedCe
       : decoded.error.detail;
     return err({ file, message: `${file}: ${what}`, cause: decoded.error });
   }
-  const out: LoadedCertificate[] = [];
-  for (const [index, der] of decoded.value.entries()) {
-    const parsed = parseCertificate(der);
-    if (!parsed.ok) {
-      return err({ file, message: `${file}: certificate at index ${index}: ${parsed.error.detail}`, cause: parsed.error });
-    }
-    out.push({ der, parsed: parsed.value });
-  }
-  return ok(out);
+  return ok(decoded.value);
 }
 
 /** Reads every CRL in `file`: PEM ("X509 CRL" blocks) or DER (one or several concatenated), each parsed. */

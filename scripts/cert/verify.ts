@@ -21,12 +21,12 @@
 import { renderName } from "../../src/cert/dn";
 import { describeCertificate } from "../../src/cert/model";
 import type { ErrorContext } from "../../src/errors";
-import type { Result } from "../../src/result";
+import { ok, type Result } from "../../src/result";
 import { prepareTrustMaterial } from "../../src/pki/trust-material";
 import type { ValidationOptions } from "../../src/pki/validate";
 import { CertificateVerifier } from "../../src/pki/verifier";
 import type { VerifyOptions } from "./args";
-import { readCertificateFile, readCrlFile, type InputError } from "./files";
+import { readCertificateFile, readCrlFile, readUntrustedFile, type InputError } from "./files";
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, worstExit, type Output } from "./output";
 
 /** The verdict on one LEAF file, as printed by --json. */
@@ -61,7 +61,13 @@ export async function runVerify(options: VerifyOptions, output: Output, now: Dat
     return all;
   };
   const anchors = await collect(options.anchors, readCertificateFile);
-  const intermediates = await collect(options.untrusted, readCertificateFile);
+  // An --untrusted member that cannot be read is skipped with a warning: it could only have helped build a path.
+  const intermediates = await collect(options.untrusted, async (file) => {
+    const r = await readUntrustedFile(file);
+    if (!r.ok) return r;
+    for (const s of r.value.skipped) output.err(`${PREFIX} warning: ${s.file}: certificate at index ${s.index} skipped: ${s.detail}`);
+    return ok(r.value.certs);
+  });
   const crls = await collect(options.crls, readCrlFile);
   if (problems.length > 0) {
     for (const p of problems) output.err(`${PREFIX} ${p.message}`);

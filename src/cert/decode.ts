@@ -288,6 +288,16 @@ export function readDerElement(bytes: Uint8Array, offset: number, limit: number 
     if (length < 0x80) return "length not in its shortest form";
   }
   if (length > limit - p) return "DER length exceeds input";
+  if (tagClass === 0) {
+    // X.690 §8.1.5 / §10.2: in DER, end-of-contents never appears, SEQUENCE and SET are constructed, and every
+    // other universal type certificates use is primitive (strings included). EXTERNAL and EMBEDDED PDV (8, 11)
+    // are constructed types of their own; no certificate field uses them, so they are rejected with the rest.
+    if (tagNumber === 0) return "end-of-contents octets (BER), not DER";
+    if (tagNumber === 5 && length !== 0) return "NULL with contents";
+    if (constructed !== (tagNumber === 16 || tagNumber === 17)) {
+      return constructed ? "constructed encoding of a primitive type (not DER)" : "primitive encoding of a SEQUENCE or SET";
+    }
+  }
   return { tagClass, constructed, tagNumber, start: offset, contentStart: p, end: p + length };
 }
 

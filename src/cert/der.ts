@@ -14,6 +14,9 @@ import { readDerElement, type DerElement } from "./decode";
 
 export class DerError extends Error {}
 
+/** How a context-specific field is encoded: EXPLICIT, or IMPLICIT over a primitive or a constructed type. */
+export type ContextForm = "explicit" | "primitive" | "constructed";
+
 /** Universal tag numbers used in certificates. */
 export const TAG = {
   BOOLEAN: 1, INTEGER: 2, BIT_STRING: 3, OCTET_STRING: 4, NULL: 5, OID: 6, ENUMERATED: 10, UTF8: 12,
@@ -44,19 +47,31 @@ export class DerReader {
     return el;
   }
 
-  /** The next element, which must be universal `tagNumber` (constructed for SEQUENCE/SET). */
+  /**
+   * The next element, which must be universal `tagNumber` with the form X.690 §8 gives that type: constructed
+   * for SEQUENCE and SET, primitive for every other type certificates use (DER forbids constructed strings,
+   * §10.2). A tag of the right number in the wrong form is a different encoding of the same certificate.
+   */
   expect(tagNumber: number, what: string): DerElement {
     const el = this.next();
     if (el.tagClass !== 0 || el.tagNumber !== tagNumber) throw new DerError(`${what}: unexpected tag`);
+    if (el.constructed !== (tagNumber === TAG.SEQUENCE || tagNumber === TAG.SET)) {
+      throw new DerError(`${what}: ${el.constructed ? "constructed" : "primitive"} encoding of a ${el.constructed ? "primitive" : "constructed"} type`);
+    }
     return el;
   }
 
-  /** The next element if it is context-specific `[tagNumber]`, else null (nothing consumed). */
-  optionalContext(tagNumber: number): DerElement | null {
+  /**
+   * The next element if it is context-specific `[tagNumber]`, else null (nothing consumed). `form` is the one
+   * the ASN.1 module gives the field: "explicit" (always constructed), or an IMPLICIT tag over a primitive or
+   * constructed type. The right tag number in the wrong form is an error, not an absent field.
+   */
+  optionalContext(tagNumber: number, form: ContextForm): DerElement | null {
     if (this.done) return null;
     const el = readDerElement(this.bytes, this.pos, this.end);
     if (typeof el === "string") throw new DerError(el);
     if (el.tagClass !== 2 || el.tagNumber !== tagNumber) return null;
+    if (el.constructed !== (form !== "primitive")) throw new DerError(`[${tagNumber}]: wrong constructed bit`);
     this.pos = el.end;
     return el;
   }
@@ -152,6 +167,14 @@ export function decodeBoolean(content: Uint8Array): boolean {
   return content[0] === 0xff;
 }
 
+/** X.690 §8.3.2: an INTEGER's content is at least one octet, and its first nine bits are not all 0 or all 1. */
+export function checkMinimalInteger(content: Uint8Array, what: string): void {
+  if (content.length === 0) throw new DerError(`${what}: empty INTEGER`);
+  if (content.length > 1 && ((content[0] === 0 && (content[1]! & 0x80) === 0) || (content[0] === 0xff && (content[1]! & 0x80) !== 0))) {
+    throw new DerError(`${what}: INTEGER not in its shortest form`);
+  }
+}
+
 /** Small non-negative INTEGER content → number (X.690 §8.3, minimal encoding). */
 export function decodeSmallInteger(content: Uint8Array): number {
   if (content.length === 0 || content.length > 6) throw new DerError("INTEGER out of range");
@@ -167,6 +190,7 @@ export function decodeSmallInteger(content: Uint8Array): number {
  * UTCTime years 50–99 are 19xx.
  */
 export function decodeTime(bytes: Uint8Array, el: DerElement): Date {
+  if (el.constructed) throw new DerError("constructed Time (DER times are primitive)");
   let s = "";
   for (let i = el.contentStart; i < el.end; i++) s += String.fromCharCode(bytes[i]!);
   let m: RegExpExecArray | null;

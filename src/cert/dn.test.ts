@@ -2,6 +2,7 @@ import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { describe, expect, it } from "vitest";
 import { decodeCertificate } from "./decode";
+import { DerReader } from "./der";
 import { commonName, dnEquals, nameKey, parseDistinguishedName, rdnKeys, renderName } from "./dn";
 import { parseCertificate } from "./parse";
 
@@ -211,14 +212,24 @@ const ROUND_TRIP_EXCEPTIONS: Record<string, string> = {
   "t61Utf8/rfc2253Utf8": "OpenSSL reads a T61String as Latin-1 even when it holds valid UTF-8 (we follow .NET)",
 };
 
-/** The subject Name's DER, as the Worker gets it: decoded and parsed by cert/decode and cert/parse. */
+/**
+ * The subject Name's DER, as the Worker gets it: decoded and parsed by cert/decode and cert/parse. A fixture
+ * whose names cert/parse rejects (INVALID_NAME_FIXTURES) is read field by field, so its rendering is still tested.
+ */
 function subjectOf(pemText: string): Uint8Array {
   const der = decodeCertificate(pemText);
   if (!der.ok) throw new Error(der.error.detail);
   const parsed = parseCertificate(der.value);
-  if (!parsed.ok) throw new Error(parsed.error.detail);
-  return parsed.value.subject;
+  if (parsed.ok) return parsed.value.subject;
+  const cert = DerReader.of(der.value, new DerReader(der.value).next());
+  const tbs = DerReader.of(der.value, cert.next());
+  tbs.optionalContext(0, "explicit");
+  for (let i = 0; i < 4; i++) tbs.next(); // serialNumber, signature, issuer, validity
+  return tbs.whole(tbs.next());
 }
+
+/** Fixtures with a name value invalid for its string type: renderable, but cert/parse rejects the certificate. */
+const INVALID_NAME_FIXTURES = new Set(["unknownTypes"]);
 
 function key(text: string): string {
   const r = parseDistinguishedName(text);
@@ -285,6 +296,17 @@ describe("renderName against real OpenSSL output", () => {
       });
     });
   }
+
+  it("a certificate whose name holds a string invalid for its type does not parse (one name, one reading)", () => {
+    for (const f of OPENSSL_FIXTURES) {
+      const der = decodeCertificate(f.pem);
+      if (!der.ok) throw new Error(der.error.detail);
+      const parsed = parseCertificate(der.value);
+      expect(parsed.ok, f.id).toBe(!INVALID_NAME_FIXTURES.has(f.id));
+      if (!parsed.ok) expect(parsed.error.code).toBe("certificate_malformed");
+    }
+    expect(nameKey(subjectOf(OPENSSL_FIXTURES.find((x) => x.id === "unknownTypes")?.pem ?? "")).startsWith("!")).toBe(true);
+  });
 
   it("the slash form of BMPString/UniversalString values does not round-trip (documented limit)", () => {
     const f = OPENSSL_FIXTURES.find((x) => x.id === "stringTypes");
@@ -554,20 +576,26 @@ describe("DN comparison: different names", () => {
     });
   }
 
-  it("a value with invalid UTF-8 equals only the same bytes, never readable text", () => {
+  it("a value with invalid UTF-8 is an unreadable name: it equals no text, and its key marks it unreadable", () => {
     const name = nameFrom(derName(rdn(ava(CN, tlv(0x0c, [0x41, 0xff, 0x42])))));
     expect(dnEquals("CN=A\ufffdB", name)).toBe(false);
     expect(dnEquals("CN=AB", name)).toBe(false);
-    expect(dnEquals("CN=A\\FFB", name)).toBe(true);
-    expect(dnEquals("CN=a\\FFB", name)).toBe(false);
+    expect(dnEquals("CN=A\\FFB", name)).toBe(false);
+    expect(nameKey(name).startsWith("!")).toBe(true);
     expect(nameKey(name)).not.toBe(nameKey(nameFrom(derName(rdn(ava(CN, tlv(0x0c, [0x41, 0xfe, 0x42])))))));
   });
 
-  it("a PrintableString with non-ASCII bytes is compared by its bytes", () => {
+  it("a PrintableString with non-ASCII bytes is rendered as Latin-1 but is an unreadable name", () => {
     const name = nameFrom(derName(rdn(ava(CN, printable("a\u00e9")))));
     expect(renderName(name).rfc4514).toBe("CN=a\u00e9");
     expect(dnEquals("CN=a\u00e9", name)).toBe(false);
-    expect(dnEquals("CN=a\\E9", name)).toBe(true);
+    expect(dnEquals("CN=a\\E9", name)).toBe(false);
+    expect(nameKey(name).startsWith("!")).toBe(true);
+  });
+
+  it("an odd-length BMPString is an unreadable name", () => {
+    expect(nameKey(nameFrom(derName(rdn(ava(CN, tlv(0x1e, [0x00, 0x41, 0x00])))))).startsWith("!")).toBe(true);
+    expect(nameKey(nameFrom(derName(rdn(ava(CN, bmp("AB")))))).startsWith("!")).toBe(false);
   });
 
   it("a string that does not parse equals nothing, not even itself", () => {

@@ -220,7 +220,9 @@ export function renderName(name: Uint8Array): NameRenderings {
 export function nameKey(name: Uint8Array): string {
   try {
     const rdns = parseNameDer(name);
-    if (rdns !== null) return structureKey(rdns);
+    // A string value whose bytes are not valid for its type (invalid UTF-8, an odd-length BMPString, non-ASCII
+    // in a PrintableString/IA5String) is a different name to every reader: such a Name is unreadable.
+    if (rdns !== null && !hasInvalidString(rdns)) return structureKey(rdns);
     return name.length === 0 ? UNREADABLE_KEY : `!${toHexLower(name)}`;
   } catch {
     return UNREADABLE_KEY;
@@ -234,7 +236,8 @@ export function nameKey(name: Uint8Array): string {
  */
 export function rdnKeys(name: Uint8Array): string[] | null {
   try {
-    return parseNameDer(name)?.map(rdnKey) ?? null;
+    const rdns = parseNameDer(name);
+    return rdns !== null && !hasInvalidString(rdns) ? rdns.map(rdnKey) : null;
   } catch {
     return null;
   }
@@ -358,6 +361,9 @@ function parseNameDer(raw: Uint8Array): NameStructure | null {
       if (oid === null) return null;
       const value = readDerElement(raw, type.end, seq.end);
       if (typeof value === "string" || value.end !== seq.end) return null;
+      // Attribute values are universal types (X.520 strings, or a SEQUENCE/SET for a few); DER strings are
+      // primitive (X.690 §10.2). OpenSSL refuses a Name with anything else, and so do we.
+      if (value.tagClass !== 0 || !NAME_VALUE_TAGS.has(value.tagNumber) || value.constructed !== (value.tagNumber === 16)) return null;
       rdn.push({ oid, value: attributeValue(raw, value) });
       q = seq.end;
     }
@@ -366,6 +372,12 @@ function parseNameDer(raw: Uint8Array): NameStructure | null {
   }
   return rdns;
 }
+
+/**
+ * Universal types an attribute value may have: the X.520 string types (UTF8, Numeric, Printable, Teletex, IA5,
+ * Visible, Universal, BMP), BIT STRING (x500UniqueIdentifier) and SEQUENCE — OpenSSL's B_ASN1_PRINTABLE set.
+ */
+const NAME_VALUE_TAGS: ReadonlySet<number> = new Set([3, 12, 16, 18, 19, 20, 22, 26, 28, 30]);
 
 function isUniversal(e: DerElement, constructed: boolean, tagNumber: number): boolean {
   return e.tagClass === 0 && e.constructed === constructed && e.tagNumber === tagNumber;
@@ -467,6 +479,10 @@ function decodeUtf32be(bytes: Uint8Array): DecodedString {
 
 // ---------------------------------------------------------------------------------------------------------
 // Comparison key
+
+function hasInvalidString(rdns: NameStructure): boolean {
+  return rdns.some((rdn) => rdn.some((a) => decodeString(a.value)?.valid === false));
+}
 
 function structureKey(rdns: NameStructure): string {
   return `[${rdns.map(rdnKey).join(",")}]`;

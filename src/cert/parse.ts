@@ -17,7 +17,7 @@ import { certError, type CertError } from "../errors";
 import { MAX_CERTIFICATE_BYTES, MAX_CRL_BYTES } from "../limits";
 import { err, ok, type Result } from "../result";
 import { type DerElement } from "./decode";
-import { decodeBoolean, decodeOid, decodeSmallInteger, decodeTime, DerError, DerReader, TAG } from "./der";
+import { checkMinimalInteger, decodeBoolean, decodeOid, decodeSmallInteger, decodeTime, DerError, DerReader, TAG } from "./der";
 import { nameKey } from "./dn";
 
 /** OIDs certgate processes. */
@@ -47,6 +47,7 @@ export const OID = {
   invalidityDate: "2.5.29.24",
   certificateIssuer: "2.5.29.29",
   ekuClientAuth: "1.3.6.1.5.5.7.3.2",
+  ekuServerAuth: "1.3.6.1.5.5.7.3.1",
   ekuAny: "2.5.29.37.0",
   emailAddress: "1.2.840.113549.1.9.1",
 } as const;
@@ -147,10 +148,14 @@ export interface CertificateExtensions {
   readonly inhibitAnyPolicy?: number;
   readonly subjectKeyIdentifier?: Uint8Array;
   readonly authorityKeyIdentifier?: Uint8Array;
+  /** Which fields the authorityKeyIdentifier has, when the extension is present (RFC 5280 §4.2.1.1). */
+  readonly authorityKeyIdentifierFields?: { readonly keyIdentifier: boolean; readonly issuer: boolean; readonly serial: boolean };
   readonly crlDistributionPoints?: readonly DistributionPoint[];
   readonly freshestCrl?: readonly DistributionPoint[];
   /** OIDs of critical extensions certgate does not process. */
   readonly unknownCritical: readonly string[];
+  /** OIDs of every extension marked critical (the profile checks in pki/profile.ts read it). */
+  readonly critical: readonly string[];
 }
 
 /** A certificate as parsed from untrusted bytes: nothing here is verified. */
@@ -214,6 +219,8 @@ export interface ParsedCrl {
   } | null;
   readonly entries: readonly CrlEntry[];
   readonly unknownCritical: readonly string[];
+  /** OIDs of every CRL extension marked critical. */
+  readonly critical: readonly string[];
 }
 
 /** Parses a certificate. Never throws. */
@@ -242,7 +249,7 @@ function parseCertificateUnchecked(der: Uint8Array): ParsedCertificate {
   cert.finish("Certificate");
   const tbs = DerReader.of(der, tbsEl);
   let version = 1;
-  const versionEl = tbs.optionalContext(0);
+  const versionEl = tbs.optionalContext(0, "explicit");
   if (versionEl) {
     const v = DerReader.of(der, versionEl);
     version = decodeSmallInteger(v.content(v.expect(TAG.INTEGER, "version"))) + 1;
@@ -263,15 +270,21 @@ function parseCertificateUnchecked(der: Uint8Array): ParsedCertificate {
   validity.finish("validity");
   const subjectEl = tbs.expect(TAG.SEQUENCE, "subject");
   const spkiEl = tbs.expect(TAG.SEQUENCE, "subjectPublicKeyInfo");
-  tbs.optionalContext(1); // issuerUniqueID
-  tbs.optionalContext(2); // subjectUniqueID
-  const extsEl = tbs.optionalContext(3);
+  const issuerUid = tbs.optionalContext(1, "primitive"); // issuerUniqueID
+  const subjectUid = tbs.optionalContext(2, "primitive"); // subjectUniqueID
+  const extsEl = tbs.optionalContext(3, "explicit");
   tbs.finish("TBSCertificate");
   if (extsEl && version !== 3) throw new DerError("extensions in a certificate older than v3");
+  // RFC 5280 §4.1.2.8: unique identifiers only in v2 and v3; their content is a BIT STRING.
+  for (const uid of [issuerUid, subjectUid]) {
+    if (!uid) continue;
+    if (version < 2) throw new DerError("a unique identifier in a v1 certificate");
+    if (uid.end === uid.contentStart || der[uid.contentStart]! > 7) throw new DerError("invalid unique identifier");
+  }
   const extensions = readCertificateExtensions(der, extsEl);
 
   const serial = der.subarray(serialEl.contentStart, serialEl.end);
-  if (serial.length === 0) throw new DerError("empty serialNumber");
+  checkMinimalInteger(serial, "serialNumber");
   const subject = der.subarray(subjectEl.start, subjectEl.end);
   const issuer = der.subarray(issuerEl.start, issuerEl.end);
   const subjectKey = nameKey(subject);
@@ -327,7 +340,6 @@ function readNameAttributes(bytes: Uint8Array, nameEl: DerElement, oid: string):
   return out;
 }
 
-const UTF8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 const EC_CURVE_BITS: Record<string, number> = {
   "1.2.840.10045.3.1.7": 256, // P-256
@@ -335,6 +347,10 @@ const EC_CURVE_BITS: Record<string, number> = {
   "1.3.132.0.35": 521, // P-521
 };
 
+/**
+ * SubjectPublicKeyInfo, with the key itself read as far as its algorithm defines it (RFC 3279 §2.3.1, RFC 4055
+ * §1.2, RFC 5480 §2, RFC 8410 §4): a key OpenSSL could not decode is a malformed certificate here too.
+ */
 function readPublicKey(bytes: Uint8Array, spkiEl: DerElement): PublicKeyInfo {
   const r = DerReader.of(bytes, spkiEl);
   const algEl = r.expect(TAG.SEQUENCE, "SubjectPublicKeyInfo.algorithm");
@@ -344,42 +360,58 @@ function readPublicKey(bytes: Uint8Array, spkiEl: DerElement): PublicKeyInfo {
   const spki = bytes.subarray(spkiEl.start, spkiEl.end);
   const keyBits = bytes.subarray(keyEl.contentStart, keyEl.end);
   if (keyBits.length < 1 || keyBits[0] !== 0) throw new DerError("subjectPublicKey has unused bits");
+  const key = keyBits.subarray(1);
+  const params = alg.paramsEl;
   switch (alg.oid) {
-    case "1.2.840.113549.1.1.1": // rsaEncryption
-    case "1.2.840.113549.1.1.10": // id-RSASSA-PSS
-      return { algorithm: "RSA", bits: rsaModulusBits(keyBits.subarray(1)), curve: null, spki };
-    case "1.2.840.10045.2.1": { // id-ecPublicKey with namedCurve (RFC 5480 §2.1.1)
-      let curve: string | null = null;
-      if (alg.paramsEl && alg.paramsEl.tagClass === 0 && alg.paramsEl.tagNumber === TAG.OID) {
-        curve = decodeOid(bytes.subarray(alg.paramsEl.contentStart, alg.paramsEl.end));
-      }
-      return { algorithm: "EC", bits: (curve && EC_CURVE_BITS[curve]) || 0, curve, spki };
+    case "1.2.840.113549.1.1.1": // rsaEncryption: parameters NULL (RFC 3279 §2.3.1)
+      if (!params || params.tagClass !== 0 || params.tagNumber !== TAG.NULL) throw new DerError("rsaEncryption key without NULL parameters");
+      return { algorithm: "RSA", bits: rsaModulusBits(key), curve: null, spki };
+    case "1.2.840.113549.1.1.10": // id-RSASSA-PSS: parameters absent or RSASSA-PSS-params (RFC 4055 §1.2)
+      if (params && (params.tagClass !== 0 || params.tagNumber !== TAG.SEQUENCE)) throw new DerError("invalid RSASSA-PSS key parameters");
+      return { algorithm: "RSA", bits: rsaModulusBits(key), curve: null, spki };
+    case "1.2.840.10045.2.1": { // id-ecPublicKey: namedCurve only (RFC 5480 §2.1.1)
+      if (!params || params.tagClass !== 0 || params.tagNumber !== TAG.OID) throw new DerError("EC key without a named curve");
+      const curve = decodeOid(bytes.subarray(params.contentStart, params.end));
+      const size = EC_CURVE_BITS[curve];
+      if (size === undefined) return { algorithm: "EC", bits: 0, curve, spki };
+      // RFC 5480 §2.2: an uncompressed point (04 ‖ X ‖ Y) or a compressed one (02/03 ‖ X).
+      const field = Math.ceil(size / 8);
+      const uncompressed = key[0] === 4 && key.length === 1 + 2 * field;
+      const compressed = (key[0] === 2 || key[0] === 3) && key.length === 1 + field;
+      if (!uncompressed && !compressed) throw new DerError("EC public key is not a point of its curve's size");
+      return { algorithm: "EC", bits: size, curve, spki };
     }
-    case "1.3.101.112":
+    case "1.3.101.112": // Ed25519: no parameters, 32-octet key (RFC 8410 §3, §4)
+      if (params || key.length !== 32) throw new DerError("invalid Ed25519 public key");
       return { algorithm: "Ed25519", bits: 256, curve: null, spki };
     case "1.3.101.113":
+      if (params || key.length !== 57) throw new DerError("invalid Ed448 public key");
       return { algorithm: "Ed448", bits: 456, curve: null, spki };
     default:
       return { algorithm: alg.oid, bits: 0, curve: null, spki };
   }
 }
 
-/** RSAPublicKey (RFC 8017 §A.1.1) → modulus size in bits. */
+/** RSAPublicKey (RFC 8017 §A.1.1): two positive INTEGERs in minimal form → modulus size in bits. */
 function rsaModulusBits(key: Uint8Array): number {
   const top = new DerReader(key);
   const seq = DerReader.of(key, top.expect(TAG.SEQUENCE, "RSAPublicKey"));
+  top.finish("RSAPublicKey");
   const m = seq.content(seq.expect(TAG.INTEGER, "modulus"));
-  seq.expect(TAG.INTEGER, "publicExponent");
+  const e = seq.content(seq.expect(TAG.INTEGER, "publicExponent"));
   seq.finish("RSAPublicKey");
+  for (const [v, what] of [[m, "modulus"], [e, "publicExponent"]] as const) {
+    checkMinimalInteger(v, what);
+    if (v[0]! & 0x80 || v.every((b) => b === 0)) throw new DerError(`RSA ${what} is not positive`);
+  }
   let i = 0;
   while (i < m.length && m[i] === 0) i++;
-  if (i === m.length) return 0;
   return (m.length - i - 1) * 8 + (32 - Math.clz32(m[i]!));
 }
 
 /** Reads extension values, rejecting duplicates (RFC 5280 §4.2) and malformed values. */
 function readCertificateExtensions(bytes: Uint8Array, extsEl: DerElement | null): CertificateExtensions {
-  const out: { -readonly [K in keyof CertificateExtensions]: CertificateExtensions[K] } = { unknownCritical: [] };
+  const out: { -readonly [K in keyof CertificateExtensions]: CertificateExtensions[K] } = { unknownCritical: [], critical: [] };
   if (!extsEl) return out;
   const outer = DerReader.of(bytes, extsEl);
   const list = DerReader.of(bytes, outer.expect(TAG.SEQUENCE, "Extensions"));
@@ -387,6 +419,7 @@ function readCertificateExtensions(bytes: Uint8Array, extsEl: DerElement | null)
   if (list.done) throw new DerError("empty extensions");
   const seen = new Set<string>();
   const unknownCritical: string[] = [];
+  const criticalOids: string[] = [];
   while (!list.done) {
     const ext = DerReader.of(bytes, list.expect(TAG.SEQUENCE, "Extension"));
     const id = decodeOid(ext.content(ext.expect(TAG.OID, "extnID")));
@@ -402,6 +435,7 @@ function readCertificateExtensions(bytes: Uint8Array, extsEl: DerElement | null)
     ext.finish("Extension");
     if (seen.has(id)) throw new DerError(`duplicate extension ${id}`);
     seen.add(id);
+    if (critical) criticalOids.push(id);
     if (!RECOGNIZED_CERT_EXTENSIONS.has(id)) {
       if (critical) unknownCritical.push(id);
       continue;
@@ -442,9 +476,11 @@ function readCertificateExtensions(bytes: Uint8Array, extsEl: DerElement | null)
         break;
       case OID.nameConstraints: {
         const nc = DerReader.of(value, v.expect(TAG.SEQUENCE, "nameConstraints"));
-        const permittedEl = nc.optionalContext(0);
-        const excludedEl = nc.optionalContext(1);
+        const permittedEl = nc.optionalContext(0, "constructed");
+        const excludedEl = nc.optionalContext(1, "constructed");
         nc.finish("nameConstraints");
+        // RFC 5280 §4.2.1.10: at least one of the subtrees MUST be present; GeneralSubtrees is SIZE (1..MAX).
+        if (!permittedEl && !excludedEl) throw new DerError("nameConstraints with neither permitted nor excluded subtrees");
         // RFC 5280 §4.2.1.10: minimum must be zero and maximum absent; anything else is unsupported.
         const subtrees = (el: DerElement | null): GeneralName[] | null => {
           if (!el) return null;
@@ -453,13 +489,14 @@ function readCertificateExtensions(bytes: Uint8Array, extsEl: DerElement | null)
           while (!r.done) {
             const st = DerReader.of(value, r.expect(TAG.SEQUENCE, "GeneralSubtree"));
             names.push(readGeneralName(value, st.next()));
-            const min = st.optionalContext(0);
+            const min = st.optionalContext(0, "primitive");
             if (min && decodeSmallInteger(value.subarray(min.contentStart, min.end)) !== 0) {
               throw new DerError("name constraints with a minimum are not supported");
             }
-            if (st.optionalContext(1)) throw new DerError("name constraints with a maximum are not supported");
+            if (st.optionalContext(1, "primitive")) throw new DerError("name constraints with a maximum are not supported");
             st.finish("GeneralSubtree");
           }
+          if (names.length === 0) throw new DerError("empty GeneralSubtrees in nameConstraints");
           return names;
         };
         out.nameConstraints = { permitted: subtrees(permittedEl), excluded: subtrees(excludedEl) };
@@ -494,8 +531,8 @@ function readCertificateExtensions(bytes: Uint8Array, extsEl: DerElement | null)
       }
       case OID.policyConstraints: {
         const seq = DerReader.of(value, v.expect(TAG.SEQUENCE, "policyConstraints"));
-        const req = seq.optionalContext(0);
-        const inh = seq.optionalContext(1);
+        const req = seq.optionalContext(0, "primitive");
+        const inh = seq.optionalContext(1, "primitive");
         seq.finish("policyConstraints");
         // RFC 5280 §4.2.1.11: conforming CAs must not issue an empty policyConstraints.
         if (!req && !inh) throw new DerError("empty policyConstraints");
@@ -513,11 +550,14 @@ function readCertificateExtensions(bytes: Uint8Array, extsEl: DerElement | null)
         break;
       case OID.authorityKeyIdentifier: {
         const seq = DerReader.of(value, v.expect(TAG.SEQUENCE, "authorityKeyIdentifier"));
-        const kid = seq.optionalContext(0);
-        seq.optionalContext(1);
-        seq.optionalContext(2);
+        const kid = seq.optionalContext(0, "primitive");
+        const certIssuer = seq.optionalContext(1, "constructed");
+        const certSerial = seq.optionalContext(2, "primitive");
         seq.finish("authorityKeyIdentifier");
+        if (certIssuer) readImplicitGeneralNames(value, certIssuer);
+        if (certSerial) checkMinimalInteger(value.subarray(certSerial.contentStart, certSerial.end), "authorityCertSerialNumber");
         if (kid) out.authorityKeyIdentifier = value.subarray(kid.contentStart, kid.end);
+        out.authorityKeyIdentifierFields = { keyIdentifier: kid !== null, issuer: certIssuer !== null, serial: certSerial !== null };
         break;
       }
       case OID.crlDistributionPoints:
@@ -533,6 +573,7 @@ function readCertificateExtensions(bytes: Uint8Array, extsEl: DerElement | null)
     v.finish(`extension ${id}`);
   }
   out.unknownCritical = unknownCritical;
+  out.critical = criticalOids;
   return out;
 }
 
@@ -558,15 +599,20 @@ function readGeneralNames(bytes: Uint8Array, seqEl: DerElement): GeneralName[] {
   return names;
 }
 
-/** GeneralName (RFC 5280 §4.2.1.6), IMPLICIT tags except directoryName [4] (EXPLICIT, a CHOICE). */
+/**
+ * GeneralName (RFC 5280 §4.2.1.6): IMPLICIT tags, so the form is the underlying type's — primitive for the
+ * IA5String, OCTET STRING and OID choices, constructed for otherName, x400Address, directoryName (EXPLICIT,
+ * a CHOICE) and ediPartyName. rfc822Name, dNSName and URI are IA5String: ASCII only (X.680 §41.4).
+ */
 function readGeneralName(bytes: Uint8Array, el: DerElement): GeneralName {
-  if (el.tagClass !== 2) throw new DerError("invalid GeneralName");
+  if (el.tagClass !== 2 || el.tagNumber > 8) throw new DerError("invalid GeneralName");
+  if (el.constructed !== GENERAL_NAME_CONSTRUCTED[el.tagNumber]) throw new DerError(`GeneralName [${el.tagNumber}]: wrong constructed bit`);
   const content = bytes.subarray(el.contentStart, el.end);
   switch (el.tagNumber) {
     case 1:
-      return { type: "email", value: latin1(content) };
+      return { type: "email", value: ia5(content, "rfc822Name") };
     case 2:
-      return { type: "dns", value: latin1(content) };
+      return { type: "dns", value: ia5(content, "dNSName") };
     case 4: {
       const r = DerReader.of(bytes, el);
       const nameEl = r.expect(TAG.SEQUENCE, "directoryName");
@@ -577,15 +623,27 @@ function readGeneralName(bytes: Uint8Array, el: DerElement): GeneralName {
       return { type: "dirName", key, name };
     }
     case 6:
-      return { type: "uri", value: UTF8.decode(content) };
+      return { type: "uri", value: ia5(content, "uniformResourceIdentifier") };
     case 7:
       if (content.length !== 4 && content.length !== 16 && content.length !== 8 && content.length !== 32) {
         throw new DerError("invalid iPAddress");
       }
       return { type: "ip", bytes: content };
+    case 8:
+      decodeOid(content);
+      return { type: "other", tag: el.tagNumber };
     default:
       return { type: "other", tag: el.tagNumber };
   }
+}
+
+/** Whether each GeneralName choice [0]..[8] is constructed (see readGeneralName). */
+const GENERAL_NAME_CONSTRUCTED = [true, false, false, true, true, true, false, false, false] as const;
+
+/** IA5String content → text; bytes outside ASCII are not IA5 (OpenSSL reads them as Latin-1, .NET as UTF-8). */
+function ia5(content: Uint8Array, what: string): string {
+  for (const b of content) if (b >= 0x80) throw new DerError(`${what} is not ASCII (IA5String)`);
+  return latin1(content);
 }
 
 /** CRLDistributionPoints / FreshestCRL (RFC 5280 §4.2.1.13). */
@@ -594,9 +652,9 @@ function readDistributionPoints(bytes: Uint8Array, seqEl: DerElement): Distribut
   const out: DistributionPoint[] = [];
   while (!r.done) {
     const dp = DerReader.of(bytes, r.expect(TAG.SEQUENCE, "DistributionPoint"));
-    const nameEl = dp.optionalContext(0);
-    const reasonsEl = dp.optionalContext(1);
-    const issuerEl = dp.optionalContext(2);
+    const nameEl = dp.optionalContext(0, "explicit");
+    const reasonsEl = dp.optionalContext(1, "primitive");
+    const issuerEl = dp.optionalContext(2, "constructed");
     dp.finish("DistributionPoint");
     const name = nameEl ? readDistributionPointName(bytes, nameEl) : { fullName: null, relativeName: false };
     out.push({
@@ -613,8 +671,8 @@ function readDistributionPointName(bytes: Uint8Array, el: DerElement): { fullNam
   const r = DerReader.of(bytes, el);
   const choice = r.next();
   r.finish("DistributionPointName");
-  if (choice.tagClass === 2 && choice.tagNumber === 0) return { fullName: readImplicitGeneralNames(bytes, choice), relativeName: false };
-  if (choice.tagClass === 2 && choice.tagNumber === 1) return { fullName: null, relativeName: true };
+  if (choice.tagClass === 2 && choice.constructed && choice.tagNumber === 0) return { fullName: readImplicitGeneralNames(bytes, choice), relativeName: false };
+  if (choice.tagClass === 2 && choice.constructed && choice.tagNumber === 1) return { fullName: null, relativeName: true };
   throw new DerError("invalid DistributionPointName");
 }
 
@@ -659,10 +717,12 @@ function parseCrlUnchecked(der: Uint8Array): ParsedCrl {
   let aki: Uint8Array | null = null;
   let idp: ParsedCrl["issuingDistributionPoint"] = null;
   const unknownCritical: string[] = [];
+  const critical: string[] = [];
   const seen = new Set<string>();
   for (const ext of crl.crlExtensions?.extensions ?? []) {
     if (seen.has(ext.extnID)) throw new DerError(`duplicate CRL extension ${ext.extnID}`);
     seen.add(ext.extnID);
+    if (ext.critical) critical.push(ext.extnID);
     if (!RECOGNIZED_CRL_EXTENSIONS.has(ext.extnID)) {
       if (ext.critical) unknownCritical.push(ext.extnID);
       continue;
@@ -678,7 +738,7 @@ function parseCrlUnchecked(der: Uint8Array): ParsedCrl {
         break;
       case OID.authorityKeyIdentifier: {
         const seq = DerReader.of(value, v.expect(TAG.SEQUENCE, "authorityKeyIdentifier"));
-        const kid = seq.optionalContext(0);
+        const kid = seq.optionalContext(0, "primitive");
         if (kid) aki = value.slice(kid.contentStart, kid.end);
         break;
       }
@@ -715,6 +775,7 @@ function parseCrlUnchecked(der: Uint8Array): ParsedCrl {
     issuingDistributionPoint: idp,
     entries,
     unknownCritical,
+    critical,
   };
 }
 
@@ -772,14 +833,14 @@ function readIssuingDistributionPoint(bytes: Uint8Array, seqEl: DerElement): Non
     indirectCrl: false,
   };
   const bool = (el: DerElement | null) => (el ? decodeBoolean(bytes.subarray(el.contentStart, el.end)) : false);
-  const dpn = r.optionalContext(0);
+  const dpn = r.optionalContext(0, "explicit");
   if (dpn) Object.assign(out, readDistributionPointName(bytes, dpn));
-  out.onlyContainsUserCerts = bool(r.optionalContext(1));
-  out.onlyContainsCACerts = bool(r.optionalContext(2));
-  const reasons = r.optionalContext(3);
+  out.onlyContainsUserCerts = bool(r.optionalContext(1, "primitive"));
+  out.onlyContainsCACerts = bool(r.optionalContext(2, "primitive"));
+  const reasons = r.optionalContext(3, "primitive");
   if (reasons) out.onlySomeReasons = namedBitsOf(bytes.subarray(reasons.contentStart, reasons.end));
-  out.indirectCrl = bool(r.optionalContext(4));
-  out.onlyContainsAttributeCerts = bool(r.optionalContext(5));
+  out.indirectCrl = bool(r.optionalContext(4, "primitive"));
+  out.onlyContainsAttributeCerts = bool(r.optionalContext(5, "primitive"));
   r.finish("issuingDistributionPoint");
   return out;
 }

@@ -59,7 +59,7 @@ export function checkNameConstraints(state: NameConstraintState, cert: ParsedCer
   for (const name of names) {
     for (const ex of state.excluded) {
       if (!budget.spend()) return { ok: false, budget: true, name: describe(name), reason: "excluded" };
-      if (sameForm(name, ex) && matches(name, ex) !== false) {
+      if (sameForm(name, ex) && (matches(name, ex) !== false || wildcardReaches(name, ex))) {
         return { ok: false, budget: false, name: describe(name), reason: "excluded" };
       }
     }
@@ -128,6 +128,19 @@ function dnsMatches(name: string, constraint: string): boolean {
   if (c === "") return true;
   if (c.startsWith(".")) return n.endsWith(c);
   return n === c || n.endsWith("." + c);
+}
+
+/**
+ * A wildcard dNSName `*.base` stands for every `label.base`: it reaches an excluded subtree that is one such name
+ * (`foo.base`), though the text `*.base` is not inside it (the CVE-2025-61727 class: Go's crypto/x509 let
+ * `*.example.com` pass an excluded `foo.example.com`).
+ */
+function wildcardReaches(name: GeneralName, c: GeneralName): boolean {
+  if (name.type !== "dns" || c.type !== "dns" || !name.value.startsWith("*.")) return false;
+  const base = name.value.slice(2).toLowerCase().replace(/\.$/, "");
+  const excluded = c.value.toLowerCase().replace(/\.$/, "").replace(/^\./, "");
+  if (!excluded.endsWith("." + base)) return false;
+  return !excluded.slice(0, -(base.length + 1)).includes(".");
 }
 
 /** URI constraints name hosts: ".example.com" = subdomains only, "example.com" = exactly that host (§4.2.1.10). */

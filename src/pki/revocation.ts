@@ -25,7 +25,7 @@
  *   it with `revocation_unknown`. A revoked certificate is denied in both.
  */
 import { equalBytes } from "../bytes";
-import { KEY_USAGE_BITS, REVOCATION_REASONS, type DistributionPoint, type GeneralName, type ParsedCertificate, type ParsedCrl } from "../cert/parse";
+import { KEY_USAGE_BITS, OID, REVOCATION_REASONS, type DistributionPoint, type GeneralName, type ParsedCertificate, type ParsedCrl } from "../cert/parse";
 import { certError, type CertError } from "../errors";
 import { err, ok, type Result } from "../result";
 import { verifySignature, type AlgorithmPolicy } from "./crypto";
@@ -97,7 +97,12 @@ export async function checkRevocation(
     }
     let entry = findEntry(crl, cert);
     const fresh = crl.nextUpdate === null || now.getTime() <= crl.nextUpdate.getTime();
-    if (fresh) {
+    // §5.2.3: a conforming CRL has a non-critical cRLNumber. One without (or with a critical one) still revokes what
+    // it lists — its signature is genuine — but says nothing about what it does not list.
+    const numbered = crl.crlNumber !== null && !crl.critical.includes(OID.crlNumber);
+    if (!numbered) {
+      notes.push(`a CRL ${crl.crlNumber === null ? "has no cRLNumber" : "marks its cRLNumber critical"} (RFC 5280 §5.2.3)`);
+    } else if (fresh) {
       // Delta CRLs complete this base (§5.2.4): newer number, base number not after ours.
       for (const d of deltas) {
         if (d.crl.issuerKey !== crl.issuerKey || crl.crlNumber === null || d.crl.deltaBase! > crl.crlNumber) continue;

@@ -148,7 +148,9 @@ describe("basic constraints and key usage of CAs", () => {
       expect(await verdict(await leaf("L", notCa), [notCa], m)).toBe("basic_constraints_violated");
     }
     const v1 = await cert({ subject: "CN=V1 CA", issuer: r, version: 1 });
-    expect(await verdict(await leaf("L", v1), [v1], m)).toBe("basic_constraints_violated");
+    // A v1 issuer has no subjectKeyIdentifier to copy; the leaf still needs an AKI (pki/profile.ts).
+    const underV1 = await leaf("L", v1, "p-256", { authorityKeyIdentifier: Uint8Array.of(1, 2, 3, 4) });
+    expect(await verdict(underV1, [v1], m)).toBe("basic_constraints_violated");
   });
 
   it("rejects an issuer whose keyUsage lacks keyCertSign", async () => {
@@ -387,9 +389,11 @@ describe("path building", () => {
   it("stops with budget_exceeded on a store full of same-name CAs that do not sign the leaf", async () => {
     const r = await root("Budget Root");
     const decoys: BuiltCertificate[] = [];
-    for (let k = 0; k < 20; k++) decoys.push(await ca("Same Name", r, "p-256", { authorityKeyIdentifier: false, subjectKeyIdentifier: false }));
-    const real = await ca("Same Name", r, "p-256", { subjectKeyIdentifier: false });
-    const l = await leaf("Budget Leaf", real, "p-256", { authorityKeyIdentifier: false });
+    // Every decoy claims the real CA's key identifier, so AKI/SKI agreement cannot tell them apart.
+    const sameKeyId = Uint8Array.of(9, 9, 9, 9);
+    for (let k = 0; k < 20; k++) decoys.push(await ca("Same Name", r, "p-256", { subjectKeyIdentifier: sameKeyId }));
+    const real = await ca("Same Name", r, "p-256", { subjectKeyIdentifier: sameKeyId });
+    const l = await leaf("Budget Leaf", real, "p-256");
     const m = await material({ anchors: [r], intermediates: [...decoys, real] });
     const started = Date.now();
     expect(await verdict(l, [], m)).toBe("budget_exceeded");

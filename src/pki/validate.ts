@@ -42,6 +42,7 @@ import { err, ok, type Result } from "../result";
 import { checkSignatureAlgorithm, sha256Hex, verifySignature, type AlgorithmPolicy } from "./crypto";
 import { addNameConstraints, checkNameConstraints, ComparisonBudget, EMPTY_NAME_CONSTRAINTS } from "./name-constraints";
 import { processPolicies } from "./policy-tree";
+import { checkProfile } from "./profile";
 import { checkRevocation, type RevocationMode, type SignatureBudget } from "./revocation";
 import type { StoredCertificate, TrustMaterial } from "./trust-material";
 
@@ -54,8 +55,13 @@ export interface ValidationOptions {
   /** Check notAfter (APIM validate-not-after). */
   readonly checkNotAfter?: boolean;
   readonly revocation?: RevocationMode;
-  /** A leaf with an EKU extension must allow clientAuth; CAs with an EKU must allow clientAuth or anyEKU. */
+  /** A leaf with an EKU extension must allow `purpose`; CAs with an EKU must allow `purpose` or anyEKU. */
   readonly requireClientAuthEku?: boolean;
+  /**
+   * The extended key usage the leaf is checked for: clientAuth (the gateway, always) or serverAuth (only the
+   * conformance runner uses it, to judge the server-side cases of outside suites by the same rules).
+   */
+  readonly purpose?: "clientAuth" | "serverAuth";
   readonly allowSha1?: boolean;
   readonly minRsaBits?: number;
   /** Most certificates in a path, leaf and anchor included. */
@@ -69,6 +75,7 @@ export const DEFAULT_OPTIONS: Required<ValidationOptions> = {
   checkNotAfter: true,
   revocation: "soft",
   requireClientAuthEku: true,
+  purpose: "clientAuth",
   allowSha1: false,
   minRsaBits: 2048,
   maxPathCertificates: MAX_PATH_CERTIFICATES,
@@ -118,7 +125,7 @@ export interface ValidationInput {
   readonly options?: ValidationOptions;
 }
 
-const KEY_CERT_SIGN = 1 << KEY_USAGE_BITS.indexOf("keyCertSign");
+const PURPOSE_OID = { clientAuth: OID.ekuClientAuth, serverAuth: OID.ekuServerAuth } as const;
 const DIGITAL_SIGNATURE = 1 << KEY_USAGE_BITS.indexOf("digitalSignature");
 const KEY_AGREEMENT = 1 << KEY_USAGE_BITS.indexOf("keyAgreement");
 const SUPPORTED_CURVES = new Set(["1.2.840.10045.3.1.7", "1.3.132.0.34", "1.3.132.0.35"]);
@@ -163,7 +170,7 @@ export async function validatePath(input: ValidationInput): Promise<Result<Valid
       const usage = checkLeafUsage(leaf, opts);
       return usage ? err(usage) : ok(makePath([leaf], [], null));
     }
-    const usage = checkLeafUsage(leaf, opts);
+    const usage = checkLeafUsage(leaf, opts) ?? checkProfile(leaf, "leaf", 0, subjectOf(leaf));
     if (usage) return err(usage);
     const builder = new PathBuilder(material, presented, now, opts, policy, budgets);
     const path = await builder.build(leaf, [leaf]);
@@ -302,7 +309,9 @@ class PathBuilder {
     // Validity, critical extensions and keys of every certificate; CA requirements of the intermediates.
     for (let d = 1; d <= n; d++) {
       const cert = full[d]!;
-      const e = d === n ? checkAnchor(cert, d, this.opts, this.now) : checkCertificate(cert, d, this.opts, this.now) ?? checkCa(cert, d, this.opts);
+      const e = d === n
+        ? checkAnchor(cert, d, this.opts, this.now)
+        : checkCertificate(cert, d, this.opts, this.now) ?? checkProfile(cert, "intermediate", d, subjectOf(cert)) ?? checkCa(cert, d, this.opts);
       if (e) return err(e);
     }
     // pathLenConstraint, §6.1.4 (l)(m); the anchor's own constraint applies as in RFC 5937.
@@ -402,6 +411,11 @@ function checkKey(cert: ParsedCertificate, depth: number, opts: Required<Validat
         return certError("weak_key", `An RSA key of ${key.bits} bits is below the minimum of ${opts.minRsaBits}.`,
           { bits: key.bits, minimum: opts.minRsaBits, depth, subject: subjectOf(cert) });
       }
+      // A modulus that is not a whole number of octets is no key size any CA issues (webpki rejects it too).
+      if (key.bits % 8 !== 0) {
+        return certError("weak_key", `An RSA key of ${key.bits} bits is not a whole number of octets.`,
+          { bits: key.bits, depth, subject: subjectOf(cert) });
+      }
       return null;
     case "EC":
       if (!key.curve || !SUPPORTED_CURVES.has(key.curve)) {
@@ -430,24 +444,18 @@ function checkCertificate(cert: ParsedCertificate, depth: number, opts: Required
   return checkKey(cert, depth, opts);
 }
 
-/** The trust anchor: its validity and key; its extensions are the operator's choice (RFC 5280 §6.1.1 (d)). */
+/** The trust anchor: its validity, key and the profile rules a root must not contradict (pki/profile.ts). */
 function checkAnchor(cert: ParsedCertificate, depth: number, opts: Required<ValidationOptions>, now: Date): CertError | null {
-  return checkValidity(cert, depth, opts, now) ?? checkKey(cert, depth, opts);
+  return checkValidity(cert, depth, opts, now) ?? checkKey(cert, depth, opts) ?? checkProfile(cert, "anchor", depth, subjectOf(cert));
 }
 
-/** What an intermediate needs to issue certificates (§6.1.4 (k)(n)) and to be used for client auth. */
+/**
+ * What an intermediate needs to be used for client auth; being a CA at all (§6.1.4 (k)(n): basicConstraints,
+ * keyCertSign) is a profile rule (pki/profile.ts), checked before this.
+ */
 function checkCa(cert: ParsedCertificate, depth: number, opts: Required<ValidationOptions>): CertError | null {
-  const bc = cert.extensions.basicConstraints;
-  if (cert.version < 3 || !bc || !bc.ca) {
-    return certError("basic_constraints_violated", "An issuing certificate is not a CA (basicConstraints cA is not set).",
-      { depth, subject: subjectOf(cert) });
-  }
-  const ku = cert.extensions.keyUsage;
-  if (ku !== undefined && (ku & KEY_CERT_SIGN) === 0) {
-    return certError("key_usage_invalid", "An issuing CA's keyUsage does not include keyCertSign.", { depth, subject: subjectOf(cert) });
-  }
   const eku = cert.extensions.extKeyUsage;
-  if (opts.requireClientAuthEku && eku && !eku.includes(OID.ekuClientAuth) && !eku.includes(OID.ekuAny)) {
+  if (opts.requireClientAuthEku && eku && !eku.includes(PURPOSE_OID[opts.purpose]) && !eku.includes(OID.ekuAny)) {
     return certError("eku_client_auth_missing", "An issuing CA's extendedKeyUsage does not allow client authentication.",
       { depth, subject: subjectOf(cert) });
   }
@@ -457,7 +465,7 @@ function checkCa(cert: ParsedCertificate, depth: number, opts: Required<Validati
 /** The leaf must be usable for TLS client authentication (RFC 5280 §4.2.1.12, §4.2.1.3; as OpenSSL's sslclient purpose). */
 function checkLeafUsage(leaf: ParsedCertificate, opts: Required<ValidationOptions>): CertError | null {
   const eku = leaf.extensions.extKeyUsage;
-  if (opts.requireClientAuthEku && eku && !eku.includes(OID.ekuClientAuth)) {
+  if (opts.requireClientAuthEku && eku && !eku.includes(PURPOSE_OID[opts.purpose])) {
     return certError("eku_client_auth_missing", "The client certificate's extendedKeyUsage does not include clientAuth.",
       { extendedKeyUsage: [...eku], subject: subjectOf(leaf) });
   }

@@ -30,7 +30,7 @@ beforeAll(async () => {
   r = await root("Run Root");
   i = await ca("Run Issuing CA", r);
   valid = await leaf("Valid Client", i, "p-256", { subjectAltName: { names: [{ dns: "client.example.com" }] } },
-    { subject: "CN=Valid Client, O=Contoso\\, Inc., C=US", serialNumber: "00 0A 1B" });
+    { subject: "CN=Valid Client, O=Contoso\\, Inc., C=US", serialNumber: "00 8A 1B" });
   expired = await leaf("Expired Client", i, "p-256", {}, { notBefore: new Date(NOW.getTime() - 30 * DAY), notAfter: new Date(NOW.getTime() - DAY) });
   early = await leaf("Early Client", i, "p-256", {}, { notBefore: new Date(NOW.getTime() + DAY), notAfter: new Date(NOW.getTime() + 30 * DAY) });
   revoked = await leaf("Revoked Client", i);
@@ -396,9 +396,9 @@ describe("validate-client-certificate", () => {
     const cases: Array<[string, NonNullable<Parameters<typeof step.validate>[0]>["identities"], boolean]> = [
       ["thumbprint", [{ thumbprint: model.thumbprint.toLowerCase() }], true],
       ["thumbprint with colons", [{ thumbprint: model.thumbprint.match(/../g)!.join(":") }], true],
-      ["serial without leading zero", [{ serialNumber: "0a1b" }], true],
-      ["serial", [{ serialNumber: "000A1B" }], true],
-      ["wrong serial", [{ serialNumber: "0A1C" }], false],
+      ["serial without leading zero", [{ serialNumber: "8a1b" }], true],
+      ["serial", [{ serialNumber: "008A1B" }], true],
+      ["wrong serial", [{ serialNumber: "8A1C" }], false],
       ["common name", [{ commonName: "Valid Client" }], true],
       ["common name is exact", [{ commonName: "valid client" }], false],
       ["subject .NET", [{ subject: 'CN=Valid Client, O="Contoso, Inc.", C=US' }], true],
