@@ -66,6 +66,14 @@ export const SIGNATURE_BUDGET = 100;
  */
 export const BUILD_CALL_BUDGET = 2000;
 
+/**
+ * How deep CRL signers nest: a CRL signed by a separate CRL-signing certificate makes that certificate's path
+ * validated too (RFC 5280 §6.3.3 (f)), whose revocation may need another CRL signer, and so on. Real PKIs need
+ * one level (a CA's dedicated CRL-signing key) or two (an indirect CRL issuer under its own CA); the path-building
+ * and signature budgets bound the work whatever this is, this bounds the recursion.
+ */
+export const MAX_CRL_SIGNER_DEPTH = 2;
+
 /** Issuer candidates considered at one level of the path (same-name CAs, cross-signs, rollovers). */
 export const MAX_CANDIDATES_PER_LEVEL = 16;
 

@@ -98,6 +98,22 @@ export class DerReader {
   }
 }
 
+/** X.690 §8.1.3 / §10.1: the definite length octets of `n`, in their shortest form. */
+export function encodeDerLength(n: number): number[] {
+  if (n < 0x80) return [n];
+  const out: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) out.unshift(v & 0xff);
+  return [0x80 | out.length, ...out];
+}
+
+/** The DER of `name` (a Name SEQUENCE) with the RDN `rdn` (a SET's DER) appended as its last RDN. */
+export function appendRdn(name: Uint8Array, rdn: Uint8Array): Uint8Array {
+  const r = new DerReader(name);
+  const seq = r.expect(TAG.SEQUENCE, "Name");
+  const content = [...name.subarray(seq.contentStart, seq.end), ...rdn];
+  return Uint8Array.from([0x30, ...encodeDerLength(content.length), ...content]);
+}
+
 const oidCache = new Map<string, string>();
 
 /**

@@ -408,14 +408,20 @@ describe("renderName: .NET vectors from dotnet/runtime X500DistinguishedNameTest
 });
 
 describe("renderName: values", () => {
-  it("prints non-string values as #hex in every form", () => {
-    const name = nameFrom(derName(rdn(ava("2.5.4.5", tlv(0x02, [1, 2]))), rdn(ava(CN, tlv(0x04, [0x41])))));
+  it("prints non-string values (BIT STRING, SEQUENCE) as #hex in every form", () => {
+    const name = nameFrom(derName(rdn(ava("2.5.4.5", tlv(0x03, [0, 1, 2]))), rdn(ava(CN, tlv(0x30, [2, 1, 5])))));
     expect(renderName(name)).toEqual({
-      dotnet: "CN=#040141, SERIALNUMBER=#02020102",
-      rfc4514: "CN=#040141,serialNumber=#02020102",
-      openssl: "/serialNumber=\\x02\\x02\\x01\\x02/CN=\\x04\\x01A",
+      dotnet: "CN=#3003020105, SERIALNUMBER=#0303000102",
+      rfc4514: "CN=#3003020105,serialNumber=#0303000102",
+      openssl: "/serialNumber=\\x03\\x03\\x00\\x01\\x02/CN=0\\x03\\x02\\x01\\x05",
     });
     expect(commonName(name)).toBeNull();
+  });
+
+  it("a value of a type no Name may hold (INTEGER, OCTET STRING, context-tagged) makes the name unreadable", () => {
+    for (const value of [tlv(0x02, [1, 2]), tlv(0x04, [0x41]), tlv(0x80, [0x41]), tlv(0x0a, [1])]) {
+      expect(nameKey(nameFrom(derName(rdn(ava(CN, value))))).startsWith("!")).toBe(true);
+    }
   });
 
   it("shows invalid UTF-8 as U+FFFD without throwing, and keeps raw bytes in the openssl form", () => {
@@ -532,7 +538,7 @@ describe("DN comparison: equal across renderings", () => {
     expect(dnEquals("/CN=Caf\\xC3\\xA9", "CN=CAFÉ")).toBe(true);
     expect(dnEquals("/O=M\\xFCller", "O=Müller")).toBe(true);
     expect(dnEquals("1.2.3.4=#0C0568656C6C6F", "OID.1.2.3.4=Hello")).toBe(true);
-    expect(dnEquals("serialNumber=#02020102", nameFrom(derName(rdn(ava("2.5.4.5", tlv(0x02, [1, 2]))))))).toBe(true);
+    expect(dnEquals("serialNumber=#0303000102", nameFrom(derName(rdn(ava("2.5.4.5", tlv(0x03, [0, 1, 2]))))))).toBe(true);
   });
 
   it("the empty name", () => {

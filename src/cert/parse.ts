@@ -17,8 +17,8 @@ import { certError, type CertError } from "../errors";
 import { MAX_CERTIFICATE_BYTES, MAX_CRL_BYTES } from "../limits";
 import { err, ok, type Result } from "../result";
 import { type DerElement } from "./decode";
-import { checkMinimalInteger, decodeBoolean, decodeOid, decodeSmallInteger, decodeTime, DerError, DerReader, TAG } from "./der";
-import { nameKey } from "./dn";
+import { checkMinimalInteger, decodeBoolean, decodeOid, decodeSmallInteger, decodeTime, DerError, DerReader, encodeDerLength, TAG } from "./der";
+import { nameKey, rdnKeys } from "./dn";
 
 /** OIDs certgate processes. */
 export const OID = {
@@ -102,8 +102,11 @@ export const REVOCATION_REASONS = [
 export interface DistributionPoint {
   /** fullName general names, or null when absent or given as nameRelativeToCRLIssuer. */
   readonly fullName: readonly GeneralName[] | null;
-  /** True when the point is named relative to the CRL issuer (rare; matched conservatively). */
-  readonly relativeName: boolean;
+  /**
+   * nameRelativeToCRLIssuer as the DER of its RelativeDistinguishedName (a SET), or null: the point's full name is
+   * the CRL issuer's name with this RDN appended (RFC 5280 §4.2.1.13).
+   */
+  readonly relativeName: Uint8Array | null;
   /** ReasonFlags bit mask (bit n = reason code n), or null for all reasons. */
   readonly reasons: number | null;
   readonly crlIssuer: readonly GeneralName[] | null;
@@ -209,7 +212,7 @@ export interface ParsedCrl {
   readonly authorityKeyIdentifier: Uint8Array | null;
   readonly issuingDistributionPoint: {
     readonly fullName: readonly GeneralName[] | null;
-    readonly relativeName: boolean;
+    readonly relativeName: Uint8Array | null;
     readonly onlyContainsUserCerts: boolean;
     readonly onlyContainsCACerts: boolean;
     readonly onlyContainsAttributeCerts: boolean;
@@ -656,7 +659,7 @@ function readDistributionPoints(bytes: Uint8Array, seqEl: DerElement): Distribut
     const reasonsEl = dp.optionalContext(1, "primitive");
     const issuerEl = dp.optionalContext(2, "constructed");
     dp.finish("DistributionPoint");
-    const name = nameEl ? readDistributionPointName(bytes, nameEl) : { fullName: null, relativeName: false };
+    const name = nameEl ? readDistributionPointName(bytes, nameEl) : { fullName: null, relativeName: null };
     out.push({
       ...name,
       reasons: reasonsEl ? namedBitsOf(bytes.subarray(reasonsEl.contentStart, reasonsEl.end)) : null,
@@ -667,12 +670,17 @@ function readDistributionPoints(bytes: Uint8Array, seqEl: DerElement): Distribut
 }
 
 /** DistributionPointName ::= CHOICE { fullName [0] GeneralNames, nameRelativeToCRLIssuer [1] RDN }. */
-function readDistributionPointName(bytes: Uint8Array, el: DerElement): { fullName: GeneralName[] | null; relativeName: boolean } {
+function readDistributionPointName(bytes: Uint8Array, el: DerElement): { fullName: GeneralName[] | null; relativeName: Uint8Array | null } {
   const r = DerReader.of(bytes, el);
   const choice = r.next();
   r.finish("DistributionPointName");
-  if (choice.tagClass === 2 && choice.constructed && choice.tagNumber === 0) return { fullName: readImplicitGeneralNames(bytes, choice), relativeName: false };
-  if (choice.tagClass === 2 && choice.constructed && choice.tagNumber === 1) return { fullName: null, relativeName: true };
+  if (choice.tagClass === 2 && choice.constructed && choice.tagNumber === 0) return { fullName: readImplicitGeneralNames(bytes, choice), relativeName: null };
+  if (choice.tagClass === 2 && choice.constructed && choice.tagNumber === 1) {
+    // [1] IMPLICIT RelativeDistinguishedName: the tag replaces the SET's; keep it as the SET it stands for.
+    const rdn = Uint8Array.from([0x31, ...encodeDerLength(choice.end - choice.contentStart), ...bytes.subarray(choice.contentStart, choice.end)]);
+    if (rdnKeys(Uint8Array.from([0x30, ...encodeDerLength(rdn.length), ...rdn])) === null) throw new DerError("invalid nameRelativeToCRLIssuer");
+    return { fullName: null, relativeName: rdn };
+  }
   throw new DerError("invalid DistributionPointName");
 }
 
@@ -825,7 +833,7 @@ function readIssuingDistributionPoint(bytes: Uint8Array, seqEl: DerElement): Non
   const r = DerReader.of(bytes, seqEl);
   const out = {
     fullName: null as GeneralName[] | null,
-    relativeName: false,
+    relativeName: null as Uint8Array | null,
     onlyContainsUserCerts: false,
     onlyContainsCACerts: false,
     onlyContainsAttributeCerts: false,

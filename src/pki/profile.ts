@@ -19,7 +19,8 @@ import { equalBytes } from "../bytes";
 import { KEY_USAGE_BITS, OID, type GeneralName, type ParsedCertificate } from "../cert/parse";
 import { certError, type CertError, type CertErrorCode } from "../errors";
 
-export type CertificateRole = "leaf" | "intermediate" | "anchor";
+/** "crl-signer": a certificate that signs CRLs and is not on the path (RFC 5280 §6.3.3 (f)); cRLSign is checked by revocation. */
+export type CertificateRole = "leaf" | "intermediate" | "anchor" | "crl-signer";
 
 const KEY_CERT_SIGN = 1 << KEY_USAGE_BITS.indexOf("keyCertSign");
 
@@ -62,7 +63,9 @@ export function checkProfile(cert: ParsedCertificate, role: CertificateRole, dep
   // §4.2.1.9 basicConstraints and §4.2.1.3 keyUsage.
   const bc = ext.basicConstraints;
   const ku = ext.keyUsage;
-  if (role === "leaf") {
+  if (role === "crl-signer") {
+    // A dedicated CRL signer may be a CA (a second key of its issuer) or not; either way only cRLSign matters.
+  } else if (role === "leaf") {
     if (isCa) return fail("basic_constraints_violated", "The client certificate is a CA certificate (basicConstraints cA is set).");
     if (bc?.pathLen !== null && bc?.pathLen !== undefined) {
       return fail("basic_constraints_violated", "The client certificate has a pathLenConstraint, which only CA certificates may carry (RFC 5280 §4.2.1.9).");
@@ -98,7 +101,7 @@ export function checkProfile(cert: ParsedCertificate, role: CertificateRole, dep
   }
   // §4.2.1.2 subjectKeyIdentifier: non-critical; required in CA certificates.
   if (critical.has(OID.subjectKeyIdentifier)) return fail("certificate_malformed", "A certificate's subjectKeyIdentifier is marked critical (RFC 5280 §4.2.1.2).");
-  if (role !== "leaf" && !ext.subjectKeyIdentifier) return fail("certificate_malformed", "A CA certificate has no subjectKeyIdentifier (RFC 5280 §4.2.1.2).");
+  if ((role === "intermediate" || role === "anchor") && !ext.subjectKeyIdentifier) return fail("certificate_malformed", "A CA certificate has no subjectKeyIdentifier (RFC 5280 §4.2.1.2).");
   // §4.2.2.1 authorityInfoAccess, §4.2.2.2 subjectInfoAccess: non-critical.
   if (critical.has(OID.authorityInfoAccess) || critical.has(OID.subjectInfoAccess)) {
     return fail("certificate_malformed", "A certificate's authority or subject information access is marked critical (RFC 5280 §4.2.2).");
@@ -106,7 +109,7 @@ export function checkProfile(cert: ParsedCertificate, role: CertificateRole, dep
 
   // §4.1.2.6 subject: a CA's is not empty; an empty subject needs a critical subjectAltName (§4.2.1.6).
   if (cert.subjectEmpty) {
-    if (role !== "leaf") return fail("certificate_malformed", "A CA certificate has an empty subject (RFC 5280 §4.1.2.6).");
+    if (role !== "leaf") return fail("certificate_malformed", "A CA or CRL-signing certificate has an empty subject (RFC 5280 §4.1.2.6).");
     if (!ext.subjectAltName) return fail("certificate_malformed", "The client certificate has an empty subject and no subjectAltName (RFC 5280 §4.1.2.6).");
     if (!critical.has(OID.subjectAltName)) {
       return fail("certificate_malformed", "The client certificate has an empty subject and a non-critical subjectAltName (RFC 5280 §4.2.1.6).");
@@ -121,7 +124,7 @@ export function checkProfile(cert: ParsedCertificate, role: CertificateRole, dep
   // §4.2.1.10 nameConstraints: only in CA certificates, always critical, each subtree a valid name.
   const nc = ext.nameConstraints;
   if (nc) {
-    if (role === "leaf") return fail("name_constraints_violated", "The client certificate carries nameConstraints, which only CA certificates may (RFC 5280 §4.2.1.10).");
+    if (role === "leaf" || (role === "crl-signer" && !isCa)) return fail("name_constraints_violated", "The client certificate carries nameConstraints, which only CA certificates may (RFC 5280 §4.2.1.10).");
     if (!critical.has(OID.nameConstraints)) return fail("name_constraints_violated", "A CA's nameConstraints is not marked critical (RFC 5280 §4.2.1.10).");
     for (const c of [...(nc.permitted ?? []), ...(nc.excluded ?? [])]) {
       const problem = constraintSyntaxProblem(c);

@@ -3,7 +3,7 @@
  * accepts what certgate rejects.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import type { BuiltCertificate } from "../../scripts/pki/builder";
+import { der, type BuiltCertificate } from "../../scripts/pki/builder";
 import { ca, cert, crl, DAY, leaf, material, NOW, parsed, plainPkijsAccepts, root, verdict } from "../../test/support/chains";
 import { validatePath } from "./validate";
 
@@ -205,5 +205,91 @@ describe("key rollover", () => {
     const cur = await cert({ subject: "CN=Rev Int", issuer: r, extensions: { basicConstraints: { ca: true }, keyUsage: { usages: ["keyCertSign", "cRLSign"] } } });
     const list = await crl({ issuer: cur, entries: [revokedLeaf()] });
     expect(await verdict(l, [i], await material({ anchors: [r], intermediates: [cur], crls: [list.der] }))).toBe("certificate_revoked");
+  });
+});
+
+describe("CRL signers are validated like any certificate (RFC 5280 §6.3.3 (f))", () => {
+  /** A separate CRL-signing key of "Rev Int": same name, issued by the root, only cRLSign. */
+  const crlSigner = () => cert({ subject: "CN=Rev Int", issuer: r, extensions: { basicConstraints: { ca: true }, keyUsage: { usages: ["cRLSign"] } } });
+
+  it("a CRL signed by a separate, valid CRL-signing certificate decides the leaf's status", async () => {
+    const signer = await crlSigner();
+    const list = await crl({ issuer: signer, entries: [revokedLeaf()] });
+    const m = await material({ anchors: [r], intermediates: [signer], crls: [list.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("certificate_revoked");
+  });
+
+  it("a CRL signed by a revoked CRL-signing certificate decides nothing: strict is revocation_unknown", async () => {
+    const signer = await crlSigner();
+    const list = await crl({ issuer: signer });
+    const rootCrl = await crl({ issuer: r, entries: [{ serialNumber: signer.serialNumber, revocationDate: new Date(NOW.getTime() - DAY), reason: "keyCompromise" }] });
+    const m = await material({ anchors: [r], intermediates: [signer], crls: [list.der, rootCrl.der] });
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
+    // Without the revocation of the signer, the same CRL covers the leaf.
+    const fine = await material({ anchors: [r], intermediates: [signer], crls: [list.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], fine, { revocation: "strict" })).toBe("ok");
+  });
+
+  it("a CRL signer that chains to another trust anchor decides nothing", async () => {
+    const otherRoot = await root("Rev Other Root");
+    const foreign = await cert({ subject: "CN=Rev Int", issuer: otherRoot, extensions: { basicConstraints: { ca: true }, keyUsage: { usages: ["cRLSign"] } } });
+    const list = await crl({ issuer: foreign });
+    const m = await material({ anchors: [r, otherRoot], intermediates: [foreign], crls: [list.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
+  });
+
+  it("an expired CRL signer decides nothing", async () => {
+    const expired = await cert({ subject: "CN=Rev Int", issuer: r, notBefore: new Date(NOW.getTime() - 30 * DAY), notAfter: new Date(NOW.getTime() - DAY),
+      extensions: { basicConstraints: { ca: true }, keyUsage: { usages: ["cRLSign"] } } });
+    const list = await crl({ issuer: expired, entries: [revokedLeaf()] });
+    const m = await material({ anchors: [r], intermediates: [expired], crls: [list.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m, { revocation: "soft" })).toBe("ok");
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
+  });
+});
+
+describe("cRLNumber (RFC 5280 §5.2.3)", () => {
+  it("a CRL without cRLNumber still revokes what it lists but covers nothing else", async () => {
+    const unnumbered = await crl({ issuer: i, crlNumber: false });
+    const m = await material({ anchors: [r], crls: [unnumbered.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
+    const listing = await crl({ issuer: i, crlNumber: false, entries: [revokedLeaf()] });
+    expect(await verdict(l, [i], await material({ anchors: [r], crls: [listing.der] }), { revocation: "soft" })).toBe("certificate_revoked");
+  });
+});
+
+describe("a CRL issued for a later moment", () => {
+  it("is not used yet, but bounds how long the answer holds (thisUpdate)", async () => {
+    const later = new Date(NOW.getTime() + 60_000);
+    const list = await crl({ issuer: i, thisUpdate: later, nextUpdate: new Date(later.getTime() + 7 * DAY), entries: [revokedLeaf()] });
+    const m = await material({ anchors: [r], crls: [list.der] });
+    const now = await validatePath({ leaf: parsed(l), presented: [parsed(i)], material: m, now: NOW, options: { revocation: "soft" } });
+    expect(now.ok).toBe(true);
+    if (now.ok) expect(now.value.crlNextUpdate?.getTime()).toBe(later.getTime());
+    expect(await verdict(l, [i], m, { revocation: "soft" }, new Date(later.getTime() + 1000))).toBe("certificate_revoked");
+  });
+});
+
+describe("distribution points named relative to the CRL issuer (RFC 5280 §4.2.1.13, §6.3.3 (b))", () => {
+  // nameRelativeToCRLIssuer [1] IMPLICIT RelativeDistinguishedName: the RDN's SET content under tag [1].
+  const relative = (cn: string) => der.contextConstructed(1, der.sequence(der.oid("2.5.4.3"), der.utf8String(cn)));
+  const cdp = (cn: string) => ({ oid: "2.5.29.31", critical: false, value: der.sequence(der.sequence(der.contextConstructed(0, relative(cn)))) });
+  const idp = (cn: string) => ({ oid: "2.5.29.28", critical: true, value: der.sequence(der.contextConstructed(0, relative(cn))) });
+
+  it("a partitioned CRL whose IDP names the same relative point covers the certificate; another point does not", async () => {
+    const leafRel = await leaf("Rel Leaf", i, "p-256", { custom: [cdp("Partition 1")] });
+    const rootCrl = (await crl({ issuer: r })).der;
+    const same = await crl({ issuer: i, custom: [idp("Partition 1")] });
+    expect(await verdict(leafRel, [i], await material({ anchors: [r], crls: [same.der, rootCrl] }), { revocation: "strict" })).toBe("ok");
+    const other = await crl({ issuer: i, custom: [idp("Partition 2")] });
+    expect(await verdict(leafRel, [i], await material({ anchors: [r], crls: [other.der, rootCrl] }), { revocation: "strict" })).toBe("revocation_unknown");
+    const revoking = await crl({ issuer: i, custom: [idp("Partition 1")], entries: [{ serialNumber: leafRel.serialNumber, revocationDate: NOW }] });
+    expect(await verdict(leafRel, [i], await material({ anchors: [r], crls: [revoking.der, rootCrl] }), { revocation: "soft" })).toBe("certificate_revoked");
+  });
+
+  it("a relative point matches an IDP that gives the same point as a full directoryName", async () => {
+    const leafRel = await leaf("Rel Leaf 2", i, "p-256", { custom: [cdp("Partition 1")] });
+    const full = await crl({ issuer: i, issuingDistributionPoint: { dirName: "CN=Partition 1, CN=Rev Int" } });
+    expect(await verdict(leafRel, [i], await material({ anchors: [r], crls: [full.der, (await crl({ issuer: r })).der] }), { revocation: "strict" })).toBe("ok");
   });
 });

@@ -26,6 +26,8 @@
  */
 import { equalBytes } from "../bytes";
 import { KEY_USAGE_BITS, OID, REVOCATION_REASONS, type DistributionPoint, type GeneralName, type ParsedCertificate, type ParsedCrl } from "../cert/parse";
+import { appendRdn } from "../cert/der";
+import { nameKey } from "../cert/dn";
 import { certError, type CertError } from "../errors";
 import { err, ok, type Result } from "../result";
 import { verifySignature, type AlgorithmPolicy } from "./crypto";
@@ -46,11 +48,25 @@ export interface SignatureBudget {
 export interface RevocationOutcome {
   /** Set when the certificate was not fully covered in `soft` mode. */
   readonly warning: string | null;
-  /** The earliest nextUpdate among the CRLs that provided coverage (bounds how long a result may be cached). */
+  /**
+   * The earliest moment a CRL in scope may change this answer: the nextUpdate of the CRLs that provided coverage,
+   * and the thisUpdate of a CRL not yet in force (it may revoke once it is). Bounds how long a result is cached.
+   */
   readonly nextUpdate: Date | null;
 }
 
 export type RevocationResult = Result<RevocationOutcome, CertError>;
+
+/** What revocation checking needs from the path it is part of. */
+export interface CrlSignerContext {
+  /** The trust anchor of the path being validated: a CRL issuer's path must end at it (§6.3.3 (f)). */
+  readonly anchor: ParsedCertificate;
+  /**
+   * Validates a CRL signer that is neither the certificate's issuer nor the anchor: its own path to `anchor`,
+   * with revocation, under the same budgets. "valid", "budget" (a budget ran out: fatal), or why it failed.
+   */
+  readonly validateSigner: (signer: ParsedCertificate) => Promise<"valid" | "budget" | string>;
+}
 
 /**
  * Checks `cert` (issued by `issuer`, both in the validated path) against the CRLs in `material`.
@@ -64,6 +80,7 @@ export async function checkRevocation(
   mode: RevocationMode,
   policy: AlgorithmPolicy,
   budget: SignatureBudget,
+  context: CrlSignerContext,
 ): Promise<RevocationResult> {
   if (mode === "off") return ok({ warning: null, nextUpdate: null });
   const isCa = cert.extensions.basicConstraints?.ca === true;
@@ -86,10 +103,15 @@ export async function checkRevocation(
   let revoked: { date: Date; reason: number | null } | null = null;
   const notes: string[] = [];
 
+  // A CRL issued for a moment still to come is not used yet, but the answer must be reconsidered when it comes.
+  for (const { crl } of candidates) {
+    if (crl.thisUpdate.getTime() > now.getTime() && (nextUpdate === null || crl.thisUpdate < nextUpdate)) nextUpdate = crl.thisUpdate;
+  }
+
   const completes = candidates.filter((c) => c.crl.deltaBase === null);
   const deltas = candidates.filter((c) => c.crl.deltaBase !== null);
   for (const { crl, indirect } of completes) {
-    const usable = await usableCrl(crl, cert, issuer, isCa, dps, indirect, material, now, policy, budget);
+    const usable = await usableCrl(crl, cert, issuer, isCa, dps, indirect, material, now, policy, budget, context);
     if (usable.budget) return err(budgetError());
     if (!usable.ok) {
       notes.push(usable.why);
@@ -109,7 +131,7 @@ export async function checkRevocation(
         if (d.crl.crlNumber !== null && d.crl.crlNumber <= crl.crlNumber) continue;
         if (!sameScope(d.crl, crl)) continue;
         if (d.crl.nextUpdate !== null && now.getTime() > d.crl.nextUpdate.getTime()) continue;
-        const du = await usableCrl(d.crl, cert, issuer, isCa, dps, d.indirect, material, now, policy, budget);
+        const du = await usableCrl(d.crl, cert, issuer, isCa, dps, d.indirect, material, now, policy, budget, context);
         if (du.budget) return err(budgetError());
         if (!du.ok) continue;
         const de = findEntry(d.crl, cert);
@@ -167,6 +189,7 @@ async function usableCrl(
   now: Date,
   policy: AlgorithmPolicy,
   budget: SignatureBudget,
+  context: CrlSignerContext,
 ): Promise<Usable> {
   if (crl.unknownCritical.length > 0 || crl.entries.some((e) => e.unknownCritical.length > 0)) {
     return { ok: false, why: "a CRL has an unknown critical extension", budget: false };
@@ -177,43 +200,69 @@ async function usableCrl(
     if (idp.onlyContainsAttributeCerts) return { ok: false, why: "a CRL covers only attribute certificates", budget: false };
     if (idp.onlyContainsUserCerts && isCa) return { ok: false, why: "a CRL covers only end-entity certificates", budget: false };
     if (idp.onlyContainsCACerts && !isCa) return { ok: false, why: "a CRL covers only CA certificates", budget: false };
-    if (idp.relativeName) return { ok: false, why: "a CRL names its distribution point relative to its issuer (unsupported)", budget: false };
     if (indirect && !idp.indirectCrl) return { ok: false, why: "an indirect CRL is not marked indirectCRL", budget: false };
   }
-  // Which of the certificate's distribution points this CRL serves (§6.3.3 (b)(2)(i)).
+  // Which of the certificate's distribution points this CRL serves (§6.3.3 (b)(1), (b)(2)(i)): a point naming a
+  // cRLIssuer is served only by that issuer's indirect CRL; any other point only by a direct CRL. When the CRL's
+  // IDP names its point, one of its names must match one of the point's (its full name, its name relative to
+  // the CRL issuer made full, or — for a point without a name — its cRLIssuer).
   let dp: DistributionPoint | null = null;
-  if (idp?.fullName) {
-    if (!dps) return { ok: false, why: "a partitioned CRL does not cover a certificate without CRL distribution points", budget: false };
-    dp = dps.find((d) => (d.fullName ? intersects(d.fullName, idp.fullName!) : d.crlIssuer ? intersects(d.crlIssuer, idp.fullName!) : false)) ?? null;
-    if (!dp) return { ok: false, why: "a CRL's distribution point does not match the certificate's", budget: false };
-  } else if (dps) {
-    dp = dps.find((d) => (indirect ? d.crlIssuer?.some((n) => n.type === "dirName" && n.key === crl.issuerKey) : !d.crlIssuer)) ?? null;
+  if (dps) {
+    const servedBy = (d: DistributionPoint) =>
+      d.crlIssuer ? indirect && d.crlIssuer.some((n) => n.type === "dirName" && n.key === crl.issuerKey) : !indirect;
+    const idpNames = idp ? pointNames(idp, crl.issuer) : null;
+    dp = dps.find((d) => {
+      if (!servedBy(d)) return false;
+      if (!idpNames) return true;
+      const names = pointNames(d, d.crlIssuer?.find((n) => n.type === "dirName")?.name ?? cert.issuer) ?? d.crlIssuer;
+      return names !== null && intersects(names, idpNames);
+    }) ?? null;
+    if (!dp) return { ok: false, why: "a CRL does not serve any of the certificate's CRL distribution points", budget: false };
+  } else if (idp && (idp.fullName || idp.relativeName)) {
+    return { ok: false, why: "a partitioned CRL does not cover a certificate without CRL distribution points", budget: false };
   }
   const reasons = (idp?.onlySomeReasons ?? ALL_REASONS) & (dp?.reasons ?? ALL_REASONS);
 
+  // The CRL's signer (§6.3.3 (f)): the certificate's own issuer from the validated path; the path's trust
+  // anchor; or another certificate of the CRL issuer's name from the store (a separate CRL-signing key, an
+  // indirect CRL issuer), which must itself validate to the same trust anchor and not be revoked.
   const signers: ParsedCertificate[] = [];
   if (!indirect && crl.issuerKey === issuer.subjectKey) signers.push(issuer);
   for (const bucket of [material.anchors.get(crl.issuerKey), material.intermediates.get(crl.issuerKey)]) {
     for (const s of bucket ?? []) if (s.cert !== issuer) signers.push(s.cert);
   }
-  let sawSigner = false;
+  let why = "no certificate of the CRL issuer is known";
   for (const signer of signers) {
     const ski = signer.extensions.subjectKeyIdentifier;
     if (crl.authorityKeyIdentifier && ski && !equalBytes(crl.authorityKeyIdentifier, ski)) continue;
     if (signer.extensions.keyUsage !== undefined && (signer.extensions.keyUsage & CRL_SIGN) === 0) {
-      sawSigner = true;
+      why = "a CRL's signature does not verify with an issuer allowed to sign CRLs (cRLSign)";
       continue;
     }
     const verified = await verifyCrlSignature(crl, signer, policy, budget);
     if (verified === "budget") return { ok: false, why: "budget", budget: true };
-    if (verified) return { ok: true, reasons };
-    sawSigner = true;
+    if (!verified) {
+      why = "a CRL's signature does not verify with an issuer allowed to sign CRLs (cRLSign)";
+      continue;
+    }
+    if (signer === issuer || signer === context.anchor) return { ok: true, reasons };
+    const trusted = await context.validateSigner(signer);
+    if (trusted === "budget") return { ok: false, why: "budget", budget: true };
+    if (trusted === "valid") return { ok: true, reasons };
+    why = `the certificate that signed a CRL does not validate to the same trust anchor (${trusted})`;
   }
-  return {
-    ok: false,
-    why: sawSigner ? "a CRL's signature does not verify with an issuer allowed to sign CRLs (cRLSign)" : "no certificate of the CRL issuer is known",
-    budget: false,
-  };
+  return { ok: false, why, budget: false };
+}
+
+/**
+ * The names of a distribution point (or of an IDP): its fullName, or its name relative to the CRL issuer made
+ * full by appending the RDN to `issuerName` (§4.2.1.13); null when it has neither.
+ */
+function pointNames(point: { readonly fullName: readonly GeneralName[] | null; readonly relativeName: Uint8Array | null }, issuerName: Uint8Array): readonly GeneralName[] | null {
+  if (point.fullName) return point.fullName;
+  if (!point.relativeName) return null;
+  const name = appendRdn(issuerName, point.relativeName);
+  return [{ type: "dirName", key: nameKey(name), name }];
 }
 
 const crlSignatureCache = new WeakMap<ParsedCrl, WeakMap<ParsedCertificate, boolean>>();

@@ -35,7 +35,7 @@ import { equalBytes } from "../bytes";
 import { KEY_USAGE_BITS, OID, type ParsedCertificate } from "../cert/parse";
 import { certError, type CertError, type CertErrorCode } from "../errors";
 import {
-  BUILD_CALL_BUDGET, MAX_CANDIDATES_PER_LEVEL, MAX_PATH_CERTIFICATES, MAX_PRESENTED_CHAIN,
+  BUILD_CALL_BUDGET, MAX_CANDIDATES_PER_LEVEL, MAX_CRL_SIGNER_DEPTH, MAX_PATH_CERTIFICATES, MAX_PRESENTED_CHAIN,
   NAME_CONSTRAINT_COMPARISON_BUDGET, SIGNATURE_BUDGET,
 } from "../limits";
 import { err, ok, type Result } from "../result";
@@ -231,6 +231,8 @@ class PathBuilder {
     private readonly opts: Required<ValidationOptions>,
     private readonly policy: AlgorithmPolicy,
     private readonly budgets: Budgets,
+    /** Set when this builder validates a CRL signer: the anchor its path must end at, and how deep it is. */
+    private readonly crlSigner: { readonly anchor: ParsedCertificate; readonly depth: number } | null = null,
   ) {
     for (const c of presented) {
       const list = this.presentedBySubject.get(c.subjectKey);
@@ -249,6 +251,7 @@ class PathBuilder {
     const anchors: StoredCertificate[] = [...(this.material.anchors.get(cert.issuerKey) ?? [])];
     if (this.opts.allowPartialChain) anchors.push(...(this.material.intermediates.get(cert.issuerKey) ?? []));
     for (const anchor of anchors) {
+      if (this.crlSigner && anchor.cert !== this.crlSigner.anchor) continue;
       if (!this.isCandidate(cert, anchor.cert, path)) continue;
       if (path.length + 1 > this.opts.maxPathCertificates) {
         this.record(tooLong(this.opts.maxPathCertificates));
@@ -290,6 +293,11 @@ class PathBuilder {
       if (p.subjectKey === issuer.subjectKey && equalBytes(p.publicKey.spki, issuer.publicKey.spki)) return false;
     }
     return true;
+  }
+
+  /** See validateCrlSignerPath. */
+  private validateCrlSigner(signer: ParsedCertificate, anchor: ParsedCertificate): Promise<"valid" | "budget" | string> {
+    return validateCrlSignerPath(signer, anchor, this.material, this.now, this.opts, this.policy, this.budgets, (this.crlSigner?.depth ?? 0) + 1);
   }
 
   private async verifyLink(cert: ParsedCertificate, issuer: ParsedCertificate): Promise<boolean> {
@@ -356,7 +364,8 @@ class PathBuilder {
     const warnings: string[] = [];
     let crlNextUpdate: Date | null = null;
     for (let d = 0; d < n; d++) {
-      const r = await checkRevocation(full[d]!, full[d + 1]!, this.material, this.now, this.opts.revocation, this.policy, this.budgets.signatures);
+      const r = await checkRevocation(full[d]!, full[d + 1]!, this.material, this.now, this.opts.revocation, this.policy,
+        this.budgets.signatures, { anchor, validateSigner: (signer) => this.validateCrlSigner(signer, anchor) });
       if (!r.ok) {
         if (r.error.code === "budget_exceeded") throw new BudgetExceeded("signature");
         return err({ ...r.error, context: { ...r.error.context, subject: subjectOf(full[d]!), depth: d } });
@@ -366,6 +375,46 @@ class PathBuilder {
     }
     return ok(makePath(full, warnings, crlNextUpdate));
   }
+}
+
+/**
+ * Validates a CRL signer that is not on the path (RFC 5280 §6.3.3 (f)): its own checks as a certificate, then a
+ * path to `anchor` built with the same budgets, with revocation — so a revoked CRL-signing certificate decides
+ * nothing. Nesting is bounded by MAX_CRL_SIGNER_DEPTH. A success is remembered per store version, anchor and
+ * signer until the earliest moment it could change (a notAfter or a CRL's nextUpdate on its path).
+ */
+async function validateCrlSignerPath(
+  this: void, signer: ParsedCertificate, anchor: ParsedCertificate, material: TrustMaterial, now: Date,
+  opts: Required<ValidationOptions>, policy: AlgorithmPolicy, budgets: Budgets, depth: number,
+): Promise<"valid" | "budget" | string> {
+  const memo = signerMemo(material, anchor);
+  const hit = memo.get(signer);
+  if (hit && now.getTime() >= hit.from && now.getTime() <= hit.until) return "valid";
+  if (depth > MAX_CRL_SIGNER_DEPTH) return "CRL signers nest deeper than certgate follows";
+  const signerOpts: Required<ValidationOptions> = { ...opts, requireClientAuthEku: false, allowPartialChain: false };
+  const own = checkCertificate(signer, 0, signerOpts, now) ?? checkProfile(signer, "crl-signer", 0, subjectOf(signer));
+  if (own) return own.code;
+  const builder = new PathBuilder(material, [], now, signerOpts, policy, budgets, { anchor, depth });
+  try {
+    const path = await builder.build(signer, [signer]);
+    if (!path) return builder.bestError?.code ?? "certificate_not_trusted";
+    const until = Math.min(path.notAfter.getTime(), path.crlNextUpdate?.getTime() ?? Number.POSITIVE_INFINITY);
+    memo.set(signer, { from: now.getTime(), until });
+    return "valid";
+  } catch (e) {
+    if (e instanceof BudgetExceeded) return "budget";
+    throw e;
+  }
+}
+
+const signerMemos = new WeakMap<TrustMaterial, WeakMap<ParsedCertificate, WeakMap<ParsedCertificate, { from: number; until: number }>>>();
+
+function signerMemo(material: TrustMaterial, anchor: ParsedCertificate): WeakMap<ParsedCertificate, { from: number; until: number }> {
+  let byAnchor = signerMemos.get(material);
+  if (!byAnchor) signerMemos.set(material, (byAnchor = new WeakMap()));
+  let memo = byAnchor.get(anchor);
+  if (!memo) byAnchor.set(anchor, (memo = new WeakMap()));
+  return memo;
 }
 
 function tooLong(max: number): CertError {

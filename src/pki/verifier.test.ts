@@ -96,3 +96,20 @@ describe("result cache", () => {
     }
   });
 });
+
+describe("a cached valid result does not outlive a CRL that comes into force later", () => {
+  it("answers revoked once the future-dated CRL's thisUpdate has passed, from the same verifier", async () => {
+    const r2 = await root("Cache Future Root");
+    const i2 = await ca("Cache Future Int", r2);
+    const l2 = await leaf("Cache Future Leaf", i2);
+    const later = new Date(NOW.getTime() + 60_000);
+    const list = await crl({ issuer: i2, thisUpdate: later, nextUpdate: new Date(later.getTime() + 7 * DAY),
+      entries: [{ serialNumber: l2.serialNumber, revocationDate: NOW }] });
+    const m = await material({ anchors: [r2], intermediates: [i2], crls: [list.der] });
+    const v = new CertificateVerifier();
+    expect((await v.verify(m, l2.der, [], NOW, { revocation: "soft" })).result.ok).toBe(true);
+    const hourLater = await v.verify(m, l2.der, [], new Date(NOW.getTime() + 3_600_000), { revocation: "soft" });
+    expect(hourLater.result.ok ? "ok" : hourLater.result.error.code).toBe("certificate_revoked");
+    expect(hourLater.cached).toBe(false);
+  });
+});
