@@ -222,7 +222,8 @@ export function nameKey(name: Uint8Array): string {
     const rdns = parseNameDer(name);
     // A string value whose bytes are not valid for its type (invalid UTF-8, an odd-length BMPString, non-ASCII
     // in a PrintableString/IA5String) is a different name to every reader: such a Name is unreadable.
-    if (rdns !== null && !hasInvalidString(rdns)) return structureKey(rdns);
+    const key = rdns === null ? null : structureKey(rdns);
+    if (key !== null) return key;
     return name.length === 0 ? UNREADABLE_KEY : `!${toHexLower(name)}`;
   } catch {
     return UNREADABLE_KEY;
@@ -237,7 +238,14 @@ export function nameKey(name: Uint8Array): string {
 export function rdnKeys(name: Uint8Array): string[] | null {
   try {
     const rdns = parseNameDer(name);
-    return rdns !== null && !hasInvalidString(rdns) ? rdns.map(rdnKey) : null;
+    if (rdns === null) return null;
+    const keys: string[] = [];
+    for (const rdn of rdns) {
+      const k = strictRdnKey(rdn);
+      if (k === null) return null;
+      keys.push(k);
+    }
+    return keys;
   } catch {
     return null;
   }
@@ -480,18 +488,31 @@ function decodeUtf32be(bytes: Uint8Array): DecodedString {
 // ---------------------------------------------------------------------------------------------------------
 // Comparison key
 
-function hasInvalidString(rdns: NameStructure): boolean {
-  return rdns.some((rdn) => rdn.some((a) => decodeString(a.value)?.valid === false));
+/** The key of a Name read from DER, or null when a value is invalid for its string type (see nameKey). */
+function structureKey(rdns: NameStructure): string | null {
+  const parts: string[] = [];
+  for (const rdn of rdns) {
+    const k = strictRdnKey(rdn);
+    if (k === null) return null;
+    parts.push(k);
+  }
+  return `[${parts.join(",")}]`;
 }
 
-function structureKey(rdns: NameStructure): string {
-  return `[${rdns.map(rdnKey).join(",")}]`;
+/**
+ * A multi-valued RDN is a set (RFC 5280 §7.1): its attribute keys sorted. Null when a value's bytes are not
+ * valid for its string type.
+ */
+function strictRdnKey(rdn: readonly Attribute[]): string | null {
+  const keys: string[] = [];
+  for (const a of rdn) {
+    const k = valueKey(a.value);
+    if (k.startsWith("r:")) return null;
+    keys.push(`${a.oid}=${k}`);
+  }
+  return JSON.stringify(keys.sort());
 }
 
-/** A multi-valued RDN is a set (RFC 5280 §7.1): its attribute keys sorted. */
-function rdnKey(rdn: readonly Attribute[]): string {
-  return JSON.stringify(rdn.map((a) => `${a.oid}=${valueKey(a.value)}`).sort());
-}
 
 /**
  * `s:` prepared string; `b:` exact UTF-8 of a string RFC 4518 §2.4 prohibits; `r:` raw content of a value

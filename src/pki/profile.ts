@@ -27,10 +27,13 @@ const KEY_CERT_SIGN = 1 << KEY_USAGE_BITS.indexOf("keyCertSign");
 /** RFC 5280 §4.1.2.2: serialNumber is positive and at most 20 octets (a leading 00 that keeps it positive aside). */
 const MAX_SERIAL_OCTETS = 20;
 
-/** Returns the first profile violation of `cert` in `role`, or null. `subject` renders the subject for the context. */
-export function checkProfile(cert: ParsedCertificate, role: CertificateRole, depth: number, subject: string): CertError | null {
+/**
+ * Returns the first profile violation of `cert` in `role`, or null. `subject` renders the subject for the error's
+ * context; it is called only on a violation (rendering a name costs more than every check here).
+ */
+export function checkProfile(cert: ParsedCertificate, role: CertificateRole, depth: number, subject: () => string): CertError | null {
   const fail = (code: CertErrorCode, detail: string, extra: Record<string, string> = {}) =>
-    certError(code, detail, { depth, subject, ...extra });
+    certError(code, detail, { depth, subject: subject(), ...extra });
   const ext = cert.extensions;
   const critical = new Set(ext.critical);
   const isCa = ext.basicConstraints?.ca === true;
@@ -51,7 +54,7 @@ export function checkProfile(cert: ParsedCertificate, role: CertificateRole, dep
   // Unknown critical extensions (§4.2) — checked for leaf and intermediates by the validator already.
   if (role === "anchor" && ext.unknownCritical.length > 0) {
     return certError("unknown_critical_extension", "The trust anchor has a critical extension certgate does not process.",
-      { extensions: ext.unknownCritical, depth, subject });
+      { extensions: ext.unknownCritical, depth, subject: subject() });
   }
   if (cert.version < 3) {
     // v1/v2 have no extensions (cert/parse rejects extensions in them): no basicConstraints, so not a CA — except

@@ -170,7 +170,7 @@ export async function validatePath(input: ValidationInput): Promise<Result<Valid
       const usage = checkLeafUsage(leaf, opts);
       return usage ? err(usage) : ok(makePath([leaf], [], null));
     }
-    const usage = checkLeafUsage(leaf, opts) ?? checkProfile(leaf, "leaf", 0, subjectOf(leaf));
+    const usage = checkLeafUsage(leaf, opts) ?? checkProfile(leaf, "leaf", 0, () => subjectOf(leaf));
     if (usage) return err(usage);
     const builder = new PathBuilder(material, presented, now, opts, policy, budgets);
     const path = await builder.build(leaf, [leaf]);
@@ -319,7 +319,7 @@ class PathBuilder {
       const cert = full[d]!;
       const e = d === n
         ? checkAnchor(cert, d, this.opts, this.now)
-        : checkCertificate(cert, d, this.opts, this.now) ?? checkProfile(cert, "intermediate", d, subjectOf(cert)) ?? checkCa(cert, d, this.opts);
+        : checkCertificate(cert, d, this.opts, this.now) ?? checkProfile(cert, "intermediate", d, () => subjectOf(cert)) ?? checkCa(cert, d, this.opts);
       if (e) return err(e);
     }
     // pathLenConstraint, §6.1.4 (l)(m); the anchor's own constraint applies as in RFC 5937.
@@ -392,7 +392,7 @@ async function validateCrlSignerPath(
   if (hit && now.getTime() >= hit.from && now.getTime() <= hit.until) return "valid";
   if (depth > MAX_CRL_SIGNER_DEPTH) return "CRL signers nest deeper than certgate follows";
   const signerOpts: Required<ValidationOptions> = { ...opts, requireClientAuthEku: false, allowPartialChain: false };
-  const own = checkCertificate(signer, 0, signerOpts, now) ?? checkProfile(signer, "crl-signer", 0, subjectOf(signer));
+  const own = checkCertificate(signer, 0, signerOpts, now) ?? checkProfile(signer, "crl-signer", 0, () => subjectOf(signer));
   if (own) return own.code;
   const builder = new PathBuilder(material, [], now, signerOpts, policy, budgets, { anchor, depth });
   try {
@@ -495,7 +495,7 @@ function checkCertificate(cert: ParsedCertificate, depth: number, opts: Required
 
 /** The trust anchor: its validity, key and the profile rules a root must not contradict (pki/profile.ts). */
 function checkAnchor(cert: ParsedCertificate, depth: number, opts: Required<ValidationOptions>, now: Date): CertError | null {
-  return checkValidity(cert, depth, opts, now) ?? checkKey(cert, depth, opts) ?? checkProfile(cert, "anchor", depth, subjectOf(cert));
+  return checkValidity(cert, depth, opts, now) ?? checkKey(cert, depth, opts) ?? checkProfile(cert, "anchor", depth, () => subjectOf(cert));
 }
 
 /**
