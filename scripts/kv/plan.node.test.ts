@@ -18,7 +18,7 @@ import { MemoryKv } from "./kv-store";
 import { planSync, type Plan } from "./plan";
 import { renderPlan, renderStatus } from "./render";
 import { ACTIVE_KEY } from "./schema";
-import { checkSource, loadSource, type Problem, type SourceTree } from "./source";
+import { checkSource, FORCEABLE, loadSource, type Problem, type SourceTree } from "./source";
 import { applyPlan, runStatus, runSync, type Output } from "./sync";
 import { bulkEntry, locationFlags, readBulkGetOutput, readKeyListOutput } from "./wrangler-kv";
 import { runTsx } from "../../test/support/cli-process";
@@ -91,6 +91,8 @@ beforeAll(async () => {
   crls.interNewer = (await crl({ issuer: pki.inter, thisUpdate: at(-1), nextUpdate: at(6), crlNumber: 2, entries: [{ serialNumber: pki.bob.serialNumber, revocationDate: at(-1) }] })).der;
   crls.inter2 = (await crl({ issuer: pki.inter2 })).der;
   crls.stale = (await crl({ issuer: pki.inter, thisUpdate: at(-10), nextUpdate: at(-3) })).der;
+  crls.rootOld = (await crl({ issuer: pki.root, thisUpdate: at(-10), nextUpdate: at(30) })).der;
+  crls.future = (await crl({ issuer: pki.inter, thisUpdate: at(1), nextUpdate: at(8) })).der;
   crls.forged = (await crl({ issuer: pki.impostorRoot })).der;
   crls.foreign = (await crl({ issuer: pki.otherRoot })).der;
   crls.noCrlSign = (await crl({ issuer: pki.noCrlSign })).der;
@@ -227,9 +229,16 @@ describe("kv sync checks", () => {
   });
 
   it("checks validity against the given time: the same folder is fine earlier", async () => {
-    const folder = { ...baseFolder(), "stores/default/crls/inter.crl": crls.stale };
+    const folder = { ...baseFolder(), "stores/default/crls/inter.crl": crls.stale, "stores/default/crls/root.crl": crls.rootOld! };
     expect(codes((await inspect(folder, at(-5))).problems)).toEqual([]);
     expect(codes((await inspect(folder, NOW)).problems)).toEqual(["crl_stale stores/default/crls/inter.crl"]);
+  });
+
+  it("refuses a CRL whose thisUpdate is still to come (the Worker would ignore it until then); --force may override", async () => {
+    const folder = { ...baseFolder(), "stores/default/crls/inter.crl": crls.future! };
+    expect(codes((await inspect(folder, NOW)).problems)).toEqual(["crl_not_yet_valid stores/default/crls/inter.crl"]);
+    expect(FORCEABLE.has("crl_not_yet_valid")).toBe(true);
+    expect(codes((await inspect(folder, at(2))).problems)).toEqual([]);
   });
 });
 

@@ -48,12 +48,13 @@ export type ProblemCode =
   | "crl_issuer_unknown"
   | "crl_signature_invalid"
   | "crl_stale"
+  | "crl_not_yet_valid"
   | "registered_malformed"
   | "values_malformed"
   | "too_large";
 
 /** Problems `--force` may override: time-dependent ones only (see the module header). */
-export const FORCEABLE: ReadonlySet<ProblemCode> = new Set<ProblemCode>(["certificate_expired", "crl_stale"]);
+export const FORCEABLE: ReadonlySet<ProblemCode> = new Set<ProblemCode>(["certificate_expired", "crl_stale", "crl_not_yet_valid"]);
 
 export interface Problem {
   readonly code: ProblemCode;
@@ -335,6 +336,12 @@ async function checkStore(name: string, store: StoreContent, now: Date): Promise
           : `its signature does not verify with ${candidates.length === 1 ? "the key of" : "any key of"} ${candidates.map((c) => c.origin).join(", ")} (${crl.issuer})`;
         problems.push(problem("crl_signature_invalid", crl.origin, message));
       }
+    }
+    // A CRL for a later moment is not used until then: a revocation it lists would not be in force yet (the
+    // scheduled refresh refuses such CRLs for the same reason).
+    const thisUpdate = crl.parsed.thisUpdate;
+    if (thisUpdate.getTime() > now.getTime()) {
+      problems.push(problem("crl_not_yet_valid", crl.origin, `not yet valid: its thisUpdate ${thisUpdate.toISOString()} is in the future, so the Worker ignores it until then (${crl.issuer})`));
     }
     const next = crl.parsed.nextUpdate;
     if (next && next.getTime() < now.getTime()) {
