@@ -243,16 +243,19 @@ describe("CRL signers are validated like any certificate (RFC 5280 §6.3.3 (f))"
       extensions: { basicConstraints: { ca: true }, keyUsage: { usages: ["cRLSign"] } } });
     const list = await crl({ issuer: expired, entries: [revokedLeaf()] });
     const m = await material({ anchors: [r], intermediates: [expired], crls: [list.der, (await crl({ issuer: r })).der] });
-    expect(await verdict(l, [i], m, { revocation: "soft" })).toBe("ok");
+    // A CRL is there but its signer does not hold up: soft mode fails closed too (soft is for absent CRLs).
+    expect(await verdict(l, [i], m, { revocation: "soft" })).toBe("revocation_unknown");
     expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
   });
 });
 
 describe("cRLNumber (RFC 5280 §5.2.3)", () => {
-  it("a CRL without cRLNumber still revokes what it lists but covers nothing else", async () => {
+  it("a CRL without cRLNumber still revokes what it lists but covers nothing: revocation_unknown in strict and soft", async () => {
     const unnumbered = await crl({ issuer: i, crlNumber: false });
     const m = await material({ anchors: [r], crls: [unnumbered.der, (await crl({ issuer: r })).der] });
     expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
+    // Soft mode fails closed too: the issuer publishes revocations, just not in a form to rely on.
+    expect(await verdict(l, [i], m, { revocation: "soft" })).toBe("revocation_unknown");
     const listing = await crl({ issuer: i, crlNumber: false, entries: [revokedLeaf()] });
     expect(await verdict(l, [i], await material({ anchors: [r], crls: [listing.der] }), { revocation: "soft" })).toBe("certificate_revoked");
   });

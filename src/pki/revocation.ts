@@ -22,7 +22,10 @@
  *   that is usable, fresh, of the same scope, with BaseCRLNumber ≤ the complete CRL's number, adds its
  *   entries; its removeFromCRL entry lifts a certificateHold of the base (§5.3.1).
  * - Modes: `off` skips all of this; `soft` passes an uncovered certificate with a warning; `strict` denies
- *   it with `revocation_unknown`. A revoked certificate is denied in both.
+ *   it with `revocation_unknown`. A revoked certificate is denied in both. An uncovered certificate is denied in
+ *   `soft` mode too when a CRL in its scope is there but defective — its signature or signer does not hold up, it
+ *   has an unknown critical extension, or it has no (non-critical) cRLNumber (§5.2.3): the issuer publishes
+ *   revocations, and certgate cannot tell what they say. Soft mode is for issuers whose CRLs are absent.
  */
 import { equalBytes } from "../bytes";
 import { KEY_USAGE_BITS, OID, REVOCATION_REASONS, type DistributionPoint, type GeneralName, type ParsedCertificate, type ParsedCrl } from "../cert/parse";
@@ -102,6 +105,9 @@ export async function checkRevocation(
   let nextUpdate: Date | null = null;
   let revoked: { date: Date; reason: number | null } | null = null;
   const notes: string[] = [];
+  // A genuine CRL from the issuer that breaks the CRL profile: the issuer publishes revocations, but not in a
+  // form certgate can rely on. Unlike "no CRL", this fails closed in soft mode too.
+  let defective: string | null = null;
 
   // A CRL issued for a moment still to come is not used yet, but the answer must be reconsidered when it comes.
   for (const { crl } of candidates) {
@@ -115,6 +121,7 @@ export async function checkRevocation(
     if (usable.budget) return err(budgetError());
     if (!usable.ok) {
       notes.push(usable.why);
+      if (usable.defective) defective = usable.why;
       continue;
     }
     let entry = findEntry(crl, cert);
@@ -123,7 +130,8 @@ export async function checkRevocation(
     // it lists — its signature is genuine — but says nothing about what it does not list.
     const numbered = crl.crlNumber !== null && !crl.critical.includes(OID.crlNumber);
     if (!numbered) {
-      notes.push(`a CRL ${crl.crlNumber === null ? "has no cRLNumber" : "marks its cRLNumber critical"} (RFC 5280 §5.2.3)`);
+      defective = `a CRL ${crl.crlNumber === null ? "has no cRLNumber" : "marks its cRLNumber critical"} (RFC 5280 §5.2.3)`;
+      notes.push(defective);
     } else if (fresh) {
       // Delta CRLs complete this base (§5.2.4): newer number, base number not after ours.
       for (const d of deltas) {
@@ -163,7 +171,7 @@ export async function checkRevocation(
   }
   if ((reasons & ALL_REASONS) !== ALL_REASONS) {
     const why = notes.length > 0 ? notes.join("; ") : "no CRL from its issuer is available";
-    if (mode === "strict") {
+    if (mode === "strict" || defective !== null) {
       return err(certError("revocation_unknown", `The revocation status could not be determined: ${why}.`,
         { serialNumber: cert.serialNumber }));
     }
@@ -176,7 +184,12 @@ function budgetError(): CertError {
   return certError("budget_exceeded", "Validation stopped: too many signature checks.");
 }
 
-type Usable = { ok: true; reasons: number; budget?: false } | { ok: false; why: string; budget: boolean };
+/**
+ * Whether a CRL may be used; when not, `defective` says it is a CRL in scope that cannot be trusted (its
+ * signature, its signer, an extension it marks critical), as opposed to one that is simply not for this
+ * certificate or not in force yet.
+ */
+type Usable = { ok: true; reasons: number; budget?: false } | { ok: false; why: string; budget: boolean; defective?: boolean };
 
 async function usableCrl(
   crl: ParsedCrl,
@@ -192,7 +205,7 @@ async function usableCrl(
   context: CrlSignerContext,
 ): Promise<Usable> {
   if (crl.unknownCritical.length > 0 || crl.entries.some((e) => e.unknownCritical.length > 0)) {
-    return { ok: false, why: "a CRL has an unknown critical extension", budget: false };
+    return { ok: false, why: "a CRL has an unknown critical extension", budget: false, defective: true };
   }
   if (crl.thisUpdate.getTime() > now.getTime()) return { ok: false, why: "a CRL is not yet valid (thisUpdate in the future)", budget: false };
   const idp = crl.issuingDistributionPoint;
@@ -251,7 +264,7 @@ async function usableCrl(
     if (trusted === "valid") return { ok: true, reasons };
     why = `the certificate that signed a CRL does not validate to the same trust anchor (${trusted})`;
   }
-  return { ok: false, why, budget: false };
+  return { ok: false, why, budget: false, defective: true };
 }
 
 /**
