@@ -3,8 +3,9 @@
  *
  * Contract: pure — `parseConfig(env)` returns the typed Config or every problem found. A bad
  * configuration fails the first request with 503 `configuration_invalid` (and says why in the log), never a
- * silently weaker gateway. Notably: a header source enabled without any way to authenticate the terminator
- * is an error, because its headers could then come from anyone.
+ * silently weaker gateway. Notably: a header source enabled without TERMINATOR_SECRET is an error — with no
+ * proof its headers could come from anyone, and an address allow-list alone is no proof in every runtime
+ * certgate documents (see the check below).
  */
 import { createSources, ALL_CERTIFICATE_HEADERS } from "./cert/sources/registry";
 import type { CertificateSource, SourceOptions } from "./cert/sources/source";
@@ -131,8 +132,14 @@ export function parseConfig(env: Env): Result<Config, string[]> {
     if (!parsed.ok) problems.push(`TERMINATOR_ADDRESSES: ${parsed.error}`);
     else addresses = parsed.value;
   }
-  if (sources.ok && sources.value.some((s) => s.fromTerminator) && secret === null && addresses === null) {
-    problems.push("a header certificate source is enabled but neither TERMINATOR_SECRET nor TERMINATOR_ADDRESSES is set: its headers could come from anyone");
+  // The address alone proves nothing off Cloudflare's edge: the peer address is CF-Connecting-IP, which the
+  // edge overwrites but `wrangler dev` / miniflare and a self-hosted workerd take from the client, and no
+  // runtime signal tells the two apart (request.cf is emulated locally). So a header source always needs the
+  // secret; TERMINATOR_ADDRESSES only narrows it further (both must hold).
+  if (sources.ok && sources.value.some((s) => s.fromTerminator) && secret === null) {
+    problems.push(addresses === null
+      ? "a header certificate source is enabled but TERMINATOR_SECRET is not set: its headers could come from anyone"
+      : "a header certificate source is enabled with TERMINATOR_ADDRESSES but no TERMINATOR_SECRET: the address (CF-Connecting-IP) can be forged wherever Cloudflare's edge does not set it (wrangler dev, self-hosted workerd), so the secret is required; the address list only narrows it");
   }
 
   let originUrl: URL | null = null;
