@@ -196,11 +196,13 @@ describe("nginx in front of certgate (docs/deploy/nginx.md)", () => {
   it("every client-certificate header family, in both spellings, and X-Real-IP / True-Client-IP never reach the origin", async () => {
     setup.require();
     const attacker = stack.client("unregistered");
-    const a = await viaNginx({ client: attacker, path: "/families", headers: spoofedHeaderFamilies("X-Client-Cert") });
-    expect(a.status, describeAnswer(a) + serviceLogs()).toBe(200);
-    const echo = originEcho(a);
-    expectVerifiedIdentity(echo, attacker, stack);
-    expect(forgedFamilyValues(echo.headers), "client values the origin received").toEqual([]);
+    for (const headers of spoofedHeaderFamilies("X-Client-Cert")) {
+      const a = await viaNginx({ client: attacker, path: "/families", headers });
+      expect(a.status, describeAnswer(a) + serviceLogs()).toBe(200);
+      const echo = originEcho(a);
+      expectVerifiedIdentity(echo, attacker, stack);
+      expect(forgedFamilyValues(echo.headers), "client values the origin received").toEqual([]);
+    }
   });
 
   it("a client with its own certificate keeps its own identity; no forged value reaches the origin", async () => {

@@ -264,11 +264,12 @@ export function spoofedCertificateHeaders(victim: DemoClient): Record<string, st
 
 /**
  * Every client-certificate header family certgate strips (each vendor's documented names, in their `-` and `_`
- * spellings) and the client address headers X-Real-IP / True-Client-IP, each carrying a short forged value
- * (short: 200-odd headers must fit HAProxy's 16 KiB buffer and nginx's large header buffers). The
- * configured source's own header is left out: the terminator sets it, and a client's copy is the other test's.
+ * spellings) and the client address headers X-Real-IP / True-Client-IP, each carrying a short forged value,
+ * in requests of at most 60 headers each (HAProxy refuses a request with more than tune.http.maxhdr = 101
+ * header lines with its own 400). The configured source's own header is left out: the terminator sets it,
+ * and a client's copy is the other test's.
  */
-export function spoofedHeaderFamilies(sourceHeader: string): Record<string, string> {
+export function spoofedHeaderFamilies(sourceHeader: string): Array<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const name of ALL_VENDOR_CERTIFICATE_HEADERS) {
     if (name.toLowerCase() !== sourceHeader.toLowerCase()) out[name] = "forged-f";
@@ -278,7 +279,10 @@ export function spoofedHeaderFamilies(sourceHeader: string): Record<string, stri
     out[name] = FORGED.address;
     out[underscored(name)] = FORGED.address;
   }
-  return out;
+  const entries = Object.entries(out);
+  const requests: Array<Record<string, string>> = [];
+  for (let i = 0; i < entries.length; i += 60) requests.push(Object.fromEntries(entries.slice(i, i + 60)));
+  return requests;
 }
 
 /** The origin's echoed headers that carry a forged family value (or the forged address). */
