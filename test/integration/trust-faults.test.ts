@@ -59,7 +59,7 @@ describe("version flips under load with transient failures to read `active`", ()
     for (let n = 0; n < 2_000; n += 20) {
       if (n % 100 === 0) await publish(env.TRUST, uniqueVersion("flip"), { default: { anchors: [r], intermediates: [i] } });
       const batch = await Promise.all(Array.from({ length: 20 }, () =>
-        s.request("/", { headers: viaTerminator({ "client-cert": byteSequence(valid) }) }).then((res) => res.status)));
+        Promise.resolve(s.request("/", { headers: viaTerminator({ "client-cert": byteSequence(valid) }) })).then((res: Response) => res.status)));
       for (const st of batch) statuses.set(st, (statuses.get(st) ?? 0) + 1);
     }
     console.log(JSON.stringify({ measured: "flip-under-load", requests: 2000, activeReads, failedActiveReads: Math.floor(activeReads / 5), statuses: Object.fromEntries(statuses), ms: Date.now() - started }));
