@@ -362,6 +362,43 @@ describe("kv sync plan", () => {
   });
 });
 
+describe("CRL refresh settings in the folder (stores/<name>/refresh.json)", () => {
+  const REFRESH = JSON.stringify({ refreshCrls: true, crlUrls: ["http://pki.example/issuing.crl"] });
+
+  it("are written into the store record, shown in the plan, and read back by the scheduled job's parser", async () => {
+    const kv = new MemoryKv();
+    const plan = await publish({ ...baseFolder(), "stores/default/refresh.json": REFRESH }, kv);
+    const record = JSON.parse(new TextDecoder().decode(kv.data.get(`v/${plan.version}/store/default`)!)) as Record<string, unknown>;
+    expect(record.refreshCrls).toBe(true);
+    expect(record.crlUrls).toEqual(["http://pki.example/issuing.crl"]);
+    expect(plan.stores[0]!.status).toBe("added");
+    const deployed = await readDeployed(kv);
+    expect(deployed.content.stores.get("default")!.refresh).toEqual({ refreshCrls: true, crlUrls: ["http://pki.example/issuing.crl"] });
+    expect(renderStatus(deployed, "local")).toContain("  refresh       CRL refresh on, also http://pki.example/issuing.crl");
+    // The same folder again: nothing to change.
+    expect((await planFor({ ...baseFolder(), "stores/default/refresh.json": REFRESH }, kv, at(1))).changed).toBe(false);
+  });
+
+  it("a sync whose folder lacks them never drops them silently: the plan says the refresh stops", async () => {
+    const kv = new MemoryKv();
+    await publish({ ...baseFolder(), "stores/default/refresh.json": REFRESH }, kv);
+    const plan = await planFor(baseFolder(), kv, at(1));
+    expect(plan.changed).toBe(true);
+    const store = plan.stores.find((x) => x.name === "default")!;
+    expect(store.status).toBe("changed");
+    expect(store.refresh).toEqual({ before: { refreshCrls: true, crlUrls: ["http://pki.example/issuing.crl"] }, after: { refreshCrls: false, crlUrls: [] } });
+    expect(renderPlan(plan).join("\n")).toContain("refresh       ~ CRL refresh on, also http://pki.example/issuing.crl → CRL refresh off  (the scheduled CRL refresh stops for this store; add stores/default/refresh.json to keep it)");
+  });
+
+  it("refuses a malformed refresh.json with refresh_malformed", async () => {
+    for (const bad of ["{", "[]", '{"refreshCrls": "yes"}', '{"refreshCrls": true, "crlUrls": ["ftp://x/y.crl"]}', '{"crlUrls": ["http://x/y.crl"]}',
+      '{"refreshCrls": true, "crlUrl": []}', '{"refreshCrls": true, "crlUrls": ["http://u:p@x/y.crl"]}']) {
+      const { problems } = await inspect({ ...baseFolder(), "stores/default/refresh.json": bad });
+      expect(codes(problems), bad).toEqual(["refresh_malformed stores/default/refresh.json"]);
+    }
+  });
+});
+
 describe("kv sync run (folder on disk, memory KV)", () => {
   let dir: string;
   const folders: string[] = [];

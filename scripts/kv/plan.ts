@@ -25,6 +25,7 @@ import {
   type TrustContent,
 } from "./content";
 import type { DeployedState } from "./deployed";
+import { NO_REFRESH, sameRefreshSettings, type RefreshSettings } from "../../src/scheduled/refresh-settings";
 import { encodeActive, encodeVersion, type KvWrite } from "./schema";
 import type { Problem } from "./source";
 
@@ -49,6 +50,8 @@ export interface StoreDiff {
   readonly certificates: readonly CertificateChange[];
   readonly crls: readonly CrlChange[];
   readonly unchanged: { readonly certificates: number; readonly crls: number };
+  /** The CRL refresh settings, when they change (a store added or removed counts as off ↔ its settings). */
+  readonly refresh?: { readonly before: RefreshSettings; readonly after: RefreshSettings };
   /** Why the deployed copy is rewritten even where it looks equal: it could not be read. */
   readonly issue?: string;
 }
@@ -128,6 +131,7 @@ export async function planSync(source: TrustContent, deployed: DeployedState, op
       intermediates: s.intermediates.map((c) => c.der),
       pinned: s.pinned.map((c) => c.der),
       crls: s.crls.map((c) => c.der),
+      ...(s.refresh ? { refresh: s.refresh } : {}),
     }])),
     registered: new Map([...source.registered].map(([id, c]) => [id, c.der])),
     values: source.values,
@@ -149,12 +153,20 @@ function diffStore(name: string, before: StoreContent | undefined, after: StoreC
   }
   const crlDiff = diffItems(b.crls, a.crls, (c) => `${c.parsed.issuerKey}${c.parsed.deltaBase === null ? "" : "\u0000delta"}`);
   const crls: CrlChange[] = crlDiff.changes.map(([kind, x, y]) => ({ kind, ...(x ? { before: summarizeCrl(x) } : {}), ...(y ? { after: summarizeCrl(y) } : {}) }));
+  // A refresh setting is never dropped or changed without a plan line (a sync rewrites the store record).
+  const refreshBefore = b.refresh ?? NO_REFRESH;
+  const refreshAfter = a.refresh ?? NO_REFRESH;
+  const refreshChanged = !sameRefreshSettings(refreshBefore, refreshAfter);
   const status =
     after === undefined ? "removed"
     : before === undefined && issue === undefined ? "added"
-    : certificates.length > 0 || crls.length > 0 || issue !== undefined ? "changed"
+    : certificates.length > 0 || crls.length > 0 || refreshChanged || issue !== undefined ? "changed"
     : "unchanged";
-  return { name, status, certificates, crls, unchanged: { certificates: unchangedCerts, crls: crlDiff.unchanged }, ...(issue === undefined ? {} : { issue }) };
+  return {
+    name, status, certificates, crls, unchanged: { certificates: unchangedCerts, crls: crlDiff.unchanged },
+    ...(refreshChanged ? { refresh: { before: refreshBefore, after: refreshAfter } } : {}),
+    ...(issue === undefined ? {} : { issue }),
+  };
 }
 
 /**
@@ -228,6 +240,7 @@ async function contentHash(content: TrustContent): Promise<string> {
       s.intermediates.map((c) => c.sha256),
       s.pinned.map((c) => c.sha256),
       s.crls.map((c) => c.sha256),
+      s.refresh ?? NO_REFRESH,
     ]),
     registered: [...content.registered].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, c]) => [id, c.sha256]),
     values: [...content.values].sort(([a], [b]) => (a < b ? -1 : 1)),
