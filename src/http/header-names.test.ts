@@ -95,6 +95,19 @@ describe("headerMatcher", () => {
     expect(m.test("zx-q-yz")).toBe(false);
   });
 
+  it("matches prefix, suffix and substring patterns the same on the first and the remembered lookup", () => {
+    const m = headerMatcher(["x-ssl-*", "*-role", "*client-cert*", "x_tenant"]);
+    for (let round = 0; round < 2; round++) {
+      expect(m.test("x-ssl-issuer")).toBe(true);
+      expect(m.test("x-ssl")).toBe(false);
+      expect(m.test("app-role")).toBe(true);
+      expect(m.test("role")).toBe(false);
+      expect(m.test("x-forwarded-tls-client-cert-info")).toBe(true);
+      expect(m.test("x-tenant")).toBe(true); // patterns are normalized too
+      expect(m.test("x-client-id")).toBe(false);
+    }
+  });
+
   it("every vendor name is matched by some family pattern, not only by a source's own list", () => {
     const families = config().strippedHeaders;
     const viaSourcesOnly = ALL_VENDOR_CERTIFICATE_HEADERS.filter((n) => !families.test(normalizeHeaderName(n)));
