@@ -250,7 +250,6 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   return app;
 }
 
-
 /** The runner's services in the Worker: the trust store and verifier, KV values and secrets, the bindings. */
 function policyServices(env: Env, config: Config, presented: PresentedCertificate | null, now: Date, record: RequestRecord): RunServices {
   const store = trustStoreOf(env, config);
