@@ -1,5 +1,6 @@
 /**
- * The header contract: every header name certgate owns, strips or trusts, in one place.
+ * The header contract: every header name certgate owns, reads, strips or trusts, in one place (the sources
+ * take their default names from SOURCE_HEADERS; docs/configuration.md's tables mirror this file).
  *
  * Contract: pure data and pure functions. Names are compared in one normal form (`normalizeHeaderName`):
  * lower case, with `_` read as `-`. Many origin stacks map both to the same variable — CGI and everything
@@ -112,8 +113,26 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "proxy-authenticate", "proxy-authorization",
 ]);
 
+/**
+ * The default header names each certificate source reads (and, for some, the headers its terminator sets
+ * alongside, stripped but never read). The sources (src/cert/sources/*) take their names from here; their
+ * files keep the format knowledge. Lower case.
+ */
+export const SOURCE_HEADERS = {
+  rfc9440: { cert: "client-cert", chain: "client-cert-chain" },
+  xfcc: "x-forwarded-client-cert",
+  urlPem: "x-client-cert",
+  awsAlb: {
+    chain: "x-amzn-mtls-clientcert",
+    leaf: "x-amzn-mtls-clientcert-leaf",
+    info: ["x-amzn-mtls-clientcert-serial-number", "x-amzn-mtls-clientcert-issuer", "x-amzn-mtls-clientcert-subject", "x-amzn-mtls-clientcert-validity"],
+  },
+  base64Der: "x-arr-clientcert",
+  traefik: { cert: "x-forwarded-tls-client-cert", info: ["x-forwarded-tls-client-cert-info", "x-forwarded-tls-client-cert-infos"] },
+} as const;
+
 /** Headers certgate emits to the origin (besides the identity prefix): RFC 9440. */
-export const EMITTED: readonly string[] = ["client-cert", "client-cert-chain"];
+export const EMITTED: readonly string[] = [SOURCE_HEADERS.rfc9440.cert, SOURCE_HEADERS.rfc9440.chain];
 
 /** The request header that carries TRACE_SECRET (never forwarded, never visible to policies). */
 export const TRACE_SECRET_HEADER = "x-certgate-trace-secret";

@@ -21,19 +21,15 @@
  * certificate in the header the operator did not name); all of them are still listed for stripping.
  * A raw comma in a value is certificate_header_invalid: PEM holds none, so the header was repeated.
  */
+import { SOURCE_HEADERS } from "../../http/header-names";
 import { NONE, decodeUrlEncodedPem, failed, guarded, headerInvalid, leafFirst, readHeader } from "./shared";
 import type { CertificateSource, SourceInput, SourceOptions, SourceResult } from "./source";
 
 const NAME = "aws-alb";
-const CHAIN_HEADER = "x-amzn-mtls-clientcert";
-const LEAF_HEADER = "x-amzn-mtls-clientcert-leaf";
+const CHAIN_HEADER = SOURCE_HEADERS.awsAlb.chain;
+const LEAF_HEADER = SOURCE_HEADERS.awsAlb.leaf;
 /** Set by ALB in verify mode alongside the leaf; stripped, never read. */
-const INFO_HEADERS = [
-  "x-amzn-mtls-clientcert-serial-number",
-  "x-amzn-mtls-clientcert-issuer",
-  "x-amzn-mtls-clientcert-subject",
-  "x-amzn-mtls-clientcert-validity",
-];
+const INFO_HEADERS = SOURCE_HEADERS.awsAlb.info;
 
 /** The source reading ALB's mTLS headers; `options.header` renames X-Amzn-Mtls-Clientcert. */
 export function createAwsAlbSource(options: SourceOptions = {}): CertificateSource {
