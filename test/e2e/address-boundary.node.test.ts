@@ -4,6 +4,7 @@
  * chooses its own CF-Connecting-IP — measured here: under wrangler dev the origin receives the forged address
  * as X-Forwarded-For — so certgate refuses TERMINATOR_ADDRESSES without TERMINATOR_SECRET for header sources:
  * the forged address plus a forged Client-Cert is a 503 configuration_invalid, never a forwarded identity.
+ * It also pins what no configuration can close under wrangler dev: the client sets request.cf as well.
  * (Inside workerd under the test plugin: test/integration/gateway.test.ts, "refuses an address-only boundary".)
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -61,6 +62,17 @@ describe("address-only trust boundary", () => {
     const a = await sendToGateway(open.gatewayUrl, "/public", { "CF-Connecting-IP": FORGED_ADDRESS });
     expect(a.status).toBe(200);
     expect(originEcho(a).headers["x-forwarded-for"]).toBe(FORGED_ADDRESS);
+  });
+
+  it("under wrangler dev request.cf itself comes from the client (miniflare's MF-CF-Blob): why wrangler dev is never a trust boundary", async () => {
+    // Pins a documented limitation (docs/configuration.md, "wrangler dev is never a trust boundary"): the
+    // Worker never sees the header, so only where wrangler dev listens (npm start: 127.0.0.1) protects it.
+    setup.require();
+    const victim = open.client("valid");
+    const { base64 } = certificateFacts(victim.certPem);
+    const cf = { tlsClientAuth: { certPresented: "1", certVerified: "SUCCESS", certRevoked: "0", certRFC9440: `:${base64}:`, certRFC9440TooLarge: false, certChainRFC9440: "", certChainRFC9440TooLarge: false } };
+    const a = await sendToGateway(open.gatewayUrl, "/public", { "MF-CF-Blob": JSON.stringify(cf) });
+    expect(originEcho(a).headers["x-client-cert-subject"]).toBe(victim.subject.replace(/, /g, ","));
   });
 
   it("under wrangler dev: a forged CF-Connecting-IP and Client-Cert are refused with 503 configuration_invalid", async () => {

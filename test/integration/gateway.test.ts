@@ -158,7 +158,8 @@ describe("trust boundary", () => {
     const p = await problem(res);
     expect(p.code).toBe("configuration_invalid");
     expect(s.origin.calls).toHaveLength(0);
-    // The cloudflare source alone needs neither: it reads request.cf, which no client header can set.
+    // The cloudflare source alone needs neither: it reads request.cf, which no client header can set on
+    // Cloudflare's edge (under wrangler dev it can: test/e2e/address-boundary.node.test.ts).
     const edge = scenario({ CERT_SOURCES: "cloudflare", TERMINATOR_SECRET: undefined, TERMINATOR_ADDRESSES: "203.0.113.7" });
     expect((await edge.request("/", { cf: cloudflareTlsClientAuth(valid, [i]) })).status).toBe(200);
   });
