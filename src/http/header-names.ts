@@ -92,6 +92,8 @@ export const CLIENT_CERTIFICATE_FAMILIES: readonly string[] = [
   "*client-sha256*", "*client-san", "*client-sans*", "*client-san-*", "*client-spiffe*",
   "*client-not-before*", "*client-notbefore*", "*client-not-after*", "*client-notafter*", "*client-validity*",
   "x-ssl", "x-ssl-*", // HAProxy X-SSL, X-SSL-Issuer; nginx X-SSL-Cert
+  "ssl-cert*", // SSL_CERT (nginx fastcgi_param conventions)
+  "x-cert", "x-cert-*", "x-certificate", "x-certificate-*", // generic names for the client certificate and its parts
   "x-amzn-mtls-*", "x-amzn-tls-*", // AWS ALB mTLS and TLS headers
   "cloudfront-viewer-cert-*", "cloudfront-viewer-tls", // Amazon CloudFront viewer mTLS
   "x-arr-ssl", // Azure App Service

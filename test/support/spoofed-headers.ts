@@ -33,6 +33,7 @@ export const VENDOR_CERTIFICATE_HEADERS: Readonly<Record<string, readonly string
   Azure: ["X-ARR-ClientCert", "X-ARR-SSL", "X-Client-Certificate", "X-Client-Certificate-Verification", "X-Client-Certificate-Fingerprint"],
   Cloudflare: ["Cf-Client-Cert-Der-Base64", "Cf-Client-Cert-Sha256", "Cf-Client-Cert-Verified"],
   Akamai: ["Client-To-Edge-Auth", "Client-To-Edge-Cert"],
+  "generic conventions": ["X-Cert", "X-Cert-Subject", "X-Certificate", "X-Certificate-Subject", "SSL_CERT"],
   "F5 / appliances": ["SSLClientCert", "SSLClientCertStatus", "X-Client-Serial", "X-Client-Fingerprint", "X-Client-Thumbprint", "X-Client-Issuer"],
 };
 
