@@ -159,3 +159,23 @@ describe("a transient failure to re-read `active`", () => {
     expect(m.ok ? null : m.error.code).toBe("trust_store_unavailable");
   });
 });
+
+describe("a new version whose store cannot be loaded yet", () => {
+  it("keeps the previous version's store within the bound after it was last served, then 503; the new one once readable", async () => {
+    let t = 5_000_000;
+    const values = new Map<string, Value>([["active", active("v1")], ["v/v1/store/default", storeRecord()]]);
+    const s = new TrustStore(scriptedKv(values).kv, { refreshMs: 15_000, kvTimeoutMs: 50, now: () => t });
+    const v1 = await s.material("default");
+    expect(v1.ok && v1.value.version).toBe("v1/default");
+    values.set("active", active("v2")); // flipped; v/v2/store/default not visible yet
+    t += 15_000;
+    const stale = await s.material("default");
+    expect(stale.ok && stale.value.version).toBe("v1/default");
+    t += ACTIVE_GRACE_MS; // 15 s + grace after v1 was last served (at the previous call)
+    const closed = await s.material("default");
+    expect(closed.ok ? null : closed.error.internal).toContain("v/v2/store/default");
+    values.set("v/v2/store/default", storeRecord());
+    const v2 = await s.material("default");
+    expect(v2.ok && v2.value.version).toBe("v2/default");
+  });
+});

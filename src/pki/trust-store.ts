@@ -24,7 +24,9 @@
  * confirmed), logging `trust_active_unreadable`; past that bound every request fails closed (503). The bound
  * is the revocation trade-off: while `active` cannot be read, a newly published version (a revocation, a
  * removed root) cannot be picked up anyway, and the grace adds at most ACTIVE_GRACE_MS to the ≤ 45 s a
- * rotation already takes to reach an isolate.
+ * rotation already takes to reach an isolate. Likewise, when `active` names a new version whose store cannot
+ * be loaded (its keys not yet visible where this isolate reads, a KV error), the store of the version served
+ * before is kept within the same bound after it was last served (`trust_store_stale`), then 503.
  * `registered` and `values` are optional keys: absent means none (a version published before policies used
  * them); present but unreadable fails closed like a store. Both are read at most once per version, and only
  * when a policy needs them.
@@ -86,6 +88,8 @@ export class TrustStore {
   private checkedAt = Number.NEGATIVE_INFINITY;
   private versionRead: Promise<Result<string, Unavailable>> | null = null;
   private stores = new Map<string, Promise<Result<TrustMaterial, Unavailable>>>();
+  /** Each store's last successfully served material, its version and when it was last served. */
+  private readonly lastGood = new Map<string, { material: TrustMaterial; version: string; servedAt: number }>();
   private registeredLoad: Promise<Result<ReadonlyMap<string, RegisteredCertificate>, Unavailable>> | null = null;
   private valuesLoad: Promise<Result<ReadonlyMap<string, string>, Unavailable>> | null = null;
   private readonly now: () => number;
@@ -151,7 +155,20 @@ export class TrustStore {
         if (!r.ok && this.stores.get(name) === p) this.stores.delete(name);
       });
     }
-    return p;
+    const r = await p;
+    const now = this.now();
+    if (r.ok) {
+      this.lastGood.set(name, { material: r.value, version: version.value, servedAt: now });
+      return r;
+    }
+    // A newly active version whose store cannot be read yet (its keys not yet visible where this isolate
+    // reads, a transient KV error): the previous version's store, within the same bound as `active`.
+    const last = this.lastGood.get(name);
+    if (last && last.version !== version.value && now - last.servedAt < this.options.refreshMs + ACTIVE_GRACE_MS) {
+      log("warn", "trust_store_stale", { store: name, version: last.version, active: version.value, servedMsAgo: now - last.servedAt, graceMs: ACTIVE_GRACE_MS, internal: r.error.internal });
+      return ok(last.material);
+    }
+    return r;
   }
 
   /** Registered certificates of the active version, by id (KV `v/<version>/registered`; absent → none). */
