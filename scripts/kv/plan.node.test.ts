@@ -444,6 +444,22 @@ describe("kv sync run (folder on disk, memory KV)", () => {
     expect(forced.stdout.at(-1)).toMatch(/^Published version 20260601T120000Z-[0-9a-f]{12} to in-memory KV in \d+ ms; `active` switched\.$/);
   });
 
+  it("refuses to replace a deployed CRL with an older one (the refresh's newer CRL would be lost) unless --force", async () => {
+    const kv = new MemoryKv();
+    const open = async () => kv;
+    const newer = await folder({ ...baseFolder(), "stores/default/crls/inter.crl": crls.interNewer });
+    expect(await runSync(options(newer), open, capture())).toBe(0);
+    const before = [...kv.operations];
+    const older = await folder(baseFolder()); // the folder still holds the issuing CA's previous CRL
+    const refused = capture();
+    expect(await runSync(options(older), open, refused)).toBe(1);
+    expect(kv.operations).toEqual(before); // nothing written
+    expect(refused.stdout.join("\n")).toContain("! OLDER than the deployed CRL");
+    expect(refused.stderr.join("\n")).toMatch(/stores\/default\/crls: the folder's CRL of CN=KV Issuing CA .* is older than the deployed one .* \[crl_older_than_deployed, --force overrides\]/);
+    expect(await runSync(options(older, { force: true }), open, capture())).toBe(0);
+    expect(kv.operations.length).toBe(before.length + 2);
+  });
+
   it("--force never publishes malformed material", async () => {
     const d = await folder({ ...baseFolder(), "stores/default/crls/inter.crl": crls.stale, "registered/broken.pem": "junk" });
     const kv = new MemoryKv();

@@ -42,6 +42,12 @@ export interface CrlChange {
   readonly kind: ChangeKind;
   readonly before?: CrlSummary;
   readonly after?: CrlSummary;
+  /**
+   * A replacement by an OLDER CRL of the same issuer (lower cRLNumber, else an earlier thisUpdate): typically
+   * the folder's copy replacing one the scheduled refresh published. Publishing it would lift revocations the
+   * deployed CRL lists, so `kv sync` refuses it without --force (crlRollbacks).
+   */
+  readonly older?: true;
 }
 
 export interface StoreDiff {
@@ -152,7 +158,10 @@ function diffStore(name: string, before: StoreContent | undefined, after: StoreC
     }
   }
   const crlDiff = diffItems(b.crls, a.crls, (c) => `${c.parsed.issuerKey}${c.parsed.deltaBase === null ? "" : "\u0000delta"}`);
-  const crls: CrlChange[] = crlDiff.changes.map(([kind, x, y]) => ({ kind, ...(x ? { before: summarizeCrl(x) } : {}), ...(y ? { after: summarizeCrl(y) } : {}) }));
+  const crls: CrlChange[] = crlDiff.changes.map(([kind, x, y]) => ({
+    kind, ...(x ? { before: summarizeCrl(x) } : {}), ...(y ? { after: summarizeCrl(y) } : {}),
+    ...(kind === "replaced" && x && y && isOlderCrl(y, x) ? { older: true as const } : {}),
+  }));
   // A refresh setting is never dropped or changed without a plan line (a sync rewrites the store record).
   const refreshBefore = b.refresh ?? NO_REFRESH;
   const refreshAfter = a.refresh ?? NO_REFRESH;
@@ -247,4 +256,31 @@ async function contentHash(content: TrustContent): Promise<string> {
   };
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(canonical)));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** `a` is older than `b` (same issuer): lower cRLNumber when both carry one, else an earlier thisUpdate. */
+function isOlderCrl(a: CrlItem, b: CrlItem): boolean {
+  const x = a.parsed.crlNumber;
+  const y = b.parsed.crlNumber;
+  return x !== null && y !== null ? x < y : a.parsed.thisUpdate.getTime() < b.parsed.thisUpdate.getTime();
+}
+
+/**
+ * The plan's CRL replacements that would go back in time, as problems (`crl_older_than_deployed`, forceable):
+ * the deployed CRL — often one the scheduled refresh fetched after the folder's — is newer than the folder's.
+ */
+export function crlRollbacks(plan: Plan): Problem[] {
+  const out: Problem[] = [];
+  for (const s of plan.stores) {
+    for (const c of s.crls) {
+      if (!c.older) continue;
+      out.push({
+        code: "crl_older_than_deployed",
+        path: `stores/${s.name}/crls`,
+        message: `the folder's CRL of ${c.after!.issuer} (thisUpdate ${c.after!.thisUpdate}) is older than the deployed one (thisUpdate ${c.before!.thisUpdate}, perhaps fetched by the scheduled refresh): publishing it would lift revocations the deployed one lists; put the newer CRL in the folder`,
+        forceable: true,
+      });
+    }
+  }
+  return out;
 }

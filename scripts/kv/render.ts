@@ -71,7 +71,7 @@ export function renderPlan(plan: Plan): string[] {
       if (c.kind === "replaced") {
         const b = c.before!;
         const a = c.after!;
-        lines.push(`  ${label} ~ ${a.delta ? "delta " : ""}CRL of ${a.issuer}  thisUpdate ${arrow(time(b.thisUpdate), time(a.thisUpdate))}  nextUpdate ${arrow(time(b.nextUpdate), time(a.nextUpdate))}  revoked ${arrow(String(b.revoked), String(a.revoked))}`);
+        lines.push(`  ${label} ~ ${a.delta ? "delta " : ""}CRL of ${a.issuer}  thisUpdate ${arrow(time(b.thisUpdate), time(a.thisUpdate))}  nextUpdate ${arrow(time(b.nextUpdate), time(a.nextUpdate))}  revoked ${arrow(String(b.revoked), String(a.revoked))}${c.older ? "  ! OLDER than the deployed CRL" : ""}`);
       } else {
         lines.push(`  ${label} ${MARK[c.kind]} ${crlText((c.after ?? c.before)!)}`);
       }

@@ -15,7 +15,8 @@
  * Contract: `readSourceTree` does the I/O (every file read once, size-capped before reading); `loadSource` and
  * `checkSource` are pure (`now` is a parameter) and collect EVERY problem rather than stopping at the first
  * (cel-go's habit). Each problem has a stable code; only the codes in FORCEABLE may be overridden with --force
- * (stale or expired material is safe to publish knowingly: the Worker rejects it per request anyway);
+ * (stale or expired material is safe to publish knowingly: the Worker rejects it per request anyway; so is
+ * a CRL older than the deployed one, found when planning, scripts/kv/plan.ts crlRollbacks);
  * malformed or inconsistent material never is.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
@@ -54,10 +55,11 @@ export type ProblemCode =
   | "registered_malformed"
   | "values_malformed"
   | "refresh_malformed"
+  | "crl_older_than_deployed"
   | "too_large";
 
 /** Problems `--force` may override: time-dependent ones only (see the module header). */
-export const FORCEABLE: ReadonlySet<ProblemCode> = new Set<ProblemCode>(["certificate_expired", "crl_stale"]);
+export const FORCEABLE: ReadonlySet<ProblemCode> = new Set<ProblemCode>(["certificate_expired", "crl_stale", "crl_older_than_deployed"]);
 
 export interface Problem {
   readonly code: ProblemCode;
