@@ -14,7 +14,7 @@ import type { PresentedCertificate } from "./cert/sources/source";
 import { configOf, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "./config";
 import { GATEWAY_BINDINGS, type AppEnv, type Env, type Verification } from "./env";
 import { gatewayError, type GatewayError } from "./errors";
-import { isStripped, upstreamHeaders } from "./forward/headers";
+import { isReserved, upstreamHeaders } from "./forward/headers";
 import { identityHeaders } from "./forward/identity";
 import { sendToOrigin } from "./forward/origin";
 import { problemResponse } from "./http/problem";
@@ -187,7 +187,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       trustStore: config.trustStore,
       validation: config.validation,
       defaultOrigin: config.origin.url ?? new URL("http://origin.invalid"),
-      isOwnedHeader: (name) => isStripped(name, config, NO_TOKENS),
+      isOwnedHeader: (name) => isReserved(name, config),
     }, policyServices(c.env, config, c.get("presented"), c.get("now"), record));
     if (result.kind === "problem") {
       const extra = result.headers ?? new Headers();
@@ -249,8 +249,6 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
 
   return app;
 }
-
-const NO_TOKENS: ReadonlySet<string> = new Set();
 
 /** The runner's services in the Worker: the trust store and verifier, KV values and secrets, the bindings. */
 function policyServices(env: Env, config: Config, presented: PresentedCertificate | null, now: Date, record: RequestRecord): RunServices {

@@ -3,21 +3,34 @@
  *
  * Contract: pure — `parseConfig(env)` returns the typed Config or every problem found. A bad
  * configuration fails the first request with 503 `configuration_invalid` (and says why in the log), never a
- * silently weaker gateway. Notably: a header source enabled without any way to authenticate the terminator
- * is an error, because its headers could then come from anyone.
+ * silently weaker gateway. Notably: a header source enabled without TERMINATOR_SECRET is an error — with no
+ * proof its headers could come from anyone, and an address allow-list alone is no proof in every runtime
+ * certgate documents (see the check below).
  */
 import { createSources, ALL_CERTIFICATE_HEADERS } from "./cert/sources/registry";
 import type { CertificateSource, SourceOptions } from "./cert/sources/source";
 import type { Env } from "./env";
 import { DEFAULT_IDENTITY_FIELDS, IDENTITY_FIELDS, type IdentityField, type IdentityHeaderSpec } from "./forward/identity";
 import { parseAddressList, type AddressRange } from "./http/addresses";
+import {
+  CLIENT_CERTIFICATE_FAMILIES, DEFAULT_IDENTITY_HEADER_PREFIX, DEFAULT_TERMINATOR_SECRET_HEADER, EMITTED, FORWARDING_FAMILIES,
+  TRACE_SECRET_HEADER, headerMatcher, parseStripHeaders, type HeaderMatcher,
+} from "./http/header-names";
 import type { RevocationMode, ValidationOptions } from "./pki/validate";
 import { err, ok, type Result } from "./result";
 
 export interface Config {
   readonly sources: readonly CertificateSource[];
-  /** Lower-case names of every certificate-carrying header of every known format (stripped before forwarding). */
-  readonly certificateHeaders: ReadonlySet<string>;
+  /**
+   * Header names certgate owns (http/header-names.ts): every certificate-carrying header of every known source
+   * format (under its configured name too), RFC 9440's, the identity prefix, the terminator and trace secrets.
+   * Stripped from every request, and a policy's set-header cannot write them.
+   */
+  readonly ownedHeaders: HeaderMatcher;
+  /** The client-certificate header families plus STRIP_HEADERS: stripped from every request (policies may set them). */
+  readonly strippedHeaders: HeaderMatcher;
+  /** Client address and scheme headers: passed on only from the authenticated terminator, in their `-` spelling. */
+  readonly forwardingHeaders: HeaderMatcher;
   readonly terminator: {
     readonly secret: string | null;
     readonly secretHeader: string;
@@ -43,10 +56,7 @@ export interface Config {
   readonly serverTiming: boolean;
 }
 
-/** The request header that carries TRACE_SECRET (never forwarded, never visible to policies). */
-export const TRACE_SECRET_HEADER = "x-certgate-trace-secret";
-/** The response header carrying the policy trace to a caller that proved TRACE_SECRET. */
-export const TRACE_HEADER = "x-certgate-trace";
+export { TRACE_HEADER, TRACE_SECRET_HEADER } from "./http/header-names";
 
 const DEFAULT_SOURCES = "cloudflare";
 
@@ -114,7 +124,7 @@ export function parseConfig(env: Env): Result<Config, string[]> {
 
   const secret = env.TERMINATOR_SECRET && env.TERMINATOR_SECRET.length > 0 ? env.TERMINATOR_SECRET : null;
   if (secret !== null && secret.length < 16) problems.push("TERMINATOR_SECRET must be at least 16 characters");
-  const secretHeader = (env.TERMINATOR_SECRET_HEADER ?? "X-Certgate-Terminator-Secret").trim();
+  const secretHeader = (env.TERMINATOR_SECRET_HEADER ?? DEFAULT_TERMINATOR_SECRET_HEADER).trim();
   if (!HEADER_NAME.test(secretHeader)) problems.push("TERMINATOR_SECRET_HEADER is not a valid header name");
   let addresses: AddressRange[] | null = null;
   if (env.TERMINATOR_ADDRESSES && env.TERMINATOR_ADDRESSES.trim() !== "") {
@@ -122,8 +132,14 @@ export function parseConfig(env: Env): Result<Config, string[]> {
     if (!parsed.ok) problems.push(`TERMINATOR_ADDRESSES: ${parsed.error}`);
     else addresses = parsed.value;
   }
-  if (sources.ok && sources.value.some((s) => s.fromTerminator) && secret === null && addresses === null) {
-    problems.push("a header certificate source is enabled but neither TERMINATOR_SECRET nor TERMINATOR_ADDRESSES is set: its headers could come from anyone");
+  // The address alone proves nothing off Cloudflare's edge: the peer address is CF-Connecting-IP, which the
+  // edge overwrites but `wrangler dev` / miniflare and a self-hosted workerd take from the client, and no
+  // runtime signal tells the two apart (request.cf is emulated locally). So a header source always needs the
+  // secret; TERMINATOR_ADDRESSES only narrows it further (both must hold).
+  if (sources.ok && sources.value.some((s) => s.fromTerminator) && secret === null) {
+    problems.push(addresses === null
+      ? "a header certificate source is enabled but TERMINATOR_SECRET is not set: its headers could come from anyone"
+      : "a header certificate source is enabled with TERMINATOR_ADDRESSES but no TERMINATOR_SECRET: the address (CF-Connecting-IP) can be forged wherever Cloudflare's edge does not set it (wrangler dev, self-hosted workerd), so the secret is required; the address list only narrows it");
   }
 
   let originUrl: URL | null = null;
@@ -141,7 +157,7 @@ export function parseConfig(env: Env): Result<Config, string[]> {
   const revocation = (env.REVOCATION ?? "soft").trim() as RevocationMode;
   if (!["off", "soft", "strict"].includes(revocation)) problems.push("REVOCATION must be off, soft or strict");
   const denyStatus = int("DENY_STATUS", env.DENY_STATUS, 403, 400, 499, problems);
-  const prefix = env.IDENTITY_HEADER_PREFIX ?? "X-Client-Cert-";
+  const prefix = env.IDENTITY_HEADER_PREFIX ?? DEFAULT_IDENTITY_HEADER_PREFIX;
   if (!HEADER_NAME.test(prefix)) problems.push("IDENTITY_HEADER_PREFIX is not a valid header name prefix");
   const identityFields = parseIdentityFields(env.IDENTITY_HEADERS, problems);
   const trustStore = env.TRUST_STORE ?? "default";
@@ -153,6 +169,9 @@ export function parseConfig(env: Env): Result<Config, string[]> {
   const logRequests = (env.LOG_REQUESTS ?? "all").trim();
   if (logRequests !== "all" && logRequests !== "denied" && logRequests !== "off") problems.push("LOG_REQUESTS must be all, denied or off");
 
+  const extraStripped = parseStripHeaders(env.STRIP_HEADERS);
+  if (!extraStripped.ok) problems.push(extraStripped.error);
+
   const validation: ValidationOptions = {
     revocation,
     requireClientAuthEku: bool("REQUIRE_CLIENT_AUTH_EKU", env.REQUIRE_CLIENT_AUTH_EKU, true, problems),
@@ -162,7 +181,11 @@ export function parseConfig(env: Env): Result<Config, string[]> {
   };
   const config: Config = {
     sources: sources.ok ? sources.value : [],
-    certificateHeaders: new Set(ALL_CERTIFICATE_HEADERS(sourceOptions)),
+    ownedHeaders: headerMatcher([
+      ...ALL_CERTIFICATE_HEADERS(sourceOptions), ...EMITTED, secretHeader, TRACE_SECRET_HEADER, `${prefix}*`,
+    ]),
+    strippedHeaders: headerMatcher([...CLIENT_CERTIFICATE_FAMILIES, ...(extraStripped.ok ? extraStripped.value : [])]),
+    forwardingHeaders: headerMatcher(FORWARDING_FAMILIES),
     terminator: {
       secret,
       secretHeader: secretHeader.toLowerCase(),

@@ -45,6 +45,8 @@ export interface Env {
   readonly LOG_REQUESTS?: string;
   /** `true`: responses carry a Server-Timing header (default `false`). */
   readonly SERVER_TIMING?: string;
+  /** More header names or `*` patterns never forwarded from the client (http/header-names.ts); adds to the defaults. */
+  readonly STRIP_HEADERS?: string;
   /** Scheduled expiry watch thresholds in days, e.g. "30,7,1" (src/scheduled/expiry.ts). */
   readonly EXPIRY_WARN_DAYS?: string;
   /** Secret: URL the scheduled run POSTs its findings to (src/scheduled/alerts.ts). */
@@ -63,7 +65,7 @@ const GATEWAY_BINDING_NAMES = [
   "TERMINATOR_SECRET_HEADER", "TERMINATOR_ADDRESSES", "REJECT_UNTRUSTED_CERT_HEADERS", "REQUIRE_CERTIFICATE", "TRUST_STORE",
   "DENY_STATUS", "REVOCATION", "REQUIRE_CLIENT_AUTH_EKU", "ALLOW_SHA1", "MIN_RSA_BITS", "ALLOW_PARTIAL_CHAIN",
   "IDENTITY_HEADER_PREFIX", "TRUST_REFRESH_SECONDS", "KV_TIMEOUT_MS", "PROBLEM_TYPE_BASE", "TRACE_SECRET", "IDENTITY_HEADERS", "LOG_REQUESTS", "SERVER_TIMING",
-  "EXPIRY_WARN_DAYS", "ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_TOKEN",
+  "STRIP_HEADERS", "EXPIRY_WARN_DAYS", "ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_TOKEN",
 ] as const satisfies readonly (keyof Env)[];
 // Compile-time check that the list names every binding of Env (adding one without listing it does not compile).
 type Unlisted = Exclude<keyof Env, (typeof GATEWAY_BINDING_NAMES)[number]>;

@@ -11,6 +11,7 @@ import { parseCertificate, parseCrl, type ParsedCertificate, type ParsedCrl } fr
 import { MAX_CERTIFICATE_BYTES, MAX_CRL_BYTES, MAX_STORE_BUNDLE_BYTES, MAX_STORE_CERTIFICATES } from "../../src/limits";
 import { sha256Hex } from "../../src/pki/crypto";
 import { err, ok, type Result } from "../../src/result";
+import type { RefreshSettings } from "../../src/scheduled/refresh-settings";
 import { MAX_CRLS_PER_STORE } from "./schema";
 
 /** The certificate fields of a store (docs/kv-schema.md). */
@@ -41,6 +42,8 @@ export interface StoreContent {
   readonly intermediates: readonly CertificateItem[];
   readonly pinned: readonly CertificateItem[];
   readonly crls: readonly CrlItem[];
+  /** CRL refresh settings (src/scheduled/refresh-settings.ts); absent: off. */
+  readonly refresh?: RefreshSettings;
 }
 
 export interface TrustContent {

@@ -6,6 +6,7 @@
  * on bad deployed data: what cannot be read is an `issue` naming the KV key and the part it spoils, so the
  * plan replaces that part and says why.
  */
+import { NO_REFRESH, parseRefreshSettings } from "../../src/scheduled/refresh-settings";
 import {
   CERTIFICATE_FIELDS,
   describeCertificateBundle,
@@ -199,7 +200,9 @@ async function parseStoreRecord(
       }
     }
   }
-  const store: StoreContent = { anchors: fields.anchors!, intermediates: fields.intermediates!, pinned: fields.pinned!, crls };
+  const refresh = parseRefreshSettings(record);
+  if (!refresh.ok) issue ??= `refresh settings: ${refresh.error}`;
+  const store: StoreContent = { anchors: fields.anchors!, intermediates: fields.intermediates!, pinned: fields.pinned!, crls, refresh: refresh.ok ? refresh.value : NO_REFRESH };
   return issue === null ? { store } : { issue, key, partial: store };
 }
 

@@ -371,6 +371,43 @@ describe("kv sync plan", () => {
   });
 });
 
+describe("CRL refresh settings in the folder (stores/<name>/refresh.json)", () => {
+  const REFRESH = JSON.stringify({ refreshCrls: true, crlUrls: ["http://pki.example/issuing.crl"] });
+
+  it("are written into the store record, shown in the plan, and read back by the scheduled job's parser", async () => {
+    const kv = new MemoryKv();
+    const plan = await publish({ ...baseFolder(), "stores/default/refresh.json": REFRESH }, kv);
+    const record = JSON.parse(new TextDecoder().decode(kv.data.get(`v/${plan.version}/store/default`)!)) as Record<string, unknown>;
+    expect(record.refreshCrls).toBe(true);
+    expect(record.crlUrls).toEqual(["http://pki.example/issuing.crl"]);
+    expect(plan.stores[0]!.status).toBe("added");
+    const deployed = await readDeployed(kv);
+    expect(deployed.content.stores.get("default")!.refresh).toEqual({ refreshCrls: true, crlUrls: ["http://pki.example/issuing.crl"] });
+    expect(renderStatus(deployed, "local")).toContain("  refresh       CRL refresh on, also http://pki.example/issuing.crl");
+    // The same folder again: nothing to change.
+    expect((await planFor({ ...baseFolder(), "stores/default/refresh.json": REFRESH }, kv, at(1))).changed).toBe(false);
+  });
+
+  it("a sync whose folder lacks them never drops them silently: the plan says the refresh stops", async () => {
+    const kv = new MemoryKv();
+    await publish({ ...baseFolder(), "stores/default/refresh.json": REFRESH }, kv);
+    const plan = await planFor(baseFolder(), kv, at(1));
+    expect(plan.changed).toBe(true);
+    const store = plan.stores.find((x) => x.name === "default")!;
+    expect(store.status).toBe("changed");
+    expect(store.refresh).toEqual({ before: { refreshCrls: true, crlUrls: ["http://pki.example/issuing.crl"] }, after: { refreshCrls: false, crlUrls: [] } });
+    expect(renderPlan(plan).join("\n")).toContain("refresh       ~ CRL refresh on, also http://pki.example/issuing.crl → CRL refresh off  (the scheduled CRL refresh stops for this store; add stores/default/refresh.json to keep it)");
+  });
+
+  it("refuses a malformed refresh.json with refresh_malformed", async () => {
+    for (const bad of ["{", "[]", '{"refreshCrls": "yes"}', '{"refreshCrls": true, "crlUrls": ["ftp://x/y.crl"]}', '{"crlUrls": ["http://x/y.crl"]}',
+      '{"refreshCrls": true, "crlUrl": []}', '{"refreshCrls": true, "crlUrls": ["http://u:p@x/y.crl"]}']) {
+      const { problems } = await inspect({ ...baseFolder(), "stores/default/refresh.json": bad });
+      expect(codes(problems), bad).toEqual(["refresh_malformed stores/default/refresh.json"]);
+    }
+  });
+});
+
 describe("kv sync run (folder on disk, memory KV)", () => {
   let dir: string;
   const folders: string[] = [];
@@ -414,6 +451,22 @@ describe("kv sync run (folder on disk, memory KV)", () => {
     const text = forced.stdout.join("\n");
     expect(text).toMatch(/Published despite \(--force\):\n {2}stores\/default\/crls\/inter\.crl: stale: .* \[crl_stale, --force overrides\]\n {2}stores\/default\/intermediates\/expired\.pem: /);
     expect(forced.stdout.at(-1)).toMatch(/^Published version 20260601T120000Z-[0-9a-f]{12} to in-memory KV in \d+ ms; `active` switched\.$/);
+  });
+
+  it("refuses to replace a deployed CRL with an older one (the refresh's newer CRL would be lost) unless --force", async () => {
+    const kv = new MemoryKv();
+    const open = async () => kv;
+    const newer = await folder({ ...baseFolder(), "stores/default/crls/inter.crl": crls.interNewer });
+    expect(await runSync(options(newer), open, capture())).toBe(0);
+    const before = [...kv.operations];
+    const older = await folder(baseFolder()); // the folder still holds the issuing CA's previous CRL
+    const refused = capture();
+    expect(await runSync(options(older), open, refused)).toBe(1);
+    expect(kv.operations).toEqual(before); // nothing written
+    expect(refused.stdout.join("\n")).toContain("! OLDER than the deployed CRL");
+    expect(refused.stderr.join("\n")).toMatch(/stores\/default\/crls: the folder's CRL of CN=KV Issuing CA .* is older than the deployed one .* \[crl_older_than_deployed, --force overrides\]/);
+    expect(await runSync(options(older, { force: true }), open, capture())).toBe(0);
+    expect(kv.operations.length).toBe(before.length + 2);
   });
 
   it("--force never publishes malformed material", async () => {

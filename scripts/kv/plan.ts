@@ -25,6 +25,7 @@ import {
   type TrustContent,
 } from "./content";
 import type { DeployedState } from "./deployed";
+import { NO_REFRESH, sameRefreshSettings, type RefreshSettings } from "../../src/scheduled/refresh-settings";
 import { encodeActive, encodeVersion, type KvWrite } from "./schema";
 import type { Problem } from "./source";
 
@@ -41,6 +42,12 @@ export interface CrlChange {
   readonly kind: ChangeKind;
   readonly before?: CrlSummary;
   readonly after?: CrlSummary;
+  /**
+   * A replacement by an OLDER CRL of the same issuer (lower cRLNumber, else an earlier thisUpdate): typically
+   * the folder's copy replacing one the scheduled refresh published. Publishing it would lift revocations the
+   * deployed CRL lists, so `kv sync` refuses it without --force (crlRollbacks).
+   */
+  readonly older?: true;
 }
 
 export interface StoreDiff {
@@ -49,6 +56,8 @@ export interface StoreDiff {
   readonly certificates: readonly CertificateChange[];
   readonly crls: readonly CrlChange[];
   readonly unchanged: { readonly certificates: number; readonly crls: number };
+  /** The CRL refresh settings, when they change (a store added or removed counts as off ↔ its settings). */
+  readonly refresh?: { readonly before: RefreshSettings; readonly after: RefreshSettings };
   /** Why the deployed copy is rewritten even where it looks equal: it could not be read. */
   readonly issue?: string;
 }
@@ -128,6 +137,7 @@ export async function planSync(source: TrustContent, deployed: DeployedState, op
       intermediates: s.intermediates.map((c) => c.der),
       pinned: s.pinned.map((c) => c.der),
       crls: s.crls.map((c) => c.der),
+      ...(s.refresh ? { refresh: s.refresh } : {}),
     }])),
     registered: new Map([...source.registered].map(([id, c]) => [id, c.der])),
     values: source.values,
@@ -148,13 +158,24 @@ function diffStore(name: string, before: StoreContent | undefined, after: StoreC
     }
   }
   const crlDiff = diffItems(b.crls, a.crls, (c) => `${c.parsed.issuerKey}${c.parsed.deltaBase === null ? "" : "\u0000delta"}`);
-  const crls: CrlChange[] = crlDiff.changes.map(([kind, x, y]) => ({ kind, ...(x ? { before: summarizeCrl(x) } : {}), ...(y ? { after: summarizeCrl(y) } : {}) }));
+  const crls: CrlChange[] = crlDiff.changes.map(([kind, x, y]) => ({
+    kind, ...(x ? { before: summarizeCrl(x) } : {}), ...(y ? { after: summarizeCrl(y) } : {}),
+    ...(kind === "replaced" && x && y && isOlderCrl(y, x) ? { older: true as const } : {}),
+  }));
+  // A refresh setting is never dropped or changed without a plan line (a sync rewrites the store record).
+  const refreshBefore = b.refresh ?? NO_REFRESH;
+  const refreshAfter = a.refresh ?? NO_REFRESH;
+  const refreshChanged = !sameRefreshSettings(refreshBefore, refreshAfter);
   const status =
     after === undefined ? "removed"
     : before === undefined && issue === undefined ? "added"
-    : certificates.length > 0 || crls.length > 0 || issue !== undefined ? "changed"
+    : certificates.length > 0 || crls.length > 0 || refreshChanged || issue !== undefined ? "changed"
     : "unchanged";
-  return { name, status, certificates, crls, unchanged: { certificates: unchangedCerts, crls: crlDiff.unchanged }, ...(issue === undefined ? {} : { issue }) };
+  return {
+    name, status, certificates, crls, unchanged: { certificates: unchangedCerts, crls: crlDiff.unchanged },
+    ...(refreshChanged ? { refresh: { before: refreshBefore, after: refreshAfter } } : {}),
+    ...(issue === undefined ? {} : { issue }),
+  };
 }
 
 /**
@@ -228,10 +249,38 @@ async function contentHash(content: TrustContent): Promise<string> {
       s.intermediates.map((c) => c.sha256),
       s.pinned.map((c) => c.sha256),
       s.crls.map((c) => c.sha256),
+      s.refresh ?? NO_REFRESH,
     ]),
     registered: [...content.registered].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, c]) => [id, c.sha256]),
     values: [...content.values].sort(([a], [b]) => (a < b ? -1 : 1)),
   };
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(canonical)));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** `a` is older than `b` (same issuer): lower cRLNumber when both carry one, else an earlier thisUpdate. */
+function isOlderCrl(a: CrlItem, b: CrlItem): boolean {
+  const x = a.parsed.crlNumber;
+  const y = b.parsed.crlNumber;
+  return x !== null && y !== null ? x < y : a.parsed.thisUpdate.getTime() < b.parsed.thisUpdate.getTime();
+}
+
+/**
+ * The plan's CRL replacements that would go back in time, as problems (`crl_older_than_deployed`, forceable):
+ * the deployed CRL — often one the scheduled refresh fetched after the folder's — is newer than the folder's.
+ */
+export function crlRollbacks(plan: Plan): Problem[] {
+  const out: Problem[] = [];
+  for (const s of plan.stores) {
+    for (const c of s.crls) {
+      if (!c.older) continue;
+      out.push({
+        code: "crl_older_than_deployed",
+        path: `stores/${s.name}/crls`,
+        message: `the folder's CRL of ${c.after!.issuer} (thisUpdate ${c.after!.thisUpdate}) is older than the deployed one (thisUpdate ${c.before!.thisUpdate}, perhaps fetched by the scheduled refresh): publishing it would lift revocations the deployed one lists; put the newer CRL in the folder`,
+        forceable: true,
+      });
+    }
+  }
+  return out;
 }

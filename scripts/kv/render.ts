@@ -5,6 +5,7 @@
  * hex digits in plans) and notAfter; CRLs show issuer, thisUpdate, nextUpdate and the number of revoked entries; named values show
  * names only (they may be secrets). Times are ISO 8601 UTC to the second.
  */
+import { describeRefreshSettings, NO_REFRESH } from "../../src/scheduled/refresh-settings";
 import {
   CERTIFICATE_FIELDS,
   summarizeCertificate,
@@ -70,10 +71,15 @@ export function renderPlan(plan: Plan): string[] {
       if (c.kind === "replaced") {
         const b = c.before!;
         const a = c.after!;
-        lines.push(`  ${label} ~ ${a.delta ? "delta " : ""}CRL of ${a.issuer}  thisUpdate ${arrow(time(b.thisUpdate), time(a.thisUpdate))}  nextUpdate ${arrow(time(b.nextUpdate), time(a.nextUpdate))}  revoked ${arrow(String(b.revoked), String(a.revoked))}`);
+        lines.push(`  ${label} ~ ${a.delta ? "delta " : ""}CRL of ${a.issuer}  thisUpdate ${arrow(time(b.thisUpdate), time(a.thisUpdate))}  nextUpdate ${arrow(time(b.nextUpdate), time(a.nextUpdate))}  revoked ${arrow(String(b.revoked), String(a.revoked))}${c.older ? "  ! OLDER than the deployed CRL" : ""}`);
       } else {
         lines.push(`  ${label} ${MARK[c.kind]} ${crlText((c.after ?? c.before)!)}`);
       }
+    }
+    if (s.refresh) {
+      const { before, after } = s.refresh;
+      const dropped = before.refreshCrls && !after.refreshCrls;
+      lines.push(`  ${"refresh".padEnd(13)} ~ ${describeRefreshSettings(before)} → ${describeRefreshSettings(after)}${dropped ? "  (the scheduled CRL refresh stops for this store; add stores/" + s.name + "/refresh.json to keep it)" : ""}`);
     }
     if (s.status === "changed" && (s.unchanged.certificates > 0 || s.unchanged.crls > 0)) {
       lines.push(`  unchanged: ${plural(s.unchanged.certificates, "certificate")}, ${plural(s.unchanged.crls, "CRL")}`);
@@ -123,6 +129,7 @@ export function renderStatus(state: DeployedState, where: string): string[] {
   for (const [name, store] of [...state.content.stores].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const counts = CERTIFICATE_FIELDS.map((f) => `${store[f].length} ${f}`).join(", ");
     lines.push(`store ${name} (${counts}, ${plural(store.crls.length, "CRL")})`);
+    if (store.refresh?.refreshCrls) lines.push(`  ${"refresh".padEnd(13)} ${describeRefreshSettings(store.refresh)}`);
     for (const field of CERTIFICATE_FIELDS) {
       for (const c of store[field]) lines.push(`  ${field.padEnd(13)} ${certText(summarizeCertificate(c), true)}`);
     }
@@ -146,6 +153,7 @@ export function statusJson(state: DeployedState): unknown {
       intermediates: s.intermediates.map(summarizeCertificate),
       pinned: s.pinned.map(summarizeCertificate),
       crls: s.crls.map(summarizeCrl),
+      refresh: s.refresh ?? NO_REFRESH,
     };
   }
   return {

@@ -9,6 +9,7 @@
  */
 import { encodeBase64 } from "../../src/cert/decode";
 import { MAX_STORE_BUNDLE_BYTES } from "../../src/limits";
+import { refreshRecordFields, type RefreshSettings } from "../../src/scheduled/refresh-settings";
 
 /** KV key of the active-version pointer. */
 export const ACTIVE_KEY = "active";
@@ -51,6 +52,8 @@ export interface VersionContent {
     readonly intermediates: readonly Uint8Array[];
     readonly pinned: readonly Uint8Array[];
     readonly crls: readonly Uint8Array[];
+    /** CRL refresh settings, written into the store record (`refreshCrls`, `crlUrls`); absent: off. */
+    readonly refresh?: RefreshSettings;
   }>;
   /** Registered client certificates by id. */
   readonly registered: ReadonlyMap<string, Uint8Array>;
@@ -84,6 +87,7 @@ export function encodeVersion(version: string, content: VersionContent): KvWrite
         intermediates: certificatesToPem(s.intermediates),
         pinned: certificatesToPem(s.pinned),
         crls: s.crls.length,
+        ...(s.refresh ? refreshRecordFields(s.refresh) : {}),
       }),
     });
     s.crls.forEach((der, i) => writes.push({ key: crlKey(version, name, i), value: der }));

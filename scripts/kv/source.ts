@@ -6,6 +6,8 @@
  *   stores/<name>/intermediates/*.pem    store intermediates (CA certificates)
  *   stores/<name>/pinned/*.pem           self-signed client certificates accepted by their exact bytes
  *   stores/<name>/crls/*.{crl,pem,der}   CRLs, DER or PEM, signed by a CA of the same store
+ *   stores/<name>/refresh.json           CRL refresh settings: {"refreshCrls": true, "crlUrls": ["http://…"]}
+ *                                        (src/scheduled/refresh-settings.ts; absent: no refresh)
  *   registered/<id>.pem                  registered client certificates, one per file
  *   values.json                          named values: {"<name>": "<string>", …}
  * Names starting with "." (.gitkeep, editor files) are ignored; anything else is an unknown file.
@@ -13,12 +15,14 @@
  * Contract: `readSourceTree` does the I/O (every file read once, size-capped before reading); `loadSource` and
  * `checkSource` are pure (`now` is a parameter) and collect EVERY problem rather than stopping at the first
  * (cel-go's habit). Each problem has a stable code; only the codes in FORCEABLE may be overridden with --force
- * (stale or expired material is safe to publish knowingly: the Worker rejects it per request anyway);
+ * (stale or expired material is safe to publish knowingly: the Worker rejects it per request anyway; so is
+ * a CRL older than the deployed one, found when planning, scripts/kv/plan.ts crlRollbacks);
  * malformed or inconsistent material never is.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { KEY_USAGE_BITS } from "../../src/cert/parse";
+import { parseRefreshSettings, type RefreshSettings } from "../../src/scheduled/refresh-settings";
 import { MAX_CRL_BYTES, MAX_STORE_BUNDLE_BYTES, MAX_STORE_CERTIFICATES } from "../../src/limits";
 import { verifySignature, type AlgorithmPolicy } from "../../src/pki/crypto";
 import {
@@ -51,10 +55,12 @@ export type ProblemCode =
   | "crl_not_yet_valid"
   | "registered_malformed"
   | "values_malformed"
+  | "refresh_malformed"
+  | "crl_older_than_deployed"
   | "too_large";
 
 /** Problems `--force` may override: time-dependent ones only (see the module header). */
-export const FORCEABLE: ReadonlySet<ProblemCode> = new Set<ProblemCode>(["certificate_expired", "crl_stale", "crl_not_yet_valid"]);
+export const FORCEABLE: ReadonlySet<ProblemCode> = new Set<ProblemCode>(["certificate_expired", "crl_stale", "crl_not_yet_valid", "crl_older_than_deployed"]);
 
 export interface Problem {
   readonly code: ProblemCode;
@@ -134,6 +140,7 @@ interface MutableStore {
   intermediates: CertificateItem[];
   pinned: CertificateItem[];
   crls: CrlItem[];
+  refresh?: RefreshSettings;
 }
 
 /** Loads the tree into trust content; what cannot be loaded is a problem and is left out of the content. */
@@ -182,6 +189,7 @@ export async function loadSource(tree: SourceTree): Promise<{ content: TrustCont
     const isCrlFolder = parts.length === 4 && parts[0] === "stores" && parts[2] === "crls";
     const kind =
       parts.length === 1 && file.path === "values.json" ? "values"
+      : parts.length === 3 && parts[0] === "stores" && parts[2] === "refresh.json" ? "refresh"
       : parts.length === 2 && parts[0] === "registered" && ext === "pem" ? "registered"
       : isCertFolder && ext === "pem" ? "certificates"
       : isCrlFolder && (ext === "crl" || ext === "pem" || ext === "der") ? "crls"
@@ -191,7 +199,7 @@ export async function loadSource(tree: SourceTree): Promise<{ content: TrustCont
         isCertFolder ? "certificate files end in .pem"
         : isCrlFolder ? "CRL files end in .crl, .pem or .der"
         : parts[0] === "registered" && parts.length === 2 ? "registered certificates are registered/<id>.pem"
-        : parts[0] === "stores" && parts.length === 3 ? "a store folder holds only anchors/, intermediates/, pinned/ and crls/"
+        : parts[0] === "stores" && parts.length === 3 ? "a store folder holds only anchors/, intermediates/, pinned/, crls/ and refresh.json"
         : parts[0] === "stores" && parts.length === 2 ? "stores/ holds one folder per store"
         : parts.length === 1 ? "the folder holds only stores/, registered/ and values.json"
         : "see the layout in docs/operations-kv.md";
@@ -206,6 +214,20 @@ export async function loadSource(tree: SourceTree): Promise<{ content: TrustCont
       continue;
     }
     switch (kind) {
+      case "refresh": {
+        const store = storeOf(parts[1]!);
+        let json: unknown;
+        try {
+          json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(file.bytes));
+        } catch (e) {
+          problems.push(problem("refresh_malformed", file.path, `not JSON: ${(e as Error).message}`));
+          break;
+        }
+        const settings = parseRefreshSettings(json, true);
+        if (!settings.ok) problems.push(problem("refresh_malformed", file.path, settings.error));
+        else if (store) store.refresh = settings.value;
+        break;
+      }
       case "values": {
         const parsed = parseValues(file.bytes);
         if (typeof parsed === "string") problems.push(problem("values_malformed", file.path, parsed));

@@ -12,7 +12,7 @@
  */
 import { readDeployed } from "./deployed";
 import type { KvStore } from "./kv-store";
-import { planSync, type Plan } from "./plan";
+import { crlRollbacks, planSync, type Plan } from "./plan";
 import { planJson, renderPlan, renderProblems, renderStatus, statusJson } from "./render";
 import { checkSource, loadSource, readSourceTree, type Problem } from "./source";
 import { displayPath } from "./args";
@@ -113,6 +113,15 @@ async function sync(options: SyncOptions, open: KvOpener, output: Output): Promi
   json.plan = planJson(plan);
   for (const line of renderPlan(plan)) say(line);
   if (!plan.changed) return finish(EXIT_OK);
+  // Found only now, against what is deployed: a CRL replaced by an older one (revocations would be lifted).
+  const rollbacks = crlRollbacks(plan);
+  json.problems = [...json.problems, ...rollbacks];
+  if (rollbacks.length > 0 && !options.force) {
+    output.err(`kv sync: refused: ${rollbacks.length === 1 ? "1 problem" : `${rollbacks.length} problems`} against the deployed version (nothing was written):`);
+    for (const line of renderProblems(rollbacks)) output.err(line);
+    output.err("Problems marked \"--force overrides\" may be published anyway with --force.");
+    return finish(EXIT_FAILED);
+  }
   if (options.dryRun) {
     say("Dry run: nothing written.");
     return finish(EXIT_OK);

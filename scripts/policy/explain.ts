@@ -22,7 +22,7 @@ import { describeCertificate, type CertificateModel } from "../../src/cert/model
 import { parseConfig, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "../../src/config";
 import type { Env, Verification } from "../../src/env";
 import { gatewayError, type GatewayError } from "../../src/errors";
-import { isStripped, upstreamHeaders } from "../../src/forward/headers";
+import { isReserved, upstreamHeaders } from "../../src/forward/headers";
 import { identityHeaders } from "../../src/forward/identity";
 import { sendToOrigin, type OriginCall } from "../../src/forward/origin";
 import { problemResponse } from "../../src/http/problem";
@@ -118,7 +118,6 @@ export interface Explanation {
   readonly origins: ReadonlyMap<string, Origin>;
 }
 
-const NO_TOKENS: ReadonlySet<string> = new Set();
 
 /** Runs one request and returns the decision with what led to it. */
 export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): Promise<Explanation> {
@@ -237,7 +236,7 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
       trustStore: config.trustStore,
       validation: config.validation,
       defaultOrigin: config.origin.url ?? new URL("http://origin.invalid"),
-      isOwnedHeader: (name) => isStripped(name, config, NO_TOKENS),
+      isOwnedHeader: (name) => isReserved(name, config),
     }, services);
     record = result.record;
     if (result.kind === "problem") {

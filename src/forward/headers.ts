@@ -2,23 +2,18 @@
  * Header hygiene on the way to the origin.
  *
  * Contract: pure. `upstreamHeaders` copies the client's headers minus: hop-by-hop headers (RFC 9110 §7.6.1,
- * plus those the Connection header names); every certificate-carrying header of every known format, whatever
- * source is configured (Config.certificateHeaders); every header certgate itself emits (RFC 9440
- * Client-Cert / Client-Cert-Chain and the identity prefix); the terminator's secret header and the trace
- * secret header (X-Certgate-Trace-Secret); and the X-Forwarded-* headers unless the request came from the
- * authenticated terminator. Then certgate's own identity and X-Forwarded-* headers are set. The origin never
- * sees a client-supplied identity. Policies see and edit the headers without the identity (policy/run.ts);
- * `isStripped` names are the gateway's own, which a policy's set-header cannot touch.
+ * plus those the Connection header names); the names certgate owns and every client-certificate header family
+ * and STRIP_HEADERS entry, in every spelling (`_` read as `-`; http/header-names.ts is the contract); and the
+ * client address and scheme headers (X-Forwarded-*, Forwarded, X-Real-IP, True-Client-IP…) unless the
+ * request came from the authenticated terminator — and their `_` spellings always. Then certgate's own
+ * identity and X-Forwarded-* headers are set. The origin never sees a client-supplied identity. Policies see
+ * and edit the headers without the identity (policy/run.ts); `isOwned` names are the gateway's own, which a
+ * policy's set-header cannot touch.
  */
-import { TRACE_SECRET_HEADER, type Config } from "../config";
+import type { Config } from "../config";
+import { HOP_BY_HOP, normalizeHeaderName } from "../http/header-names";
 
-export const HOP_BY_HOP = new Set([
-  "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-  "proxy-authenticate", "proxy-authorization",
-]);
-
-/** Headers certgate emits to the origin (besides the identity prefix). */
-export const EMITTED = new Set(["client-cert", "client-cert-chain"]);
+export { HOP_BY_HOP } from "../http/header-names";
 
 export interface ForwardedInfo {
   readonly clientIp: string | null;
@@ -27,11 +22,21 @@ export interface ForwardedInfo {
   readonly fromTerminator: boolean;
 }
 
-/** True when `name` (lower-case) must not reach the origin as the client sent it. */
+/** True when `name` is certgate's own (in any spelling): no client copy is forwarded and no policy writes it. */
+export function isOwned(name: string, config: Config): boolean {
+  return config.ownedHeaders.test(normalizeHeaderName(name));
+}
+
+/** True when a policy's set-header must not write `name` (lower-case): hop-by-hop headers and certgate's own. */
+export function isReserved(name: string, config: Config): boolean {
+  return HOP_BY_HOP.has(name) || isOwned(name, config);
+}
+
+/** True when `name` (lower-case) must not reach the origin as the client sent it, whoever sent it. */
 export function isStripped(name: string, config: Config, connectionTokens: ReadonlySet<string>): boolean {
-  return HOP_BY_HOP.has(name) || connectionTokens.has(name) || EMITTED.has(name) ||
-    config.certificateHeaders.has(name) || name === config.terminator.secretHeader || name === TRACE_SECRET_HEADER ||
-    name.startsWith(config.identityHeaders.prefix.toLowerCase());
+  if (HOP_BY_HOP.has(name) || connectionTokens.has(name)) return true;
+  const normal = normalizeHeaderName(name);
+  return config.ownedHeaders.test(normal) || config.strippedHeaders.test(normal);
 }
 
 /**
@@ -52,8 +57,9 @@ export function upstreamHeaders(incoming: Headers, config: Config, identity: Rec
       out.delete(name);
       continue;
     }
-    if (name === "x-forwarded-for" || name === "x-forwarded-proto" || name === "x-forwarded-host" || name === "forwarded") {
-      if (!fwd.fromTerminator) {
+    if (config.forwardingHeaders.test(normalizeHeaderName(name))) {
+      // Only the terminator's own (`-` spelled) copies pass; a terminator never writes the `_` spelling.
+      if (!fwd.fromTerminator || name.includes("_")) {
         out.delete(name);
         continue;
       }

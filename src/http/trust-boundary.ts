@@ -2,10 +2,11 @@
  * The trust boundary: does this request come from the configured TLS terminator?
  *
  * Contract: pure. Header certificate sources are honoured only when this says yes. The proof is a shared
- * secret in a header (compared in constant time, see secretsEqual) and/or the
- * peer address in an allow-list. When both are configured, both must hold. The peer address is
- * `CF-Connecting-IP`, which Cloudflare's edge sets and overwrites; a request that did not cross the edge
- * (local development) has none and never matches an allow-list.
+ * secret in a header (compared in constant time, see secretsEqual), and optionally the peer address in an
+ * allow-list: when both are configured, both must hold. The peer address is `CF-Connecting-IP`, which
+ * Cloudflare's edge sets and overwrites, but `wrangler dev` / miniflare and a self-hosted workerd pass on
+ * the client's own; so configuration (config.ts) refuses an address-only boundary for header sources, and
+ * the address can only narrow the secret, never replace it.
  */
 import type { Config } from "../config";
 import { addressAllowed } from "./addresses";

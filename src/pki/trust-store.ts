@@ -14,7 +14,19 @@
  * default 15 s) with KV's minimum edge cache (30 s), so a rotation is picked up within 45 s of the write
  * reaching the edge; a store is parsed once per version and shared by every request (concurrent first
  * requests share one load). Fail closed: a KV error, a timeout, a missing active pointer, a missing or corrupt
- * store is a `trust_store_unavailable` error naming the key in its internal detail — never an empty store.
+ * store (any shape but the documented one, JSON `null` included) is a `trust_store_unavailable` error naming
+ * the exact key in its internal detail — never an empty store, never a 500. No failed load is remembered: a
+ * load that returns an error or throws is dropped, so the next request reads KV again.
+ *
+ * A transient failure to re-read `active` (KV error, timeout, an empty or garbled read while another writer
+ * flips it) after a successful read keeps the last good version for a bounded time, ACTIVE_GRACE_MS past the
+ * point where it would have been re-read (so at most refreshMs + ACTIVE_GRACE_MS after it was last
+ * confirmed), logging `trust_active_unreadable`; past that bound every request fails closed (503). The bound
+ * is the revocation trade-off: while `active` cannot be read, a newly published version (a revocation, a
+ * removed root) cannot be picked up anyway, and the grace adds at most ACTIVE_GRACE_MS to the ≤ 45 s a
+ * rotation already takes to reach an isolate. Likewise, when `active` names a new version whose store cannot
+ * be loaded (its keys not yet visible where this isolate reads, a KV error), the store of the version served
+ * before is kept within the same bound after it was last served (`trust_store_stale`), then 503.
  * `registered` and `values` are optional keys: absent means none (a version published before policies used
  * them); present but unreadable fails closed like a store. Both are read at most once per version, and only
  * when a policy needs them.
@@ -24,11 +36,18 @@ import { describeCertificate, type CertificateModel } from "../cert/model";
 import { parseCertificate, type ParsedCertificate } from "../cert/parse";
 import { gatewayError, type GatewayError } from "../errors";
 import { MAX_CRL_BYTES, MAX_STORE_BUNDLE_BYTES, MAX_STORE_CERTIFICATES } from "../limits";
+import { log } from "../log";
 import { err, ok, type Result } from "../result";
 import { prepareTrustMaterial, type TrustMaterial } from "./trust-material";
 
 /** KV's minimum edge cache TTL for reads, in seconds. */
 const KV_MIN_CACHE_TTL = 30;
+/**
+ * How long past its re-read time the last good `active` version is kept while `active` cannot be read: as
+ * long as KV's own edge cache (KV_MIN_CACHE_TTL), so an outage shorter than one cache period is invisible to
+ * clients, and a revocation published during the outage is delayed by at most that much more.
+ */
+export const ACTIVE_GRACE_MS = KV_MIN_CACHE_TTL * 1000;
 /** Most CRLs per store (each is one KV read on load). */
 const MAX_CRLS_PER_STORE = 64;
 
@@ -69,6 +88,8 @@ export class TrustStore {
   private checkedAt = Number.NEGATIVE_INFINITY;
   private versionRead: Promise<Result<string, Unavailable>> | null = null;
   private stores = new Map<string, Promise<Result<TrustMaterial, Unavailable>>>();
+  /** Each store's last successfully served material, its version and when it was last served. */
+  private readonly lastGood = new Map<string, { material: TrustMaterial; version: string; servedAt: number }>();
   private registeredLoad: Promise<Result<ReadonlyMap<string, RegisteredCertificate>, Unavailable>> | null = null;
   private valuesLoad: Promise<Result<ReadonlyMap<string, string>, Unavailable>> | null = null;
   private readonly now: () => number;
@@ -77,27 +98,37 @@ export class TrustStore {
     this.now = options.now ?? (() => Date.now());
   }
 
-  /** The active version, re-read from KV when older than refreshMs. */
+  /**
+   * The active version, re-read from KV when older than refreshMs. A failed re-read keeps the last good
+   * version until refreshMs + ACTIVE_GRACE_MS after it was last confirmed (see the module header).
+   */
   async activeVersion(): Promise<Result<string, Unavailable>> {
     if (this.version !== null && this.now() - this.checkedAt < this.options.refreshMs) return ok(this.version);
     if (!this.versionRead) {
-      this.versionRead = this.readActive().finally(() => {
+      this.versionRead = settle(this.readActive(), "reading KV key `active`").finally(() => {
         this.versionRead = null;
       });
     }
-    return this.versionRead;
+    const read = await this.versionRead;
+    if (read.ok || this.version === null) return read;
+    const age = this.now() - this.checkedAt;
+    if (age >= this.options.refreshMs + ACTIVE_GRACE_MS) return read;
+    log("warn", "trust_active_unreadable", { version: this.version, confirmedMsAgo: age, graceMs: ACTIVE_GRACE_MS, internal: read.error.internal });
+    return ok(this.version);
   }
 
   private async readActive(): Promise<Result<string, Unavailable>> {
     const raw = await this.get("active", "text");
     if (!raw.ok) return raw;
     if (raw.value === null) return err(unavailable("KV key `active` is missing: no trust material has been published"));
-    let version: unknown;
+    let parsed: unknown;
     try {
-      version = (JSON.parse(raw.value as string) as { version?: unknown }).version;
+      parsed = JSON.parse(raw.value as string);
     } catch {
       return err(unavailable("KV key `active` is not JSON"));
     }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return err(unavailable("KV key `active` is not a JSON object"));
+    const version = (parsed as { version?: unknown }).version;
     if (typeof version !== "string" || !/^[A-Za-z0-9._:-]{1,128}$/.test(version)) {
       return err(unavailable("KV key `active` has no valid version"));
     }
@@ -117,14 +148,27 @@ export class TrustStore {
     if (!version.ok) return version;
     let p = this.stores.get(name);
     if (!p) {
-      p = this.load(version.value, name);
+      p = settle(this.load(version.value, name), `loading store ${name} of version ${version.value}`);
       this.stores.set(name, p);
       // A failed load is not kept: the next request tries again.
       p.then((r) => {
         if (!r.ok && this.stores.get(name) === p) this.stores.delete(name);
       });
     }
-    return p;
+    const r = await p;
+    const now = this.now();
+    if (r.ok) {
+      this.lastGood.set(name, { material: r.value, version: version.value, servedAt: now });
+      return r;
+    }
+    // A newly active version whose store cannot be read yet (its keys not yet visible where this isolate
+    // reads, a transient KV error): the previous version's store, within the same bound as `active`.
+    const last = this.lastGood.get(name);
+    if (last && last.version !== version.value && now - last.servedAt < this.options.refreshMs + ACTIVE_GRACE_MS) {
+      log("warn", "trust_store_stale", { store: name, version: last.version, active: version.value, servedMsAgo: now - last.servedAt, graceMs: ACTIVE_GRACE_MS, internal: r.error.internal });
+      return ok(last.material);
+    }
+    return r;
   }
 
   /** Registered certificates of the active version, by id (KV `v/<version>/registered`; absent → none). */
@@ -132,7 +176,7 @@ export class TrustStore {
     const version = await this.activeVersion();
     if (!version.ok) return version;
     if (!this.registeredLoad) {
-      const p = this.loadRegistered(version.value);
+      const p = settle(this.loadRegistered(version.value), `loading registered certificates of version ${version.value}`);
       this.registeredLoad = p;
       p.then((r) => {
         if (!r.ok && this.registeredLoad === p) this.registeredLoad = null;
@@ -146,7 +190,7 @@ export class TrustStore {
     const version = await this.activeVersion();
     if (!version.ok) return version;
     if (!this.valuesLoad) {
-      const p = this.loadValues(version.value);
+      const p = settle(this.loadValues(version.value), `loading named values of version ${version.value}`);
       this.valuesLoad = p;
       p.then((r) => {
         if (!r.ok && this.valuesLoad === p) this.valuesLoad = null;
@@ -209,12 +253,14 @@ export class TrustStore {
     if (!raw.ok) return raw;
     if (raw.value === null) return err(unavailable(`KV key \`${key}\` is missing`));
     if ((raw.value as string).length > MAX_STORE_BUNDLE_BYTES * 3) return err(unavailable(`KV key \`${key}\` is too large`));
-    let record: StoreRecord;
+    let parsed: unknown;
     try {
-      record = JSON.parse(raw.value as string) as StoreRecord;
+      parsed = JSON.parse(raw.value as string);
     } catch {
       return err(unavailable(`KV key \`${key}\` is not JSON`));
     }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return err(unavailable(`KV key \`${key}\` is not a JSON object`));
+    const record = parsed as StoreRecord;
     const limits = { maxBytes: MAX_STORE_BUNDLE_BYTES, maxCount: MAX_STORE_CERTIFICATES };
     const bundle = (field: keyof StoreRecord): Result<Uint8Array[], Unavailable> => {
       const text = record[field];
@@ -235,6 +281,8 @@ export class TrustStore {
       return err(unavailable(`KV key \`${key}\`: crls must be a count from 0 to ${MAX_CRLS_PER_STORE}`));
     }
     const crls: Uint8Array[] = [];
+    /** The KV key each entry of `crls` came from (a PEM value may hold several CRLs). */
+    const crlSources: string[] = [];
     const reads = await Promise.all(Array.from({ length: crlCount }, (_, i) => this.get(`v/${version}/crl/${name}/${i}`, "arrayBuffer")));
     for (const [i, r] of reads.entries()) {
       const crlKey = `v/${version}/crl/${name}/${i}`;
@@ -244,10 +292,12 @@ export class TrustStore {
       if (bytes.length > MAX_CRL_BYTES * 2) return err(unavailable(`KV key \`${crlKey}\` is too large`));
       if (bytes[0] === 0x30) {
         crls.push(bytes);
+        crlSources.push(crlKey);
       } else {
         const pem = decodePemBlocks(new TextDecoder().decode(bytes), "X509 CRL", { maxBytes: MAX_CRL_BYTES * 2, maxCount: 16, maxBlockBytes: MAX_CRL_BYTES });
         if (!pem.ok) return err(unavailable(`KV key \`${crlKey}\`: not a DER or PEM CRL`));
         crls.push(...pem.value);
+        for (const _ of pem.value) crlSources.push(crlKey);
       }
     }
     const material = await prepareTrustMaterial({
@@ -257,7 +307,13 @@ export class TrustStore {
       crls,
       registeredSelfSigned: pinned.value,
     });
-    if (!material.ok) return err(unavailable(`KV key \`${key}\`: ${material.error.detail} ${JSON.stringify(material.error.context ?? {})}`));
+    if (!material.ok) {
+      // Name the exact key that failed: a CRL's own key for `crls[i]`, else the store record.
+      const item = material.error.context?.item;
+      const crlIndex = typeof item === "string" ? /^crls\[(\d+)\]$/.exec(item)?.[1] : undefined;
+      const failedKey = crlIndex !== undefined ? crlSources[Number(crlIndex)] ?? key : key;
+      return err(unavailable(`KV key \`${failedKey}\`: ${material.error.detail} ${JSON.stringify(material.error.context ?? {})}`));
+    }
     return material;
   }
 
@@ -279,5 +335,17 @@ export class TrustStore {
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
+  }
+}
+
+/**
+ * A load that throws (a bug, or a record shape no check foresaw) becomes a `trust_store_unavailable` result
+ * like any other failure: answered as a typed 503, and dropped like any failed load, never remembered.
+ */
+async function settle<T>(load: Promise<Result<T, Unavailable>>, what: string): Promise<Result<T, Unavailable>> {
+  try {
+    return await load;
+  } catch (e) {
+    return err(unavailable(`${what} failed: ${e instanceof Error ? e.message : String(e)}`));
   }
 }

@@ -1,10 +1,16 @@
 /**
- * CRL refresh for stores that opt in (`"refreshCrls": true` in the store record, docs/kv-schema.md).
+ * CRL refresh for stores that opt in (`"refreshCrls": true` in the store record, docs/kv-schema.md; written
+ * from the trust folder's stores/<name>/refresh.json, refresh-settings.ts).
  *
- * For each CA certificate of such a store, the HTTP(S) URIs of its CRL distribution points (RFC 5280
- * §4.2.1.13) name where the CRL covering that certificate is published; that CRL is issued by the
- * certificate's issuer (for a root, itself), which must be a CA of the same store. A fetched CRL replaces the
- * stored one of the same issuer only when it is acceptable (acceptCrl) and newer. Replacements are published
+ * Two kinds of URL are fetched. (1) For each CA certificate of such a store, the HTTP(S) URIs of its CRL
+ * distribution points (RFC 5280 §4.2.1.13) name where the CRL covering that certificate is published; that
+ * CRL must be issued by the certificate's issuer (for a root, itself). (2) The store's own `crlUrls`, which
+ * the operator names — in a root → issuing CA → clients PKI, the issuing CA's CRL, the one that lists revoked
+ * client certificates and that no CA certificate points to; that CRL may be issued by any CA of the store.
+ * Either way the issuer must be a CA of the same store and the CRL's signature must verify with its key
+ * (with cRLSign when keyUsage is present) before anything is staged. A fetched CRL replaces the stored one of
+ * the same issuer only when it is acceptable (acceptCrl) and newer, or is added when the store holds none
+ * for that issuer. Replacements are published
  * as a complete new version (every key copied, the new CRLs in place) and `active` is flipped last, so a
  * reader sees the old version or the new one, never a mix.
  *
@@ -130,19 +136,20 @@ export async function fetchCrl(url: string, f: typeof fetch, timeoutMs: number, 
 }
 
 /**
- * Whether `crl`, fetched from a distribution point of `subject`, may replace `stored`: issued by subject's
- * issuer, signed by a CA of the store with that name (cRLSign when keyUsage is present), a complete CRL with no
- * unknown critical extension (RFC 5280 §5.2), thisUpdate ≤ now < nextUpdate, and newer than `stored` (higher
- * cRLNumber, or a later thisUpdate when either lacks one).
+ * Whether `crl` may replace `stored`: fetched from a distribution point of `subject`, issued by subject's
+ * issuer (`subject` null: from a URL the operator named, any issuer); signed by a CA of the store with that
+ * name (cRLSign when keyUsage is present); a complete CRL with no unknown critical extension (RFC 5280 §5.2);
+ * thisUpdate ≤ now < nextUpdate; and newer than `stored` (higher cRLNumber, or a later thisUpdate when either
+ * lacks one).
  */
 export async function acceptCrl(
   crl: ParsedCrl,
-  subject: ParsedCertificate,
+  subject: ParsedCertificate | null,
   cas: readonly SnapshotCertificate[],
   stored: ParsedCrl | null,
   now: Date,
 ): Promise<{ ok: true } | { ok: false; reason: CrlRefusal; detail: string }> {
-  if (crl.issuerKey !== subject.issuerKey) return { ok: false, reason: "wrong_issuer", detail: "the CRL's issuer is not the certificate's issuer" };
+  if (subject !== null && crl.issuerKey !== subject.issuerKey) return { ok: false, reason: "wrong_issuer", detail: "the CRL's issuer is not the certificate's issuer" };
   if (crl.deltaBase !== null || crl.unknownCritical.length > 0 || crl.entries.some((e) => e.unknownCritical.length > 0)) {
     return { ok: false, reason: "delta_or_critical", detail: "a delta CRL, or an unknown critical extension" };
   }
@@ -197,42 +204,49 @@ export async function refreshCrls(kv: KVNamespace, snapshot: TrustSnapshot, opti
     const cas = [...store.anchors, ...store.intermediates];
     const seen = new Set<string>();
     const storeChanges = new Map<number, Uint8Array>();
+    /** Issuers whose CRL this run already staged for the store (two URLs may publish the same CRL). */
+    const staged = new Set<string>();
     let nextIndex = Number(store.record.crls ?? 0) || 0;
-    for (const ca of cas) {
-      for (const url of crlUrls(ca.cert)) {
-        if (seen.has(url)) continue;
-        seen.add(url);
-        const alert = (reason: CrlRefusal, detail: string) => alerts.push({ event: "crl_refresh_failed", store: store.name, url, reason, detail });
-        const left = budgetMs - (clock() - started);
-        if (fetches >= maxFetches || left <= 0) {
-          alert("budget_exceeded", fetches >= maxFetches ? `at most ${maxFetches} CRL fetches per run` : `the run's ${budgetMs} ms budget is spent`);
-          continue;
-        }
-        fetches++;
-        const got = await fetchCrl(url, options.fetch, Math.min(options.fetchTimeoutMs ?? CRL_FETCH_TIMEOUT_MS, left), options.maxBytes ?? MAX_CRL_BYTES);
-        if (!got.ok) {
-          alert(got.reason, got.detail);
-          continue;
-        }
-        const der = crlDer(got.bytes);
-        const parsed = der === null ? null : parseCrl(der);
-        if (!parsed?.ok) {
-          alert("malformed", parsed ? parsed.error.detail : "not a DER or PEM CRL");
-          continue;
-        }
-        const crl = parsed.value;
-        const stored = currentCrl(store, crl.issuerKey);
-        const sha256 = await sha256Hex(crl.der);
-        if (stored && stored.sha256 === sha256) continue; // the CA still publishes what we hold
-        const verdict = await acceptCrl(crl, ca.cert, cas, stored?.crl ?? null, options.now);
-        if (!verdict.ok) {
-          alert(verdict.reason, verdict.detail);
-          continue;
-        }
-        const index = stored ? stored.index : nextIndex++;
-        storeChanges.set(index, crl.der);
-        replacements.push({ store: store.name, url, issuer: renderName(crl.issuer).rfc4514, index: stored ? stored.index : null, crlNumber: crl.crlNumber?.toString() ?? null, sha256 });
+    // The operator's URLs first (the issuing CA's CRL revokes clients), then each CA's distribution points.
+    const sources: Array<{ url: string; subject: ParsedCertificate | null }> = [
+      ...store.crlUrls.map((url) => ({ url, subject: null })),
+      ...cas.flatMap((ca) => crlUrls(ca.cert).map((url) => ({ url, subject: ca.cert as ParsedCertificate | null }))),
+    ];
+    for (const { url, subject } of sources) {
+      if (seen.has(url)) continue;
+      seen.add(url);
+      const alert = (reason: CrlRefusal, detail: string) => alerts.push({ event: "crl_refresh_failed", store: store.name, url, reason, detail });
+      const left = budgetMs - (clock() - started);
+      if (fetches >= maxFetches || left <= 0) {
+        alert("budget_exceeded", fetches >= maxFetches ? `at most ${maxFetches} CRL fetches per run` : `the run's ${budgetMs} ms budget is spent`);
+        continue;
       }
+      fetches++;
+      const got = await fetchCrl(url, options.fetch, Math.min(options.fetchTimeoutMs ?? CRL_FETCH_TIMEOUT_MS, left), options.maxBytes ?? MAX_CRL_BYTES);
+      if (!got.ok) {
+        alert(got.reason, got.detail);
+        continue;
+      }
+      const der = crlDer(got.bytes);
+      const parsed = der === null ? null : parseCrl(der);
+      if (!parsed?.ok) {
+        alert("malformed", parsed ? parsed.error.detail : "not a DER or PEM CRL");
+        continue;
+      }
+      const crl = parsed.value;
+      const stored = currentCrl(store, crl.issuerKey);
+      const sha256 = await sha256Hex(crl.der);
+      if (stored && stored.sha256 === sha256) continue; // the CA still publishes what we hold
+      if (staged.has(crl.issuerKey)) continue; // already taken from another URL this run
+      const verdict = await acceptCrl(crl, subject, cas, stored?.crl ?? null, options.now);
+      if (!verdict.ok) {
+        alert(verdict.reason, verdict.detail);
+        continue;
+      }
+      const index = stored ? stored.index : nextIndex++;
+      storeChanges.set(index, crl.der);
+      staged.add(crl.issuerKey);
+      replacements.push({ store: store.name, url, issuer: renderName(crl.issuer).rfc4514, index: stored ? stored.index : null, crlNumber: crl.crlNumber?.toString() ?? null, sha256 });
     }
     if (storeChanges.size > 0) changes.set(store.name, storeChanges);
   }

@@ -24,20 +24,26 @@ export interface ScheduledReport {
   readonly version: string | null;
   readonly findings: readonly ExpiryFinding[];
   readonly refresh: RefreshOutcome | null;
-  readonly failures: ReadonlyArray<CrlAlert | { event: "scheduled_failed"; detail: string }>;
+  readonly failures: ReadonlyArray<ScheduledFailure>;
   /** Null when no webhook is configured or there was nothing to send. */
   readonly webhookDelivered: boolean | null;
 }
 
+/** What a run reports to the webhook besides expiry findings. */
+export type ScheduledFailure = CrlAlert | { event: "scheduled_failed"; detail: string } | { event: "configuration_invalid"; detail: string };
+
 /** One scheduled run. */
 export async function runScheduled(env: Env, options: ScheduledOptions): Promise<ScheduledReport> {
   const f = options.fetch ?? ((input, init) => fetch(input, init));
+  const failures: ScheduledFailure[] = [];
   let thresholds = parseWarnDays(env.EXPIRY_WARN_DAYS);
   if (thresholds === null) {
-    log("error", "configuration_invalid", { problems: [`EXPIRY_WARN_DAYS must be positive whole days separated by commas, got ${JSON.stringify(env.EXPIRY_WARN_DAYS)}; using ${DEFAULT_EXPIRY_WARN_DAYS.join(",")}`] });
+    // The cron runs where nobody watches the logs: the webhook hears of a bad setting too.
+    const detail = `EXPIRY_WARN_DAYS must be positive whole days separated by commas, got ${JSON.stringify(env.EXPIRY_WARN_DAYS)}; using ${DEFAULT_EXPIRY_WARN_DAYS.join(",")}`;
+    log("error", "configuration_invalid", { problems: [detail] });
+    failures.push({ event: "configuration_invalid", detail });
     thresholds = DEFAULT_EXPIRY_WARN_DAYS;
   }
-  const failures: Array<CrlAlert | { event: "scheduled_failed"; detail: string }> = [];
   let findings: ExpiryFinding[] = [];
   let refresh: RefreshOutcome | null = null;
   let version: string | null = null;

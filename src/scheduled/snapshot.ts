@@ -14,6 +14,7 @@ import { renderName } from "../cert/dn";
 import { parseCertificate, parseCrl, type ParsedCertificate, type ParsedCrl } from "../cert/parse";
 import { MAX_CRL_BYTES, MAX_STORE_BUNDLE_BYTES, MAX_STORE_CERTIFICATES } from "../limits";
 import { sha256Hex } from "../pki/crypto";
+import { NO_REFRESH, parseRefreshSettings } from "./refresh-settings";
 import { ACTIVE_KEY, VERSION_PATTERN, crlKey, registeredKey, versionPrefix } from "../../scripts/kv/schema";
 
 /** Most keys one version may hold that the job will list (stores × (1 + 64 CRLs) + 2, far above any real store set). */
@@ -37,6 +38,8 @@ export interface StoreSnapshot {
   /** The store record as stored (JSON object), rewritten with only `crls` changed when a CRL is added. */
   readonly record: Record<string, unknown>;
   readonly refreshCrls: boolean;
+  /** CRL URLs the operator named for this store (refresh-settings.ts), fetched besides distribution points. */
+  readonly crlUrls: readonly string[];
   readonly anchors: readonly SnapshotCertificate[];
   readonly intermediates: readonly SnapshotCertificate[];
   readonly pinned: readonly SnapshotCertificate[];
@@ -144,10 +147,15 @@ export async function readSnapshot(kv: KVNamespace): Promise<TrustSnapshot> {
       }
       crls.push({ index: i, crl: parsed.value, sha256: await sha256Hex(parsed.value.der), issuer: renderName(parsed.value.issuer).rfc4514 });
     }
+    // Malformed refresh settings refresh nothing (and say so): never a guess at what the operator meant.
+    const refresh = parseRefreshSettings(r);
+    if (!refresh.ok) problems.push(`${key}: refresh settings: ${refresh.error}`);
+    const settings = refresh.ok ? refresh.value : NO_REFRESH;
     stores.push({
       name,
       record: r,
-      refreshCrls: r.refreshCrls === true,
+      refreshCrls: settings.refreshCrls,
+      crlUrls: settings.crlUrls,
       anchors: await bundle("anchors"),
       intermediates: await bundle("intermediates"),
       pinned: await bundle("pinned"),

@@ -28,6 +28,8 @@ import {
   readDeployConfig,
   sendThroughTerminator,
   spoofedCertificateHeaders,
+  spoofedHeaderFamilies,
+  forgedFamilyValues,
   unhandledTrustedHeaders,
   type TerminatorRequest,
 } from "./support/terminator-checks";
@@ -172,6 +174,18 @@ describe("Caddy in front of certgate (docs/deploy/caddy.md)", () => {
     setup.require();
     const a = await viaCaddy({ path: "/forged", headers: spoofedCertificateHeaders(stack.client("valid")) });
     expectProblem(a, { status: 403, code: "certificate_missing", path: "/forged" });
+  });
+
+  it("every client-certificate header family, in both spellings, and X-Real-IP / True-Client-IP never reach the origin", async () => {
+    setup.require();
+    const attacker = stack.client("unregistered");
+    for (const headers of spoofedHeaderFamilies("X-ARR-ClientCert")) {
+      const a = await viaCaddy({ client: attacker, path: "/families", headers });
+      expect(a.status, describeAnswer(a) + serviceLogs()).toBe(200);
+      const echo = originEcho(a);
+      expectVerifiedIdentity(echo, attacker, stack);
+      expect(forgedFamilyValues(echo.headers), "client values the origin received").toEqual([]);
+    }
   });
 
   it("a client with its own certificate keeps its own identity; no forged value reaches the origin", async () => {

@@ -30,6 +30,8 @@ import {
   sendToGateway,
   sha256Hex,
   spoofedCertificateHeaders,
+  spoofedHeaderFamilies,
+  forgedFamilyValues,
   unhandledTrustedHeaders,
   type TerminatorRequest,
 } from "./support/terminator-checks";
@@ -189,6 +191,18 @@ describe("nginx in front of certgate (docs/deploy/nginx.md)", () => {
     const forged = spoofedCertificateHeaders(stack.client("valid"));
     const a = await viaNginx({ path: "/forged", headers: forged });
     expectProblem(a, { status: 403, code: "certificate_missing", path: "/forged" });
+  });
+
+  it("every client-certificate header family, in both spellings, and X-Real-IP / True-Client-IP never reach the origin", async () => {
+    setup.require();
+    const attacker = stack.client("unregistered");
+    for (const headers of spoofedHeaderFamilies("X-Client-Cert")) {
+      const a = await viaNginx({ client: attacker, path: "/families", headers });
+      expect(a.status, describeAnswer(a) + serviceLogs()).toBe(200);
+      const echo = originEcho(a);
+      expectVerifiedIdentity(echo, attacker, stack);
+      expect(forgedFamilyValues(echo.headers), "client values the origin received").toEqual([]);
+    }
   });
 
   it("a client with its own certificate keeps its own identity; no forged value reaches the origin", async () => {

@@ -138,11 +138,30 @@ describe("trust boundary", () => {
     expect((await problem(res)).code).toBe("certificate_header_untrusted");
   });
 
-  it("accepts the terminator by address allow-list (CF-Connecting-IP)", async () => {
-    const s = scenario({ TERMINATOR_SECRET: undefined, TERMINATOR_ADDRESSES: "192.0.2.0/24, 2001:db8::/32" });
-    expect((await s.request("/", { headers: { "client-cert": byteSequence(valid), "cf-connecting-ip": "192.0.2.10" } })).status).toBe(200);
-    expect((await s.request("/", { headers: { "client-cert": byteSequence(valid), "cf-connecting-ip": "198.51.100.1" } })).status).toBe(403);
-    expect((await s.request("/", { headers: { "client-cert": byteSequence(valid) } })).status).toBe(403);
+  it("narrows the secret by address allow-list (CF-Connecting-IP): both must hold", async () => {
+    const s = scenario({ TERMINATOR_ADDRESSES: "192.0.2.0/24, 2001:db8::/32" });
+    const cert = { "client-cert": byteSequence(valid) };
+    expect((await s.request("/", { headers: viaTerminator({ ...cert, "cf-connecting-ip": "192.0.2.10" }) })).status).toBe(200);
+    expect((await s.request("/", { headers: viaTerminator({ ...cert, "cf-connecting-ip": "2001:db8::1" }) })).status).toBe(200);
+    expect((await s.request("/", { headers: viaTerminator({ ...cert, "cf-connecting-ip": "198.51.100.1" }) })).status).toBe(403);
+    expect((await s.request("/", { headers: viaTerminator(cert) })).status).toBe(403);
+    // The right address without the secret is not the terminator.
+    expect((await s.request("/", { headers: { ...cert, "cf-connecting-ip": "192.0.2.10" } })).status).toBe(403);
+  });
+
+  it("refuses an address-only boundary: a forged CF-Connecting-IP (as under wrangler dev or self-hosted workerd) gains nothing", async () => {
+    // The measured attack: CERT_SOURCES=rfc9440, TERMINATOR_ADDRESSES=203.0.113.7, no secret, a client sending
+    // CF-Connecting-IP: 203.0.113.7 and a Client-Cert of its choosing.
+    const s = scenario({ CERT_SOURCES: "rfc9440", TERMINATOR_SECRET: undefined, TERMINATOR_ADDRESSES: "203.0.113.7" });
+    const res = await s.request("/", { headers: { "client-cert": byteSequence(valid), "cf-connecting-ip": "203.0.113.7" } });
+    expect(res.status).toBe(503);
+    const p = await problem(res);
+    expect(p.code).toBe("configuration_invalid");
+    expect(s.origin.calls).toHaveLength(0);
+    // The cloudflare source alone needs neither: it reads request.cf, which no client header can set on
+    // Cloudflare's edge (under wrangler dev it can: test/e2e/address-boundary.node.test.ts).
+    const edge = scenario({ CERT_SOURCES: "cloudflare", TERMINATOR_SECRET: undefined, TERMINATOR_ADDRESSES: "203.0.113.7" });
+    expect((await edge.request("/", { cf: cloudflareTlsClientAuth(valid, [i]) })).status).toBe(200);
   });
 
   it("never lets client-supplied identity headers reach the origin", async () => {

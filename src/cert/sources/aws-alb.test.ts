@@ -52,6 +52,11 @@ describe("aws-alb source", () => {
     const value = albEscape(pki.leaf.pem + pki.ca.pem);
     expect(foundOf(renamed.extract({ headers: headersOf(["X-Client-Chain", value]) })).chain).toEqual([pki.ca.der]);
     expect(outcome(renamed.extract({ headers: headersOf(["X-Amzn-Mtls-Clientcert", value]) }))).toBe("none");
+    // Only the named header is read: neither default (passthrough nor verify-mode leaf) is.
+    expect(renamed.headers).toContain("x-amzn-mtls-clientcert-leaf"); // still stripped
+    expect(outcome(renamed.extract({ headers: headersOf(["X-Amzn-Mtls-Clientcert-Leaf", albEscape(pki.leaf.pem)]) }))).toBe("none");
+    const both = renamed.extract({ headers: headersOf(["X-Client-Chain", value], ["X-Amzn-Mtls-Clientcert-Leaf", albEscape(pki.ca.pem)]) });
+    expect(foundOf(both).leaf).toEqual(foundOf(renamed.extract({ headers: headersOf(["X-Client-Chain", value]) })).leaf);
   });
 
   it("is none without the headers, or with only the descriptive ones", () => {

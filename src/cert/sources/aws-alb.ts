@@ -14,40 +14,40 @@
  *   NotBefore/NotAfter). Those four are never read, only listed for stripping: an origin must not see forged
  *   copies.
  * ALB sends one mode's headers, never both; both present is certificate_header_invalid (one was injected).
- * ALB's header modification can rename these headers: `options.header` renames the passthrough header, which
- * is the one to use with certgate (it carries the chain, and certgate validates it anyway).
+ * ALB's header modification can rename these headers: `options.header` names the one header this source then
+ * reads — the renamed passthrough header (the one to use with certgate: it carries the chain, and certgate
+ * validates it anyway) or a renamed verify-mode leaf header (same encoding). A source reads only the headers
+ * it is configured to read: with a rename, neither default name is read (a client could otherwise put a
+ * certificate in the header the operator did not name); all of them are still listed for stripping.
  * A raw comma in a value is certificate_header_invalid: PEM holds none, so the header was repeated.
  */
+import { SOURCE_HEADERS } from "../../http/header-names";
 import { NONE, decodeUrlEncodedPem, failed, guarded, headerInvalid, leafFirst, readHeader } from "./shared";
 import type { CertificateSource, SourceInput, SourceOptions, SourceResult } from "./source";
 
 const NAME = "aws-alb";
-const CHAIN_HEADER = "x-amzn-mtls-clientcert";
-const LEAF_HEADER = "x-amzn-mtls-clientcert-leaf";
+const CHAIN_HEADER = SOURCE_HEADERS.awsAlb.chain;
+const LEAF_HEADER = SOURCE_HEADERS.awsAlb.leaf;
 /** Set by ALB in verify mode alongside the leaf; stripped, never read. */
-const INFO_HEADERS = [
-  "x-amzn-mtls-clientcert-serial-number",
-  "x-amzn-mtls-clientcert-issuer",
-  "x-amzn-mtls-clientcert-subject",
-  "x-amzn-mtls-clientcert-validity",
-];
+const INFO_HEADERS = SOURCE_HEADERS.awsAlb.info;
 
 /** The source reading ALB's mTLS headers; `options.header` renames X-Amzn-Mtls-Clientcert. */
 export function createAwsAlbSource(options: SourceOptions = {}): CertificateSource {
-  const chainHeader = (options.header ?? CHAIN_HEADER).toLowerCase();
+  const renamed = options.header?.toLowerCase();
+  const chainHeader = renamed ?? CHAIN_HEADER;
   const headers = [...new Set([chainHeader, CHAIN_HEADER, LEAF_HEADER, ...INFO_HEADERS])];
   return {
     name: NAME,
     headers,
     fromTerminator: true,
-    extract: (input) => guarded(NAME, () => extractAlb(input, chainHeader)),
+    extract: (input) => guarded(NAME, () => extractAlb(input, chainHeader, renamed === undefined)),
   };
 }
 
-function extractAlb({ headers }: SourceInput, chainHeader: string): SourceResult {
+function extractAlb({ headers }: SourceInput, chainHeader: string, readLeafHeader: boolean): SourceResult {
   const chain = readHeader(headers, chainHeader, NAME);
   if (chain.kind === "error") return failed(chain.error);
-  const leaf = readHeader(headers, LEAF_HEADER, NAME);
+  const leaf: ReturnType<typeof readHeader> = readLeafHeader ? readHeader(headers, LEAF_HEADER, NAME) : { kind: "absent" };
   if (leaf.kind === "error") return failed(leaf.error);
 
   if (chain.kind === "value" && leaf.kind === "value") {

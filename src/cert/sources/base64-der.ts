@@ -14,12 +14,13 @@
  * - Caddy: `header_up X-Client-Cert {http.request.tls.client.certificate_der_base64}`.
  * Default header: X-ARR-ClientCert (configurable for HAProxy, Caddy, YARP).
  */
+import { SOURCE_HEADERS } from "../../http/header-names";
 import { decodeCertificates } from "../decode";
 import { decoded, malformed, rejected, singleHeaderSource } from "./shared";
 import { fromCertError, type CertificateSource, type SourceOptions } from "./source";
 
 const NAME = "base64-der";
-const DEFAULT_HEADER = "x-arr-clientcert";
+const DEFAULT_HEADER = SOURCE_HEADERS.base64Der;
 
 /** The source reading base64 DER from `options.header` (default X-ARR-ClientCert). */
 export function createBase64DerSource(options: SourceOptions = {}): CertificateSource {

@@ -16,14 +16,15 @@
  *   certificate_header_invalid.
  * Parameters on the byte sequences are not defined by RFC 9440 and are rejected by cert/decode.
  */
+import { SOURCE_HEADERS } from "../../http/header-names";
 import { decodeCertificate, decodeCertificates } from "../decode";
 import { MAX_PRESENTED_CHAIN } from "../../limits";
 import { NONE, failed, found, guarded, headerInvalid, malformed, readHeader } from "./shared";
 import { fromCertError, type CertificateSource, type SourceInput, type SourceOptions, type SourceResult } from "./source";
 
 const NAME = "rfc9440";
-const CERT_HEADER = "client-cert";
-const CHAIN_HEADER = "client-cert-chain";
+const CERT_HEADER = SOURCE_HEADERS.rfc9440.cert;
+const CHAIN_HEADER = SOURCE_HEADERS.rfc9440.chain;
 
 /** The source reading RFC 9440's headers. Takes no options: the header names are fixed by the RFC. */
 export function createRfc9440Source(_options: SourceOptions = {}): CertificateSource {

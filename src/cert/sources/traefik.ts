@@ -17,15 +17,16 @@
  * certificate_header_invalid, and any other whitespace or an empty item is certificate_malformed.
  * The header name is fixed by Traefik, so the source takes no options.
  */
+import { SOURCE_HEADERS } from "../../http/header-names";
 import { decodeCertificate } from "../decode";
 import { MAX_PRESENTED_CHAIN } from "../../limits";
 import { NONE, failed, guarded, headerInvalid, leafFirst, malformed, percentDecode, readHeader } from "./shared";
 import { fromCertError, sourceError, type CertificateSource, type SourceInput, type SourceOptions, type SourceResult } from "./source";
 
 const NAME = "traefik";
-const HEADER = "x-forwarded-tls-client-cert";
+const HEADER = SOURCE_HEADERS.traefik.cert;
 /** Set by Traefik alongside the certificate; stripped, never read. */
-const INFO_HEADERS = ["x-forwarded-tls-client-cert-info", "x-forwarded-tls-client-cert-infos"];
+const INFO_HEADERS = SOURCE_HEADERS.traefik.info;
 const BASE64_ITEM = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** The source reading Traefik's X-Forwarded-Tls-Client-Cert. Takes no options. */

@@ -22,11 +22,12 @@
  *   or not at all, unescaped; cert/decode tolerates both, so a value without `%` is read as plain PEM.
  * Default header: X-Client-Cert (configurable: every producer above lets the operator choose the name).
  */
+import { SOURCE_HEADERS } from "../../http/header-names";
 import { decodeUrlEncodedPem, singleHeaderSource } from "./shared";
 import type { CertificateSource, SourceOptions } from "./source";
 
 const NAME = "url-pem";
-const DEFAULT_HEADER = "x-client-cert";
+const DEFAULT_HEADER = SOURCE_HEADERS.urlPem;
 
 /** The source reading URL-encoded (or plain, flattened) PEM from `options.header` (default X-Client-Cert). */
 export function createUrlPemSource(options: SourceOptions = {}): CertificateSource {

@@ -27,13 +27,14 @@
  * every authenticated client into an anonymous one; an error makes the misconfiguration visible at once.
  * When both Cert and Chain are present, Cert must equal the first certificate of Chain.
  */
+import { SOURCE_HEADERS } from "../../http/header-names";
 import { MAX_PRESENTED_CHAIN } from "../../limits";
 import { equalBytes } from "../../bytes";
 import { NONE, decodeUrlEncodedPem, failed, found, guarded, headerInvalid, leafFirst, readHeader } from "./shared";
 import type { CertificateSource, SourceInput, SourceOptions, SourceResult } from "./source";
 
 const NAME = "xfcc";
-const HEADER = "x-forwarded-client-cert";
+const HEADER = SOURCE_HEADERS.xfcc;
 
 /** One `Key=Value` pair; the key lower-cased, the value with its quotes and `\"` escapes removed. */
 interface XfccPair {

@@ -68,6 +68,8 @@ export interface GatewayStackOptions {
   /** CERT_SOURCES, in order. */
   readonly sources: readonly string[];
   readonly cleanup: Cleanup;
+  /** Vars over the stack's own (null: leave that var unset, e.g. TERMINATOR_SECRET). */
+  readonly vars?: Readonly<Record<string, string | null>>;
 }
 
 /** Writes a CA and a server certificate for 127.0.0.1 and localhost into `dir`. */
@@ -145,6 +147,10 @@ export async function startGatewayStack(options: GatewayStackOptions): Promise<G
     REQUIRE_CERTIFICATE: "true",
     REVOCATION: "soft",
   };
+  for (const [k, v] of Object.entries(options.vars ?? {})) {
+    if (v === null) delete vars[k];
+    else vars[k] = v;
+  }
   const wrangler = await startProcess({
     name: "wrangler dev",
     command: process.execPath,

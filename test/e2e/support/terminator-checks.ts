@@ -21,6 +21,7 @@ import { expect } from "vitest";
 import type { OriginEcho } from "../../../scripts/dev/demo-origin";
 import { PROJECT_ROOT } from "../../../scripts/kv/seed-local";
 import { ALL_CERTIFICATE_HEADERS } from "../../../src/cert/sources/registry";
+import { ALL_VENDOR_CERTIFICATE_HEADERS, FORWARDING_HEADERS, underscored } from "../../support/spoofed-headers";
 import type { DemoClient, GatewayStack } from "./gateway-stack";
 
 /** One request, answer included, never waits longer (a 10 MiB upload through two proxies takes < 1 s here). */
@@ -259,6 +260,34 @@ export function spoofedCertificateHeaders(victim: DemoClient): Record<string, st
     "x-forwarded-for": FORGED.address,
     forwarded: `for=${FORGED.address};proto=https`,
   };
+}
+
+/**
+ * Every client-certificate header family certgate strips (each vendor's documented names, in their `-` and `_`
+ * spellings) and the client address headers X-Real-IP / True-Client-IP, each carrying a short forged value,
+ * in requests of at most 60 headers each (HAProxy refuses a request with more than tune.http.maxhdr = 101
+ * header lines with its own 400). The configured source's own header is left out: the terminator sets it,
+ * and a client's copy is the other test's.
+ */
+export function spoofedHeaderFamilies(sourceHeader: string): Array<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of ALL_VENDOR_CERTIFICATE_HEADERS) {
+    if (name.toLowerCase() !== sourceHeader.toLowerCase()) out[name] = "forged-f";
+    out[underscored(name)] = "forged-u";
+  }
+  for (const name of FORWARDING_HEADERS.filter((n) => /real-ip|true-client/i.test(n))) {
+    out[name] = FORGED.address;
+    out[underscored(name)] = FORGED.address;
+  }
+  const entries = Object.entries(out);
+  const requests: Array<Record<string, string>> = [];
+  for (let i = 0; i < entries.length; i += 60) requests.push(Object.fromEntries(entries.slice(i, i + 60)));
+  return requests;
+}
+
+/** The origin's echoed headers that carry a forged family value (or the forged address). */
+export function forgedFamilyValues(headers: Record<string, unknown>): string[] {
+  return Object.entries(headers).filter(([, v]) => /forged-[fu]|203\.0\.113\.66/.test(String(v))).map(([k, v]) => `${k}: ${String(v)}`);
 }
 
 /** The forged values as the origin could see them, to search its echo for. */
