@@ -67,7 +67,7 @@ const pki = {} as Record<
   "root" | "inter" | "inter2" | "interRenewed" | "alice" | "bob" | "carol" | "pinned" | "otherRoot" | "impostorRoot" | "noCrlSign" | "noBc" | "caFalse" | "expiredInter" | "expiredRoot",
   BuiltCertificate
 >;
-const crls = {} as Record<"root" | "inter" | "interNewer" | "inter2" | "stale" | "forged" | "foreign" | "noCrlSign", Uint8Array>;
+const crls = {} as Record<"root" | "inter" | "interNewer" | "inter2" | "stale" | "forged" | "foreign" | "noCrlSign" | "rootOld" | "future", Uint8Array>;
 
 beforeAll(async () => {
   pki.root = await root("KV Root");
@@ -229,13 +229,13 @@ describe("kv sync checks", () => {
   });
 
   it("checks validity against the given time: the same folder is fine earlier", async () => {
-    const folder = { ...baseFolder(), "stores/default/crls/inter.crl": crls.stale, "stores/default/crls/root.crl": crls.rootOld! };
+    const folder = { ...baseFolder(), "stores/default/crls/inter.crl": crls.stale, "stores/default/crls/root.crl": crls.rootOld };
     expect(codes((await inspect(folder, at(-5))).problems)).toEqual([]);
     expect(codes((await inspect(folder, NOW)).problems)).toEqual(["crl_stale stores/default/crls/inter.crl"]);
   });
 
   it("refuses a CRL whose thisUpdate is still to come (the Worker would ignore it until then); --force may override", async () => {
-    const folder = { ...baseFolder(), "stores/default/crls/inter.crl": crls.future! };
+    const folder = { ...baseFolder(), "stores/default/crls/inter.crl": crls.future };
     expect(codes((await inspect(folder, NOW)).problems)).toEqual(["crl_not_yet_valid stores/default/crls/inter.crl"]);
     expect(FORCEABLE.has("crl_not_yet_valid")).toBe(true);
     expect(codes((await inspect(folder, at(2))).problems)).toEqual([]);
