@@ -85,6 +85,25 @@ describe("result cache", () => {
     expect((await v.verify(m, b.der, [], NOW)).cached).toBe(false);
   });
 
+  it("is bounded by its byte estimate too, and an invalid entry keeps the leaf's DER, parsed again on a hit", async () => {
+    const m = await material({ anchors: [r] });
+    const stranger = await root("Cache Stranger");
+    const untrusted = await Promise.all([0, 1, 2].map((k) => leaf(`Untrusted ${k}`, stranger)));
+    // Room for about two invalid entries of these small leaves (each ~ key + DER + 1.6 KiB by the estimate).
+    const v = new CertificateVerifier(100, 2 * (untrusted[0]!.der.length + 2500));
+    for (const u of untrusted) await v.verify(m, u.der, [], NOW);
+    expect(v.size).toBe(2);
+    expect(v.bytes).toBeLessThanOrEqual(2 * (untrusted[0]!.der.length + 2500));
+    expect((await v.verify(m, untrusted[0]!.der, [], NOW)).cached).toBe(false);
+    const again = await v.verify(m, untrusted[2]!.der, [], NOW);
+    expect(again.cached).toBe(true);
+    expect(again.result.ok ? "ok" : again.result.error.code).toBe("certificate_not_trusted");
+    expect(again.leaf?.subjectKey).toBeDefined();
+    expect(again.leaf?.der).toEqual(untrusted[2]!.der);
+    v.clear();
+    expect(v.bytes).toBe(0);
+  });
+
   it("reports a malformed presented certificate with its position", async () => {
     const m = await material({ anchors: [r] });
     const v = new CertificateVerifier();

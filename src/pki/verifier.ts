@@ -3,8 +3,8 @@
  * a bounded result cache.
  *
  * Contract: no I/O, no clock (`now` is passed in); one instance per isolate. Results are cached under
- * SHA-256 of the presented certificates (leaf, then chain) + the trust material version + the options, in an LRU of bounded
- * size. A positive entry never outlives the earliest notAfter in its path nor the earliest nextUpdate of the
+ * SHA-256 of the presented certificates (leaf, then chain) + the trust material version + the options, in an LRU bounded
+ * by entries (RESULT_CACHE_ENTRIES) and by its estimate of the bytes they hold (RESULT_CACHE_BYTES). A positive entry never outlives the earliest notAfter in its path nor the earliest nextUpdate of the
  * CRLs it used; a negative entry lives NEGATIVE_TTL_MS. An entry is used only for times at or after the time
  * it was computed for (a validation "in the past", as the CLI's --at allows, is never served from the cache).
  */
@@ -17,8 +17,14 @@ import { sha256Hex } from "./crypto";
 import type { TrustMaterial } from "./trust-material";
 import { validatePath, validationOptionsKey, type ValidatedPath, type ValidationOptions } from "./validate";
 
-/** Entries in the result cache. One entry is ~2–6 KiB (parsed leaf + path references); 5,000 ≈ 30 MiB worst case, well inside a 128 MiB isolate. */
+/** Most entries in the result cache (each also counts against RESULT_CACHE_BYTES). */
 export const RESULT_CACHE_ENTRIES = 5000;
+/**
+ * Most bytes the result cache may hold, by its own estimate (entryBytes): a quarter of a Workers isolate's
+ * 128 MB, leaving the rest to trust material, policies and requests in flight. Measured with
+ * `npm run bench:memory` (Node 22, --expose-gc): the estimate is calibrated to stay above what is retained.
+ */
+export const RESULT_CACHE_BYTES = 32 * 1024 * 1024;
 /** How long a negative result is reused: long enough to absorb a retry storm, short enough that a fixed store or CRL takes effect quickly. */
 export const NEGATIVE_TTL_MS = 10_000;
 
@@ -30,24 +36,39 @@ export interface Verdict {
   readonly cached: boolean;
 }
 
+/**
+ * A cached result. A valid one keeps its verdict (the path, the parsed leaf). An invalid one keeps only what a hit
+ * needs to answer: the error and the leaf's DER, parsed again on a hit (no signature work) — parsed leaves with
+ * thousands of names are what an attacker with self-made certificates would otherwise fill the cache with.
+ */
 interface Entry {
   readonly verdict: Verdict;
+  /** For an invalid result: the leaf DER to parse again on a hit (the verdict's `leaf` is then null). */
+  readonly leafDer: Uint8Array | null;
   readonly from: number;
   readonly until: number;
+  readonly bytes: number;
 }
 
 export class CertificateVerifier {
   private readonly cache = new Map<string, Entry>();
+  private held = 0;
 
-  constructor(private readonly capacity = RESULT_CACHE_ENTRIES) {}
+  constructor(private readonly capacity = RESULT_CACHE_ENTRIES, private readonly byteCapacity = RESULT_CACHE_BYTES) {}
 
   /** Number of cached results (for tests and stats). */
   get size(): number {
     return this.cache.size;
   }
 
+  /** The cache's estimate of the bytes it holds (entryBytes summed). */
+  get bytes(): number {
+    return this.held;
+  }
+
   clear(): void {
     this.cache.clear();
+    this.held = 0;
   }
 
   /**
@@ -76,9 +97,11 @@ export class CertificateVerifier {
       if (t >= hit.from && t < hit.until) {
         this.cache.delete(key);
         this.cache.set(key, hit);
-        return { ...hit.verdict, cached: true };
+        if (hit.leafDer === null) return { ...hit.verdict, cached: true };
+        const leaf = parseCertificate(hit.leafDer);
+        return { ...hit.verdict, leaf: leaf.ok ? leaf.value : null, cached: true };
       }
-      this.cache.delete(key);
+      this.remove(key, hit);
     }
     const leafSha256 = chain.length === 0 && digest !== null ? digest : await sha256Hex(leaf);
     const chainHashes: string[] = [];
@@ -122,14 +145,43 @@ export class CertificateVerifier {
       if (typeof nb === "string") until = Math.min(until, Date.parse(nb));
     }
     if (until <= t) return;
-    this.cache.set(key, { verdict, from: t, until });
-    while (this.cache.size > this.capacity) {
-      const oldest = this.cache.keys().next().value;
+    const valid = verdict.result.ok;
+    const leafDer = !valid && verdict.leaf ? verdict.leaf.der.slice() : null;
+    const entry: Entry = {
+      verdict: valid || !verdict.leaf ? verdict : { ...verdict, leaf: null },
+      leafDer,
+      from: t,
+      until,
+      bytes: entryBytes(key, verdict, leafDer),
+    };
+    if (entry.bytes > this.byteCapacity) return;
+    this.cache.set(key, entry);
+    this.held += entry.bytes;
+    while (this.cache.size > this.capacity || this.held > this.byteCapacity) {
+      const oldest = this.cache.entries().next().value;
       if (oldest === undefined) break;
-      this.cache.delete(oldest);
+      this.remove(oldest[0], oldest[1]);
     }
   }
+
+  private remove(key: string, entry: Entry): void {
+    if (this.cache.delete(key)) this.held -= entry.bytes;
+  }
 }
+
+/**
+ * Estimated bytes of one entry, calibrated with `npm run bench:memory`: the key (one byte per character), and for a
+ * valid result the parsed leaf at PARSED_BYTES_PER_DER_BYTE per DER byte plus a fixed part (path references,
+ * strings); an invalid result holds the DER copy and its error.
+ */
+function entryBytes(key: string, verdict: Verdict, leafDer: Uint8Array | null): number {
+  if (leafDer) return key.length + leafDer.length + 1600;
+  const der = verdict.leaf?.der.length ?? 0;
+  return key.length + der * PARSED_BYTES_PER_DER_BYTE + 2048;
+}
+
+/** Heap per DER byte of a parsed leaf kept in a valid entry (measured: see entryBytes). */
+const PARSED_BYTES_PER_DER_BYTE = 4;
 
 function concat(first: Uint8Array, rest: readonly Uint8Array[]): Uint8Array {
   let n = first.length;
