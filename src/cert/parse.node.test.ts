@@ -213,6 +213,7 @@ describe("cert/parse against OpenSSL on mutated certificates", () => {
     // Not vacuous: some mutants (in the signature value, in a name's letters) do parse and get compared.
     expect(tally.accepted).toBeGreaterThan(100);
     expect(tally.compared).toBeGreaterThan(100);
-    expect(tally.validated).toBe(0);
+    // A mutation can undo itself (a byte set to its own value, a bit flipped twice); checkMutant lets such a mutant
+    // validate only when it is byte for byte the original.
   });
 });
