@@ -23,7 +23,8 @@ import { log, logRequest, newRequestRecord, serverTiming, type RequestRecord } f
 import { TrustStore } from "./pki/trust-store";
 import { CertificateVerifier } from "./pki/verifier";
 import { equalBytes } from "./bytes";
-import { DEFAULT_BUNDLE, prepareBundle, selectProgram } from "./policy/bundle";
+import { prepareBundle, selectProgram } from "./policy/bundle";
+import { DEFAULT_BUNDLE } from "./policy/built-bundle";
 import { traceHeader } from "./policy/trace-header";
 import { runProgram, type RunServices } from "./policy/run";
 import type { PolicyBundle } from "./policy/schema";
