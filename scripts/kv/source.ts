@@ -32,6 +32,7 @@ import {
   type TrustContent,
 } from "./content";
 import { certificatesToPem, ITEM_NAME_PATTERN, MAX_CRLS_PER_STORE, MAX_RECORD_CHARS, MAX_VALUES_CHARS, STORE_NAME_PATTERN } from "./schema";
+import { reasonOf } from "../lib/cli";
 
 export type ProblemCode =
   | "unreadable"
@@ -106,7 +107,7 @@ export async function readSourceTree(dir: string): Promise<SourceTree> {
       try {
         s = await stat(full); // follows symbolic links
       } catch (e) {
-        files.push({ path, error: `cannot read: ${(e as Error).message}` });
+        files.push({ path, error: `cannot read: ${reasonOf(e)}` });
         continue;
       }
       if (s.isDirectory()) {
@@ -119,7 +120,7 @@ export async function readSourceTree(dir: string): Promise<SourceTree> {
         try {
           files.push({ path, bytes: new Uint8Array(await readFile(full)) });
         } catch (e) {
-          files.push({ path, error: `cannot read: ${(e as Error).message}` });
+          files.push({ path, error: `cannot read: ${reasonOf(e)}` });
         }
       }
     }

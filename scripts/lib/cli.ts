@@ -206,10 +206,16 @@ const FS_REASONS: Readonly<Record<string, string>> = {
  * or directory, open '…'`), anything else its message's first line.
  */
 export function describeError(e: unknown): string {
+  const path = e instanceof Error ? (e as NodeJS.ErrnoException).path : undefined;
+  const reason = reasonOf(e);
+  return path !== undefined && reason !== (e as Error).message ? `${path}: ${reason}` : reason;
+}
+
+/** Why an operation failed, without the path: a file-system error's reason in words, else the message's first line. */
+export function reasonOf(e: unknown): string {
   if (e instanceof Error) {
     const code = (e as NodeJS.ErrnoException).code;
-    const path = (e as NodeJS.ErrnoException).path;
-    if (code !== undefined && Object.hasOwn(FS_REASONS, code)) return `${path ?? "a file"}: ${FS_REASONS[code]}`;
+    if (code !== undefined && Object.hasOwn(FS_REASONS, code)) return FS_REASONS[code]!;
     return (e.message.split("\n")[0] ?? "").trim() || e.name;
   }
   return String(e);

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runTsx } from "../../test/support/cli-process";
+import { runProgram, runTsx } from "../../test/support/cli-process";
 import { emitBundle } from "../compile-policies/emit";
 import { DEMO_REQUESTS } from "../dev/start";
 import { generateDemoPki } from "../pki/demo";
@@ -233,5 +233,24 @@ describe("policy explain, the command", () => {
     expect(r.stdout.trim().split("\n")).toHaveLength(1);
     expect((JSON.parse(r.stdout) as Decision).effect).toBeDefined();
     expect(r.stderr).toContain("warning:");
+  });
+
+  it("works right after npm ci: nothing it loads imports build/policies.json (it compiles in process)", async () => {
+    // A resolve hook that refuses the built bundle, as a fresh clone (no build/) would.
+    const hook = join(scratch, "no-build-hook.mjs");
+    writeFileSync(hook, `export async function resolve(specifier, context, next) {
+  if (specifier.endsWith("build/policies.json")) throw new Error("imported build/policies.json");
+  return next(specifier, context);
+}\n`);
+    const register = join(scratch, "no-build.mjs");
+    writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hook}`)});\n`);
+    const r = await runProgram(process.execPath, ["--import", "tsx", "--import", register, "scripts/policy/main.ts",
+      "explain", "--json", "--policy=test/policies/warnings/policy.xml", ...TRUST, "--url=/x"]);
+    expect(r?.stderr).not.toContain("imported build/policies.json");
+    expect(r?.code).toBe(0);
+    expect((JSON.parse(r!.stdout) as Decision).effect).toBeDefined();
+    // The hook does refuse the Worker's entry path, which does need the build.
+    const worker = await runProgram(process.execPath, ["--import", "tsx", "--import", register, "-e", "await import('./src/app.ts')"]);
+    expect(worker?.stderr).toContain("imported build/policies.json");
   });
 });
