@@ -12,10 +12,13 @@
  *   value outside an option's `choices` is an error.
  * - `dispatch` reads the command word the same way in every tool (`help [COMMAND]`, `-h`, `--help`).
  * - `usageError` prints `PROGRAM: message` per problem and one "Run … --help" line; exit 2.
+ * - `userPath` / `displayPath`: paths on the command line are the caller's (npm's INIT_CWD), shown short.
  * - `runMain` is the process edge shared by every tool: it sets the exit status, turns an exception into one
  *   line (no stack trace unless CERTGATE_DEBUG=1; file-system errors in words, not `ENOENT: …`), and exits once
  *   the output is flushed, so a library that left a handle open (a half-started workerd) cannot hang the tool.
  */
+import { existsSync, statSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { closestName } from "../../src/edit-distance";
@@ -151,6 +154,38 @@ export function integerOf(text: string, option: string, min: number, max: number
   const n = Number(text);
   if (n < min || n > max) return `--${option}: ${n} is out of range (${min}–${max})`;
   return n;
+}
+
+/**
+ * The folder relative paths on the command line are relative to: where the user ran `npm run` (npm runs
+ * scripts from the project root and passes the caller's folder as INIT_CWD), else the working directory.
+ */
+export function invocationDir(): string {
+  return process.env.INIT_CWD ?? process.cwd();
+}
+
+/** A path from the command line, absolute. */
+export function userPath(path: string): string {
+  return resolve(invocationDir(), path);
+}
+
+/** A path as short as it can be shown: relative to the invocation folder when inside it. */
+export function displayPath(path: string): string {
+  const rel = relative(invocationDir(), resolve(path));
+  return rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? resolve(path) : rel;
+}
+
+/**
+ * Why `path` cannot be used (or created) as a folder, or null: it is a file, or a part of it is a file.
+ * (File-system checks, not pure: the CLIs call it before doing any work.)
+ */
+export function folderProblem(path: string): string | null {
+  const full = resolve(path);
+  if (existsSync(full)) return statSync(full).isDirectory() ? null : "is a file, not a folder";
+  for (let dir = dirname(full); ; dir = dirname(dir)) {
+    if (existsSync(dir)) return statSync(dir).isDirectory() ? null : `${displayPath(dir)} is a file, not a folder`;
+    if (dirname(dir) === dir) return null;
+  }
 }
 
 /** What the first word of a tool's argv asks for. */

@@ -129,7 +129,7 @@ function urlEncodePem(pem: string): string {
 export async function generateDemoPki(dir: string, options: GenerateDemoPkiOptions = {}): Promise<DemoManifest> {
   const root = resolve(dir);
   if (!options.force && existsSync(root) && readdirSync(root).length > 0) {
-    throw new Error(`${dir} is not empty; pass --force (force: true) to overwrite the demo PKI there`);
+    throw new Error(`${dir} is not empty; pass --force to overwrite the demo PKI there`);
   }
   for (const sub of ["ca", "clients", "headers"]) mkdirSync(join(root, sub), { recursive: true });
   const now = (options.now ?? new Date()).getTime();
