@@ -83,6 +83,15 @@ describe("pki CLI", () => {
       'Run "pki custom --help" for usage.',
     ]);
     expect((await pki("frobnicate")).code).toBe(2);
+    // --out onto a file, or under one: a usage error naming it, not Node's ENOTDIR text
+    const file = join(dir, "a-file");
+    await writeFile(file, "x");
+    const [onto, under] = await Promise.all([pki("demo", "--out", file), pki("custom", "--out", join(file, "pki"))]);
+    expect([onto.code, under.code]).toEqual([2, 2]);
+    expect(onto.stderr).toContain(`pki demo: --out ${file}: is a file, not a folder`);
+    expect(under.stderr).toContain(`pki custom: --out ${join(file, "pki")}: `);
+    expect(under.stderr).toContain("is a file, not a folder");
+    for (const r of [onto, under]) expect(r.stderr).not.toMatch(/ENOTDIR|EEXIST|\n\s+at /);
     const help = await pki("custom", "--help");
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: pki custom --out DIR/);
