@@ -22,7 +22,8 @@ const USAGE = `Usage: npm run policies:build [-- options]
 Compiles the APIM policy documents in the policies folder into the bundle the Worker evaluates.
 
 Options:
-  --policies DIR   the policies folder (default: policies); layout in docs/policies-layout.md
+  --policies DIR   the policies folder (default: $CERTGATE_POLICIES, else policies); layout in
+                   docs/policies-layout.md
   --out FILE       the bundle (default: build/policies.json)
   --values FILE    named values as JSON {"name": "value" | {"secret": true}}, over DIR/values.json
   --check          check only: print diagnostics, write nothing
@@ -30,6 +31,9 @@ Options:
 
 Exit status: 0 compiled (warnings are printed), 1 errors (printed; nothing written, a previous --out file
 removed), 2 bad arguments or unreadable files.`;
+
+/** Environment variable naming the default policies folder (npm start sets it to the demo's for `wrangler dev`). */
+export const POLICIES_VARIABLE = "CERTGATE_POLICIES";
 
 interface Args {
   policies: string;
@@ -48,7 +52,7 @@ export function parseBuildArgs(argv: readonly string[]): Args | "help" | string[
   for (const operand of args.operands) errors.push(`unexpected argument ${JSON.stringify(operand)} (options start with --)`);
   if (errors.length > 0) return errors;
   return {
-    policies: valueOf(args, "policies") ?? "policies",
+    policies: valueOf(args, "policies") ?? (process.env[POLICIES_VARIABLE] || "policies"),
     out: valueOf(args, "out") ?? join("build", "policies.json"),
     values: valueOf(args, "values") ?? null,
     check: args.flags.has("check"),

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runProgram, runTsx } from "../../test/support/cli-process";
 import { emitBundle } from "../compile-policies/emit";
-import { DEMO_REQUESTS } from "../dev/start";
+import { DEMO_POLICIES, DEMO_REQUESTS, DEMO_VARS } from "../dev/start";
 import { generateDemoPki } from "../pki/demo";
 import { caseFolders, caseInputs, caseKind, DEFAULT_OUT_DIR } from "./build-cases";
 import { CASE_REGISTERED, CASE_STORES, type CasePki } from "./case-pki";
@@ -202,7 +202,7 @@ describe("policy explain, the command", () => {
     expect(r.err.join("\n")).toContain("Create it with `npm run pki:demo` (or `npm start`), or pass --ca ANCHORS.pem");
   });
 
-  it("decides the npm start demo requests as the running demo answers them (its PKI, the repository's policies)", async () => {
+  it("decides the npm start demo requests as the running demo answers them (its PKI, vars and policies)", async () => {
     const dir = join(scratch, "demo-pki");
     await generateDemoPki(dir);
     const certOf: Record<string, string> = {
@@ -214,7 +214,8 @@ describe("policy explain, the command", () => {
       // explain takes the certificate as given: a header from a peer that is not the terminator has no equivalent.
       if (!d.headerFiles.includes("terminator-secret.txt")) continue;
       const client = d.headerFiles.map((f) => certOf[f]).find((c) => c !== undefined);
-      const argv = ["explain", "--json", `--pki=${dir}`, `--method=${d.method}`, `--url=${d.path}`,
+      const argv = ["explain", "--json", `--pki=${dir}`, `--policies=${DEMO_POLICIES}`, `--var=REQUIRE_CERTIFICATE=${DEMO_VARS.REQUIRE_CERTIFICATE}`,
+        `--method=${d.method}`, `--url=${d.path}`,
         ...(client ? [`--cert=${join(dir, "clients", `${client}.chain.pem`)}`] : []), ...(d.body ? [`--body=${d.body}`] : [])];
       const r = await run(argv);
       expect(r.code, d.title).toBe(0);
