@@ -23,7 +23,7 @@ import { log, logRequest, newRequestRecord, serverTiming, type RequestRecord } f
 import { TrustStore } from "./pki/trust-store";
 import { CertificateVerifier } from "./pki/verifier";
 import { equalBytes } from "./bytes";
-import { prepareBundle, selectProgram } from "./policy/bundle";
+import { policyBindingNames, prepareBundle, selectProgram } from "./policy/bundle";
 import { DEFAULT_BUNDLE } from "./policy/built-bundle";
 import { traceHeader } from "./policy/trace-header";
 import { runProgram, type RunServices } from "./policy/run";
@@ -69,13 +69,15 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   // Compile once, evaluate per request: a bad bundle is found at startup and fails every request closed.
   const policies = prepareBundle(options.bundle ?? DEFAULT_BUNDLE);
   if (!policies.ok) log("error", "policy_bundle_invalid", { problems: policies.error });
+  const configOptions = { policyBindings: policies.ok ? policyBindingNames(policies.value) : new Set<string>() };
 
   // 1. Configuration, parsed once per isolate.
   const configure = (c: Context<AppEnv>): void => {
-    const config = configOf(c.env);
+    const config = configOf(c.env, configOptions);
     if (!config.ok) {
       log("error", "configuration_invalid", { problems: config.error });
-      throw new DenyException(gatewayError("configuration_invalid", "The gateway is misconfigured.", undefined, config.error.join("; ")));
+      throw new DenyException(gatewayError("configuration_invalid",
+        "The gateway is misconfigured; its operator's log names the problem.", undefined, config.error.join("; ")));
     }
     c.set("config", config.value);
     c.set("now", new Date());

@@ -143,6 +143,23 @@ function prepareProgram(key: string, program: Program): PreparedProgram {
   };
 }
 
+/**
+ * Binding names the bundle reads by name: its run-time named values (Worker secrets) and the ids of its
+ * `authentication-certificate` steps (mtls_certificates bindings). The configuration check does not take
+ * these for misspelled certgate variables.
+ */
+export function policyBindingNames(prepared: PreparedBundle): ReadonlySet<string> {
+  const names = new Set(prepared.runtimeValues);
+  for (const p of prepared.programs.values()) {
+    for (const steps of [p.program.inbound, p.program.backend, p.program.outbound, p.program.onError]) {
+      forEachStep(steps, (s) => {
+        if (s.k === "authentication-certificate") names.add(s.certificateId);
+      });
+    }
+  }
+  return names;
+}
+
 function forEachStep(steps: readonly Step[], visit: (s: Step) => void): void {
   for (const s of steps) {
     visit(s);

@@ -67,6 +67,25 @@ describe("allowed requests", () => {
     expect((await problem(bad)).code).toBe("configuration_invalid");
   });
 
+  it("a misspelled variable fails closed: 503 configuration_invalid, the log names it, the client sees no detail", async () => {
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (line: unknown) => void logged.push(String(line));
+    try {
+      // REVOCATON=strict would otherwise leave revocation at its default (soft) and forward the request.
+      const s = scenario({ REVOCATON: "strict" });
+      const res = await s.request("/", { headers: viaTerminator({ "client-cert": byteSequence(valid) }) });
+      expect(res.status).toBe(503);
+      const body = await problem(res);
+      expect(body.code).toBe("configuration_invalid");
+      expect(JSON.stringify(body)).not.toContain("REVOCAT");
+      expect(s.origin.calls).toHaveLength(0);
+      expect(logged.join("\n")).toContain("REVOCATON is not a certgate variable: did you mean REVOCATION?");
+    } finally {
+      console.error = original;
+    }
+  });
+
   it("forwards a certificate from Cloudflare's cf.tlsClientAuth, validating it against its own store", async () => {
     const s = scenario();
     const res = await s.request("/", { cf: cloudflareTlsClientAuth(valid, [i]) });
