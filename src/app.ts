@@ -64,6 +64,17 @@ export interface AppOptions {
   readonly bundle?: PolicyBundle | unknown;
 }
 
+/**
+ * Every problem of the deployment's configuration, as the first request would find it: the Worker entry logs
+ * them at start-up (wrangler dev, a new isolate), not on the first request. (A bad bundle is logged by
+ * createApp itself.)
+ */
+export function configurationProblems(env: Env, bundle: unknown = DEFAULT_BUNDLE): string[] {
+  const policies = prepareBundle(bundle);
+  const config = configOf(env, { policyBindings: policies.ok ? policyBindingNames(policies.value) : new Set() });
+  return config.ok ? [] : config.error;
+}
+
 export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   // Compile once, evaluate per request: a bad bundle is found at startup and fails every request closed.
