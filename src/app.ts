@@ -217,7 +217,15 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       else response.headers.delete(TRACE_HEADER);
       if (config.serverTiming) response.headers.append("server-timing", serverTiming(record));
     }
-    if (config.logRequests === "all") logRequest(record, "allow", response.status, null);
+    if (result.answer !== null) {
+      // A policy answered instead of the origin: its own decision, with the scope and (4xx/5xx) a code.
+      const a = result.answer;
+      if (config.logRequests === "all" || (config.logRequests === "denied" && response.status >= 400)) {
+        logRequest(record, "respond", response.status, a.code, undefined, { policy: a.policyId, policyAt: a.at });
+      }
+    } else if (config.logRequests === "all") {
+      logRequest(record, "allow", response.status, null);
+    }
     return response;
   };
 

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { BuiltCertificate } from "../../scripts/pki/builder";
 import { ca, DAY, leaf, root } from "../support/chains";
 import { byteSequence, cloudflareTlsClientAuth, publish, recordingOrigin, scenario, uniqueVersion, viaTerminator } from "../support/gateway";
+import { bundle, operation, step, tpl } from "../support/policies";
 
 let r: BuiltCertificate, i: BuiltCertificate, valid: BuiltCertificate, expired: BuiltCertificate, early: BuiltCertificate;
 let otherRoot: BuiltCertificate, untrusted: BuiltCertificate;
@@ -316,6 +317,29 @@ describe("observability: one request log line, Server-Timing", () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ level: "warn", decision: "error", status: 502, code: "origin_unreachable" });
     expect(String(failed[0]!.internal)).toContain("Network connection lost");
+  });
+
+  it("a response a policy built instead of the origin's is decision respond, with its scope, position and a code", async () => {
+    const ok = viaTerminator({ "client-cert": byteSequence(valid) });
+    const problemJson = { name: tpl("Content-Type"), existsAction: "override" as const, values: [tpl("application/problem+json")] };
+    const b = bundle({}, [
+      operation("orders", "create", "POST", "/orders", { inbound: [step.returnResponse({
+        status: "403", headers: [problemJson], body: tpl('{"status":403,"code":"certificate_not_registered"}') })] }, ""),
+      operation("orders", "teapot", "GET", "/teapot", { inbound: [step.returnResponse({ status: "418", body: tpl("short and stout") })] }, ""),
+      operation("orders", "ping", "GET", "/ping", { inbound: [step.returnResponse({ status: "204" })] }, ""),
+    ]);
+    const s = scenario({}, recordingOrigin(), b);
+    const [coded] = await requestLines(() => s.request("/orders", { method: "POST", headers: ok }));
+    expect(coded).toMatchObject({ decision: "respond", status: 403, code: "certificate_not_registered", policy: "operation:test", policyAt: expect.stringMatching(/^test\.xml:\d+:5$/) });
+    const [plain] = await requestLines(() => s.request("/teapot", { headers: ok }));
+    expect(plain).toMatchObject({ decision: "respond", status: 418, code: "policy_return_response", policy: "operation:test" });
+    const [fine] = await requestLines(() => s.request("/ping", { headers: ok }));
+    expect(fine).toMatchObject({ decision: "respond", status: 204, code: null });
+    expect(s.origin.calls).toHaveLength(0);
+    // LOG_REQUESTS=denied keeps a policy's 4xx answer, not its 2xx.
+    const deniedOnly = scenario({ LOG_REQUESTS: "denied" }, recordingOrigin(), b);
+    expect(await requestLines(() => deniedOnly.request("/orders", { method: "POST", headers: ok }))).toHaveLength(1);
+    expect(await requestLines(() => deniedOnly.request("/ping", { headers: ok }))).toHaveLength(0);
   });
 
   it("LOG_REQUESTS=denied logs only denials; off logs none; a bad value is a configuration error", async () => {
