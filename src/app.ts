@@ -18,7 +18,7 @@ import { isStripped, upstreamHeaders } from "./forward/headers";
 import { identityHeaders } from "./forward/identity";
 import { sendToOrigin } from "./forward/origin";
 import { problemResponse } from "./http/problem";
-import { fromTerminator, secretsEqual } from "./http/trust-boundary";
+import { secretsEqual, terminatorCheck } from "./http/trust-boundary";
 import { log, logRequest, newRequestRecord, serverTiming, type RequestRecord } from "./log";
 import { TrustStore } from "./pki/trust-store";
 import { CertificateVerifier } from "./pki/verifier";
@@ -101,13 +101,17 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   // 2. Trust boundary: header sources count only from the authenticated terminator.
   const authenticate = (c: Context<AppEnv>): void => {
     const config = c.get("config");
-    const trusted = fromTerminator(c.req.raw.headers, config);
-    if (!trusted && config.terminator.rejectUntrustedHeaders) {
+    const failed = terminatorCheck(c.req.raw.headers, config);
+    const trusted = failed === null;
+    if (!trusted) {
       const present = config.sources.filter((s) => s.fromTerminator).flatMap((s) => s.headers).find((h) => c.req.raw.headers.has(h));
-      if (present) {
+      if (present && config.terminator.rejectUntrustedHeaders) {
         throw new DenyException(gatewayError("certificate_header_untrusted",
-          "A certificate header was sent by a client that is not the configured TLS terminator.", { header: present }));
+          "A certificate header was sent by a client that is not the configured TLS terminator.", { header: present },
+          `certificate header ${present} from a peer that failed the terminator check: ${failed}`));
       }
+      // Ignored, which looks like "no certificate" to the client: the operator's log says why.
+      if (present) (c.get("record").notes ??= []).push(`certificate header ${present} ignored: ${failed}`);
     }
     c.set("terminator", trusted);
   };

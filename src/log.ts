@@ -33,6 +33,8 @@ export interface RequestRecord {
   operation: string | null;
   validateMs: number | null;
   originMs: number | null;
+  /** Operator-only notes (a certificate header ignored, and why), added to the line's `internal`. */
+  notes?: string[];
 }
 
 export function newRequestRecord(method: string, path: string, requestId: string | null, started: number): RequestRecord {
@@ -58,10 +60,11 @@ export function logRequest(record: RequestRecord, decision: Decision, status: nu
 
 /** The fields of the `request` line (also what `policy explain` shows). */
 export function requestLogFields(record: RequestRecord, decision: Decision, status: number, code: string | null, internal?: string, answer?: PolicyAnswerFields): Record<string, unknown> {
-  const { started, ...facts } = record;
+  const { started, notes, ...facts } = record;
   const fields: Record<string, unknown> = { decision, status, code, ...facts, totalMs: Date.now() - started };
   if (answer !== undefined) Object.assign(fields, answer);
-  if (internal !== undefined) fields.internal = internal;
+  const operatorOnly = [...(internal === undefined ? [] : [internal]), ...(notes ?? [])];
+  if (operatorOnly.length > 0) fields.internal = operatorOnly.join("; ");
   return fields;
 }
 

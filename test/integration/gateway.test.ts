@@ -6,8 +6,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { BuiltCertificate } from "../../scripts/pki/builder";
 import { ca, DAY, leaf, root } from "../support/chains";
-import { byteSequence, cloudflareTlsClientAuth, publish, recordingOrigin, scenario, uniqueVersion, viaTerminator } from "../support/gateway";
-import { bundle, operation, step, tpl } from "../support/policies";
+import { byteSequence, cloudflareTlsClientAuth, publish, recordingOrigin, scenario, SECRET, uniqueVersion, viaTerminator } from "../support/gateway";
+import { at, bundle, operation, step, tpl } from "../support/policies";
 
 let r: BuiltCertificate, i: BuiltCertificate, valid: BuiltCertificate, expired: BuiltCertificate, early: BuiltCertificate;
 let otherRoot: BuiltCertificate, untrusted: BuiltCertificate;
@@ -319,9 +319,31 @@ describe("observability: one request log line, Server-Timing", () => {
     expect(String(failed[0]!.internal)).toContain("Network connection lost");
   });
 
+  it("a certificate header from a peer that failed the terminator check: the log says which header and which check, never the secret", async () => {
+    const cert = { "client-cert": byteSequence(valid) };
+    const s = scenario();
+    const [missing] = await requestLines(() => s.request("/", { headers: cert }));
+    expect(missing).toMatchObject({ decision: "deny", code: "certificate_missing", internal: "certificate header client-cert ignored: no x-certgate-terminator-secret header (TERMINATOR_SECRET)" });
+    const [wrong] = await requestLines(() => s.request("/", { headers: { ...cert, "x-certgate-terminator-secret": "not-the-secret-but-long-enough" } }));
+    expect(wrong!.internal).toBe("certificate header client-cert ignored: x-certgate-terminator-secret does not match TERMINATOR_SECRET");
+    expect(JSON.stringify(wrong)).not.toContain("not-the-secret");
+    expect(JSON.stringify(wrong)).not.toContain(SECRET);
+    const byAddress = scenario({ TERMINATOR_SECRET: "", TERMINATOR_ADDRESSES: "192.0.2.0/24" });
+    const [outside] = await requestLines(() => byAddress.request("/", { headers: { ...cert, "cf-connecting-ip": "198.51.100.7" } }));
+    expect(outside!.internal).toBe("certificate header client-cert ignored: CF-Connecting-IP 198.51.100.7 is not in TERMINATOR_ADDRESSES");
+    // From the terminator, or with no certificate header at all, there is nothing to explain.
+    const [trusted] = await requestLines(() => s.request("/", { headers: viaTerminator(cert) }));
+    expect(trusted!.internal).toBeUndefined();
+    const [none] = await requestLines(() => s.request("/"));
+    expect(none!.internal).toBeUndefined();
+    // REJECT_UNTRUSTED_CERT_HEADERS: the 400's log line carries the same why.
+    const [rejected] = await requestLines(() => scenario({ REJECT_UNTRUSTED_CERT_HEADERS: "true" }).request("/", { headers: cert }));
+    expect(rejected).toMatchObject({ code: "certificate_header_untrusted", internal: expect.stringContaining("no x-certgate-terminator-secret header") });
+  });
+
   it("a response a policy built instead of the origin's is decision respond, with its scope, position and a code", async () => {
     const ok = viaTerminator({ "client-cert": byteSequence(valid) });
-    const problemJson = { name: tpl("Content-Type"), existsAction: "override" as const, values: [tpl("application/problem+json")] };
+    const problemJson = { at: at(), name: tpl("Content-Type"), existsAction: "override" as const, values: [tpl("application/problem+json")] };
     const b = bundle({}, [
       operation("orders", "create", "POST", "/orders", { inbound: [step.returnResponse({
         status: "403", headers: [problemJson], body: tpl('{"status":403,"code":"certificate_not_registered"}') })] }, ""),
