@@ -27,6 +27,7 @@ import { freePort } from "../lib/workerd";
 import { PROJECT_ROOT, readDemoManifest, seedLocalKv, wranglerBin, wranglerEnv } from "../kv/seed-local";
 import { POLICIES_VARIABLE } from "../compile-policies/main";
 import { startDemoOrigin, type OriginEcho, type RunningOrigin } from "./demo-origin";
+import { FLAG, integerOf, parseOptions, processOutput, usageError, VALUE, valueOf } from "../lib/cli";
 
 /** DEMO SECRET, printed on purpose: it proves to the Worker that a request came from "the TLS terminator". */
 export const DEMO_TERMINATOR_SECRET = "certgate-demo-terminator-secret-NOT-FOR-PRODUCTION";
@@ -376,38 +377,34 @@ interface Args {
   options: StartOptions;
 }
 
-function parseArgs(argv: readonly string[]): Args | string {
-  const a: { check: boolean; help: boolean; dir: string; port: number; originPort?: number; regenerate: boolean } =
-    { check: false, help: false, dir: ".dev", port: 8787, regenerate: false };
-  const port = (name: string, v: string | undefined): number | string => {
-    const n = Number(v);
-    return Number.isInteger(n) && n > 0 && n < 65536 ? n : `${name} needs a port number`;
+function parseArgs(argv: readonly string[]): Args | string[] {
+  const args = parseOptions(argv, { check: FLAG, regenerate: FLAG, dir: VALUE, port: VALUE, "origin-port": VALUE });
+  const errors = [...args.errors];
+  for (const operand of args.operands) errors.push(`unexpected argument ${JSON.stringify(operand)}`);
+  const port = (name: string, fallback: number | undefined): number | undefined => {
+    const text = valueOf(args, name);
+    if (text === undefined) return fallback;
+    const n = integerOf(text, name, 1, 65535);
+    if (typeof n === "string") errors.push(n);
+    return typeof n === "number" ? n : fallback;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--check") a.check = true;
-    else if (arg === "--help" || arg === "-h") a.help = true;
-    else if (arg === "--regenerate") a.regenerate = true;
-    else if (arg === "--dir" && argv[i + 1] !== undefined) a.dir = argv[++i]!;
-    else if (arg === "--port" || arg === "--origin-port") {
-      const p = port(arg, argv[++i]);
-      if (typeof p === "string") return p;
-      if (arg === "--port") a.port = p;
-      else a.originPort = p;
-    } else return `unknown argument ${JSON.stringify(arg)}`;
-  }
+  const mainPort = port("port", 8787)!;
+  const originPort = port("origin-port", undefined);
+  if (errors.length > 0 && !args.help) return errors;
+  const check = args.flags.has("check");
   const options: StartOptions = {
-    dir: a.dir, port: a.port, regenerate: a.regenerate, showWranglerOutput: !a.check,
-    ...(a.originPort === undefined ? {} : { originPort: a.originPort }),
+    dir: valueOf(args, "dir") ?? ".dev", port: mainPort, regenerate: args.flags.has("regenerate"), showWranglerOutput: !check,
+    ...(originPort === undefined ? {} : { originPort }),
   };
-  return { check: a.check, help: a.help, options };
+  return { check, help: args.help, options };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
-  if (typeof args === "string" || args.help) {
-    (typeof args === "string" ? process.stderr : process.stdout).write(`${typeof args === "string" ? `start: ${args}\n\n` : ""}${USAGE}`);
-    return typeof args === "string" ? 2 : 0;
+  if (Array.isArray(args)) return usageError(processOutput, "start", args);
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
   }
   const started = performance.now();
   // Signals are ours from the first step: stopping must reach whatever has started (wrangler runs in its
