@@ -56,9 +56,6 @@ function trustStoreOf(env: Env, config: Config): TrustStore {
   return s;
 }
 
-/** Largest X-Certgate-Trace value: header sections are capped at 32 KiB on Cloudflare, 8–16 KiB in common proxies. */
-
-
 export interface AppOptions {
   /** The compiled policy bundle (default: the one built into the Worker). Checked once, here. */
   readonly bundle?: PolicyBundle | unknown;
