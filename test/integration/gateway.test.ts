@@ -79,6 +79,7 @@ describe("allowed requests", () => {
       expect(res.status).toBe(503);
       const body = await problem(res);
       expect(body.code).toBe("configuration_invalid");
+      expect((body as { title?: string }).title).toBe("The gateway is misconfigured");
       expect(JSON.stringify(body)).not.toContain("REVOCAT");
       expect(s.origin.calls).toHaveLength(0);
       expect(logged.join("\n")).toContain("REVOCATON is not a certgate variable: did you mean REVOCATION?");
