@@ -175,7 +175,10 @@ describe("pki CLI", () => {
     expect(store.anchors.map((c) => c.subject)).toEqual(["CN=certgate Demo Root CA, O=certgate Demo, C=US"]);
     expect(store.intermediates.map((c) => c.subject)).toEqual(["CN=certgate Demo DEV Issuing CA, OU=DEV, O=certgate Demo, C=US"]);
     expect([...source.content.registered.keys()]).toEqual(["valid-client"]);
-    expect((await pki("demo", "--out", out)).code).toBe(1);
+    const again = await pki("demo", "--out", out);
+    expect(again.code).toBe(1);
+    // One line in the CLI's words: no library option syntax ("force: true"), no stack.
+    expect(again.stderr).toMatch(/^pki demo: .*demo is not empty; pass --force to overwrite the demo PKI there\n$/);
     expect((await pki("demo")).code).toBe(2);
   });
 });
