@@ -7,6 +7,7 @@
 import { parseIsoTime } from "../cert/args";
 import { dispatch, FLAG, parseOptions, REPEATABLE, VALUE, type OptionTable } from "../lib/cli";
 import { err, ok, type Result } from "../../src/result";
+import { closestName } from "../../src/edit-distance";
 import { GATEWAY_BINDINGS } from "../../src/env";
 
 /** Options of `policy explain`. */
@@ -164,8 +165,11 @@ function parseExplain(argv: readonly string[]): Result<Command, UsageError> {
     originStatus = /^\d{3}$/.test(statusText) ? Number(statusText) : NaN;
     if (!(originStatus >= 200 && originStatus <= 599)) messages.push(`--origin-status: ${JSON.stringify(statusText)} is not a status from 200 to 599`);
   }
-  const vars = pairs("var", "NAME=VALUE (a Worker variable, docs/configuration.md)", (key) =>
-    !GATEWAY_BINDINGS.has(key) || NOT_VARS.has(key) ? "not a certgate variable (docs/configuration.md lists them; named values go in --named-value)" : null);
+  const vars = pairs("var", "NAME=VALUE (a Worker variable, docs/configuration.md)", (key) => {
+    if (GATEWAY_BINDINGS.has(key) && !NOT_VARS.has(key)) return null;
+    const near = NOT_VARS.has(key) ? null : closestName(key, [...GATEWAY_BINDINGS].filter((n) => !NOT_VARS.has(n)));
+    return `not a certgate variable${near ? ` (did you mean ${near}?)` : ""} (docs/configuration.md lists them; named values go in --named-value)`;
+  });
   const namedValues = pairs("named-value", "NAME=VALUE");
   const registered = pairs("registered", "ID=CERT.pem");
   const stores = pairs("store", "NAME=FILE.pem", (key) => (/^[A-Za-z0-9._-]{1,64}$/.test(key) ? null : "a store name is 1–64 of A–Z a–z 0–9 . _ -"));

@@ -184,6 +184,8 @@ describe("policy explain, the command", () => {
       "policy explain: --var \"DENY_STATUS\": expected NAME=VALUE (a Worker variable, docs/configuration.md)",
       "Run \"policy explain --help\" for usage.",
     ]);
+    const typo = await run(["explain", ...TRUST, "--var=REVOCATON=strict", "--url=/"]);
+    expect(typo.err[0]).toBe("policy explain: --var REVOCATON: not a certgate variable (did you mean REVOCATION?) (docs/configuration.md lists them; named values go in --named-value)");
     const bad = await run(["explain", ...TRUST, "--var=DENY_STATUS=999", "--url=/"]);
     expect([bad.code, bad.err]).toEqual([2, ["policy explain: --var: DENY_STATUS must be an integer from 400 to 499, not \"999\""]]);
     const files = await run(["explain", "--ca=/nonexistent/root.pem", "--cert=/nonexistent/leaf.pem", "--url=/"]);
