@@ -18,12 +18,13 @@ import { isReserved, upstreamHeaders } from "./forward/headers";
 import { identityHeaders } from "./forward/identity";
 import { sendToOrigin } from "./forward/origin";
 import { problemResponse } from "./http/problem";
-import { fromTerminator, secretsEqual } from "./http/trust-boundary";
+import { secretsEqual, terminatorCheck } from "./http/trust-boundary";
 import { log, logRequest, newRequestRecord, serverTiming, type RequestRecord } from "./log";
 import { TrustStore } from "./pki/trust-store";
 import { CertificateVerifier } from "./pki/verifier";
 import { equalBytes } from "./bytes";
-import { DEFAULT_BUNDLE, prepareBundle, selectProgram } from "./policy/bundle";
+import { policyBindingNames, prepareBundle, selectProgram } from "./policy/bundle";
+import { DEFAULT_BUNDLE } from "./policy/built-bundle";
 import { traceHeader } from "./policy/trace-header";
 import { runProgram, type RunServices } from "./policy/run";
 import type { PolicyBundle } from "./policy/schema";
@@ -55,12 +56,20 @@ function trustStoreOf(env: Env, config: Config): TrustStore {
   return s;
 }
 
-/** Largest X-Certgate-Trace value: header sections are capped at 32 KiB on Cloudflare, 8–16 KiB in common proxies. */
-
-
 export interface AppOptions {
   /** The compiled policy bundle (default: the one built into the Worker). Checked once, here. */
   readonly bundle?: PolicyBundle | unknown;
+}
+
+/**
+ * Every problem of the deployment's configuration, as the first request would find it: the Worker entry logs
+ * them at start-up (wrangler dev, a new isolate), not on the first request. (A bad bundle is logged by
+ * createApp itself.)
+ */
+export function configurationProblems(env: Env, bundle: unknown = DEFAULT_BUNDLE): string[] {
+  const policies = prepareBundle(bundle);
+  const config = configOf(env, { policyBindings: policies.ok ? policyBindingNames(policies.value) : new Set() });
+  return config.ok ? [] : config.error;
 }
 
 export function createApp(options: AppOptions = {}): Hono<AppEnv> {
@@ -68,13 +77,15 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   // Compile once, evaluate per request: a bad bundle is found at startup and fails every request closed.
   const policies = prepareBundle(options.bundle ?? DEFAULT_BUNDLE);
   if (!policies.ok) log("error", "policy_bundle_invalid", { problems: policies.error });
+  const configOptions = { policyBindings: policies.ok ? policyBindingNames(policies.value) : new Set<string>() };
 
   // 1. Configuration, parsed once per isolate.
   const configure = (c: Context<AppEnv>): void => {
-    const config = configOf(c.env);
+    const config = configOf(c.env, configOptions);
     if (!config.ok) {
       log("error", "configuration_invalid", { problems: config.error });
-      throw new DenyException(gatewayError("configuration_invalid", "The gateway is misconfigured.", undefined, config.error.join("; ")));
+      throw new DenyException(gatewayError("configuration_invalid",
+        "The gateway is misconfigured; its operator's log names the problem.", undefined, config.error.join("; ")));
     }
     c.set("config", config.value);
     c.set("now", new Date());
@@ -87,13 +98,17 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   // 2. Trust boundary: header sources count only from the authenticated terminator.
   const authenticate = (c: Context<AppEnv>): void => {
     const config = c.get("config");
-    const trusted = fromTerminator(c.req.raw.headers, config);
-    if (!trusted && config.terminator.rejectUntrustedHeaders) {
+    const failed = terminatorCheck(c.req.raw.headers, config);
+    const trusted = failed === null;
+    if (!trusted) {
       const present = config.sources.filter((s) => s.fromTerminator).flatMap((s) => s.headers).find((h) => c.req.raw.headers.has(h));
-      if (present) {
+      if (present && config.terminator.rejectUntrustedHeaders) {
         throw new DenyException(gatewayError("certificate_header_untrusted",
-          "A certificate header was sent by a client that is not the configured TLS terminator.", { header: present }));
+          "A certificate header was sent by a client that is not the configured TLS terminator.", { header: present },
+          `certificate header ${present} from a peer that failed the terminator check: ${failed}`));
       }
+      // Ignored, which looks like "no certificate" to the client: the operator's log says why.
+      if (present) (c.get("record").notes ??= []).push(`certificate header ${present} ignored: ${failed}`);
     }
     c.set("terminator", trusted);
   };
@@ -203,7 +218,15 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       else response.headers.delete(TRACE_HEADER);
       if (config.serverTiming) response.headers.append("server-timing", serverTiming(record));
     }
-    if (config.logRequests === "all") logRequest(record, "allow", response.status, null);
+    if (result.answer !== null) {
+      // A policy answered instead of the origin: its own decision, with the scope and (4xx/5xx) a code.
+      const a = result.answer;
+      if (config.logRequests === "all" || (config.logRequests === "denied" && response.status >= 400)) {
+        logRequest(record, "respond", response.status, a.code, undefined, { policy: a.policyId, policyAt: a.at });
+      }
+    } else if (config.logRequests === "all") {
+      logRequest(record, "allow", response.status, null);
+    }
     return response;
   };
 

@@ -5,11 +5,14 @@
  * configuration fails the first request with 503 `configuration_invalid` (and says why in the log), never a
  * silently weaker gateway. Notably: a header source enabled without TERMINATOR_SECRET is an error — with no
  * proof its headers could come from anyone, and an address allow-list alone is no proof in every runtime
- * certgate documents (see the check below).
+ * certgate documents (see the check below). So is a binding that looks like one of certgate's variables and is
+ * not (`REVOCATON`, `CERT_SOURCE`): ignoring it would leave the intended setting at its default (see
+ * `unknownVariables`).
  */
 import { createSources, ALL_CERTIFICATE_HEADERS } from "./cert/sources/registry";
 import type { CertificateSource, SourceOptions } from "./cert/sources/source";
-import type { Env } from "./env";
+import { closestName } from "./edit-distance";
+import { GATEWAY_BINDINGS, type Env } from "./env";
 import { DEFAULT_IDENTITY_FIELDS, IDENTITY_FIELDS, type IdentityField, type IdentityHeaderSpec } from "./forward/identity";
 import { parseAddressList, type AddressRange } from "./http/addresses";
 import {
@@ -62,14 +65,65 @@ const DEFAULT_SOURCES = "cloudflare";
 
 const cache = new WeakMap<object, Result<Config, string[]>>();
 
+/** What else the deployment may bind besides certgate's own variables. */
+export interface ConfigOptions {
+  /**
+   * Binding names the policies read by name, which may look like certgate's: the bundle's run-time named
+   * values (Worker secrets) and its `authentication-certificate` ids (mtls_certificates bindings).
+   */
+  readonly policyBindings?: ReadonlySet<string>;
+}
+
 /** The parsed configuration of `env`, computed once per env object (once per isolate). */
-export function configOf(env: Env): Result<Config, string[]> {
+export function configOf(env: Env, options: ConfigOptions = {}): Result<Config, string[]> {
   let c = cache.get(env);
   if (!c) {
-    c = parseConfig(env);
+    c = parseConfig(env, options);
     cache.set(env, c);
   }
   return c;
+}
+
+/**
+ * The first word of certgate's variable names (`CERT_`, `TERMINATOR_`, …) and its own `CERTGATE_`: a binding
+ * starting with one of these is taken for a certgate variable.
+ */
+export const VARIABLE_PREFIXES: readonly string[] = [...new Set([
+  "CERTGATE_",
+  ...[...GATEWAY_BINDINGS].filter((n) => n.includes("_")).map((n) => n.slice(0, n.indexOf("_") + 1)),
+  ...[...GATEWAY_BINDINGS].filter((n) => !n.includes("_") && n.length >= 8).map((n) => `${n}_`),
+])].sort();
+
+/**
+ * Bindings of `env` that look like certgate variables and are not one: a name within a small edit distance of
+ * a known one (`REVOCATON`), or starting with one of VARIABLE_PREFIXES (`CERT_SOURCE`, `TRUST_STORES`), in any
+ * case. Each problem names the binding and, when there is one, the variable it was probably meant to be.
+ * Names in `allowed` (the policies' own bindings) are not taken for typos.
+ */
+export function unknownVariables(env: object, allowed: ReadonlySet<string> = new Set()): string[] {
+  const problems: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (GATEWAY_BINDINGS.has(name) || allowed.has(name)) continue;
+    const near = closestName(name, GATEWAY_BINDINGS);
+    const upper = name.toUpperCase();
+    if (near === null && !VARIABLE_PREFIXES.some((p) => upper.startsWith(p))) continue;
+    problems.push(`${name} is not a certgate variable${near ? `: did you mean ${near}?` : ""} (docs/configuration.md lists them; ` +
+      "a Worker secret or binding a policy reads by name is allowed when the compiled policies name it)");
+  }
+  return problems;
+}
+
+/** Vars are strings (CERT_SOURCE_HEADERS may be a JSON object); a TOML `true` or `5` is a mistake to name. */
+function nonStringVariables(env: Env): string[] {
+  const problems: string[] = [];
+  const values = env as unknown as Record<string, unknown>;
+  for (const name of GATEWAY_BINDINGS) {
+    const v = values[name];
+    if (v === undefined || typeof v === "string" || name === "TRUST" || name === "ORIGIN") continue;
+    if (name === "CERT_SOURCE_HEADERS" && typeof v === "object" && v !== null) continue;
+    problems.push(`${name} must be a string (in wrangler.toml, quote it: ${name} = "${String(v)}")`);
+  }
+  return problems;
 }
 
 function bool(name: string, value: string | undefined, fallback: boolean, problems: string[]): boolean {
@@ -94,8 +148,10 @@ function int(name: string, value: string | undefined, fallback: number, min: num
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Parses the configuration; all problems are reported together. */
-export function parseConfig(env: Env): Result<Config, string[]> {
-  const problems: string[] = [];
+export function parseConfig(env: Env, options: ConfigOptions = {}): Result<Config, string[]> {
+  const problems: string[] = [...unknownVariables(env, options.policyBindings), ...nonStringVariables(env)];
+  // Past this point every var read is a string or absent (a wrong type is a problem above, then ignored).
+  if (problems.length > 0) env = stringVariablesOf(env);
 
   let headerOverrides: Record<string, string> = {};
   const rawHeaders = env.CERT_SOURCE_HEADERS;
@@ -206,6 +262,16 @@ export function parseConfig(env: Env): Result<Config, string[]> {
     serverTiming: bool("SERVER_TIMING", env.SERVER_TIMING, false, problems),
   };
   return problems.length > 0 ? err(problems) : ok(config);
+}
+
+/** `env` without its non-string vars (reported by nonStringVariables), so parsing can go on to find the rest. */
+function stringVariablesOf(env: Env): Env {
+  const copy: Record<string, unknown> = { ...env };
+  for (const name of GATEWAY_BINDINGS) {
+    const v = copy[name];
+    if (v !== undefined && typeof v !== "string" && name !== "TRUST" && name !== "ORIGIN" && !(name === "CERT_SOURCE_HEADERS" && typeof v === "object")) delete copy[name];
+  }
+  return copy as unknown as Env;
 }
 
 /** IDENTITY_HEADERS: a comma-separated subset of IDENTITY_FIELDS, "none", or unset for the default set. */

@@ -33,24 +33,38 @@ export interface RequestRecord {
   operation: string | null;
   validateMs: number | null;
   originMs: number | null;
+  /** Operator-only notes (a certificate header ignored, and why), added to the line's `internal`. */
+  notes?: string[];
 }
 
 export function newRequestRecord(method: string, path: string, requestId: string | null, started: number): RequestRecord {
   return { started, method, path, requestId, source: null, sha256: null, subject: null, issuer: null, store: null, cached: null, operation: null, validateMs: null, originMs: null };
 }
 
-export type Decision = "allow" | "deny" | "error";
+/**
+ * `allow`: the origin's response (possibly edited by outbound policies); `respond`: a response a policy built
+ * instead of the origin's (return-response, on-error); `deny`: a 4xx problem; `error`: a 5xx problem.
+ */
+export type Decision = "allow" | "respond" | "deny" | "error";
 
-/** The request's log line. `decision`: allow (a response other than a gateway problem), deny (4xx problem), error (5xx problem). */
-export function logRequest(record: RequestRecord, decision: Decision, status: number, code: string | null, internal?: string): void {
-  log(decision === "error" ? "warn" : "info", "request", requestLogFields(record, decision, status, code, internal));
+/** Which policy answered, on a `respond` line: `policy` (its PolicyId) and `policyAt` (file:line:col, or null). */
+export interface PolicyAnswerFields {
+  readonly policy: string;
+  readonly policyAt: string | null;
+}
+
+/** The request's log line (decisions: see Decision). */
+export function logRequest(record: RequestRecord, decision: Decision, status: number, code: string | null, internal?: string, answer?: PolicyAnswerFields): void {
+  log(decision === "error" ? "warn" : "info", "request", requestLogFields(record, decision, status, code, internal, answer));
 }
 
 /** The fields of the `request` line (also what `policy explain` shows). */
-export function requestLogFields(record: RequestRecord, decision: Decision, status: number, code: string | null, internal?: string): Record<string, unknown> {
-  const { started, ...facts } = record;
+export function requestLogFields(record: RequestRecord, decision: Decision, status: number, code: string | null, internal?: string, answer?: PolicyAnswerFields): Record<string, unknown> {
+  const { started, notes, ...facts } = record;
   const fields: Record<string, unknown> = { decision, status, code, ...facts, totalMs: Date.now() - started };
-  if (internal !== undefined) fields.internal = internal;
+  if (answer !== undefined) Object.assign(fields, answer);
+  const operatorOnly = [...(internal === undefined ? [] : [internal]), ...(notes ?? [])];
+  if (operatorOnly.length > 0) fields.internal = operatorOnly.join("; ");
   return fields;
 }
 

@@ -1,32 +1,12 @@
 /**
  * cert CLI — command-line parsing. Pure: argv in, typed options or every usage error out; no I/O, no clock.
- *
- * Hand-rolled rather than node:util parseArgs because `--revocation` takes an optional value that must not
- * swallow the next argument: only the words off|soft|strict are its value (`--revocation LEAF.pem` is strict
- * mode plus a leaf). Rules, for every option:
- * - `--name=value` and `--name value`; a separate value may not start with "-" (`--ca --json` is an error,
- *   `--ca=-odd-name` is how to pass such a file);
- * - options and operands may be interleaved; `--` ends the options; a lone `-` is an operand (standard input);
- * - a single-valued option given twice, an unknown option, a value for a flag, or a missing operand is an error.
- * Every error is collected (not just the first), so one run shows everything to fix.
+ * The rules are every certgate tool's (scripts/lib/cli.ts): `--name=value` or `--name value`, `--` ends the
+ * options, a lone `-` is an operand (standard input), every error collected. `--revocation` takes one of
+ * off|soft|strict like any other value (`--revocation maybe` is an error, not a leaf file named "maybe").
  */
 import type { RevocationMode } from "../../src/pki/validate";
 import { err, ok, type Result } from "../../src/result";
-
-/** How an option takes its value. */
-type OptionKind =
-  | { readonly kind: "flag" }
-  | { readonly kind: "value"; readonly repeatable: boolean }
-  /** `--name` alone means `implied`; `--name WORD` consumes WORD only when it is one of `values`. */
-  | { readonly kind: "optional"; readonly values: readonly string[]; readonly implied: string };
-
-type OptionTable = Readonly<Record<string, OptionKind>>;
-
-interface RawArgs {
-  readonly values: ReadonlyMap<string, readonly string[]>;
-  readonly flags: ReadonlySet<string>;
-  readonly operands: readonly string[];
-}
+import { dispatch, FLAG, oneOf, parseOptions, REPEATABLE, VALUE, valueOf, valuesOf, type OptionTable } from "../lib/cli";
 
 /** Options of `cert inspect`. */
 export interface InspectOptions {
@@ -60,159 +40,72 @@ export interface UsageError {
   readonly topic: "main" | "inspect" | "verify";
 }
 
-const HELP: OptionTable = { help: { kind: "flag" }, h: { kind: "flag" } };
-
-const INSPECT_OPTIONS: OptionTable = { ...HELP, json: { kind: "flag" } };
+const INSPECT_OPTIONS: OptionTable = { json: FLAG };
 
 const REVOCATION_MODES: readonly RevocationMode[] = ["off", "soft", "strict"];
 
 const VERIFY_OPTIONS: OptionTable = {
-  ...HELP,
-  ca: { kind: "value", repeatable: true },
-  untrusted: { kind: "value", repeatable: true },
-  crl: { kind: "value", repeatable: true },
-  at: { kind: "value", repeatable: false },
-  revocation: { kind: "optional", values: REVOCATION_MODES, implied: "strict" },
-  "no-eku": { kind: "flag" },
-  "partial-chain": { kind: "flag" },
-  json: { kind: "flag" },
+  ca: REPEATABLE,
+  untrusted: REPEATABLE,
+  crl: REPEATABLE,
+  at: VALUE,
+  revocation: oneOf(REVOCATION_MODES),
+  "no-eku": FLAG,
+  "partial-chain": FLAG,
+  json: FLAG,
 };
 
 /** Parses the arguments after the program name (`process.argv.slice(2)`). */
 export function parseCommandLine(argv: readonly string[]): Result<Command, UsageError> {
-  const [first, ...rest] = argv;
-  switch (first) {
-    case undefined:
-      return err({ messages: ["no command given"], topic: "main" });
-    case "-h":
-    case "--help":
-      return ok({ command: "help", topic: "main" });
-    case "help": {
-      const topic = rest[0];
-      if (topic === undefined) return ok({ command: "help", topic: "main" });
-      if (topic === "inspect" || topic === "verify") return ok({ command: "help", topic });
-      return err({ messages: [`unknown command "${topic}"`], topic: "main" });
-    }
-    case "inspect":
-      return parseInspect(rest);
-    case "verify":
-      return parseVerify(rest);
-    default:
-      return err({ messages: [first.startsWith("-") ? `unknown option ${first} (a command comes first)` : `unknown command "${first}"`], topic: "main" });
+  const d = dispatch(argv, ["inspect", "verify"] as const);
+  switch (d.kind) {
+    case "error":
+      return err({ messages: [d.message], topic: "main" });
+    case "help":
+      return ok({ command: "help", topic: d.topic });
+    case "command":
+      return d.command === "inspect" ? parseInspect(d.rest) : parseVerify(d.rest);
   }
 }
 
 function parseInspect(argv: readonly string[]): Result<Command, UsageError> {
-  const { args, errors } = parseOptions(argv, INSPECT_OPTIONS);
-  if (wantsHelp(args)) return ok({ command: "help", topic: "inspect" });
-  const messages = [...errors];
+  const args = parseOptions(argv, INSPECT_OPTIONS);
+  if (args.help) return ok({ command: "help", topic: "inspect" });
+  const messages = [...args.errors];
   if (args.operands.length === 0) messages.push("no FILE given");
   if (messages.length > 0) return err({ messages, topic: "inspect" });
   return ok({ command: "inspect", options: { files: args.operands, json: args.flags.has("json") } });
 }
 
 function parseVerify(argv: readonly string[]): Result<Command, UsageError> {
-  const { args, errors } = parseOptions(argv, VERIFY_OPTIONS);
-  if (wantsHelp(args)) return ok({ command: "help", topic: "verify" });
-  const messages = [...errors];
-  const anchors = args.values.get("ca") ?? [];
-  if (anchors.length === 0) messages.push("--ca FILE is required (the trust anchors)");
+  const args = parseOptions(argv, VERIFY_OPTIONS);
+  if (args.help) return ok({ command: "help", topic: "verify" });
+  const messages = [...args.errors];
+  const anchors = valuesOf(args, "ca");
+  if (anchors.length === 0 && !messages.some((m) => m.startsWith("--ca "))) messages.push("--ca FILE is required (the trust anchors)");
   if (args.operands.length === 0) messages.push("no LEAF file given");
   let at: Date | null = null;
-  const atText = args.values.get("at")?.[0];
+  const atText = valueOf(args, "at");
   if (atText !== undefined) {
     at = parseIsoTime(atText);
     if (!at) messages.push(`--at: "${atText}" is not an ISO 8601 time (e.g. 2026-06-01 or 2026-06-01T12:00:00Z)`);
   }
-  const revocation = args.values.get("revocation")?.[0];
+  const revocation = valueOf(args, "revocation") as RevocationMode | undefined;
   if (messages.length > 0) return err({ messages, topic: "verify" });
   return ok({
     command: "verify",
     options: {
       anchors,
-      untrusted: args.values.get("untrusted") ?? [],
-      crls: args.values.get("crl") ?? [],
+      untrusted: valuesOf(args, "untrusted"),
+      crls: valuesOf(args, "crl"),
       at,
-      revocation: (revocation as RevocationMode | undefined) ?? null,
+      revocation: revocation ?? null,
       requireClientAuthEku: !args.flags.has("no-eku"),
       partialChain: args.flags.has("partial-chain"),
       json: args.flags.has("json"),
       leaves: args.operands,
     },
   });
-}
-
-function wantsHelp(args: RawArgs): boolean {
-  return args.flags.has("help") || args.flags.has("h");
-}
-
-/** Splits argv into options (per `table`) and operands, and lists what is wrong; see the header for the rules. */
-function parseOptions(argv: readonly string[], table: OptionTable): { args: RawArgs; errors: string[] } {
-  const values = new Map<string, string[]>();
-  const flags = new Set<string>();
-  const operands: string[] = [];
-  const errors: string[] = [];
-  const add = (name: string, value: string, repeatable: boolean) => {
-    const list = values.get(name);
-    if (!list) values.set(name, [value]);
-    else if (repeatable) list.push(value);
-    else errors.push(`--${name} given more than once`);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--") {
-      operands.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === "-" || !arg.startsWith("-")) {
-      operands.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.slice(arg.startsWith("--") ? 2 : 1, eq === -1 ? undefined : eq);
-    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
-    const spec = table[name];
-    // Single-letter options are spelled with one dash (-h), long ones with two (--json).
-    if (!spec || (name.length === 1) === arg.startsWith("--")) {
-      errors.push(`unknown option ${eq === -1 ? arg : arg.slice(0, eq)}`);
-      continue;
-    }
-    switch (spec.kind) {
-      case "flag":
-        if (inline !== undefined) errors.push(`--${name} takes no value`);
-        else flags.add(name);
-        break;
-      case "value": {
-        let value = inline;
-        if (value === undefined) {
-          const next = argv[i + 1];
-          if (next !== undefined && (next === "-" || !next.startsWith("-"))) {
-            value = next;
-            i++;
-          }
-        }
-        if (value === undefined || value === "") errors.push(`--${name} needs a value`);
-        else add(name, value, spec.repeatable);
-        break;
-      }
-      case "optional": {
-        let value = inline;
-        if (value === undefined) {
-          const next = argv[i + 1];
-          if (next !== undefined && spec.values.includes(next)) {
-            value = next;
-            i++;
-          } else {
-            value = spec.implied;
-          }
-        }
-        if (!spec.values.includes(value)) errors.push(`--${name}: "${value}" is not one of ${spec.values.join(", ")}`);
-        else add(name, value, false);
-        break;
-      }
-    }
-  }
-  return { args: { values, flags, operands }, errors };
 }
 
 const ISO_TIME =

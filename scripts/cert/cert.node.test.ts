@@ -226,12 +226,17 @@ describe("cert verify", () => {
     expect(dateOnly.exit).toBe(0);
   });
 
-  it("--revocation without a value is strict and does not take the next argument as its value", async () => {
-    const [r, covered] = await Promise.all([
-      codes("--ca", f.root!, "--revocation", f.alice!),
+  it("--revocation strict: a leaf no CRL covers is revocation_unknown; --revocation maybe is a usage error, not a leaf", async () => {
+    const [r, covered, maybe] = await Promise.all([
+      codes("--ca", f.root!, "--revocation", "strict", f.alice!),
       // strict with CRLs covering the leaf and the intermediate passes; the revoked leaf does not
-      codes("--ca", f.root!, "--crl", f.crlPem!, "--crl", f.rootCrl!, "--revocation", f.alice!, f.revoked!),
+      codes("--ca", f.root!, "--crl", f.crlPem!, "--crl", f.rootCrl!, "--revocation", "strict", f.alice!, f.revoked!),
+      cert("verify", "--ca", f.root!, "--revocation", "maybe", f.alice!),
     ]);
+    expect(maybe.code).toBe(2);
+    expect(maybe.stdout).toBe("");
+    expect(maybe.stderr).toContain('--revocation: "maybe" is not one of off, soft, strict');
+    expect(maybe.stderr).not.toMatch(/\n\s+at /);
     expect(r.lines).toHaveLength(1);
     expect(r.byFile).toEqual({ [f.alice!]: "revocation_unknown" });
     expect(r.exit).toBe(1);
@@ -304,7 +309,7 @@ describe("cert verify", () => {
     const r = await cert("verify", "--help");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: cert verify/);
-    expect(r.stdout).toContain("--revocation [MODE]");
+    expect(r.stdout).toContain("--revocation MODE");
   });
 
   it("gives the same verdicts as openssl verify (valid, expired, not yet valid, untrusted, revoked, wrong EKU)", async () => {
@@ -337,13 +342,14 @@ describe("cert argument parsing", () => {
     return r.error.messages.join("; ");
   };
 
-  it("--revocation takes only off|soft|strict as its value; alone it means strict", () => {
-    expect(verifyOptions("--ca", "r", "--revocation", "leaf.pem")).toMatchObject({ revocation: "strict", leaves: ["leaf.pem"] });
-    expect(verifyOptions("--ca", "r", "leaf.pem", "--revocation")).toMatchObject({ revocation: "strict", leaves: ["leaf.pem"] });
+  it("--revocation takes exactly one of off|soft|strict as its value", () => {
     expect(verifyOptions("--ca", "r", "--revocation", "soft", "leaf.pem")).toMatchObject({ revocation: "soft", leaves: ["leaf.pem"] });
     expect(verifyOptions("--ca", "r", "--revocation=off", "leaf.pem")).toMatchObject({ revocation: "off" });
-    expect(verifyOptions("--ca", "r", "--revocation", "--json", "leaf.pem")).toMatchObject({ revocation: "strict", json: true });
     expect(verifyOptions("--ca", "r", "leaf.pem")).toMatchObject({ revocation: null });
+    expect(usageErrors("verify", "--ca", "r", "--revocation", "maybe", "l")).toContain('--revocation: "maybe" is not one of off, soft, strict');
+    expect(usageErrors("verify", "--ca", "r", "--revocation", "leaf.pem")).toContain("--revocation");
+    expect(usageErrors("verify", "--ca", "r", "l", "--revocation")).toContain("--revocation needs a value");
+    expect(usageErrors("verify", "--ca", "r", "--revocation", "--json", "l")).toContain("--revocation needs a value");
     expect(usageErrors("verify", "--ca", "r", "--revocation=maybe", "l")).toContain("--revocation");
     expect(usageErrors("verify", "--ca", "r", "--revocation", "off", "--revocation=soft", "l")).toContain("more than once");
   });
@@ -369,6 +375,8 @@ describe("cert argument parsing", () => {
     expect(usageErrors()).toContain("no command");
     const both = usageErrors("verify", "--bogus", "--at", "soon");
     expect(both).toContain("--bogus");
+    expect(usageErrors("verify", "--untrusterd", "u", "--ca", "r", "l")).toContain("unknown option --untrusterd (did you mean --untrusted?)");
+    expect(usageErrors("verfy")).toContain('unknown command "verfy" (did you mean verify?)');
   });
 
   it("help in every spelling", () => {

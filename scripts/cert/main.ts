@@ -3,10 +3,10 @@
  *
  * Contract: the process edge. Parses argv (args.ts), prints usage, reads the clock once for `verify`, dispatches
  * to inspect.ts / verify.ts with an `Output` bound to stdout/stderr, and sets the exit status (output.ts):
- * 0 success, 1 a leaf is invalid, 2 bad arguments or unusable files. It sets `process.exitCode` rather than
- * calling `process.exit`, so piped output is flushed. An exception is a bug: it is printed and exits 2.
+ * 0 success, 1 a leaf is invalid, 2 bad arguments or unusable files (scripts/lib/cli.ts runMain: exits once the
+ * output is flushed). An exception is a bug: it is printed as one line and exits 2.
  */
-import process from "node:process";
+import { runMain, usageError } from "../lib/cli";
 import { parseCommandLine } from "./args";
 import { runInspect } from "./inspect";
 import { EXIT_OK, EXIT_USAGE, type Output } from "./output";
@@ -48,7 +48,7 @@ Options:
   --crl FILE            CRLs, PEM or DER, one or several per file (repeatable)
   --at TIME             validate at TIME instead of now: ISO 8601, e.g. 2026-06-01 or
                         2026-06-01T12:00:00Z (UTC when no offset is given)
-  --revocation [MODE]   off | soft | strict; --revocation alone means strict.
+  --revocation MODE     off | soft | strict.
                         Default: soft when a --crl is given, off otherwise
   --no-eku              do not require the clientAuth extended key usage
   --partial-chain       accept an --untrusted certificate as the end of the path
@@ -65,10 +65,7 @@ const USAGE = { main: MAIN_USAGE, inspect: INSPECT_USAGE, verify: VERIFY_USAGE }
 async function main(argv: readonly string[], output: Output): Promise<number> {
   const parsed = parseCommandLine(argv);
   if (!parsed.ok) {
-    const name = parsed.error.topic === "main" ? "cert" : `cert ${parsed.error.topic}`;
-    for (const m of parsed.error.messages) output.err(`${name}: ${m}`);
-    output.err(`Run "${name} --help" for usage.`);
-    return EXIT_USAGE;
+    return usageError(output, parsed.error.topic === "main" ? "cert" : `cert ${parsed.error.topic}`, parsed.error.messages);
   }
   const command = parsed.value;
   switch (command.command) {
@@ -82,18 +79,4 @@ async function main(argv: readonly string[], output: Output): Promise<number> {
   }
 }
 
-/** stdout/stderr of this process. */
-const processOutput: Output = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
-
-main(process.argv.slice(2), processOutput).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    processOutput.err(`cert: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    process.exitCode = EXIT_USAGE;
-  },
-);
+runMain("cert", main, EXIT_USAGE);

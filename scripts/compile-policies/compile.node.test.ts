@@ -17,7 +17,9 @@ import { readPolicyFiles } from "./main";
 import { formatDiagnostics } from "./source";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../test/policies");
-const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), "../../policies");
+const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), "../dev/policies");
+/** The shipped, neutral policies/ (the REQUIRE_CERTIFICATE floor only). */
+const SHIPPED = join(dirname(fileURLToPath(import.meta.url)), "../../policies");
 const UPDATE = process.env.CERTGATE_UPDATE_GOLDEN === "1";
 
 function compileCase(dir: string): CompileResult {
@@ -51,10 +53,23 @@ describe("policy compiler golden cases (test/policies/<case>/errors.txt)", () =>
   }
 });
 
-describe("the example set (policies/, used by npm start)", () => {
+describe("the demo's set (scripts/dev/policies, used by npm start)", () => {
   it("compiles with no errors and no warnings", () => {
     const result = compilePolicies(readPolicyFiles(EXAMPLES));
     expect(formatDiagnostics("errors" in result ? [...result.errors, ...result.warnings] : result.warnings)).toBe("");
     expect("bundle" in result && Object.keys(result.bundle.operations).sort()).toEqual(["*", "demo/create-order", "demo/hello", "demo/other", "demo/public"]);
+  });
+});
+
+describe("the shipped policies/ are neutral", () => {
+  it("compile to one `*` program with no steps but the forward: the REQUIRE_CERTIFICATE floor decides alone", () => {
+    const result = compilePolicies(readPolicyFiles(SHIPPED));
+    expect(formatDiagnostics("errors" in result ? [...result.errors, ...result.warnings] : result.warnings)).toBe("");
+    if (!("bundle" in result)) throw new Error("no bundle");
+    expect(Object.keys(result.bundle.operations)).toEqual(["*"]);
+    expect(result.bundle.routes).toEqual([]);
+    const program = result.bundle.operations["*"]!;
+    expect([...program.inbound, ...program.backend, ...program.outbound, ...program.onError]).toEqual([]);
+    expect(result.bundle.runtimeValues).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
  * The `policies:build` CLI as a user runs it (a real process): exit codes, the bundle written only when there
  * is no error (and a stale one removed), `--check`, `--values` over values.json, paths printed as given.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -56,5 +56,32 @@ describe("npm run policies:build", () => {
     expect(existsSync(out)).toBe(false);
     const bad = await runTsx("scripts/compile-policies/main.ts", ["--policies"]);
     expect(bad.code).toBe(2);
+  });
+
+  it("--out under a file or onto a folder: one line naming the path, exit 2, no stack trace, no .tmp left", async () => {
+    const dir = write({ "global.xml": GLOBAL, "values.json": '{"env": "dev"}', "a-file": "x" });
+    const [underFile, newFile] = await Promise.all([
+      runTsx("scripts/compile-policies/main.ts", ["--policies", dir, "--out", join(dir, "a-file", "policies.json")]),
+      runTsx("scripts/compile-policies/main.ts", ["--policies", dir, "--out", join(dir, "new-name.json")]),
+    ]);
+    mkdirSync(join(dir, "folder"));
+    const folder = await runTsx("scripts/compile-policies/main.ts", ["--policies", dir, "--out", join(dir, "folder")]);
+    expect(underFile.code).toBe(2);
+    expect(underFile.stderr).toContain(`--out ${join(dir, "a-file", "policies.json")}: ${join(dir, "a-file")} is a file, not a folder`);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain(`--out ${join(dir, "folder")}: is a folder`);
+    for (const r of [underFile, folder]) {
+      expect(r.stderr).not.toMatch(/\n\s+at |ENOTDIR|EISDIR/);
+      expect(r.stdout).toBe("");
+    }
+    expect(newFile.code).toBe(0); // a new file name in an existing folder is fine
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    expect(readdirSync(join(dir, "folder"))).toEqual([]);
+  });
+
+  it("an unknown option names the nearest known one and exits 2", async () => {
+    const r = await runTsx("scripts/compile-policies/main.ts", ["--polices", "x"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option --polices (did you mean --policies?)");
   });
 });

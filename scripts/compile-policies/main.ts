@@ -15,13 +15,15 @@ import { compilePolicies } from "./compile";
 import { emitBundle } from "./emit";
 import { Diagnostics, formatDiagnostics, SourceFile } from "./source";
 import { readValuesFile, type NamedValuesInput } from "./values";
+import { describeError, FLAG, parseOptions, processOutput, reasonOf, runMain, usageError, VALUE, valueOf, type OptionTable, type Output } from "../lib/cli";
 
 const USAGE = `Usage: npm run policies:build [-- options]
 
 Compiles the APIM policy documents in the policies folder into the bundle the Worker evaluates.
 
 Options:
-  --policies DIR   the policies folder (default: policies); layout in docs/policies-layout.md
+  --policies DIR   the policies folder (default: $CERTGATE_POLICIES, else policies); layout in
+                   docs/policies-layout.md
   --out FILE       the bundle (default: build/policies.json)
   --values FILE    named values as JSON {"name": "value" | {"secret": true}}, over DIR/values.json
   --check          check only: print diagnostics, write nothing
@@ -30,6 +32,9 @@ Options:
 Exit status: 0 compiled (warnings are printed), 1 errors (printed; nothing written, a previous --out file
 removed), 2 bad arguments or unreadable files.`;
 
+/** Environment variable naming the default policies folder (npm start sets it to the demo's for `wrangler dev`). */
+export const POLICIES_VARIABLE = "CERTGATE_POLICIES";
+
 interface Args {
   policies: string;
   out: string;
@@ -37,27 +42,21 @@ interface Args {
   check: boolean;
 }
 
-function parseArgs(argv: readonly string[]): Args | "help" | string {
-  const a: Args = { policies: "policies", out: join("build", "policies.json"), values: null, check: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    try {
-      if (arg === "--help" || arg === "-h") return "help";
-      else if (arg === "--check") a.check = true;
-      else if (arg === "--policies") a.policies = value();
-      else if (arg === "--out") a.out = value();
-      else if (arg === "--values") a.values = value();
-      else return `unknown argument ${JSON.stringify(arg)}`;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  }
-  return a;
+const OPTIONS: OptionTable = { policies: VALUE, out: VALUE, values: VALUE, check: FLAG };
+
+/** The options, "help", or the usage errors. */
+export function parseBuildArgs(argv: readonly string[]): Args | "help" | string[] {
+  const args = parseOptions(argv, OPTIONS);
+  if (args.help) return "help";
+  const errors = [...args.errors];
+  for (const operand of args.operands) errors.push(`unexpected argument ${JSON.stringify(operand)} (options start with --)`);
+  if (errors.length > 0) return errors;
+  return {
+    policies: valueOf(args, "policies") ?? (process.env[POLICIES_VARIABLE] || "policies"),
+    out: valueOf(args, "out") ?? join("build", "policies.json"),
+    values: valueOf(args, "values") ?? null,
+    check: args.flags.has("check"),
+  };
 }
 
 /** Every .xml / .json file under `dir`, keyed by its `/`-separated path relative to `dir`. */
@@ -85,20 +84,21 @@ function looksLikeBundle(path: string): boolean {
   }
 }
 
-export function main(argv: readonly string[]): number {
-  const args = parseArgs(argv);
+export function main(argv: readonly string[], output: Output = processOutput): number {
+  const args = parseBuildArgs(argv);
   if (args === "help") {
-    process.stdout.write(USAGE + "\n");
+    output.out(USAGE);
     return 0;
   }
-  if (typeof args === "string") {
-    process.stderr.write(`policies:build: ${args}\n\n${USAGE}\n`);
-    return 2;
+  if (Array.isArray(args)) return usageError(output, "policies:build", args);
+  const problems: string[] = [];
+  if (!existsSync(args.policies)) problems.push(`--policies ${args.policies}: does not exist`);
+  else if (!statSync(args.policies).isDirectory()) problems.push(`--policies ${args.policies}: is a file, not a folder`);
+  if (!args.check) {
+    const outProblem = checkOutPath(args.out);
+    if (outProblem) problems.push(`--out ${args.out}: ${outProblem}`);
   }
-  if (!existsSync(args.policies) || !statSync(args.policies).isDirectory()) {
-    process.stderr.write(`policies:build: ${args.policies} is not a folder\n`);
-    return 2;
-  }
+  if (problems.length > 0) return usageError(output, "policies:build", problems);
   const started = performance.now();
   let values: NamedValuesInput = {};
   if (args.values !== null) {
@@ -106,21 +106,26 @@ export function main(argv: readonly string[]): number {
     try {
       text = readFileSync(args.values, "utf8");
     } catch (e) {
-      process.stderr.write(`policies:build: cannot read ${args.values}: ${(e as Error).message}\n`);
-      return 2;
+      return usageError(output, "policies:build", [`--values ${args.values}: cannot read: ${reasonOf(e)}`]);
     }
     const diags = new Diagnostics();
     const read = readValuesFile(new SourceFile(args.values, text), diags);
     if (diags.hasErrors) {
-      process.stderr.write(formatDiagnostics(diags.list));
+      printText(output, formatDiagnostics(diags.list));
       return 1;
     }
     values = Object.fromEntries([...read].map(([k, v]) => [k, v.value.kind === "text" ? v.value.value : { secret: true as const }]));
   }
-  const files = readPolicyFiles(args.policies);
+  let files: Map<string, string>;
+  try {
+    files = readPolicyFiles(args.policies);
+  } catch (e) {
+    output.err(`policies:build: cannot read ${args.policies}: ${describeError(e)}`);
+    return 2;
+  }
   const result = compilePolicies(files, values);
   const prefix = args.policies.replace(/[/\\]+$/, "") + "/";
-  process.stderr.write(formatDiagnostics("errors" in result ? [...result.errors, ...result.warnings] : result.warnings, prefix));
+  printText(output, formatDiagnostics("errors" in result ? [...result.errors, ...result.warnings] : result.warnings, prefix));
   const warnings = result.warnings.length === 0 ? "" : `, ${result.warnings.length} warning${result.warnings.length === 1 ? "" : "s"}`;
   if ("errors" in result) {
     let removed = "";
@@ -128,24 +133,47 @@ export function main(argv: readonly string[]): number {
       rmSync(args.out);
       removed = `; removed the previous ${args.out}`;
     }
-    process.stderr.write(`${result.errors.length} error${result.errors.length === 1 ? "" : "s"}${warnings}; nothing written${removed}\n`);
+    output.err(`${result.errors.length} error${result.errors.length === 1 ? "" : "s"}${warnings}; nothing written${removed}`);
     return 1;
   }
   const b = result.bundle;
   const summary = `${Object.keys(b.operations).length - 1} operations, ${b.routes.length} routes, ${files.size} files, source ${b.source.slice(0, 12)}${warnings}`;
   const ms = Math.round(performance.now() - started);
   if (args.check) {
-    process.stdout.write(`policies OK: ${summary} (${ms} ms; --check: nothing written)\n`);
+    output.out(`policies OK: ${summary} (${ms} ms; --check: nothing written)`);
     return 0;
   }
-  mkdirSync(dirname(args.out), { recursive: true });
   const tmp = `${args.out}.${process.pid}.tmp`;
-  writeFileSync(tmp, emitBundle(b));
-  renameSync(tmp, args.out);
-  process.stdout.write(`${args.out}: ${summary} (${ms} ms)\n`);
+  try {
+    mkdirSync(dirname(args.out), { recursive: true });
+    writeFileSync(tmp, emitBundle(b));
+    renameSync(tmp, args.out);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    output.err(`policies:build: cannot write ${args.out}: ${describeError(e)}`);
+    return 2;
+  }
+  output.out(`${args.out}: ${summary} (${ms} ms)`);
   return 0;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  process.exitCode = main(process.argv.slice(2));
+/** Multi-line text (the compiler's diagnostics) line by line to stderr. */
+function printText(output: Output, text: string): void {
+  if (text === "") return;
+  for (const line of text.replace(/\n$/, "").split("\n")) output.err(line);
 }
+
+/**
+ * Why the bundle cannot be written at `out`, or null: it is a folder, or a part of its path is a file. Checked
+ * before compiling, so the user learns it without a temporary file left behind.
+ */
+function checkOutPath(out: string): string | null {
+  if (out.endsWith("/") || out.endsWith(sep)) return "is a folder name; give the bundle's file name (e.g. build/policies.json)";
+  if (existsSync(out) && statSync(out).isDirectory()) return "is a folder; give the bundle's file name (e.g. build/policies.json)";
+  for (let dir = dirname(out); ; dir = dirname(dir)) {
+    if (existsSync(dir)) return statSync(dir).isDirectory() ? null : `${dir} is a file, not a folder`;
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) runMain("policies:build", (argv, output) => main(argv, output), 2);

@@ -7,7 +7,8 @@
  *   3. the echo origin (demo-origin.ts) on a free port;
  *   4. `wrangler dev --local` on --port (default 8787) with the demo's vars over wrangler.toml's, passed as
  *      `--var` (wrangler's highest precedence), and `--env-file <dir>/demo.env` so a developer's own
- *      .dev.vars / .env are not mixed into the demo;
+ *      .dev.vars / .env are not mixed into the demo; its build compiles the demo's policies
+ *      (scripts/dev/policies, through CERTGATE_POLICIES), not the deployment's neutral policies/;
  *   5. once wrangler says "Ready on", the `curl` commands to try, each with the status and code it gets.
  * SIGINT / SIGTERM stop wrangler (its whole process group: workerd, esbuild) and the origin, then exit 0.
  *
@@ -24,12 +25,29 @@ import { pathToFileURL } from "node:url";
 import { generateDemoPki } from "../pki/demo";
 import { freePort } from "../lib/workerd";
 import { PROJECT_ROOT, readDemoManifest, seedLocalKv, wranglerBin, wranglerEnv } from "../kv/seed-local";
+import { POLICIES_VARIABLE } from "../compile-policies/main";
 import { startDemoOrigin, type OriginEcho, type RunningOrigin } from "./demo-origin";
+import { FLAG, integerOf, parseOptions, processOutput, usageError, VALUE, valueOf } from "../lib/cli";
 
 /** DEMO SECRET, printed on purpose: it proves to the Worker that a request came from "the TLS terminator". */
 export const DEMO_TERMINATOR_SECRET = "certgate-demo-terminator-secret-NOT-FOR-PRODUCTION";
 const SECRET_HEADER = "X-Certgate-Terminator-Secret";
 const SECRET_HEADER_FILE = "terminator-secret.txt";
+
+/** The demo's policies (an API with a public page, registered-only orders): compiled by wrangler dev's build. */
+export const DEMO_POLICIES = join(PROJECT_ROOT, "scripts", "dev", "policies");
+
+/**
+ * The demo's vars over wrangler.toml's (ORIGIN_URL is added at start: the echo origin's port). The certificate
+ * floor is off because the demo's policies decide: the global scope validates every request's certificate,
+ * and GET /public (no <base/>) needs none.
+ */
+export const DEMO_VARS: Readonly<Record<string, string>> = {
+  CERT_SOURCES: "cloudflare,rfc9440,url-pem",
+  TERMINATOR_SECRET: DEMO_TERMINATOR_SECRET,
+  TRUST_REFRESH_SECONDS: "1",
+  REQUIRE_CERTIFICATE: "false",
+};
 
 /** Wrangler's first start bundles the Worker and boots workerd: seconds on a small machine. */
 const WRANGLER_READY_TIMEOUT_MS = 60_000;
@@ -70,7 +88,8 @@ export const DEMO_REQUESTS: readonly DemoRequest[] = [
   { title: "allowed: valid client, RFC 9440 Client-Cert from the terminator", headerFiles: ["valid.txt", SECRET_HEADER_FILE], method: "GET", path: "/hello?demo=1", expect: { status: 200 } },
   { title: "allowed: same client as nginx forwards it (URL-encoded PEM chain in X-Client-Cert)", headerFiles: ["valid-url-pem.txt", SECRET_HEADER_FILE], method: "POST", path: "/orders", body: '{"id":1}', expect: { status: 200 } },
   { title: "allowed: valid but unregistered client on an operation open to any trusted client", headerFiles: ["unregistered.txt", SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 200 } },
-  { title: "denied by policy: POST /orders accepts registered clients only (policies/apis/demo/create-order.xml)", headerFiles: ["unregistered.txt", SECRET_HEADER_FILE], method: "POST", path: "/orders", body: '{"id":2}', expect: { status: 403, code: "certificate_not_registered" } },
+  { title: "denied by policy: POST /orders accepts registered clients only (scripts/dev/policies/apis/demo/create-order.xml)", headerFiles: ["unregistered.txt", SECRET_HEADER_FILE], method: "POST", path: "/orders", body: '{"id":2}', expect: { status: 403, code: "certificate_not_registered" } },
+  { title: "allowed: GET /public needs no certificate (scripts/dev/policies/apis/demo/public.xml)", headerFiles: [SECRET_HEADER_FILE], method: "GET", path: "/public", expect: { status: 200 } },
   { title: "denied: no certificate", headerFiles: [SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 403, code: "certificate_missing" } },
   { title: "denied: expired client", headerFiles: ["expired.txt", SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 403, code: "certificate_expired" } },
   { title: "denied: client not yet valid", headerFiles: ["not-yet-valid.txt", SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 403, code: "certificate_not_yet_valid" } },
@@ -176,12 +195,7 @@ export async function startDemo(options: StartOptions): Promise<RunningDemo> {
   // A comment-only env file: wrangler then reads neither .dev.vars nor .env (the demo stays the demo).
   const envFile = join(dir, "demo.env");
   writeFileSync(envFile, "# npm start passes the demo's vars with --var; this file keeps .dev.vars and .env out of the demo.\n");
-  const vars: Record<string, string> = {
-    CERT_SOURCES: "cloudflare,rfc9440,url-pem",
-    ORIGIN_URL: origin.url,
-    TERMINATOR_SECRET: DEMO_TERMINATOR_SECRET,
-    TRUST_REFRESH_SECONDS: "1",
-  };
+  const vars: Record<string, string> = { ...DEMO_VARS, ORIGIN_URL: origin.url };
   const args = [
     wranglerBin(), "dev", "--local", "--ip", "127.0.0.1", "--port", String(options.port),
     "--inspector-port", String(inspectorPort),
@@ -191,7 +205,7 @@ export async function startDemo(options: StartOptions): Promise<RunningDemo> {
   // Own process group, so stopping it reaches workerd too; stdin ignored (no hotkeys, no SIGTTIN).
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
-    env: { ...wranglerEnv(), CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+    env: { ...wranglerEnv(), CLOUDFLARE_CF_FETCH_ENABLED: "false", [POLICIES_VARIABLE]: DEMO_POLICIES },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -269,6 +283,7 @@ export function readyBanner(demo: RunningDemo): string {
     `  sources: cloudflare, rfc9440, url-pem; terminator secret header ${SECRET_HEADER}`,
     `           = "${DEMO_TERMINATOR_SECRET}" — a DEMO secret, never use it anywhere else`,
     `  PKI:     ${display(demo.pkiDir)} (certificates, PKCS#8 keys, chains; manifest.json lists them)`,
+    `  policies: ${display(DEMO_POLICIES)} (the demo's; a deployment compiles policies/, neutral as shipped)`,
     `  KV:      ${demo.seedCommand}`,
     `           re-seeds the demo store; any change to \`active\` is picked up within 1 s (TRUST_REFRESH_SECONDS=1)`,
     `  debug:   DevTools inspector on 127.0.0.1:${demo.inspectorPort}`,
@@ -323,7 +338,10 @@ export async function runChecks(demo: RunningDemo): Promise<CheckResult[]> {
       else {
         if (echo.method !== r.method || echo.url !== r.path) problems.push(`origin saw ${echo.method} ${echo.url}`);
         if (echo.body.bytes !== new TextEncoder().encode(r.body ?? "").length) problems.push(`origin saw ${echo.body.bytes} body bytes`);
-        if (!echo.headers["x-client-cert-subject"]) problems.push("origin saw no X-Client-Cert-Subject");
+        // A request with a certificate reaches the origin with its identity; one without (GET /public), with none.
+        const withCertificate = r.headerFiles.some((f) => f !== SECRET_HEADER_FILE);
+        if (withCertificate && !echo.headers["x-client-cert-subject"]) problems.push("origin saw no X-Client-Cert-Subject");
+        if (!withCertificate && echo.headers["x-client-cert-subject"]) problems.push("origin saw an X-Client-Cert-Subject without a certificate");
         if (echo.headers[SECRET_HEADER.toLowerCase()] !== undefined) problems.push("the terminator secret reached the origin");
       }
     }
@@ -359,38 +377,34 @@ interface Args {
   options: StartOptions;
 }
 
-function parseArgs(argv: readonly string[]): Args | string {
-  const a: { check: boolean; help: boolean; dir: string; port: number; originPort?: number; regenerate: boolean } =
-    { check: false, help: false, dir: ".dev", port: 8787, regenerate: false };
-  const port = (name: string, v: string | undefined): number | string => {
-    const n = Number(v);
-    return Number.isInteger(n) && n > 0 && n < 65536 ? n : `${name} needs a port number`;
+function parseArgs(argv: readonly string[]): Args | string[] {
+  const args = parseOptions(argv, { check: FLAG, regenerate: FLAG, dir: VALUE, port: VALUE, "origin-port": VALUE });
+  const errors = [...args.errors];
+  for (const operand of args.operands) errors.push(`unexpected argument ${JSON.stringify(operand)}`);
+  const port = (name: string, fallback: number | undefined): number | undefined => {
+    const text = valueOf(args, name);
+    if (text === undefined) return fallback;
+    const n = integerOf(text, name, 1, 65535);
+    if (typeof n === "string") errors.push(n);
+    return typeof n === "number" ? n : fallback;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--check") a.check = true;
-    else if (arg === "--help" || arg === "-h") a.help = true;
-    else if (arg === "--regenerate") a.regenerate = true;
-    else if (arg === "--dir" && argv[i + 1] !== undefined) a.dir = argv[++i]!;
-    else if (arg === "--port" || arg === "--origin-port") {
-      const p = port(arg, argv[++i]);
-      if (typeof p === "string") return p;
-      if (arg === "--port") a.port = p;
-      else a.originPort = p;
-    } else return `unknown argument ${JSON.stringify(arg)}`;
-  }
+  const mainPort = port("port", 8787)!;
+  const originPort = port("origin-port", undefined);
+  if (errors.length > 0 && !args.help) return errors;
+  const check = args.flags.has("check");
   const options: StartOptions = {
-    dir: a.dir, port: a.port, regenerate: a.regenerate, showWranglerOutput: !a.check,
-    ...(a.originPort === undefined ? {} : { originPort: a.originPort }),
+    dir: valueOf(args, "dir") ?? ".dev", port: mainPort, regenerate: args.flags.has("regenerate"), showWranglerOutput: !check,
+    ...(originPort === undefined ? {} : { originPort }),
   };
-  return { check: a.check, help: a.help, options };
+  return { check, help: args.help, options };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
-  if (typeof args === "string" || args.help) {
-    (typeof args === "string" ? process.stderr : process.stdout).write(`${typeof args === "string" ? `start: ${args}\n\n` : ""}${USAGE}`);
-    return typeof args === "string" ? 2 : 0;
+  if (Array.isArray(args)) return usageError(processOutput, "start", args);
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
   }
   const started = performance.now();
   // Signals are ours from the first step: stopping must reach whatever has started (wrangler runs in its

@@ -14,7 +14,7 @@
 import { join, resolve } from "node:path";
 import type { KvStore } from "./kv-store";
 import type { KvWrite } from "./schema";
-import { displayPath } from "./args";
+import { displayPath } from "../lib/cli";
 import { KV_BINDING, PROJECT_ROOT } from "./wrangler-kv";
 
 export class LocalKv implements KvStore {

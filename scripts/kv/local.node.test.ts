@@ -16,7 +16,7 @@
  *    CRLs; alice validates, carol is revoked, bob is no longer registered.
  */
 import { readFileSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -58,6 +58,7 @@ function certificate(file: string): ParsedCertificate {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "certgate-kv-local-"));
   persistTo = join(dir, "state");
+  await mkdir(persistTo); // an explicit --persist-to must exist (kv refuses a typo instead of creating it)
   manifest = await generateCustomPki(join(dir, "pki"), {
     algorithm: "p-256",
     days: 365,

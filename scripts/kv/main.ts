@@ -5,10 +5,10 @@
  * local storage, local-kv.ts; `--remote`: wrangler's CLI, wrangler-kv.ts), dispatches to sync.ts, sets
  * `process.exitCode` (0 ok, 1 refused or KV failure, 2 bad arguments).
  */
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
-import { parseArgs, FLAG, VALUE, userPath, valueOf, type ParsedArgs } from "./args";
-import { EXIT_USAGE, runStatus, runSync, type Output } from "./sync";
+import { dispatch, FLAG, parseOptions, runMain, usageError, userPath, VALUE, valueOf, type ParsedArgs } from "../lib/cli";
+import { runStatus, runSync, type Output } from "./sync";
 import type { KvStore } from "./kv-store";
 import { LocalKv } from "./local-kv";
 import { DEFAULT_PERSIST_TO, PROJECT_ROOT, WranglerKv, type KvLocation } from "./wrangler-kv";
@@ -78,8 +78,8 @@ const USAGE = { main: MAIN_USAGE, sync: SYNC_USAGE, status: STATUS_USAGE } as co
 type Topic = keyof typeof USAGE;
 
 const LOCATION_OPTIONS = { local: FLAG, "persist-to": VALUE, remote: FLAG, "namespace-id": VALUE } as const;
-const SYNC_OPTIONS = { help: FLAG, ...LOCATION_OPTIONS, "dry-run": FLAG, force: FLAG, json: FLAG };
-const STATUS_OPTIONS = { help: FLAG, ...LOCATION_OPTIONS, json: FLAG };
+const SYNC_OPTIONS = { ...LOCATION_OPTIONS, "dry-run": FLAG, force: FLAG, json: FLAG };
+const STATUS_OPTIONS = { ...LOCATION_OPTIONS, json: FLAG };
 
 /** The KV location the options select, or usage errors. */
 function locationOf(args: ParsedArgs, errors: string[]): KvLocation {
@@ -95,8 +95,12 @@ function locationOf(args: ParsedArgs, errors: string[]): KvLocation {
     return { kind: "remote", namespaceId: namespaceId ?? "" };
   }
   if (namespaceId !== undefined) errors.push("--namespace-id is for --remote");
-  // The default is the project's (where `npm start` keeps it); a given path is the caller's.
-  return { kind: "local", persistTo: persistTo === undefined ? join(PROJECT_ROOT, DEFAULT_PERSIST_TO) : userPath(persistTo) };
+  // The default is the project's (where `npm start` keeps it); a given path is the caller's, and must exist.
+  if (persistTo === undefined) return { kind: "local", persistTo: join(PROJECT_ROOT, DEFAULT_PERSIST_TO) };
+  const full = userPath(persistTo);
+  if (!existsSync(full)) errors.push(`--persist-to ${persistTo}: does not exist (a new local store needs its folder created first: mkdir -p ${persistTo})`);
+  else if (!statSync(full).isDirectory()) errors.push(`--persist-to ${persistTo}: is a file, not a folder`);
+  return { kind: "local", persistTo: full };
 }
 
 /**
@@ -109,68 +113,40 @@ function openerOf(location: KvLocation): () => Promise<KvStore> {
 }
 
 async function main(argv: readonly string[], output: Output): Promise<number> {
-  const usageError = (topic: Topic, messages: readonly string[]) => {
-    const name = topic === "main" ? "kv" : `kv ${topic}`;
-    for (const m of messages) output.err(`${name}: ${m}`);
-    output.err(`Run "${name} --help" for usage.`);
-    return EXIT_USAGE;
-  };
-  const [command, ...rest] = argv;
-  switch (command) {
-    case undefined:
-      return usageError("main", ["no command given"]);
-    case "-h":
-    case "--help":
-      output.out(MAIN_USAGE);
-      return 0;
-    case "help": {
-      const topic = rest[0] ?? "main";
-      if (topic !== "main" && topic !== "sync" && topic !== "status") return usageError("main", [`unknown command "${topic}"`]);
-      output.out(USAGE[topic]);
-      return 0;
-    }
-    case "sync": {
-      const args = parseArgs(rest, SYNC_OPTIONS);
-      if (args.flags.has("help")) {
-        output.out(SYNC_USAGE);
-        return 0;
-      }
-      const errors = [...args.errors];
-      const location = locationOf(args, errors);
-      if (args.operands.length === 0) errors.push("no DIR given (the folder to publish)");
-      if (args.operands.length > 1) errors.push(`one DIR only (got ${args.operands.length})`);
-      if (errors.length > 0) return usageError("sync", errors);
-      const options = { dir: userPath(args.operands[0]!), dryRun: args.flags.has("dry-run"), force: args.flags.has("force"), json: args.flags.has("json"), now: new Date() };
-      return runSync(options, openerOf(location), output);
-    }
-    case "status": {
-      const args = parseArgs(rest, STATUS_OPTIONS);
-      if (args.flags.has("help")) {
-        output.out(STATUS_USAGE);
-        return 0;
-      }
-      const errors = [...args.errors];
-      const location = locationOf(args, errors);
-      if (args.operands.length > 0) errors.push(`unexpected argument ${JSON.stringify(args.operands[0])}`);
-      if (errors.length > 0) return usageError("status", errors);
-      return runStatus(openerOf(location), args.flags.has("json"), output);
-    }
-    default:
-      return usageError("main", [command.startsWith("-") ? `unknown option ${command} (a command comes first)` : `unknown command "${command}"`]);
+  const d = dispatch(argv, ["sync", "status"] as const);
+  if (d.kind === "error") return usageError(output, "kv", [d.message]);
+  if (d.kind === "help") {
+    output.out(USAGE[d.topic]);
+    return 0;
   }
+  if (d.command === "sync") {
+    const args = parseOptions(d.rest, SYNC_OPTIONS);
+    if (args.help) {
+      output.out(SYNC_USAGE);
+      return 0;
+    }
+    const errors = [...args.errors];
+    const location = locationOf(args, errors);
+    if (args.operands.length === 0) errors.push("no DIR given (the folder to publish)");
+    if (args.operands.length > 1) errors.push(`one DIR only (got ${args.operands.length})`);
+    if (errors.length > 0) return usageError(output, "kv sync", errors);
+    const options = { dir: userPath(args.operands[0]!), dryRun: args.flags.has("dry-run"), force: args.flags.has("force"), json: args.flags.has("json"), now: new Date() };
+    return runSync(options, openerOf(location), output);
+  }
+  const args = parseOptions(d.rest, STATUS_OPTIONS);
+  if (args.help) {
+    output.out(STATUS_USAGE);
+    return 0;
+  }
+  const errors = [...args.errors];
+  const location = locationOf(args, errors);
+  for (const operand of args.operands) errors.push(`unexpected argument ${JSON.stringify(operand)}`);
+  if (errors.length > 0) return usageError(output, "kv status", errors);
+  if (location.kind === "local" && !existsSync(location.persistTo)) {
+    output.err(`kv status: no local KV at ${DEFAULT_PERSIST_TO} yet (npm start, or kv sync DIR --local, creates it)`);
+    return 1;
+  }
+  return runStatus(openerOf(location), args.flags.has("json"), output);
 }
 
-const processOutput: Output = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
-
-main(process.argv.slice(2), processOutput).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    processOutput.err(`kv: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    process.exitCode = 1;
-  },
-);
+runMain("kv", main);

@@ -36,6 +36,7 @@ import {
   type TrustContent,
 } from "./content";
 import { certificatesToPem, ITEM_NAME_PATTERN, MAX_CRLS_PER_STORE, MAX_RECORD_CHARS, MAX_VALUES_CHARS, STORE_NAME_PATTERN } from "./schema";
+import { reasonOf } from "../lib/cli";
 
 export type ProblemCode =
   | "unreadable"
@@ -113,7 +114,7 @@ export async function readSourceTree(dir: string): Promise<SourceTree> {
       try {
         s = await stat(full); // follows symbolic links
       } catch (e) {
-        files.push({ path, error: `cannot read: ${(e as Error).message}` });
+        files.push({ path, error: `cannot read: ${reasonOf(e)}` });
         continue;
       }
       if (s.isDirectory()) {
@@ -126,7 +127,7 @@ export async function readSourceTree(dir: string): Promise<SourceTree> {
         try {
           files.push({ path, bytes: new Uint8Array(await readFile(full)) });
         } catch (e) {
-          files.push({ path, error: `cannot read: ${(e as Error).message}` });
+          files.push({ path, error: `cannot read: ${reasonOf(e)}` });
         }
       }
     }

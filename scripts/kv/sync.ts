@@ -15,7 +15,7 @@ import type { KvStore } from "./kv-store";
 import { crlRollbacks, planSync, type Plan } from "./plan";
 import { planJson, renderPlan, renderProblems, renderStatus, statusJson } from "./render";
 import { checkSource, loadSource, readSourceTree, type Problem } from "./source";
-import { displayPath } from "./args";
+import { describeError, displayPath, reasonOf } from "../lib/cli";
 
 /** Opens the KV store (connecting or booting it); the runner closes it when done. */
 export type KvOpener = () => Promise<KvStore>;
@@ -79,7 +79,7 @@ async function sync(options: SyncOptions, open: KvOpener, output: Output): Promi
   try {
     source = await inspectSource(options.dir, options.now);
   } catch (e) {
-    json.error = `cannot read ${options.dir}: ${(e as Error).message}`;
+    json.error = `cannot read ${options.dir}: ${reasonOf(e)}`;
     output.err(`kv sync: ${json.error}`);
     return finish(EXIT_FAILED);
   }
@@ -96,7 +96,7 @@ async function sync(options: SyncOptions, open: KvOpener, output: Output): Promi
   try {
     kv = await open();
   } catch (e) {
-    json.error = `cannot open the KV store: ${(e as Error).message}`;
+    json.error = `cannot open the KV store: ${describeError(e)}`;
     output.err(`kv sync: ${json.error}`);
     return finish(EXIT_FAILED);
   }
@@ -106,7 +106,7 @@ async function sync(options: SyncOptions, open: KvOpener, output: Output): Promi
     const deployed = await readDeployed(kv);
     plan = await planSync(source.content, deployed, { now: options.now, forced: source.problems });
   } catch (e) {
-    json.error = `reading ${kv.description} failed: ${(e as Error).message}`;
+    json.error = `reading ${kv.description} failed: ${describeError(e)}`;
     output.err(`kv sync: ${json.error}`);
     return finish(EXIT_FAILED);
   }
@@ -129,7 +129,7 @@ async function sync(options: SyncOptions, open: KvOpener, output: Output): Promi
   try {
     await applyPlan(kv, plan);
   } catch (e) {
-    json.error = `writing ${kv.description} failed: ${(e as Error).message}`;
+    json.error = `writing ${kv.description} failed: ${describeError(e)}`;
     output.err(`kv sync: ${json.error}`);
     output.err("`active` was not switched: the Worker still reads the previous version.");
     return finish(EXIT_FAILED);
@@ -144,7 +144,7 @@ export async function runStatus(open: KvOpener, json: boolean, output: Output): 
   try {
     kv = await open();
   } catch (e) {
-    output.err(`kv status: cannot open the KV store: ${(e as Error).message}`);
+    output.err(`kv status: cannot open the KV store: ${describeError(e)}`);
     return EXIT_FAILED;
   }
   try {
@@ -153,7 +153,7 @@ export async function runStatus(open: KvOpener, json: boolean, output: Output): 
     else for (const line of renderStatus(state, kv.description)) output.out(line);
     return EXIT_OK;
   } catch (e) {
-    output.err(`kv status: reading ${kv.description} failed: ${(e as Error).message}`);
+    output.err(`kv status: reading ${kv.description} failed: ${describeError(e)}`);
     return EXIT_FAILED;
   } finally {
     await kv.close?.();

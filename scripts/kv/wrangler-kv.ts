@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeBase64 } from "../../src/cert/decode";
-import { displayPath } from "./args";
+import { displayPath } from "../lib/cli";
 import type { KvStore } from "./kv-store";
 import type { KvWrite } from "./schema";
 

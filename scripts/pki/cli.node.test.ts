@@ -83,6 +83,15 @@ describe("pki CLI", () => {
       'Run "pki custom --help" for usage.',
     ]);
     expect((await pki("frobnicate")).code).toBe(2);
+    // --out onto a file, or under one: a usage error naming it, not Node's ENOTDIR text
+    const file = join(dir, "a-file");
+    await writeFile(file, "x");
+    const [onto, under] = await Promise.all([pki("demo", "--out", file), pki("custom", "--out", join(file, "pki"))]);
+    expect([onto.code, under.code]).toEqual([2, 2]);
+    expect(onto.stderr).toContain(`pki demo: --out ${file}: is a file, not a folder`);
+    expect(under.stderr).toContain(`pki custom: --out ${join(file, "pki")}: `);
+    expect(under.stderr).toContain("is a file, not a folder");
+    for (const r of [onto, under]) expect(r.stderr).not.toMatch(/ENOTDIR|EEXIST|\n\s+at /);
     const help = await pki("custom", "--help");
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: pki custom --out DIR/);
@@ -166,7 +175,10 @@ describe("pki CLI", () => {
     expect(store.anchors.map((c) => c.subject)).toEqual(["CN=certgate Demo Root CA, O=certgate Demo, C=US"]);
     expect(store.intermediates.map((c) => c.subject)).toEqual(["CN=certgate Demo DEV Issuing CA, OU=DEV, O=certgate Demo, C=US"]);
     expect([...source.content.registered.keys()]).toEqual(["valid-client"]);
-    expect((await pki("demo", "--out", out)).code).toBe(1);
+    const again = await pki("demo", "--out", out);
+    expect(again.code).toBe(1);
+    // One line in the CLI's words: no library option syntax ("force: true"), no stack.
+    expect(again.stderr).toMatch(/^pki demo: .*demo is not empty; pass --force to overwrite the demo PKI there\n$/);
     expect((await pki("demo")).code).toBe(2);
   });
 });

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
-import { displayPath, parseArgs, FLAG, REPEATABLE, VALUE, integerOf, listOf, userPath, valueOf } from "../kv/args";
+import { dispatch, displayPath, describeError, FLAG, folderProblem, integerOf, listOf, parseOptions, REPEATABLE, runMain, usageError, userPath, VALUE, valueOf, type Output } from "../lib/cli";
 import {
   checkSan,
   CLIENT_NAME_PATTERN,
@@ -76,21 +76,16 @@ Options:
 const USAGE = { main: MAIN_USAGE, demo: DEMO_USAGE, custom: CUSTOM_USAGE } as const;
 type Topic = keyof typeof USAGE;
 
-const DEMO_OPTIONS = { help: FLAG, out: VALUE, force: FLAG };
+const DEMO_OPTIONS = { out: VALUE, force: FLAG };
 const CUSTOM_OPTIONS = {
-  help: FLAG, out: VALUE, force: FLAG, algorithm: VALUE, days: VALUE, intermediates: VALUE,
+  out: VALUE, force: FLAG, algorithm: VALUE, days: VALUE, intermediates: VALUE,
   clients: REPEATABLE, san: REPEATABLE, eku: REPEATABLE, crl: FLAG, revoke: REPEATABLE,
 };
 
-interface Output {
-  out(line: string): void;
-  err(line: string): void;
-}
-
 /** The custom spec the options describe, or every usage error. */
 export function customSpecOf(argv: readonly string[]): { out: string; force: boolean; spec: CustomPkiSpec } | { help: true } | { errors: string[] } {
-  const args = parseArgs(argv, CUSTOM_OPTIONS);
-  if (args.flags.has("help")) return { help: true };
+  const args = parseOptions(argv, CUSTOM_OPTIONS);
+  if (args.help) return { help: true };
   const errors = [...args.errors];
   const out = valueOf(args, "out");
   if (out === undefined && !args.errors.some((e) => e.startsWith("--out"))) errors.push("--out DIR is required");
@@ -176,33 +171,21 @@ function writeDemoKvFolder(dir: string, manifest: Awaited<ReturnType<typeof gene
 }
 
 async function main(argv: readonly string[], output: Output): Promise<number> {
-  const usageError = (topic: Topic, messages: readonly string[]) => {
-    const name = topic === "main" ? "pki" : `pki ${topic}`;
-    for (const m of messages) output.err(`${name}: ${m}`);
-    output.err(`Run "${name} --help" for usage.`);
-    return 2;
-  };
   const failed = (topic: Topic, e: unknown) => {
-    output.err(`pki ${topic}: ${e instanceof Error ? e.message : String(e)}`);
+    output.err(`pki ${topic}: ${describeError(e)}`);
     return 1;
   };
-  const [command, ...rest] = argv;
-  switch (command) {
-    case undefined:
-      return usageError("main", ["no command given"]);
-    case "-h":
-    case "--help":
-      output.out(MAIN_USAGE);
-      return 0;
-    case "help": {
-      const topic = rest[0] ?? "main";
-      if (topic !== "main" && topic !== "demo" && topic !== "custom") return usageError("main", [`unknown command "${topic}"`]);
-      output.out(USAGE[topic]);
-      return 0;
-    }
+  const d = dispatch(argv, ["demo", "custom"] as const);
+  if (d.kind === "error") return usageError(output, "pki", [d.message]);
+  if (d.kind === "help") {
+    output.out(USAGE[d.topic]);
+    return 0;
+  }
+  const rest = d.rest;
+  switch (d.command) {
     case "demo": {
-      const args = parseArgs(rest, DEMO_OPTIONS);
-      if (args.flags.has("help")) {
+      const args = parseOptions(rest, DEMO_OPTIONS);
+      if (args.help) {
         output.out(DEMO_USAGE);
         return 0;
       }
@@ -210,7 +193,9 @@ async function main(argv: readonly string[], output: Output): Promise<number> {
       const out = valueOf(args, "out");
       if (out === undefined && !errors.some((e) => e.startsWith("--out"))) errors.push("--out DIR is required");
       for (const operand of args.operands) errors.push(`unexpected argument ${JSON.stringify(operand)}`);
-      if (errors.length > 0) return usageError("demo", errors);
+      const outProblem = out === undefined ? null : folderProblem(userPath(out));
+      if (outProblem) errors.push(`--out ${out}: ${outProblem}`);
+      if (errors.length > 0) return usageError(output, "pki demo", errors);
       try {
         const started = performance.now();
         const dir = userPath(out!);
@@ -229,7 +214,9 @@ async function main(argv: readonly string[], output: Output): Promise<number> {
         output.out(CUSTOM_USAGE);
         return 0;
       }
-      if ("errors" in parsed) return usageError("custom", parsed.errors);
+      if ("errors" in parsed) return usageError(output, "pki custom", parsed.errors);
+      const outProblem = folderProblem(userPath(parsed.out));
+      if (outProblem) return usageError(output, "pki custom", [`--out ${parsed.out}: ${outProblem}`]);
       try {
         const started = performance.now();
         const dir = userPath(parsed.out);
@@ -246,25 +233,8 @@ async function main(argv: readonly string[], output: Output): Promise<number> {
         return failed("custom", e);
       }
     }
-    default:
-      return usageError("main", [command.startsWith("-") ? `unknown option ${command} (a command comes first)` : `unknown command "${command}"`]);
   }
 }
 
-const processOutput: Output = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
-
 // Imported by tests for customSpecOf; run only as the entry point.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main(process.argv.slice(2), processOutput).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      processOutput.err(`pki: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) runMain("pki", main);

@@ -34,6 +34,7 @@ import {
   type BuiltCertificate,
   type CertificateExtensionsSpec,
 } from "./builder";
+import { describeError, FLAG, folderProblem, parseOptions, runMain, usageError, VALUE, valueOf, type Output } from "../lib/cli";
 
 export const DEFAULT_DEMO_PKI_DIR = ".dev/pki";
 
@@ -129,7 +130,7 @@ function urlEncodePem(pem: string): string {
 export async function generateDemoPki(dir: string, options: GenerateDemoPkiOptions = {}): Promise<DemoManifest> {
   const root = resolve(dir);
   if (!options.force && existsSync(root) && readdirSync(root).length > 0) {
-    throw new Error(`${dir} is not empty; pass --force (force: true) to overwrite the demo PKI there`);
+    throw new Error(`${dir} is not empty; pass --force to overwrite the demo PKI there`);
   }
   for (const sub of ["ca", "clients", "headers"]) mkdirSync(join(root, sub), { recursive: true });
   const now = (options.now ?? new Date()).getTime();
@@ -212,37 +213,28 @@ untrusted TST issuing CA under another root and its client, with chains and curl
   --help      this text
 `;
 
-async function main(argv: readonly string[]): Promise<number> {
-  let out = DEFAULT_DEMO_PKI_DIR;
-  let force = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--help" || a === "-h") {
-      process.stdout.write(USAGE);
-      return 0;
-    } else if (a === "--force") {
-      force = true;
-    } else if (a === "--out" && argv[i + 1] !== undefined) {
-      out = argv[++i]!;
-    } else if (a?.startsWith("--out=")) {
-      out = a.slice("--out=".length);
-    } else {
-      process.stderr.write(`demo: unknown argument ${JSON.stringify(a)}\n\n${USAGE}`);
-      return 2;
-    }
+async function main(argv: readonly string[], output: Output): Promise<number> {
+  const args = parseOptions(argv, { out: VALUE, force: FLAG });
+  if (args.help) {
+    output.out(USAGE.trimEnd());
+    return 0;
   }
+  const errors = [...args.errors];
+  for (const operand of args.operands) errors.push(`unexpected argument ${JSON.stringify(operand)}`);
+  const out = valueOf(args, "out") ?? DEFAULT_DEMO_PKI_DIR;
+  const problem = folderProblem(out);
+  if (problem) errors.push(`--out ${out}: ${problem}`);
+  if (errors.length > 0) return usageError(output, "pki:demo", errors);
   try {
     const started = performance.now();
-    const manifest = await generateDemoPki(out, { force });
+    const manifest = await generateDemoPki(out, { force: args.flags.has("force") });
     const files = Object.values(manifest.clients).map((c) => c.cert);
-    process.stdout.write(`demo PKI written to ${out} in ${Math.round(performance.now() - started)} ms (${files.length} clients; see manifest.json)\n`);
+    output.out(`demo PKI written to ${out} in ${Math.round(performance.now() - started)} ms (${files.length} clients; see manifest.json)`);
     return 0;
   } catch (e) {
-    process.stderr.write(`demo: ${e instanceof Error ? e.message : String(e)}\n`);
+    output.err(`pki:demo: ${describeError(e)}`);
     return 1;
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  process.exitCode = await main(process.argv.slice(2));
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) runMain("pki:demo", main);

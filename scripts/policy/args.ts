@@ -1,13 +1,13 @@
 /**
  * policy CLI — command-line parsing. Pure: argv in, typed options or every usage error out; no I/O, no clock.
  *
- * Rules (the cert CLI's, scripts/cert/args.ts): `--name=value` and `--name value`; a separate value may not
- * start with "-" (use `--name=-value`); a single-valued option given twice, an unknown option, a value for a
- * flag or a missing required option is an error; every error is collected, so one run shows everything to fix.
- * `NAME=VALUE` options split at the first "=".
+ * Rules: every certgate tool's (scripts/lib/cli.ts); explain takes no operands. `NAME=VALUE` options split at
+ * the first "=".
  */
 import { parseIsoTime } from "../cert/args";
+import { dispatch, FLAG, parseOptions, REPEATABLE, VALUE, type OptionTable } from "../lib/cli";
 import { err, ok, type Result } from "../../src/result";
+import { closestName } from "../../src/edit-distance";
 import { GATEWAY_BINDINGS } from "../../src/env";
 
 /** Options of `policy explain`. */
@@ -54,31 +54,27 @@ export interface UsageError {
   readonly topic: "main" | "explain";
 }
 
-type OptionKind = { readonly kind: "flag" } | { readonly kind: "value"; readonly repeatable: boolean };
-
-const EXPLAIN_OPTIONS: Readonly<Record<string, OptionKind>> = {
-  help: { kind: "flag" },
-  h: { kind: "flag" },
-  json: { kind: "flag" },
-  policies: { kind: "value", repeatable: false },
-  policy: { kind: "value", repeatable: false },
-  values: { kind: "value", repeatable: true },
-  "named-value": { kind: "value", repeatable: true },
-  ca: { kind: "value", repeatable: true },
-  untrusted: { kind: "value", repeatable: true },
-  crl: { kind: "value", repeatable: true },
-  registered: { kind: "value", repeatable: true },
-  store: { kind: "value", repeatable: true },
-  pki: { kind: "value", repeatable: false },
-  var: { kind: "value", repeatable: true },
-  cert: { kind: "value", repeatable: false },
-  chain: { kind: "value", repeatable: false },
-  method: { kind: "value", repeatable: false },
-  url: { kind: "value", repeatable: false },
-  header: { kind: "value", repeatable: true },
-  body: { kind: "value", repeatable: false },
-  at: { kind: "value", repeatable: false },
-  "origin-status": { kind: "value", repeatable: false },
+const EXPLAIN_OPTIONS: OptionTable = {
+  json: FLAG,
+  policies: VALUE,
+  policy: VALUE,
+  values: REPEATABLE,
+  "named-value": REPEATABLE,
+  ca: REPEATABLE,
+  untrusted: REPEATABLE,
+  crl: REPEATABLE,
+  registered: REPEATABLE,
+  store: REPEATABLE,
+  pki: VALUE,
+  var: REPEATABLE,
+  cert: VALUE,
+  chain: VALUE,
+  method: VALUE,
+  url: VALUE,
+  header: REPEATABLE,
+  body: VALUE,
+  at: VALUE,
+  "origin-status": VALUE,
 };
 
 /** The host of a request given as a path (`--url /hello`). */
@@ -91,65 +87,23 @@ const HEADER_NAME = METHOD;
 
 /** Parses the arguments after the program name. */
 export function parseCommandLine(argv: readonly string[]): Result<Command, UsageError> {
-  const [first, ...rest] = argv;
-  switch (first) {
-    case undefined:
-      return err({ messages: ["no command given"], topic: "main" });
-    case "-h":
-    case "--help":
-      return ok({ command: "help", topic: "main" });
+  const d = dispatch(argv, ["explain"] as const);
+  switch (d.kind) {
+    case "error":
+      return err({ messages: [d.message], topic: "main" });
     case "help":
-      if (rest[0] === undefined) return ok({ command: "help", topic: "main" });
-      if (rest[0] === "explain") return ok({ command: "help", topic: "explain" });
-      return err({ messages: [`unknown command "${rest[0]}"`], topic: "main" });
-    case "explain":
-      return parseExplain(rest);
-    default:
-      return err({ messages: [first.startsWith("-") ? `unknown option ${first} (a command comes first)` : `unknown command "${first}"`], topic: "main" });
+      return ok({ command: "help", topic: d.topic });
+    case "command":
+      return parseExplain(d.rest);
   }
 }
 
 function parseExplain(argv: readonly string[]): Result<Command, UsageError> {
-  const values = new Map<string, string[]>();
-  const flags = new Set<string>();
-  const messages: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith("-") || arg === "-") {
-      messages.push(`unexpected argument ${JSON.stringify(arg)} (options start with --)`);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.slice(arg.startsWith("--") ? 2 : 1, eq === -1 ? undefined : eq);
-    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
-    const spec = EXPLAIN_OPTIONS[name];
-    if (!spec || (name.length === 1) === arg.startsWith("--")) {
-      messages.push(`unknown option ${eq === -1 ? arg : arg.slice(0, eq)}`);
-      continue;
-    }
-    if (spec.kind === "flag") {
-      if (inline !== undefined) messages.push(`--${name} takes no value`);
-      else flags.add(name);
-      continue;
-    }
-    let value = inline;
-    if (value === undefined) {
-      const next = argv[i + 1];
-      if (next !== undefined && !next.startsWith("-")) {
-        value = next;
-        i++;
-      }
-    }
-    if (value === undefined || value === "") {
-      messages.push(`--${name} needs a value`);
-      continue;
-    }
-    const list = values.get(name);
-    if (!list) values.set(name, [value]);
-    else if (spec.repeatable) list.push(value);
-    else messages.push(`--${name} given more than once`);
-  }
-  if (flags.has("help") || flags.has("h")) return ok({ command: "help", topic: "explain" });
+  const args = parseOptions(argv, EXPLAIN_OPTIONS);
+  if (args.help) return ok({ command: "help", topic: "explain" });
+  const { values, flags } = args;
+  const messages = [...args.errors];
+  for (const operand of args.operands) messages.push(`unexpected argument ${JSON.stringify(operand)} (options start with --)`);
 
   const one = (name: string) => values.get(name)?.[0] ?? null;
   const all = (name: string) => values.get(name) ?? [];
@@ -211,8 +165,11 @@ function parseExplain(argv: readonly string[]): Result<Command, UsageError> {
     originStatus = /^\d{3}$/.test(statusText) ? Number(statusText) : NaN;
     if (!(originStatus >= 200 && originStatus <= 599)) messages.push(`--origin-status: ${JSON.stringify(statusText)} is not a status from 200 to 599`);
   }
-  const vars = pairs("var", "NAME=VALUE (a Worker variable, docs/configuration.md)", (key) =>
-    !GATEWAY_BINDINGS.has(key) || NOT_VARS.has(key) ? "not a certgate variable (docs/configuration.md lists them; named values go in --named-value)" : null);
+  const vars = pairs("var", "NAME=VALUE (a Worker variable, docs/configuration.md)", (key) => {
+    if (GATEWAY_BINDINGS.has(key) && !NOT_VARS.has(key)) return null;
+    const near = NOT_VARS.has(key) ? null : closestName(key, [...GATEWAY_BINDINGS].filter((n) => !NOT_VARS.has(n)));
+    return `not a certgate variable${near ? ` (did you mean ${near}?)` : ""} (docs/configuration.md lists them; named values go in --named-value)`;
+  });
   const namedValues = pairs("named-value", "NAME=VALUE");
   const registered = pairs("registered", "ID=CERT.pem");
   const stores = pairs("store", "NAME=FILE.pem", (key) => (/^[A-Za-z0-9._-]{1,64}$/.test(key) ? null : "a store name is 1–64 of A–Z a–z 0–9 . _ -"));

@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runTsx } from "../../test/support/cli-process";
+import { runProgram, runTsx } from "../../test/support/cli-process";
 import { emitBundle } from "../compile-policies/emit";
-import { DEMO_REQUESTS } from "../dev/start";
+import { DEMO_POLICIES, DEMO_REQUESTS, DEMO_VARS } from "../dev/start";
 import { generateDemoPki } from "../pki/demo";
 import { caseFolders, caseInputs, caseKind, DEFAULT_OUT_DIR } from "./build-cases";
 import { CASE_REGISTERED, CASE_STORES, type CasePki } from "./case-pki";
@@ -184,6 +184,8 @@ describe("policy explain, the command", () => {
       "policy explain: --var \"DENY_STATUS\": expected NAME=VALUE (a Worker variable, docs/configuration.md)",
       "Run \"policy explain --help\" for usage.",
     ]);
+    const typo = await run(["explain", ...TRUST, "--var=REVOCATON=strict", "--url=/"]);
+    expect(typo.err[0]).toBe("policy explain: --var REVOCATON: not a certgate variable (did you mean REVOCATION?) (docs/configuration.md lists them; named values go in --named-value)");
     const bad = await run(["explain", ...TRUST, "--var=DENY_STATUS=999", "--url=/"]);
     expect([bad.code, bad.err]).toEqual([2, ["policy explain: --var: DENY_STATUS must be an integer from 400 to 499, not \"999\""]]);
     const files = await run(["explain", "--ca=/nonexistent/root.pem", "--cert=/nonexistent/leaf.pem", "--url=/"]);
@@ -202,7 +204,7 @@ describe("policy explain, the command", () => {
     expect(r.err.join("\n")).toContain("Create it with `npm run pki:demo` (or `npm start`), or pass --ca ANCHORS.pem");
   });
 
-  it("decides the npm start demo requests as the running demo answers them (its PKI, the repository's policies)", async () => {
+  it("decides the npm start demo requests as the running demo answers them (its PKI, vars and policies)", async () => {
     const dir = join(scratch, "demo-pki");
     await generateDemoPki(dir);
     const certOf: Record<string, string> = {
@@ -214,7 +216,8 @@ describe("policy explain, the command", () => {
       // explain takes the certificate as given: a header from a peer that is not the terminator has no equivalent.
       if (!d.headerFiles.includes("terminator-secret.txt")) continue;
       const client = d.headerFiles.map((f) => certOf[f]).find((c) => c !== undefined);
-      const argv = ["explain", "--json", `--pki=${dir}`, `--method=${d.method}`, `--url=${d.path}`,
+      const argv = ["explain", "--json", `--pki=${dir}`, `--policies=${DEMO_POLICIES}`, `--var=REQUIRE_CERTIFICATE=${DEMO_VARS.REQUIRE_CERTIFICATE}`,
+        `--method=${d.method}`, `--url=${d.path}`,
         ...(client ? [`--cert=${join(dir, "clients", `${client}.chain.pem`)}`] : []), ...(d.body ? [`--body=${d.body}`] : [])];
       const r = await run(argv);
       expect(r.code, d.title).toBe(0);
@@ -233,5 +236,24 @@ describe("policy explain, the command", () => {
     expect(r.stdout.trim().split("\n")).toHaveLength(1);
     expect((JSON.parse(r.stdout) as Decision).effect).toBeDefined();
     expect(r.stderr).toContain("warning:");
+  });
+
+  it("works right after npm ci: nothing it loads imports build/policies.json (it compiles in process)", async () => {
+    // A resolve hook that refuses the built bundle, as a fresh clone (no build/) would.
+    const hook = join(scratch, "no-build-hook.mjs");
+    writeFileSync(hook, `export async function resolve(specifier, context, next) {
+  if (specifier.endsWith("build/policies.json")) throw new Error("imported build/policies.json");
+  return next(specifier, context);
+}\n`);
+    const register = join(scratch, "no-build.mjs");
+    writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hook}`)});\n`);
+    const r = await runProgram(process.execPath, ["--import", "tsx", "--import", register, "scripts/policy/main.ts",
+      "explain", "--json", "--policy=test/policies/warnings/policy.xml", ...TRUST, "--url=/x"]);
+    expect(r?.stderr).not.toContain("imported build/policies.json");
+    expect(r?.code).toBe(0);
+    expect((JSON.parse(r!.stdout) as Decision).effect).toBeDefined();
+    // The hook does refuse the Worker's entry path, which does need the build.
+    const worker = await runProgram(process.execPath, ["--import", "tsx", "--import", register, "-e", "await import('./src/app.ts')"]);
+    expect(worker?.stderr).toContain("imported build/policies.json");
   });
 });

@@ -32,7 +32,7 @@ import type { TrustMaterial } from "../../src/pki/trust-material";
 import type { RegisteredCertificate } from "../../src/pki/trust-store";
 import { CertificateVerifier } from "../../src/pki/verifier";
 import { selectProgram, type PreparedBundle, type Selection } from "../../src/policy/bundle";
-import { runProgram, type RunRecord, type RunServices, type TraceLine } from "../../src/policy/run";
+import { runProgram, type PolicyAnswer, type RunRecord, type RunServices, type TraceLine } from "../../src/policy/run";
 import type { Origin, Program, Step } from "../../src/policy/schema";
 import { ok, type Result } from "../../src/result";
 
@@ -135,12 +135,17 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
   const requestRecord = newRequestRecord(req.method, url.pathname, null, Date.now());
   requestRecord.operation = selection.program.key;
   let problem: { code: string; internal?: string } | null = null;
+  let answer: PolicyAnswer | null = null;
 
   const finish = async (response: Response, floor: GatewayError | null, record: RunRecord | null, call: CapturedCall | null,
     certificate: Explanation["certificate"], tracing: boolean): Promise<Explanation> => {
     const final = { status: response.status, headers: Object.fromEntries(response.headers), body: emptyToNull(await response.text()) };
-    const verdict = problem === null ? "allow" : response.status >= 500 ? "error" : "deny";
-    write(verdict === "error" ? "warn" : "info", "request", requestLogFields(requestRecord, verdict, response.status, problem?.code ?? null, problem?.internal));
+    if (answer !== null) {
+      write("info", "request", requestLogFields(requestRecord, "respond", response.status, answer.code, undefined, { policy: answer.policyId, policyAt: answer.at }));
+    } else {
+      const verdict = problem === null ? "allow" : response.status >= 500 ? "error" : "deny";
+      write(verdict === "error" ? "warn" : "info", "request", requestLogFields(requestRecord, verdict, response.status, problem?.code ?? null, problem?.internal));
+    }
     const operation = selection.program.key === "*" ? null : selection.program.key;
     const trace = record?.traces ?? [];
     const rest = { steps: record?.steps ?? [], lastError: record?.lastError ?? null };
@@ -246,6 +251,7 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
       response = problemResponse(result.error, url.pathname, problemOptions, extra, result.status ?? undefined);
     } else {
       response = result.response;
+      answer = result.answer;
       if ((tracing || response.headers.has(TRACE_HEADER)) && response.status !== 101) {
         response = new Response(response.body, response);
         if (tracing) response.headers.set(TRACE_HEADER, traceHeader(result.record.traces));

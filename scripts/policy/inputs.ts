@@ -29,6 +29,7 @@ import { readPolicyFiles } from "../compile-policies/main";
 import { Diagnostics, formatDiagnostics, SourceFile, type Diagnostic } from "../compile-policies/source";
 import { readValuesFile, type NamedValuesInput } from "../compile-policies/values";
 import { REGISTERED_CLIENT_ID, type DemoManifest } from "../pki/demo";
+import { reasonOf } from "../lib/cli";
 
 /** Where the policies come from: a folder, or one document applied as the only scope. */
 export type PolicySource = { readonly kind: "folder"; readonly dir: string } | { readonly kind: "document"; readonly file: string };
@@ -57,7 +58,7 @@ function readValues(file: string): Result<Map<string, { secret: boolean; value: 
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    return err({ messages: [`cannot read ${file}: ${(e as Error).message}`], diagnostics: "" });
+    return err({ messages: [`cannot read ${file}: ${reasonOf(e)}`], diagnostics: "" });
   }
   const diags = new Diagnostics();
   const read = readValuesFile(new SourceFile(file, text), diags);
@@ -86,7 +87,7 @@ export function compileForExplain(source: PolicySource, values: readonly string[
     try {
       files = new Map([[basename(source.file), readFileSync(source.file, "utf8")]]);
     } catch (e) {
-      return err({ messages: [`cannot read ${source.file}: ${(e as Error).message}`], diagnostics: "" });
+      return err({ messages: [`cannot read ${source.file}: ${reasonOf(e)}`], diagnostics: "" });
     }
   }
   const input: Record<string, NamedValuesInput[string]> = {};
@@ -163,7 +164,7 @@ export async function loadTrust(files: TrustFiles, storeName: string): Promise<R
     try {
       manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as DemoManifest;
     } catch (e) {
-      return err([`${manifestPath}: ${(e as Error).message} (regenerate it with \`npm run pki:demo -- --force\`)`]);
+      return err([`${manifestPath}: ${reasonOf(e)} (regenerate it with \`npm run pki:demo -- --force\`)`]);
     }
     anchors = [join(files.pkiDir, manifest.cas.root.cert)];
     untrusted = [join(files.pkiDir, manifest.cas.dev.cert), ...untrusted];

@@ -11,16 +11,13 @@
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { formatDiagnostics } from "../compile-policies/source";
+import { runMain, usageError, type Output } from "../lib/cli";
 import { parseCommandLine } from "./args";
 import { configFromVars, explainRequest } from "./explain";
 import { compileForExplain, loadPresented, loadTrust } from "./inputs";
 import { renderExplanation } from "./render";
 
-/** Line sinks: `out` for results (stdout), `err` for diagnostics (stderr). */
-export interface Output {
-  out(line: string): void;
-  err(line: string): void;
-}
+export type { Output };
 
 export const EXIT_DECIDED = 0;
 export const EXIT_USAGE = 2;
@@ -86,10 +83,7 @@ or policies that do not compile (the compiler's errors are printed).`;
 export async function main(argv: readonly string[], output: Output, clock: () => Date = () => new Date()): Promise<number> {
   const parsed = parseCommandLine(argv);
   if (!parsed.ok) {
-    const name = parsed.error.topic === "main" ? "policy" : `policy ${parsed.error.topic}`;
-    for (const m of parsed.error.messages) output.err(`${name}: ${m}`);
-    output.err(`Run "${name} --help" for usage.`);
-    return EXIT_USAGE;
+    return usageError(output, parsed.error.topic === "main" ? "policy" : `policy ${parsed.error.topic}`, parsed.error.messages);
   }
   const command = parsed.value;
   if (command.command === "help") {
@@ -158,19 +152,4 @@ function printLines(output: Output, text: string): void {
   for (const line of text.replace(/\n$/, "").split("\n")) output.err(line);
 }
 
-const processOutput: Output = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main(process.argv.slice(2), processOutput).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      processOutput.err(`policy: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      process.exitCode = EXIT_USAGE;
-    },
-  );
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) runMain("policy", main, EXIT_USAGE);

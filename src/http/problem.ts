@@ -86,6 +86,9 @@ const TITLES: Partial<Record<number, string>> = {
 function titleOf(code: ErrorCode, status: number): string {
   if (code === "policy_bundle_invalid" || code === "policy_value_missing" || code === "policy_expression_failed") return "The gateway policy could not be applied";
   if (code === "mtls_certificate_unavailable") return "The origin's client certificate is unavailable";
+  // The two 503s an operator meets most, told apart without detail: a setting to fix, or KV to look at.
+  if (code === "configuration_invalid") return "The gateway is misconfigured";
+  if (code === "trust_store_unavailable") return "The trust store is unavailable";
   if (status === 503) return "Certificate validation is unavailable";
   if (code === "origin_unreachable" || code === "origin_timeout") return "The origin did not answer";
   if (status === 400 || status === 431) return "Invalid client certificate information";

@@ -27,12 +27,26 @@ export function secretsEqual(presented: string, expected: string): boolean {
 
 /** True when the request proves it came from the configured terminator. */
 export function fromTerminator(headers: Headers, config: Config): boolean {
+  return terminatorCheck(headers, config) === null;
+}
+
+/**
+ * Why the request does not prove it came from the configured terminator, for the operator's log (never the
+ * client): which check failed, naming the header or address — never the secret or what was presented in
+ * its place. Null when it does.
+ */
+export function terminatorCheck(headers: Headers, config: Config): string | null {
   const t = config.terminator;
-  if (t.secret === null && t.addresses === null) return false;
-  if (t.addresses !== null && !addressAllowed(headers.get("cf-connecting-ip"), t.addresses)) return false;
+  if (t.secret === null && t.addresses === null) return "no terminator is configured (TERMINATOR_SECRET / TERMINATOR_ADDRESSES)";
+  if (t.addresses !== null) {
+    const ip = headers.get("cf-connecting-ip");
+    if (ip === null) return "no CF-Connecting-IP (the request did not cross Cloudflare's edge), so TERMINATOR_ADDRESSES cannot match";
+    if (!addressAllowed(ip, t.addresses)) return `CF-Connecting-IP ${ip} is not in TERMINATOR_ADDRESSES`;
+  }
   if (t.secret !== null) {
     const presented = headers.get(t.secretHeader);
-    if (presented === null || !secretsEqual(presented, t.secret)) return false;
+    if (presented === null) return `no ${t.secretHeader} header (TERMINATOR_SECRET)`;
+    if (!secretsEqual(presented, t.secret)) return `${t.secretHeader} does not match TERMINATOR_SECRET`;
   }
-  return true;
+  return null;
 }

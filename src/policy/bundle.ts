@@ -12,11 +12,10 @@
  * compiler's `needs` and a scan of the expressions, so a stale `needs` cannot turn into a runtime failure)
  * and the registered certificates (`context.Deployment`, `issuer-certificate-id`).
  *
- * Where the Worker's bundle comes from: `build/policies.json`, written by `npm run policies:build`
- * (scripts/compile-policies) and bundled with the Worker (see DEFAULT_BUNDLE below); tests and the explain
- * CLI pass theirs to `createApp({ bundle })` / the runner.
+ * Where the Worker's bundle comes from: `build/policies.json`, imported by built-bundle.ts only, so that this
+ * module (and the explain CLI, which compiles its own bundle in process) works before the first
+ * `npm run policies:build`; tests and the explain CLI pass theirs to `createApp({ bundle })` / the runner.
  */
-import compiled from "../../build/policies.json";
 import { err, ok, type Result } from "../result";
 import { compileRoutes, matchRoute, type RouteIndex } from "./routes";
 import { SCHEMA_VERSION, type PolicyBundle, type Program, type Step, type Template } from "./schema";
@@ -64,13 +63,6 @@ export const PASS_THROUGH_BUNDLE: PolicyBundle = {
   },
   runtimeValues: [],
 };
-
-/**
- * The bundle built into the Worker: build/policies.json, compiled from policies/ by `npm run policies:build`,
- * which runs before `wrangler dev/deploy` ([build] in wrangler.toml), the tests (test/global-setup.ts) and
- * the npm scripts that need it.
- */
-export const DEFAULT_BUNDLE: unknown = compiled;
 
 const cache = new WeakMap<object, Result<PreparedBundle, string[]>>();
 
@@ -149,6 +141,23 @@ function prepareProgram(key: string, program: Program): PreparedProgram {
     needsVerifyNoRevocation: scan.verifyNoRevocation,
     needsRegistered: scan.deployment || issuerIds,
   };
+}
+
+/**
+ * Binding names the bundle reads by name: its run-time named values (Worker secrets) and the ids of its
+ * `authentication-certificate` steps (mtls_certificates bindings). The configuration check does not take
+ * these for misspelled certgate variables.
+ */
+export function policyBindingNames(prepared: PreparedBundle): ReadonlySet<string> {
+  const names = new Set(prepared.runtimeValues);
+  for (const p of prepared.programs.values()) {
+    for (const steps of [p.program.inbound, p.program.backend, p.program.outbound, p.program.onError]) {
+      forEachStep(steps, (s) => {
+        if (s.k === "authentication-certificate") names.add(s.certificateId);
+      });
+    }
+  }
+  return names;
 }
 
 function forEachStep(steps: readonly Step[], visit: (s: Step) => void): void {

@@ -1,5 +1,5 @@
 /**
- * The runner outside the Worker, as the explain CLI uses it: in Node, on the repository's demo policies
+ * The runner outside the Worker, as the explain CLI uses it: in Node, on the demo's policies (scripts/dev/policies)
  * compiled by scripts/compile-policies, with in-memory trust material and a recording origin.
  */
 import { beforeAll, describe, expect, it } from "vitest";
@@ -25,7 +25,7 @@ let registered: Map<string, RegisteredCertificate>;
 const verifier = new CertificateVerifier();
 
 beforeAll(async () => {
-  const compiled = compilePolicies(readPolicyFiles("policies"));
+  const compiled = compilePolicies(readPolicyFiles("scripts/dev/policies"));
   if (!("bundle" in compiled)) throw new Error(JSON.stringify(compiled.errors));
   const p = prepareBundle(JSON.parse(JSON.stringify(compiled.bundle)));
   if (!p.ok) throw new Error(p.error.join("\n"));

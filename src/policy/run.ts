@@ -170,9 +170,25 @@ export interface RunRecord {
   readonly expressionSteps: number;
 }
 
+/**
+ * Which policy answered instead of the origin (return-response, or a response on-error built), for the
+ * request's log line: decision `respond`, with this scope, position and, for 4xx/5xx, a code.
+ */
+export interface PolicyAnswer {
+  /** APIM's PolicyId of the scope (`operation:demo/create-order`), or of the failed step for on-error. */
+  readonly policyId: string;
+  /** `file:line:col` of the return-response step; null for a response on-error built from its steps. */
+  readonly at: string | null;
+  /**
+   * For a 4xx/5xx: the `code` of the policy's problem+json body when it has one (a stable snake_case word),
+   * the failure that ran on-error, else `policy_return_response`. Null below 400.
+   */
+  readonly code: string | null;
+}
+
 export type RunResult =
-  /** A response to send as is (the origin's, possibly edited, or one a policy built). */
-  | { readonly kind: "response"; readonly response: Response; readonly record: RunRecord }
+  /** A response to send as is: the origin's, possibly edited (`answer` null), or one a policy built. */
+  | { readonly kind: "response"; readonly response: Response; readonly record: RunRecord; readonly answer: PolicyAnswer | null }
   /** A problem+json denial: `status` overrides the code's (failed-validation-httpcode); `headers` come from on-error. */
   | { readonly kind: "problem"; readonly error: GatewayError; readonly status: number | null; readonly headers: Headers | null; readonly record: RunRecord };
 
@@ -185,7 +201,21 @@ export async function runProgram(bundle: PreparedBundle, selection: Selection, r
 
 /** A `return-response` (or the end of on-error): the response to send, ending the pipeline. */
 class Stop {
-  constructor(readonly response: Response) {}
+  constructor(readonly response: Response, readonly answer: PolicyAnswer) {}
+}
+
+/** The code a policy's 4xx/5xx answer is logged with (see PolicyAnswer.code). */
+function answerCode(status: number, body: string | null, headers: Headers): string | null {
+  if (status < 400) return null;
+  if (body !== null && /json/i.test(headers.get("content-type") ?? "") && body.length <= 65_536) {
+    try {
+      const code = (JSON.parse(body) as { code?: unknown }).code;
+      if (typeof code === "string" && /^[a-z][a-z0-9_]{0,63}$/.test(code)) return code;
+    } catch {
+      // not JSON: the generic code below
+    }
+  }
+  return "policy_return_response";
 }
 
 /**
@@ -265,13 +295,13 @@ class Run {
         if (program.backend.length > 0) await this.runSteps(program.backend, "");
         const response = await this.callOrigin();
         const final = program.outbound.length === 0 || response.status === 101 ? response : await this.runOutbound(response);
-        return { kind: "response", response: final, record: this.record() };
+        return { kind: "response", response: final, record: this.record(), answer: null };
       } catch (e) {
         if (!(e instanceof Failure) || e.lastError === null) throw e;
         return await this.runOnError(e);
       }
     } catch (e) {
-      if (e instanceof Stop) return { kind: "response", response: e.response, record: this.record() };
+      if (e instanceof Stop) return { kind: "response", response: e.response, record: this.record(), answer: e.answer };
       if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: null, record: this.record() };
       throw e;
     }
@@ -396,7 +426,8 @@ class Run {
         for (const h of step.headers) await this.applyHeader(h, headers, false, path);
         const body = step.body ? await this.text(step.body) : null;
         this.note(step, path, `${status}`);
-        throw new Stop(this.response(NULL_BODY_STATUSES.has(status) ? null : body, status, reason, headers));
+        const answer = { policyId: step.at.policyId, at: `${step.at.file}:${step.at.line}:${step.at.col}`, code: answerCode(status, body, headers) };
+        throw new Stop(this.response(NULL_BODY_STATUSES.has(status) ? null : body, status, reason, headers), answer);
       }
       case "set-status": {
         const code = await this.statusOf(step.code);
@@ -666,13 +697,14 @@ class Run {
     try {
       await this.runSteps(this.selection.program.program.onError, "");
     } catch (e) {
-      if (e instanceof Stop) return { kind: "response", response: e.response, record: this.record() };
+      if (e instanceof Stop) return { kind: "response", response: e.response, record: this.record(), answer: e.answer };
       if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: null, record: this.record() };
       throw e;
     }
     const r = this.state.response;
     if (this.draftTouched) {
-      return { kind: "response", response: this.response(NULL_BODY_STATUSES.has(r.status) ? null : this.draftBody, r.status, r.reason, r.headers), record: this.record() };
+      const answer = { policyId: failure.lastError?.policyId ?? this.selection.program.key, at: null, code: r.status >= 400 ? failure.error.code : null };
+      return { kind: "response", response: this.response(NULL_BODY_STATUSES.has(r.status) ? null : this.draftBody, r.status, r.reason, r.headers), record: this.record(), answer };
     }
     return { kind: "problem", error: failure.error, status: failure.status, headers: [...r.headers.keys()].length > 0 ? r.headers : null, record: this.record() };
   }

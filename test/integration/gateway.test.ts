@@ -6,7 +6,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { BuiltCertificate } from "../../scripts/pki/builder";
 import { ca, DAY, leaf, root } from "../support/chains";
-import { byteSequence, cloudflareTlsClientAuth, publish, recordingOrigin, scenario, uniqueVersion, viaTerminator } from "../support/gateway";
+import { byteSequence, cloudflareTlsClientAuth, publish, recordingOrigin, scenario, SECRET, uniqueVersion, viaTerminator } from "../support/gateway";
+import { at, bundle, operation, step, tpl } from "../support/policies";
 
 let r: BuiltCertificate, i: BuiltCertificate, valid: BuiltCertificate, expired: BuiltCertificate, early: BuiltCertificate;
 let otherRoot: BuiltCertificate, untrusted: BuiltCertificate;
@@ -65,6 +66,26 @@ describe("allowed requests", () => {
     const bad = await scenario({ IDENTITY_HEADERS: "subject,email" }).request("/", hdr);
     expect(bad.status).toBe(503);
     expect((await problem(bad)).code).toBe("configuration_invalid");
+  });
+
+  it("a misspelled variable fails closed: 503 configuration_invalid, the log names it, the client sees no detail", async () => {
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (line: unknown) => void logged.push(String(line));
+    try {
+      // REVOCATON=strict would otherwise leave revocation at its default (soft) and forward the request.
+      const s = scenario({ REVOCATON: "strict" });
+      const res = await s.request("/", { headers: viaTerminator({ "client-cert": byteSequence(valid) }) });
+      expect(res.status).toBe(503);
+      const body = await problem(res);
+      expect(body.code).toBe("configuration_invalid");
+      expect((body as { title?: string }).title).toBe("The gateway is misconfigured");
+      expect(JSON.stringify(body)).not.toContain("REVOCAT");
+      expect(s.origin.calls).toHaveLength(0);
+      expect(logged.join("\n")).toContain("REVOCATON is not a certgate variable: did you mean REVOCATION?");
+    } finally {
+      console.error = original;
+    }
   });
 
   it("forwards a certificate from Cloudflare's cf.tlsClientAuth, validating it against its own store", async () => {
@@ -316,6 +337,51 @@ describe("observability: one request log line, Server-Timing", () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ level: "warn", decision: "error", status: 502, code: "origin_unreachable" });
     expect(String(failed[0]!.internal)).toContain("Network connection lost");
+  });
+
+  it("a certificate header from a peer that failed the terminator check: the log says which header and which check, never the secret", async () => {
+    const cert = { "client-cert": byteSequence(valid) };
+    const s = scenario();
+    const [missing] = await requestLines(() => s.request("/", { headers: cert }));
+    expect(missing).toMatchObject({ decision: "deny", code: "certificate_missing", internal: "certificate header client-cert ignored: no x-certgate-terminator-secret header (TERMINATOR_SECRET)" });
+    const [wrong] = await requestLines(() => s.request("/", { headers: { ...cert, "x-certgate-terminator-secret": "not-the-secret-but-long-enough" } }));
+    expect(wrong!.internal).toBe("certificate header client-cert ignored: x-certgate-terminator-secret does not match TERMINATOR_SECRET");
+    expect(JSON.stringify(wrong)).not.toContain("not-the-secret");
+    expect(JSON.stringify(wrong)).not.toContain(SECRET);
+    const byAddress = scenario({ TERMINATOR_SECRET: "", TERMINATOR_ADDRESSES: "192.0.2.0/24" });
+    const [outside] = await requestLines(() => byAddress.request("/", { headers: { ...cert, "cf-connecting-ip": "198.51.100.7" } }));
+    expect(outside!.internal).toBe("certificate header client-cert ignored: CF-Connecting-IP 198.51.100.7 is not in TERMINATOR_ADDRESSES");
+    // From the terminator, or with no certificate header at all, there is nothing to explain.
+    const [trusted] = await requestLines(() => s.request("/", { headers: viaTerminator(cert) }));
+    expect(trusted!.internal).toBeUndefined();
+    const [none] = await requestLines(() => s.request("/"));
+    expect(none!.internal).toBeUndefined();
+    // REJECT_UNTRUSTED_CERT_HEADERS: the 400's log line carries the same why.
+    const [rejected] = await requestLines(() => scenario({ REJECT_UNTRUSTED_CERT_HEADERS: "true" }).request("/", { headers: cert }));
+    expect(rejected).toMatchObject({ code: "certificate_header_untrusted", internal: expect.stringContaining("no x-certgate-terminator-secret header") });
+  });
+
+  it("a response a policy built instead of the origin's is decision respond, with its scope, position and a code", async () => {
+    const ok = viaTerminator({ "client-cert": byteSequence(valid) });
+    const problemJson = { at: at(), name: tpl("Content-Type"), existsAction: "override" as const, values: [tpl("application/problem+json")] };
+    const b = bundle({}, [
+      operation("orders", "create", "POST", "/orders", { inbound: [step.returnResponse({
+        status: "403", headers: [problemJson], body: tpl('{"status":403,"code":"certificate_not_registered"}') })] }, ""),
+      operation("orders", "teapot", "GET", "/teapot", { inbound: [step.returnResponse({ status: "418", body: tpl("short and stout") })] }, ""),
+      operation("orders", "ping", "GET", "/ping", { inbound: [step.returnResponse({ status: "204" })] }, ""),
+    ]);
+    const s = scenario({}, recordingOrigin(), b);
+    const [coded] = await requestLines(() => s.request("/orders", { method: "POST", headers: ok }));
+    expect(coded).toMatchObject({ decision: "respond", status: 403, code: "certificate_not_registered", policy: "operation:test", policyAt: expect.stringMatching(/^test\.xml:\d+:5$/) });
+    const [plain] = await requestLines(() => s.request("/teapot", { headers: ok }));
+    expect(plain).toMatchObject({ decision: "respond", status: 418, code: "policy_return_response", policy: "operation:test" });
+    const [fine] = await requestLines(() => s.request("/ping", { headers: ok }));
+    expect(fine).toMatchObject({ decision: "respond", status: 204, code: null });
+    expect(s.origin.calls).toHaveLength(0);
+    // LOG_REQUESTS=denied keeps a policy's 4xx answer, not its 2xx.
+    const deniedOnly = scenario({ LOG_REQUESTS: "denied" }, recordingOrigin(), b);
+    expect(await requestLines(() => deniedOnly.request("/orders", { method: "POST", headers: ok }))).toHaveLength(1);
+    expect(await requestLines(() => deniedOnly.request("/ping", { headers: ok }))).toHaveLength(0);
   });
 
   it("LOG_REQUESTS=denied logs only denials; off logs none; a bad value is a configuration error", async () => {

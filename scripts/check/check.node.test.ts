@@ -1,0 +1,88 @@
+/**
+ * `npm run check`: the deployment checked before traffic. checkDeployment in process (the rules), then the
+ * command on the repository's wrangler.toml and on a broken one (a real process, wrangler's own reader).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runTsx } from "../../test/support/cli-process";
+import { checkDeployment, type RawWranglerConfig } from "./check";
+
+const NO_NEEDS = { certificateIds: new Set<string>(), runtimeValues: new Set<string>() };
+const TRUST = [{ binding: "TRUST" }];
+const GOOD_VARS = { CERT_SOURCES: "cloudflare", ORIGIN_URL: "https://origin.example" };
+
+describe("checkDeployment", () => {
+  it("passes the shipped shape, and checks every environment by default", () => {
+    const config: RawWranglerConfig = { kv_namespaces: TRUST, vars: GOOD_VARS, env: { staging: { kv_namespaces: TRUST, vars: GOOD_VARS } } };
+    expect(checkDeployment(config, NO_NEEDS, new Set())).toEqual({ problems: [], warnings: [], checked: ["top level", "env.staging"] });
+  });
+
+  it("lists every problem, located by environment", () => {
+    const config: RawWranglerConfig = {
+      kv_namespaces: TRUST,
+      vars: { ...GOOD_VARS, REVOCATON: "strict", DENY_STATUS: "200" },
+      env: { production: { vars: { ...GOOD_VARS, CERT_SOURCES: "url-pem" } } },
+    };
+    const r = checkDeployment(config, NO_NEEDS, new Set());
+    expect(r.problems).toEqual([
+      expect.stringMatching(/^\[top level\]: REVOCATON is not a certgate variable: did you mean REVOCATION\?/),
+      "[top level]: DENY_STATUS must be an integer from 400 to 499, not \"200\"",
+      "[env.production]: no KV namespace bound as TRUST (the trust material, docs/kv-schema.md); kv_namespaces are not inherited from the top level",
+      expect.stringMatching(/^\[env\.production\]: a header certificate source is enabled but neither TERMINATOR_SECRET nor TERMINATOR_ADDRESSES is set.*--secret TERMINATOR_SECRET\)$/),
+    ]);
+  });
+
+  it("a secret named with --secret counts as set; a secret in [vars] is a warning", () => {
+    const config: RawWranglerConfig = { kv_namespaces: TRUST, vars: { ...GOOD_VARS, CERT_SOURCES: "url-pem" } };
+    expect(checkDeployment(config, NO_NEEDS, new Set(["TERMINATOR_SECRET"])).problems).toEqual([]);
+    const inVars = checkDeployment({ kv_namespaces: TRUST, vars: { ...config.vars, TERMINATOR_SECRET: "x".repeat(32) } }, NO_NEEDS, new Set());
+    expect(inVars.problems).toEqual([]);
+    expect(inVars.warnings).toEqual([expect.stringContaining("TERMINATOR_SECRET is in [vars]")]);
+  });
+
+  it("the policies' needs: mtls_certificates bindings must exist; their names are not taken for typos", () => {
+    const needs = { certificateIds: new Set(["ORIGIN_CLIENT_CERT"]), runtimeValues: new Set(["TRUST_API_KEY"]) };
+    const missing = checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS }, needs, new Set());
+    expect(missing.problems).toEqual(['[top level]: the policies\' authentication-certificate certificate-id="ORIGIN_CLIENT_CERT" has no [[mtls_certificates]] binding "ORIGIN_CLIENT_CERT"']);
+    const bound = checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS, mtls_certificates: [{ binding: "ORIGIN_CLIENT_CERT" }] }, needs, new Set(["TRUST_API_KEY"]));
+    expect(bound.problems).toEqual([]);
+    expect(bound.warnings).toEqual([expect.stringContaining("TRUST_API_KEY")]);
+  });
+
+  it("an unknown --env is a problem naming the environments there are", () => {
+    expect(checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS }, NO_NEEDS, new Set(), ["prod"]).problems)
+      .toEqual(["[env.prod]: no such environment in the wrangler config (it has: top level)"]);
+  });
+});
+
+describe("npm run check", () => {
+  const dir = mkdtempSync(join(tmpdir(), "certgate-check-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("passes the repository's wrangler.toml and policies/; fails a broken config with one line per problem", async () => {
+    const broken = join(dir, "wrangler.toml");
+    writeFileSync(broken, [
+      'name = "x"', 'main = "src/index.ts"', 'compatibility_date = "2026-10-20"',
+      "[[kv_namespaces]]", 'binding = "TRUST"', 'id = "00000000000000000000000000000000"',
+      "[vars]", 'ORIGIN_URL = "https://o.example"', 'REVOCATON = "strict"', "REQUIRE_CERTIFICATE = true", "",
+    ].join("\n"));
+    const [ok, bad, usage] = await Promise.all([
+      runTsx("scripts/check/main.ts", []),
+      runTsx("scripts/check/main.ts", ["--config", broken]),
+      runTsx("scripts/check/main.ts", ["--confg", broken]),
+    ]);
+    expect(ok.stderr).toBe("");
+    expect(ok.stdout).toMatch(/^check: OK — wrangler\.toml \(top level\), policies policies\n$/);
+    expect(ok.code).toBe(0);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^check: \[top level\]: REVOCATON is not a certgate variable: did you mean REVOCATION\?/),
+      'check: [top level]: REQUIRE_CERTIFICATE must be a string (in wrangler.toml, quote it: REQUIRE_CERTIFICATE = "true")',
+      `check: 2 problems in ${broken} (top level), policies policies`,
+    ]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("unknown option --confg (did you mean --config?)");
+  });
+});
