@@ -24,6 +24,8 @@ export interface VerifyOptions {
   /** Explicit mode; null = soft when CRLs are given, off otherwise. */
   readonly revocation: RevocationMode | null;
   readonly requireClientAuthEku: boolean;
+  /** The extended key usage checked: clientAuth (what the Worker checks) or serverAuth (to judge server chains). */
+  readonly purpose: "clientAuth" | "serverAuth";
   readonly partialChain: boolean;
   readonly json: boolean;
   readonly leaves: readonly string[];
@@ -51,6 +53,7 @@ const VERIFY_OPTIONS: OptionTable = {
   at: VALUE,
   revocation: oneOf(REVOCATION_MODES),
   "no-eku": FLAG,
+  purpose: oneOf(["clientAuth", "serverAuth"]),
   "partial-chain": FLAG,
   json: FLAG,
 };
@@ -101,6 +104,7 @@ function parseVerify(argv: readonly string[]): Result<Command, UsageError> {
       at,
       revocation: revocation ?? null,
       requireClientAuthEku: !args.flags.has("no-eku"),
+      purpose: (valueOf(args, "purpose") as "clientAuth" | "serverAuth" | undefined) ?? "clientAuth",
       partialChain: args.flags.has("partial-chain"),
       json: args.flags.has("json"),
       leaves: args.operands,

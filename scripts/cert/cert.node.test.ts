@@ -292,6 +292,18 @@ describe("cert verify", () => {
     expect(r.stderr).toContain(f.garbage!);
   });
 
+  it("--purpose serverAuth checks server chains by the same rules (the Worker always checks clientAuth)", async () => {
+    const [server, client] = await Promise.all([
+      codes("--ca", f.root!, "--untrusted", f.inter!, "--purpose", "serverAuth", f.serverOnly!, f.aliceDer!),
+      codes("--ca", f.root!, "--untrusted", f.inter!, "--purpose", "clientAuth", f.serverOnly!),
+    ]);
+    expect(server.byFile).toEqual({ [f.serverOnly!]: "ok", [f.aliceDer!]: "eku_client_auth_missing" }); // alice lists clientAuth only
+    expect(client.byFile).toEqual({ [f.serverOnly!]: "eku_client_auth_missing" });
+    const bad = await cert("verify", "--ca", f.root!, "--purpose", "codeSigning", f.aliceDer!);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--purpose");
+  });
+
   it("an --untrusted member that cannot be read is skipped with a warning naming it; a bad --ca member stops everything", async () => {
     const [untrusted, anchors] = await Promise.all([
       codes("--ca", f.root!, "--untrusted", f.oddBundle!, f.aliceDer!),
@@ -358,7 +370,7 @@ describe("cert argument parsing", () => {
     expect(verifyOptions("a.pem", "--ca", "r1", "--crl", "c1", "b.pem", "--ca=r2", "--crl", "c2", "--untrusted", "u", "--no-eku", "--partial-chain", "--", "--json"))
       .toEqual({
         anchors: ["r1", "r2"], untrusted: ["u"], crls: ["c1", "c2"], at: null, revocation: null,
-        requireClientAuthEku: false, partialChain: true, json: false, leaves: ["a.pem", "b.pem", "--json"],
+        requireClientAuthEku: false, purpose: "clientAuth", partialChain: true, json: false, leaves: ["a.pem", "b.pem", "--json"],
       });
     expect(verifyOptions("--ca", "-", "-").leaves).toEqual(["-"]);
   });

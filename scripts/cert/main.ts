@@ -50,7 +50,8 @@ Options:
                         2026-06-01T12:00:00Z (UTC when no offset is given)
   --revocation MODE     off | soft | strict.
                         Default: soft when a --crl is given, off otherwise
-  --no-eku              do not require the clientAuth extended key usage
+  --no-eku              do not check the extended key usage
+  --purpose P           clientAuth (default: what the Worker checks) or serverAuth (to check server chains)
   --partial-chain       accept an --untrusted certificate as the end of the path
   --json                one JSON line per leaf: {"file", "valid", "code", "detail", "context",
                         "warnings", "path" (subjects, leaf → anchor), "subject", "thumbprint"}

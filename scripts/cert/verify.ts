@@ -7,8 +7,8 @@
  * certificate as a store intermediate and every `--crl` CRL, prepared once for all leaves. A LEAF file holds
  * the client certificate first; further certificates in it are the chain the client presented.
  *
- * Options given to the engine: revocation as asked (default `soft` with CRLs, `off` without), clientAuth EKU
- * unless `--no-eku`, `allowPartialChain` with `--partial-chain`; everything else is the engine's default, i.e.
+ * Options given to the engine: revocation as asked (default `soft` with CRLs, `off` without), the EKU of
+ * `--purpose` (clientAuth by default, as the Worker) unless `--no-eku`, `allowPartialChain` with `--partial-chain`; everything else is the engine's default, i.e.
  * exactly what the Worker enforces.
  *
  * Output, one record per LEAF in argument order. Text: `FILE: OK` and the path (depth 0 = leaf … anchor), or
@@ -88,6 +88,7 @@ export async function runVerify(options: VerifyOptions, output: Output, now: Dat
   const validation: ValidationOptions = {
     revocation: options.revocation ?? (crls.length > 0 ? "soft" : "off"),
     requireClientAuthEku: options.requireClientAuthEku,
+    purpose: options.purpose,
     allowPartialChain: options.partialChain,
   };
   const verifier = new CertificateVerifier();

@@ -30,7 +30,7 @@ describe("checkDeployment", () => {
       expect.stringMatching(/^\[top level\]: REVOCATON is not a certgate variable: did you mean REVOCATION\?/),
       "[top level]: DENY_STATUS must be an integer from 400 to 499, not \"200\"",
       "[env.production]: no KV namespace bound as TRUST (the trust material, docs/kv-schema.md); kv_namespaces are not inherited from the top level",
-      expect.stringMatching(/^\[env\.production\]: a header certificate source is enabled but neither TERMINATOR_SECRET nor TERMINATOR_ADDRESSES is set.*--secret TERMINATOR_SECRET\)$/),
+      expect.stringMatching(/^\[env\.production\]: a header certificate source is enabled but TERMINATOR_SECRET is not set.*--secret TERMINATOR_SECRET\)$/),
     ]);
   });
 

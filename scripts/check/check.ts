@@ -95,7 +95,7 @@ export function checkDeployment(config: RawWranglerConfig, needs: PolicyNeeds, s
     const parsed = parseConfig({ ...bindings, ...vars } as unknown as Env, { policyBindings });
     if (!parsed.ok) {
       for (const p of parsed.error) {
-        const hint = /neither TERMINATOR_SECRET nor TERMINATOR_ADDRESSES/.test(p) && !Object.hasOwn(vars, "TERMINATOR_SECRET")
+        const hint = /TERMINATOR_SECRET is not set/.test(p) && !Object.hasOwn(vars, "TERMINATOR_SECRET")
           ? " (if TERMINATOR_SECRET is set with `wrangler secret put`, tell the check: --secret TERMINATOR_SECRET)"
           : "";
         problems.push(at(`${p}${hint}`));

@@ -515,7 +515,7 @@ function checkCa(cert: ParsedCertificate, depth: number, opts: Required<Validati
 function checkLeafUsage(leaf: ParsedCertificate, opts: Required<ValidationOptions>): CertError | null {
   const eku = leaf.extensions.extKeyUsage;
   if (opts.requireClientAuthEku && eku && !eku.includes(PURPOSE_OID[opts.purpose])) {
-    return certError("eku_client_auth_missing", "The client certificate's extendedKeyUsage does not include clientAuth.",
+    return certError("eku_client_auth_missing", `The client certificate's extendedKeyUsage does not include ${opts.purpose}.`,
       { extendedKeyUsage: [...eku], subject: subjectOf(leaf) });
   }
   const ku = leaf.extensions.keyUsage;

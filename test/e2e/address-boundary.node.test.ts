@@ -31,11 +31,11 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 beforeAll(async () => {
   await setup.run(async () => {
     dir = mkdtempSync(join(tmpdir(), "certgate-e2e-address-"));
-    const start = (name: string, vars: Record<string, string | null>) => {
-      return startGatewayStack({ dir: mkdtempSync(join(dir, `${name}-`)), sources: ["rfc9440"], cleanup, vars });
+    const start = (name: string, vars: Record<string, string | null>, invalidConfiguration = false) => {
+      return startGatewayStack({ dir: mkdtempSync(join(dir, `${name}-`)), sources: ["rfc9440"], cleanup, vars, invalidConfiguration });
     };
     // The measured configuration of the issue: rfc9440, the terminator's address, no secret.
-    addressOnly = await start("address-only", { TERMINATOR_SECRET: null, TERMINATOR_ADDRESSES: FORGED_ADDRESS });
+    addressOnly = await start("address-only", { TERMINATOR_SECRET: null, TERMINATOR_ADDRESSES: FORGED_ADDRESS }, true);
     // The cloudflare source only, no certificate required: shows what the origin gets for CF-Connecting-IP.
     open = await start("open", { CERT_SOURCES: "cloudflare", REQUIRE_CERTIFICATE: "false" });
     const now = Date.now();

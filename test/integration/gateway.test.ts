@@ -348,8 +348,9 @@ describe("observability: one request log line, Server-Timing", () => {
     expect(wrong!.internal).toBe("certificate header client-cert ignored: x-certgate-terminator-secret does not match TERMINATOR_SECRET");
     expect(JSON.stringify(wrong)).not.toContain("not-the-secret");
     expect(JSON.stringify(wrong)).not.toContain(SECRET);
-    const byAddress = scenario({ TERMINATOR_SECRET: "", TERMINATOR_ADDRESSES: "192.0.2.0/24" });
-    const [outside] = await requestLines(() => byAddress.request("/", { headers: { ...cert, "cf-connecting-ip": "198.51.100.7" } }));
+    // The address list narrows the secret (an address alone is never enough): the right secret from outside it.
+    const byAddress = scenario({ TERMINATOR_ADDRESSES: "192.0.2.0/24" });
+    const [outside] = await requestLines(() => byAddress.request("/", { headers: { ...viaTerminator(cert), "cf-connecting-ip": "198.51.100.7" } }));
     expect(outside!.internal).toBe("certificate header client-cert ignored: CF-Connecting-IP 198.51.100.7 is not in TERMINATOR_ADDRESSES");
     // From the terminator, or with no certificate header at all, there is nothing to explain.
     const [trusted] = await requestLines(() => s.request("/", { headers: viaTerminator(cert) }));
