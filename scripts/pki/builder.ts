@@ -216,6 +216,8 @@ export interface CrlSpec {
   thisUpdate: Date;
   nextUpdate?: Date;
   entries?: CrlEntrySpec[];
+  /** 1 writes a v1 CRL (no version field); give it no extensions (crlNumber: false, authorityKeyIdentifier: false). */
+  version?: 1;
   /** Default 1; false omits the cRLNumber extension (non-conformant). */
   crlNumber?: number | bigint | false;
   /** baseCRLNumber → delta CRL (critical, RFC 5280 §5.2.4). */
@@ -1203,7 +1205,7 @@ export async function issueCrl(spec: CrlSpec): Promise<{ der: Uint8Array; pem: s
   for (const c of spec.custom ?? []) exts.push(extension(c.oid, c.critical, c.value));
 
   const tbs = der.sequence(
-    der.integer(1), // v2
+    spec.version === 1 ? EMPTY : der.integer(1), // v2 (a v1 CRL has no version field, RFC 5280 §5.1.2.1)
     sigAlg,
     issuerNameDer(spec.issuerNameOverride, spec.issuer.subjectDer),
     der.time(spec.thisUpdate),

@@ -50,6 +50,7 @@ export const OID = {
   ekuServerAuth: "1.3.6.1.5.5.7.3.1",
   ekuAny: "2.5.29.37.0",
   emailAddress: "1.2.840.113549.1.9.1",
+  commonName: "2.5.4.3",
 } as const;
 
 /**
@@ -185,6 +186,8 @@ export interface ParsedCertificate {
   readonly subjectEmpty: boolean;
   /** Subject emailAddress attribute values (name constraints on rfc822Name apply to them, RFC 5280 §4.2.1.10). */
   readonly subjectEmails: readonly string[];
+  /** Subject commonName values (as Latin-1 text; name constraints check a host-like CN when there is no DNS SAN). */
+  readonly subjectCommonNames: readonly string[];
 }
 
 /** A revoked-certificate entry of a CRL. */
@@ -209,6 +212,8 @@ export interface ParsedCrl {
   readonly crlNumber: bigint | null;
   /** BaseCRLNumber when this is a delta CRL (RFC 5280 §5.2.4). */
   readonly deltaBase: bigint | null;
+  /** 1 for a v1 CRL (no extensions at all, RFC 5280 §5.1.2.1), 2 otherwise. */
+  readonly version: 1 | 2;
   readonly authorityKeyIdentifier: Uint8Array | null;
   readonly issuingDistributionPoint: {
     readonly fullName: readonly GeneralName[] | null;
@@ -296,6 +301,7 @@ function parseCertificateUnchecked(der: Uint8Array): ParsedCertificate {
   // matched reliably, so it is malformed (RFC 5280 §4.1.2.4, §4.1.2.6).
   if (subjectKey.startsWith("!") || issuerKey.startsWith("!")) throw new DerError("the subject or issuer is not a valid DER Name");
   const alg = readAlgorithm(der, outerAlg);
+  const attributes = readNameAttributes(der, subjectEl);
   const sigBits = der.subarray(sigEl.contentStart, sigEl.end);
   if (sigBits.length < 1 || sigBits[0] !== 0) throw new DerError("signatureValue has unused bits");
   return {
@@ -313,7 +319,8 @@ function parseCertificateUnchecked(der: Uint8Array): ParsedCertificate {
     extensions,
     selfIssued: subjectKey === issuerKey,
     subjectEmpty: subjectEl.contentStart === subjectEl.end,
-    subjectEmails: readNameAttributes(der, subjectEl, OID.emailAddress),
+    subjectEmails: attributes.emails,
+    subjectCommonNames: attributes.commonNames,
   };
 }
 
@@ -327,9 +334,10 @@ function readAlgorithm(bytes: Uint8Array, el: DerElement): { oid: string; params
   return { oid, params: bytes.slice(p.start, p.end), paramsEl: p };
 }
 
-/** Values of one attribute type in a Name (for emailAddress in the subject, RFC 5280 §4.2.1.10). */
-function readNameAttributes(bytes: Uint8Array, nameEl: DerElement, oid: string): string[] {
-  const out: string[] = [];
+/** The emailAddress and commonName values of a Name (name constraints read both, RFC 5280 §4.2.1.10). */
+function readNameAttributes(bytes: Uint8Array, nameEl: DerElement): { emails: string[]; commonNames: string[] } {
+  const emails: string[] = [];
+  const commonNames: string[] = [];
   const rdns = DerReader.of(bytes, nameEl);
   while (!rdns.done) {
     const set = DerReader.of(bytes, rdns.expect(TAG.SET, "RelativeDistinguishedName"));
@@ -337,10 +345,11 @@ function readNameAttributes(bytes: Uint8Array, nameEl: DerElement, oid: string):
       const atv = DerReader.of(bytes, set.expect(TAG.SEQUENCE, "AttributeTypeAndValue"));
       const type = decodeOid(atv.content(atv.expect(TAG.OID, "attribute type")));
       const value = atv.next();
-      if (type === oid) out.push(latin1(atv.content(value)));
+      if (type === OID.emailAddress) emails.push(latin1(atv.content(value)));
+      else if (type === OID.commonName) commonNames.push(latin1(atv.content(value)));
     }
   }
-  return out;
+  return { emails, commonNames };
 }
 
 
@@ -635,6 +644,26 @@ function readGeneralName(bytes: Uint8Array, el: DerElement): GeneralName {
     case 8:
       decodeOid(content);
       return { type: "other", tag: el.tagNumber };
+    case 0: {
+      // otherName ::= SEQUENCE { type-id OBJECT IDENTIFIER, value [0] EXPLICIT ANY } (IMPLICIT [0])
+      const r = DerReader.of(bytes, el);
+      decodeOid(r.content(r.expect(TAG.OID, "otherName type-id")));
+      const value = r.optionalContext(0, "explicit");
+      if (!value) throw new DerError("otherName without a value");
+      const inner = DerReader.of(bytes, value);
+      inner.next();
+      inner.finish("otherName value");
+      r.finish("otherName");
+      return { type: "other", tag: 0 };
+    }
+    case 5: {
+      // EDIPartyName ::= SEQUENCE { nameAssigner [0] DirectoryString OPTIONAL, partyName [1] DirectoryString }
+      const r = DerReader.of(bytes, el);
+      r.optionalContext(0, "explicit");
+      if (!r.optionalContext(1, "explicit")) throw new DerError("ediPartyName without a partyName");
+      r.finish("ediPartyName");
+      return { type: "other", tag: 5 };
+    }
     default:
       return { type: "other", tag: el.tagNumber };
   }
@@ -779,6 +808,7 @@ function parseCrlUnchecked(der: Uint8Array): ParsedCrl {
     },
     crlNumber,
     deltaBase,
+    version: crl.version === 1 ? 2 : 1,
     authorityKeyIdentifier: aki,
     issuingDistributionPoint: idp,
     entries,
@@ -819,8 +849,11 @@ function readCrlEntry(rc: pkijs.RevokedCertificate): CrlEntry {
     }
     v.finish(`CRL entry extension ${ext.extnID}`);
   }
+  // A padded serial would never match the certificate's (compared as DER content): it must be minimal (X.690 §8.3.2).
+  const serial = new Uint8Array(rc.userCertificate.valueBlock.valueHexView);
+  checkMinimalInteger(serial, "CRL entry serialNumber");
   return {
-    serialNumber: toHex(rc.userCertificate.valueBlock.valueHexView),
+    serialNumber: toHex(serial),
     revocationDate: rc.revocationDate.value,
     reason,
     certificateIssuer,

@@ -26,6 +26,10 @@ describe("ecdsaDerToRaw (ECDSA-Sig-Value → r||s)", () => {
       ["an OCTET STRING for s", Uint8Array.from([0x30, 0x06, 0x02, 0x01, 0x01, 0x04, 0x01, 0x02])],
       ["truncated", sig([1], [2]).subarray(0, 6)],
       ["empty input", new Uint8Array(0)],
+      // A padded INTEGER is the same number, so it would verify: a re-encoded twin with another SHA-256.
+      ["non-minimal r (00 01 02)", sig([0x00, 0x01, 0x02], [0x01])],
+      ["non-minimal s (00 00 80 01)", sig([0x01], [0x00, 0x00, 0x80, 0x01])],
+      ["zero r", sig([0x00], [0x01])],
     ];
     for (const [what, der] of bad) expect([what, ecdsaDerToRaw(der, 4)]).toEqual([what, null]);
   });

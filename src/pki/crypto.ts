@@ -281,10 +281,11 @@ export function ecdsaDerToRaw(der: Uint8Array, size: number): Uint8Array | null 
     if (typeof n === "string" || n.tagClass !== 0 || n.constructed || n.tagNumber !== 2) return null;
     let bytes = der.subarray(n.contentStart, n.end);
     if (bytes.length === 0 || bytes[0]! & 0x80) return null; // empty or negative
-    let start = 0;
-    while (start < bytes.length - 1 && bytes[start] === 0) start++;
-    bytes = bytes.subarray(start);
-    if (bytes.length > size) return null;
+    // X.690 §8.3.2: minimal. A 00 is allowed only before a byte with its high bit set; any other leading zero
+    // would make a re-encoded twin of the certificate (another SHA-256) that still verifies.
+    if (bytes.length > 1 && bytes[0] === 0 && (bytes[1]! & 0x80) === 0) return null;
+    if (bytes[0] === 0) bytes = bytes.subarray(1);
+    if (bytes.length === 0 || bytes.length > size || bytes.every((b) => b === 0)) return null;
     out.set(bytes, i * size + (size - bytes.length));
     p = n.end;
   }

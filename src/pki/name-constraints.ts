@@ -22,6 +22,7 @@
 import type { GeneralName, ParsedCertificate } from "../cert/parse";
 import { rdnKeys } from "../cert/dn";
 import { formatIp } from "../cert/model";
+import { dnsNameProblem } from "./profile";
 
 export interface NameConstraintState {
   readonly permitted: ReadonlyArray<readonly GeneralName[]>;
@@ -55,7 +56,16 @@ export function checkNameConstraints(state: NameConstraintState, cert: ParsedCer
   const names: GeneralName[] = [];
   if (!cert.subjectEmpty) names.push({ type: "dirName", key: cert.subjectKey, name: cert.subject });
   for (const email of cert.subjectEmails) names.push({ type: "email", value: email });
-  for (const san of cert.extensions.subjectAltName ?? []) names.push(san);
+  const sans = cert.extensions.subjectAltName ?? [];
+  for (const san of sans) names.push(san);
+  // Without a subjectAltName, a CN that is a host name is the name clients match (.NET's GetNameInfo(DnsName), which
+  // policies read, falls back to it): a constrained CA must not be able to issue CN=www.outside.example. OpenSSL
+  // does this whenever there is no DNS SAN; BetterTLS and webpki ignore the CN once any SAN is present (88
+  // BetterTLS cases have an IP SAN beside a CN in an excluded subtree and must pass), so certgate checks the CN
+  // only when there is no SAN at all.
+  if (cert.extensions.subjectAltName === undefined) {
+    for (const cn of cert.subjectCommonNames) if (cn.includes(".") && dnsNameProblem(cn, true) === null) names.push({ type: "dns", value: cn });
+  }
   for (const name of names) {
     for (const ex of state.excluded) {
       if (!budget.spend()) return { ok: false, budget: true, name: describe(name), reason: "excluded" };
@@ -110,8 +120,11 @@ function matches(name: GeneralName, c: GeneralName): boolean | null {
       return name.type === "email" && emailMatches(name.value, c.value);
     case "uri": {
       if (name.type !== "uri") return false;
+      // A URI without a host, with an IP literal or with a host that is not a plain host name (a trailing dot,
+      // percent-encoding) cannot be compared to a host constraint: undecidable, so fail closed.
       const host = uriHost(name.value);
-      return host !== null && hostMatches(host, c.value);
+      if (host === null || host.startsWith("[") || dnsNameProblem(host, false) !== null) return null;
+      return hostMatches(host, c.value);
     }
     case "ip":
       return name.type === "ip" && ipMatches(name.bytes, c.bytes);
@@ -154,7 +167,8 @@ function hostMatches(host: string, constraint: string): boolean {
 function emailMatches(name: string, constraint: string): boolean {
   const at = name.lastIndexOf("@");
   if (at < 0) return false;
-  const local = name.slice(0, at);
+  // A quoted local part that needs no quotes is the same mailbox (RFC 5321 §4.1.2): "admin"@x is admin@x.
+  const local = name.slice(0, at).replace(/^"([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]*)"$/, "$1");
   const host = name.slice(at + 1).toLowerCase();
   if (constraint.includes("@")) {
     const cat = constraint.lastIndexOf("@");
@@ -172,6 +186,10 @@ function uriHost(uri: string): string | null {
 }
 
 function ipMatches(addr: Uint8Array, constraint: Uint8Array): boolean {
+  // An IPv4-mapped IPv6 address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) is its IPv4 address to an IPv4 constraint.
+  if (addr.length === 16 && constraint.length === 8 && addr.subarray(0, 10).every((b) => b === 0) && addr[10] === 0xff && addr[11] === 0xff) {
+    addr = addr.subarray(12);
+  }
   if (constraint.length !== addr.length * 2) return false;
   const n = addr.length;
   for (let i = 0; i < n; i++) {

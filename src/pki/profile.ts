@@ -56,6 +56,13 @@ export function checkProfile(cert: ParsedCertificate, role: CertificateRole, dep
     return certError("unknown_critical_extension", "The trust anchor has a critical extension certgate does not process.",
       { extensions: ext.unknownCritical, depth, subject: subject() });
   }
+  // §4.1.2.6: a certificate with an empty subject must carry a (critical) subjectAltName, which a v1/v2 certificate
+  // cannot; the subject's emailAddress attributes are mailboxes (name constraints apply to them, §4.2.1.10).
+  if (cert.subjectEmpty && cert.version < 3) return fail("certificate_malformed", "A certificate without extensions has an empty subject (RFC 5280 §4.1.2.6).");
+  for (const email of cert.subjectEmails) {
+    const problem = mailboxProblem(email);
+    if (problem) return fail("certificate_malformed", `The subject's emailAddress is not valid: ${problem}.`);
+  }
   if (cert.version < 3) {
     // v1/v2 have no extensions (cert/parse rejects extensions in them): no basicConstraints, so not a CA — except
     // a v1 trust anchor, which OpenSSL and RFC 5280 §6.1.1 let the operator trust as it is.
@@ -181,7 +188,8 @@ function sanSyntaxProblem(name: GeneralName): string | null {
     case "email":
       return mailboxProblem(name.value);
     case "uri":
-      return /^[a-z][a-z0-9+.-]*:\S+$/i.test(name.value) ? null : `the URI "${name.value}" is not absolute (RFC 3986 §4.3)`;
+      // RFC 3986 §3, §4.3: an absolute URI, of the characters a URI may hold (no spaces, no backslashes).
+      return /^[a-z][a-z0-9+.-]*:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/i.test(name.value) ? null : `the URI "${name.value}" is not an absolute URI (RFC 3986)`;
     default:
       return null;
   }

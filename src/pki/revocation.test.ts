@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { der, type BuiltCertificate } from "../../scripts/pki/builder";
 import { ca, cert, crl, DAY, leaf, material, NOW, parsed, plainPkijsAccepts, root, verdict } from "../../test/support/chains";
+import { prepareTrustMaterial } from "./trust-material";
 import { validatePath } from "./validate";
 
 let r: BuiltCertificate, i: BuiltCertificate, l: BuiltCertificate;
@@ -294,5 +295,52 @@ describe("distribution points named relative to the CRL issuer (RFC 5280 §4.2.1
     const leafRel = await leaf("Rel Leaf 2", i, "p-256", { custom: [cdp("Partition 1")] });
     const full = await crl({ issuer: i, issuingDistributionPoint: { dirName: "CN=Partition 1, CN=Rev Int" } });
     expect(await verdict(leafRel, [i], await material({ anchors: [r], crls: [full.der, (await crl({ issuer: r })).der] }), { revocation: "strict" })).toBe("ok");
+  });
+});
+
+describe("review findings (fail closed where a CRL says a certificate is revoked)", () => {
+  const stale = { thisUpdate: new Date(NOW.getTime() - 30 * DAY), nextUpdate: new Date(NOW.getTime() - 20 * DAY) };
+
+  it("a delta CRL listing the leaf revokes it even when the delta or its base is past nextUpdate", async () => {
+    const base = await crl({ issuer: i, crlNumber: 10 });
+    const staleDelta = await crl({ issuer: i, crlNumber: 11, deltaCrlIndicator: 10, entries: [revokedLeaf()], ...stale });
+    expect(await verdict(l, [i], await material({ anchors: [r], crls: [base.der, staleDelta.der] }), { revocation: "strict" })).toBe("certificate_revoked");
+    const staleBase = await crl({ issuer: i, crlNumber: 10, ...stale });
+    const freshDelta = await crl({ issuer: i, crlNumber: 11, deltaCrlIndicator: 10, entries: [revokedLeaf()] });
+    expect(await verdict(l, [i], await material({ anchors: [r], crls: [staleBase.der, freshDelta.der] }), { revocation: "soft" })).toBe("certificate_revoked");
+  });
+
+  it("a CRL whose entry serial is not minimal DER does not load (it would never match the certificate's serial)", async () => {
+    const padded = await crl({ issuer: i, entries: [{ serialNumber: "00 4A 11", revocationDate: NOW }] });
+    const loaded = await prepareTrustMaterial({ version: "padded", anchors: [r.der], crls: [padded.der] });
+    expect(loaded.ok ? "ok" : loaded.error.code).toBe("crl_malformed");
+  });
+
+  it("a v1 CRL (no extensions, as `openssl ca -gencrl` writes without a crlnumber file) covers and revokes", async () => {
+    const v1 = await crl({ issuer: i, version: 1, crlNumber: false, authorityKeyIdentifier: false });
+    const rootCrl = (await crl({ issuer: r })).der;
+    expect(await verdict(l, [i], await material({ anchors: [r], crls: [v1.der, rootCrl] }), { revocation: "strict" })).toBe("ok");
+    const listing = await crl({ issuer: i, version: 1, crlNumber: false, authorityKeyIdentifier: false, entries: [revokedLeaf()] });
+    expect(await verdict(l, [i], await material({ anchors: [r], crls: [listing.der, rootCrl] }), { revocation: "soft" })).toBe("certificate_revoked");
+  });
+
+  it("a separate CRL signer's own expiry bounds how long the leaf's answer holds", async () => {
+    const signerEnds = new Date(NOW.getTime() + DAY);
+    const signer = await cert({ subject: "CN=Rev Int", issuer: r, notAfter: signerEnds, extensions: { basicConstraints: { ca: true }, keyUsage: { usages: ["cRLSign"] } } });
+    const list = await crl({ issuer: signer });
+    const m = await material({ anchors: [r], intermediates: [signer], crls: [list.der, (await crl({ issuer: r })).der] });
+    const res = await validatePath({ leaf: parsed(l), presented: [parsed(i)], material: m, now: NOW, options: { revocation: "strict" } });
+    expect(res.ok).toBe(true);
+    if (res.ok) expect(res.value.crlNextUpdate!.getTime()).toBeLessThanOrEqual(signerEnds.getTime());
+    expect(await verdict(l, [i], m, { revocation: "strict" }, new Date(signerEnds.getTime() + 1000))).toBe("revocation_unknown");
+  });
+
+  it("a CRL signer validated with other options is validated again (no not-yet-valid signer passes on a memo)", async () => {
+    const signer = await cert({ subject: "CN=Rev Int", issuer: r, notBefore: new Date(NOW.getTime() + DAY), notAfter: new Date(NOW.getTime() + 30 * DAY),
+      extensions: { basicConstraints: { ca: true }, keyUsage: { usages: ["cRLSign"] } } });
+    const list = await crl({ issuer: signer });
+    const m = await material({ anchors: [r], intermediates: [signer], crls: [list.der, (await crl({ issuer: r })).der] });
+    expect(await verdict(l, [i], m, { revocation: "strict", checkNotBefore: false })).toBe("ok");
+    expect(await verdict(l, [i], m, { revocation: "strict" })).toBe("revocation_unknown");
   });
 });

@@ -66,9 +66,10 @@ export interface CrlSignerContext {
   readonly anchor: ParsedCertificate;
   /**
    * Validates a CRL signer that is neither the certificate's issuer nor the anchor: its own path to `anchor`,
-   * with revocation, under the same budgets. "valid", "budget" (a budget ran out: fatal), or why it failed.
+   * with revocation, under the same budgets: until when it holds (ms), "budget" (a budget ran out: fatal), or why
+   * it failed.
    */
-  readonly validateSigner: (signer: ParsedCertificate) => Promise<"valid" | "budget" | string>;
+  readonly validateSigner: (signer: ParsedCertificate) => Promise<{ readonly until: number } | "budget" | string>;
 }
 
 /**
@@ -126,33 +127,34 @@ export async function checkRevocation(
     }
     let entry = findEntry(crl, cert);
     const fresh = crl.nextUpdate === null || now.getTime() <= crl.nextUpdate.getTime();
-    // §5.2.3: a conforming CRL has a non-critical cRLNumber. One without (or with a critical one) still revokes what
-    // it lists — its signature is genuine — but says nothing about what it does not list.
-    const numbered = crl.crlNumber !== null && !crl.critical.includes(OID.crlNumber);
+    // §5.2.3: a conforming v2 CRL has a non-critical cRLNumber. One without (or with a critical one) still revokes
+    // what it lists — its signature is genuine — but says nothing about what it does not list. A v1 CRL (no
+    // extensions at all: what `openssl ca -gencrl` writes without a crlnumber file) covers as OpenSSL lets it.
+    const numbered = crl.version === 1 || (crl.crlNumber !== null && !crl.critical.includes(OID.crlNumber));
+    // Delta CRLs of this base (§5.2.4): same issuer and scope, a newer number, a base number not after ours. What a
+    // usable delta lists is revoked whether or not it is fresh (a revocation never expires); only a fresh delta
+    // of a fresh, numbered base may lift a certificateHold (removeFromCRL).
+    for (const d of deltas) {
+      if (d.crl.issuerKey !== crl.issuerKey || !sameScope(d.crl, crl)) continue;
+      if (crl.crlNumber !== null && d.crl.deltaBase! > crl.crlNumber) continue;
+      if (crl.crlNumber !== null && d.crl.crlNumber !== null && d.crl.crlNumber <= crl.crlNumber) continue;
+      const du = await usableCrl(d.crl, cert, issuer, isCa, dps, d.indirect, material, now, policy, budget, context);
+      if (du.budget) return err(budgetError());
+      if (!du.ok) continue;
+      const de = findEntry(d.crl, cert);
+      if (!de) continue;
+      const deltaFresh = d.crl.nextUpdate === null || now.getTime() <= d.crl.nextUpdate.getTime();
+      if (de.reason !== REMOVE_FROM_CRL) entry = de;
+      else if (fresh && deltaFresh && numbered && entry?.reason === CERTIFICATE_HOLD) entry = null;
+    }
     if (!numbered) {
       defective = `a CRL ${crl.crlNumber === null ? "has no cRLNumber" : "marks its cRLNumber critical"} (RFC 5280 §5.2.3)`;
       notes.push(defective);
     } else if (fresh) {
-      // Delta CRLs complete this base (§5.2.4): newer number, base number not after ours.
-      for (const d of deltas) {
-        if (d.crl.issuerKey !== crl.issuerKey || crl.crlNumber === null || d.crl.deltaBase! > crl.crlNumber) continue;
-        if (d.crl.crlNumber !== null && d.crl.crlNumber <= crl.crlNumber) continue;
-        if (!sameScope(d.crl, crl)) continue;
-        if (d.crl.nextUpdate !== null && now.getTime() > d.crl.nextUpdate.getTime()) continue;
-        const du = await usableCrl(d.crl, cert, issuer, isCa, dps, d.indirect, material, now, policy, budget, context);
-        if (du.budget) return err(budgetError());
-        if (!du.ok) continue;
-        const de = findEntry(d.crl, cert);
-        if (de) {
-          if (de.reason === REMOVE_FROM_CRL) {
-            if (entry?.reason === CERTIFICATE_HOLD) entry = null;
-          } else {
-            entry = de;
-          }
-        }
-      }
       reasons |= usable.reasons;
       if (crl.nextUpdate && (nextUpdate === null || crl.nextUpdate < nextUpdate)) nextUpdate = crl.nextUpdate;
+      // The CRL counts only while its signer's own path does (a separate CRL signer's notAfter, its CRLs).
+      if (usable.until !== undefined && (nextUpdate === null || usable.until < nextUpdate.getTime())) nextUpdate = new Date(usable.until);
     } else {
       notes.push(`a CRL is past its nextUpdate (${crl.nextUpdate!.toISOString()})`);
     }
@@ -189,7 +191,9 @@ function budgetError(): CertError {
  * signature, its signer, an extension it marks critical), as opposed to one that is simply not for this
  * certificate or not in force yet.
  */
-type Usable = { ok: true; reasons: number; budget?: false } | { ok: false; why: string; budget: boolean; defective?: boolean };
+type Usable =
+  | { ok: true; reasons: number; budget?: false; /** when a separate signer's path stops holding (ms) */ until?: number }
+  | { ok: false; why: string; budget: boolean; defective?: boolean };
 
 async function usableCrl(
   crl: ParsedCrl,
@@ -261,7 +265,7 @@ async function usableCrl(
     if (signer === issuer || signer === context.anchor) return { ok: true, reasons };
     const trusted = await context.validateSigner(signer);
     if (trusted === "budget") return { ok: false, why: "budget", budget: true };
-    if (trusted === "valid") return { ok: true, reasons };
+    if (typeof trusted === "object") return { ok: true, reasons, until: trusted.until };
     why = `the certificate that signed a CRL does not validate to the same trust anchor (${trusted})`;
   }
   return { ok: false, why, budget: false, defective: true };

@@ -293,6 +293,31 @@ describe("name constraints", () => {
     expect(await verdict(await withNames("CN=dir, O=Elsewhere", []), [i], m)).toBe("name_constraints_violated");
   });
 
+  it("closes the review's bypasses: a host-like CN without a DNS SAN, URIs without a plain host, quoted mailboxes, IPv4-mapped IPv6", async () => {
+    const r = await root("NC3 Root");
+    const permitted = await ca("NC3 Permit", r, "p-256", { nameConstraints: { permitted: [{ dns: "example.com" }] } });
+    const excluded = await ca("NC3 Exclude", r, "p-256", {
+      nameConstraints: { excluded: [{ dns: "evil.com" }, { uri: "evil.com" }, { email: "admin@corp.com" }, { ip: "10.0.0.0/8" }] },
+    });
+    const m = await material({ anchors: [r] });
+    const under = (issuer: typeof permitted, subject: string, names: Array<Record<string, string>> = []) =>
+      leaf("x", issuer, "p-256", names.length > 0 ? { subjectAltName: { names: names as never } } : {}, { subject });
+    // A CN that is a host name stands for the DNS name when there is no DNS SAN (OpenSSL's NAME_CONSTRAINTS_check_CN).
+    expect(await verdict(await under(permitted, "CN=www.evil.com"), [permitted], m)).toBe("name_constraints_violated");
+    expect(await verdict(await under(excluded, "CN=www.evil.com"), [excluded], m)).toBe("name_constraints_violated");
+    expect(await verdict(await under(permitted, "CN=api.example.com"), [permitted], m)).toBe("ok");
+    expect(await verdict(await under(permitted, "CN=Alice Example"), [permitted], m)).toBe("ok"); // not a host name
+    expect(await verdict(await under(permitted, "CN=www.evil.com", [{ dns: "api.example.com" }]), [permitted], m)).toBe("ok"); // the SAN decides
+    expect(await verdict(await under(permitted, "CN=www.evil.com", [{ ip: "192.0.2.1" }]), [permitted], m)).toBe("ok"); // any SAN: as BetterTLS
+    // URIs: no host, a trailing dot, percent-encoding: not comparable to a host constraint, so refused.
+    for (const uri of ["https:evil.com", "https://evil.com./", "https://evil%2ecom/"]) {
+      expect([uri, await verdict(await under(excluded, "CN=u", [{ uri }]), [excluded], m)]).toEqual([uri, "name_constraints_violated"]);
+    }
+    expect(await verdict(await under(excluded, "CN=u", [{ uri: "https://good.example/" }]), [excluded], m)).toBe("ok");
+    expect(await verdict(await under(excluded, "CN=q", [{ email: "\"admin\"@corp.com" }]), [excluded], m)).toBe("name_constraints_violated");
+    expect(await verdict(await under(excluded, "CN=ip", [{ ip: "::ffff:10.0.0.1" }]), [excluded], m)).toBe("name_constraints_violated");
+  });
+
   it("applies constraints of every CA above, not just the nearest", async () => {
     const r = await root("NC2 Root");
     const i1 = await ca("NC2 Top", r, "p-256", { nameConstraints: { permitted: [{ dns: "example.com" }] } });

@@ -296,7 +296,7 @@ class PathBuilder {
   }
 
   /** See validateCrlSignerPath. */
-  private validateCrlSigner(signer: ParsedCertificate, anchor: ParsedCertificate): Promise<"valid" | "budget" | string> {
+  private validateCrlSigner(signer: ParsedCertificate, anchor: ParsedCertificate): Promise<{ readonly until: number } | "budget" | string> {
     return validateCrlSignerPath(signer, anchor, this.material, this.now, this.opts, this.policy, this.budgets, (this.crlSigner?.depth ?? 0) + 1);
   }
 
@@ -386,12 +386,14 @@ class PathBuilder {
 async function validateCrlSignerPath(
   this: void, signer: ParsedCertificate, anchor: ParsedCertificate, material: TrustMaterial, now: Date,
   opts: Required<ValidationOptions>, policy: AlgorithmPolicy, budgets: Budgets, depth: number,
-): Promise<"valid" | "budget" | string> {
+): Promise<{ readonly until: number } | "budget" | string> {
   const memo = signerMemo(material, anchor);
+  const optionsKey = validationOptionsKey(opts);
   const hit = memo.get(signer);
-  if (hit && now.getTime() >= hit.from && now.getTime() <= hit.until) return "valid";
+  if (hit && hit.optionsKey === optionsKey && now.getTime() >= hit.from && now.getTime() <= hit.until) return { until: hit.until };
   if (depth > MAX_CRL_SIGNER_DEPTH) return "CRL signers nest deeper than certgate follows";
-  const signerOpts: Required<ValidationOptions> = { ...opts, requireClientAuthEku: false, allowPartialChain: false };
+  // The signer's path ends where the validated path ended (a store intermediate too, with allowPartialChain).
+  const signerOpts: Required<ValidationOptions> = { ...opts, requireClientAuthEku: false };
   const own = checkCertificate(signer, 0, signerOpts, now) ?? checkProfile(signer, "crl-signer", 0, () => subjectOf(signer));
   if (own) return own.code;
   const builder = new PathBuilder(material, [], now, signerOpts, policy, budgets, { anchor, depth });
@@ -399,17 +401,24 @@ async function validateCrlSignerPath(
     const path = await builder.build(signer, [signer]);
     if (!path) return builder.bestError?.code ?? "certificate_not_trusted";
     const until = Math.min(path.notAfter.getTime(), path.crlNextUpdate?.getTime() ?? Number.POSITIVE_INFINITY);
-    memo.set(signer, { from: now.getTime(), until });
-    return "valid";
+    memo.set(signer, { from: now.getTime(), until, optionsKey });
+    return { until };
   } catch (e) {
     if (e instanceof BudgetExceeded) return "budget";
     throw e;
   }
 }
 
-const signerMemos = new WeakMap<TrustMaterial, WeakMap<ParsedCertificate, WeakMap<ParsedCertificate, { from: number; until: number }>>>();
+/** A validated CRL signer: for the options it was validated with, from and until when (ms). */
+interface SignerMemo {
+  readonly from: number;
+  readonly until: number;
+  readonly optionsKey: string;
+}
 
-function signerMemo(material: TrustMaterial, anchor: ParsedCertificate): WeakMap<ParsedCertificate, { from: number; until: number }> {
+const signerMemos = new WeakMap<TrustMaterial, WeakMap<ParsedCertificate, WeakMap<ParsedCertificate, SignerMemo>>>();
+
+function signerMemo(material: TrustMaterial, anchor: ParsedCertificate): WeakMap<ParsedCertificate, SignerMemo> {
   let byAnchor = signerMemos.get(material);
   if (!byAnchor) signerMemos.set(material, (byAnchor = new WeakMap()));
   let memo = byAnchor.get(anchor);
