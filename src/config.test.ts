@@ -42,3 +42,16 @@ describe("a variable that looks like certgate's but is not one is configuration_
     ]);
   });
 });
+
+describe("CERT_PROFILE", () => {
+  it("is strict by default, compatible on request, and anything else is configuration_invalid", () => {
+    const profileOf = (vars: Record<string, unknown>) => {
+      const r = parseConfig({ ...BASE, ...vars } as unknown as Env);
+      return r.ok ? r.value.validation.profile : r.error;
+    };
+    expect(profileOf({})).toBe("strict");
+    expect(profileOf({ CERT_PROFILE: "compatible" })).toBe("compatible");
+    expect(profileOf({ CERT_PROFILE: "lenient" })).toEqual(['CERT_PROFILE must be strict or compatible, not "lenient"']);
+    expect(problemsOf({ CERT_PROFIL: "compatible" })[0]).toMatch(/did you mean CERT_PROFILE\?/);
+  });
+});

@@ -20,6 +20,7 @@ import {
   TRACE_SECRET_HEADER, headerMatcher, parseStripHeaders, type HeaderMatcher,
 } from "./http/header-names";
 import type { RevocationMode, ValidationOptions } from "./pki/validate";
+import type { CertificateProfile } from "./pki/profile";
 import { err, ok, type Result } from "./result";
 
 export interface Config {
@@ -223,6 +224,12 @@ export function parseConfig(env: Env, options: ConfigOptions = {}): Result<Confi
   if (traceSecret !== null && traceSecret.length < 16) problems.push("TRACE_SECRET must be at least 16 characters");
 
   const logRequests = (env.LOG_REQUESTS ?? "all").trim();
+  function certProfile(value: string | undefined, out: string[]): CertificateProfile {
+    const v = (value ?? "strict").trim();
+    if (v === "strict" || v === "compatible") return v;
+    out.push(`CERT_PROFILE must be strict or compatible, not "${v}"`);
+    return "strict";
+  }
   if (logRequests !== "all" && logRequests !== "denied" && logRequests !== "off") problems.push("LOG_REQUESTS must be all, denied or off");
 
   const extraStripped = parseStripHeaders(env.STRIP_HEADERS);
@@ -234,6 +241,7 @@ export function parseConfig(env: Env, options: ConfigOptions = {}): Result<Confi
     allowSha1: bool("ALLOW_SHA1", env.ALLOW_SHA1, false, problems),
     minRsaBits: int("MIN_RSA_BITS", env.MIN_RSA_BITS, 2048, 1024, 16384, problems),
     allowPartialChain: bool("ALLOW_PARTIAL_CHAIN", env.ALLOW_PARTIAL_CHAIN, false, problems),
+    profile: certProfile(env.CERT_PROFILE, problems),
   };
   const config: Config = {
     sources: sources.ok ? sources.value : [],

@@ -24,6 +24,8 @@ export interface VerifyOptions {
   /** Explicit mode; null = soft when CRLs are given, off otherwise. */
   readonly revocation: RevocationMode | null;
   readonly requireClientAuthEku: boolean;
+  /** The RFC 5280 profile: strict (default) or compatible, as CERT_PROFILE in the Worker. */
+  readonly profile: "strict" | "compatible";
   /** The extended key usage checked: clientAuth (what the Worker checks) or serverAuth (to judge server chains). */
   readonly purpose: "clientAuth" | "serverAuth";
   readonly partialChain: boolean;
@@ -54,6 +56,7 @@ const VERIFY_OPTIONS: OptionTable = {
   revocation: oneOf(REVOCATION_MODES),
   "no-eku": FLAG,
   purpose: oneOf(["clientAuth", "serverAuth"]),
+  profile: oneOf(["strict", "compatible"]),
   "partial-chain": FLAG,
   json: FLAG,
 };
@@ -105,6 +108,7 @@ function parseVerify(argv: readonly string[]): Result<Command, UsageError> {
       revocation: revocation ?? null,
       requireClientAuthEku: !args.flags.has("no-eku"),
       purpose: (valueOf(args, "purpose") as "clientAuth" | "serverAuth" | undefined) ?? "clientAuth",
+      profile: (valueOf(args, "profile") as "strict" | "compatible" | undefined) ?? "strict",
       partialChain: args.flags.has("partial-chain"),
       json: args.flags.has("json"),
       leaves: args.operands,

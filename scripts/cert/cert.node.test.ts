@@ -370,7 +370,7 @@ describe("cert argument parsing", () => {
     expect(verifyOptions("a.pem", "--ca", "r1", "--crl", "c1", "b.pem", "--ca=r2", "--crl", "c2", "--untrusted", "u", "--no-eku", "--partial-chain", "--", "--json"))
       .toEqual({
         anchors: ["r1", "r2"], untrusted: ["u"], crls: ["c1", "c2"], at: null, revocation: null,
-        requireClientAuthEku: false, purpose: "clientAuth", partialChain: true, json: false, leaves: ["a.pem", "b.pem", "--json"],
+        requireClientAuthEku: false, purpose: "clientAuth", profile: "strict", partialChain: true, json: false, leaves: ["a.pem", "b.pem", "--json"],
       });
     expect(verifyOptions("--ca", "-", "-").leaves).toEqual(["-"]);
   });

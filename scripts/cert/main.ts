@@ -52,6 +52,7 @@ Options:
                         Default: soft when a --crl is given, off otherwise
   --no-eku              do not check the extended key usage
   --purpose P           clientAuth (default: what the Worker checks) or serverAuth (to check server chains)
+  --profile P           strict (default) or compatible: the RFC 5280 profile, as CERT_PROFILE
   --partial-chain       accept an --untrusted certificate as the end of the path
   --json                one JSON line per leaf: {"file", "valid", "code", "detail", "context",
                         "warnings", "path" (subjects, leaf → anchor), "subject", "thumbprint"}

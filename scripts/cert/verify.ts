@@ -89,6 +89,7 @@ export async function runVerify(options: VerifyOptions, output: Output, now: Dat
     revocation: options.revocation ?? (crls.length > 0 ? "soft" : "off"),
     requireClientAuthEku: options.requireClientAuthEku,
     purpose: options.purpose,
+    profile: options.profile,
     allowPartialChain: options.partialChain,
   };
   const verifier = new CertificateVerifier();

@@ -22,6 +22,22 @@ import { certError, type CertError, type CertErrorCode } from "../errors";
 /** "crl-signer": a certificate that signs CRLs and is not on the path (RFC 5280 §6.3.3 (f)); cRLSign is checked by revocation. */
 export type CertificateRole = "leaf" | "intermediate" | "anchor" | "crl-signer";
 
+/**
+ * "strict" (the default): every rule below. "compatible": the rules common PKI tools break and that do not change
+ * what a certificate may do are relaxed (COMPATIBLE_RELAXES), for existing PKIs that cannot be reissued.
+ */
+export type CertificateProfile = "strict" | "compatible";
+
+/** What CERT_PROFILE=compatible does not enforce (docs/validation.md lists the tools that need each). */
+export const COMPATIBLE_RELAXES = [
+  "serial number sign and length",
+  "authorityKeyIdentifier presence",
+  "subjectKeyIdentifier presence in CA certificates",
+  "basicConstraints marked critical in CA certificates",
+  "keyUsage presence in intermediate CAs",
+  "underscores in DNS names",
+] as const;
+
 const KEY_CERT_SIGN = 1 << KEY_USAGE_BITS.indexOf("keyCertSign");
 
 /** RFC 5280 §4.1.2.2: serialNumber is positive and at most 20 octets (a leading 00 that keeps it positive aside). */
@@ -31,7 +47,11 @@ const MAX_SERIAL_OCTETS = 20;
  * Returns the first profile violation of `cert` in `role`, or null. `subject` renders the subject for the error's
  * context; it is called only on a violation (rendering a name costs more than every check here).
  */
-export function checkProfile(cert: ParsedCertificate, role: CertificateRole, depth: number, subject: () => string): CertError | null {
+export function checkProfile(cert: ParsedCertificate, role: CertificateRole, depth: number, subject: () => string, profile: CertificateProfile = "strict"): CertError | null {
+  // "compatible" (CERT_PROFILE): the rules that only say how a certificate should have been written, and that
+  // common PKI tools break, are not enforced — see COMPATIBLE_RELAXES. Everything that changes what a certificate
+  // may do (CA or not, name constraints, key usage contradictions, names) stays.
+  const strict = profile === "strict";
   const fail = (code: CertErrorCode, detail: string, extra: Record<string, string> = {}) =>
     certError(code, detail, { depth, subject: subject(), ...extra });
   const ext = cert.extensions;
@@ -39,7 +59,7 @@ export function checkProfile(cert: ParsedCertificate, role: CertificateRole, dep
   const isCa = ext.basicConstraints?.ca === true;
 
   // §4.1.2.2 serialNumber (anchors are the operator's choice).
-  if (role !== "anchor") {
+  if (role !== "anchor" && strict) {
     const serial = cert.serialNumber;
     const octets = serial.length / 2;
     const negative = Number.parseInt(serial.slice(0, 2), 16) >= 0x80;
@@ -85,10 +105,10 @@ export function checkProfile(cert: ParsedCertificate, role: CertificateRole, dep
     }
   } else {
     if (!bc) return fail("basic_constraints_violated", "A CA certificate has no basicConstraints (RFC 5280 §4.2.1.9).");
-    if (!bc.critical) return fail("basic_constraints_violated", "A CA certificate's basicConstraints is not marked critical (RFC 5280 §4.2.1.9).");
+    if (!bc.critical && strict) return fail("basic_constraints_violated", "A CA certificate's basicConstraints is not marked critical (RFC 5280 §4.2.1.9).");
     if (!bc.ca) return fail("basic_constraints_violated", "An issuing certificate is not a CA (basicConstraints cA is not set).");
     // A root without keyUsage may sign anything (RFC 5280 §6.3.3 (f) reads an absent keyUsage as no restriction).
-    if (ku === undefined && role === "intermediate") return fail("key_usage_invalid", "A CA certificate has no keyUsage (RFC 5280 §4.2.1.3).");
+    if (ku === undefined && role === "intermediate" && strict) return fail("key_usage_invalid", "A CA certificate has no keyUsage (RFC 5280 §4.2.1.3).");
     if (ku !== undefined && (ku & KEY_CERT_SIGN) === 0) return fail("key_usage_invalid", "A CA certificate's keyUsage does not include keyCertSign.");
   }
 
@@ -106,12 +126,12 @@ export function checkProfile(cert: ParsedCertificate, role: CertificateRole, dep
     if (role === "anchor" && cert.selfIssued && ski && !equalBytes(ski, ext.authorityKeyIdentifier!)) {
       return fail("certificate_malformed", "A self-issued trust anchor's authorityKeyIdentifier differs from its own subjectKeyIdentifier.");
     }
-  } else if (!cert.selfIssued) {
+  } else if (!cert.selfIssued && strict) {
     return fail("certificate_malformed", "A certificate has no authorityKeyIdentifier (RFC 5280 §4.2.1.1).");
   }
   // §4.2.1.2 subjectKeyIdentifier: non-critical; required in CA certificates.
   if (critical.has(OID.subjectKeyIdentifier)) return fail("certificate_malformed", "A certificate's subjectKeyIdentifier is marked critical (RFC 5280 §4.2.1.2).");
-  if ((role === "intermediate" || role === "anchor") && !ext.subjectKeyIdentifier) return fail("certificate_malformed", "A CA certificate has no subjectKeyIdentifier (RFC 5280 §4.2.1.2).");
+  if ((role === "intermediate" || role === "anchor") && !ext.subjectKeyIdentifier && strict) return fail("certificate_malformed", "A CA certificate has no subjectKeyIdentifier (RFC 5280 §4.2.1.2).");
   // §4.2.2.1 authorityInfoAccess, §4.2.2.2 subjectInfoAccess: non-critical.
   if (critical.has(OID.authorityInfoAccess) || critical.has(OID.subjectInfoAccess)) {
     return fail("certificate_malformed", "A certificate's authority or subject information access is marked critical (RFC 5280 §4.2.2).");
@@ -127,7 +147,7 @@ export function checkProfile(cert: ParsedCertificate, role: CertificateRole, dep
   }
   // §4.2.1.6: names in the subjectAltName are in their preferred syntax.
   for (const name of ext.subjectAltName ?? []) {
-    const problem = sanSyntaxProblem(name);
+    const problem = sanSyntaxProblem(name, strict);
     if (problem) return fail("certificate_malformed", `A subjectAltName entry is not valid: ${problem}.`);
   }
 
@@ -181,10 +201,11 @@ function mailboxProblem(value: string): string | null {
   return dnsNameProblem(value.slice(at + 1), false);
 }
 
-function sanSyntaxProblem(name: GeneralName): string | null {
+function sanSyntaxProblem(name: GeneralName, strict: boolean): string | null {
   switch (name.type) {
     case "dns":
-      return dnsNameProblem(name.value, true);
+      // Underscores are not host-name syntax, but internal names carry them (srv_01.corp.example).
+      return dnsNameProblem(strict ? name.value : name.value.replaceAll("_", "-"), true);
     case "email":
       return mailboxProblem(name.value);
     case "uri":

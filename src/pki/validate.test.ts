@@ -273,6 +273,33 @@ describe("algorithm policy", () => {
   });
 });
 
+describe("CERT_PROFILE: strict by default, compatible for existing PKIs", () => {
+  it("relaxes only rules that do not change what a certificate may do", async () => {
+    // Easy-RSA 3.1's CA: basicConstraints not critical. OpenSSL's v3_ca: no keyUsage. Internal names with underscores.
+    const r = await root("Compat Root", "p-256", { basicConstraints: { ca: true, critical: false } });
+    const i = await cert({ subject: "CN=Compat Int", issuer: r, extensions: { basicConstraints: { ca: true } } });
+    const l = await leaf("Compat Leaf", i, "p-256", { subjectAltName: { names: [{ dns: "srv_01.corp.example" }] } });
+    const plain = await leaf("Compat Plain Leaf", i);
+    const m = await material({ anchors: [r] });
+    expect(await verdict(l, [i], m)).toBe("certificate_malformed"); // the underscore, checked first
+    expect(await verdict(plain, [i], m)).toBe("key_usage_invalid"); // the intermediate has no keyUsage
+    const strictRootOnly = await material({ anchors: [r], version: "compat-2" });
+    const kuInt = await ca("Compat KU Int", r);
+    const kuLeaf = await leaf("Compat KU Leaf", kuInt);
+    const rootBc = await validatePath({ leaf: parsed(kuLeaf), presented: [parsed(kuInt)], material: strictRootOnly, now: NOW });
+    expect(rootBc.ok ? "ok" : `${rootBc.error.code}: ${rootBc.error.detail}`).toMatch(/^basic_constraints_violated: .*not marked critical/); // the root's BC
+    expect(await verdict(l, [i], m, { profile: "compatible" })).toBe("ok");
+    expect(await verdict(plain, [i], m, { profile: "compatible" })).toBe("ok");
+    // What a certificate may do is never relaxed: a CA certificate as the client certificate, cA false in an issuer.
+    const asClient = await ca("Compat CA Client", r);
+    expect(await verdict(asClient, [], m, { profile: "compatible" })).toBe("key_usage_invalid"); // keyCertSign only: no client use
+    const caClient = await ca("Compat CA Client 2", r, "p-256", { keyUsage: { usages: ["digitalSignature", "keyCertSign"] } });
+    expect(await verdict(caClient, [], m, { profile: "compatible" })).toBe("basic_constraints_violated");
+    const notCa = await cert({ subject: "CN=Compat Not CA", issuer: r, extensions: { basicConstraints: { ca: false } } });
+    expect(await verdict(await leaf("Under Not CA", notCa), [notCa], m, { profile: "compatible" })).toBe("basic_constraints_violated");
+  });
+});
+
 describe("name constraints", () => {
   it("enforces permitted and excluded DNS, email, IP and directory names", async () => {
     const r = await root("NC Root");

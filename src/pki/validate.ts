@@ -42,7 +42,7 @@ import { err, ok, type Result } from "../result";
 import { checkSignatureAlgorithm, sha256Hex, verifySignature, type AlgorithmPolicy } from "./crypto";
 import { addNameConstraints, checkNameConstraints, ComparisonBudget, EMPTY_NAME_CONSTRAINTS } from "./name-constraints";
 import { processPolicies } from "./policy-tree";
-import { checkProfile } from "./profile";
+import { checkProfile, type CertificateProfile } from "./profile";
 import { checkRevocation, type RevocationMode, type SignatureBudget } from "./revocation";
 import type { StoredCertificate, TrustMaterial } from "./trust-material";
 
@@ -68,6 +68,8 @@ export interface ValidationOptions {
   readonly maxPathCertificates?: number;
   /** Accept a store intermediate as the end of the path (Kong's allow_partial_chain, OpenSSL -partial_chain). */
   readonly allowPartialChain?: boolean;
+  /** The RFC 5280 profile enforced (pki/profile.ts): "strict" or "compatible" (CERT_PROFILE). */
+  readonly profile?: CertificateProfile;
 }
 
 export const DEFAULT_OPTIONS: Required<ValidationOptions> = {
@@ -80,6 +82,7 @@ export const DEFAULT_OPTIONS: Required<ValidationOptions> = {
   minRsaBits: 2048,
   maxPathCertificates: MAX_PATH_CERTIFICATES,
   allowPartialChain: false,
+  profile: "strict",
 };
 
 const OPTION_NAMES = Object.keys(DEFAULT_OPTIONS) as Array<keyof typeof DEFAULT_OPTIONS>;
@@ -170,7 +173,7 @@ export async function validatePath(input: ValidationInput): Promise<Result<Valid
       const usage = checkLeafUsage(leaf, opts);
       return usage ? err(usage) : ok(makePath([leaf], [], null));
     }
-    const usage = checkLeafUsage(leaf, opts) ?? checkProfile(leaf, "leaf", 0, () => subjectOf(leaf));
+    const usage = checkLeafUsage(leaf, opts) ?? checkProfile(leaf, "leaf", 0, () => subjectOf(leaf), opts.profile);
     if (usage) return err(usage);
     const builder = new PathBuilder(material, presented, now, opts, policy, budgets);
     const path = await builder.build(leaf, [leaf]);
@@ -319,7 +322,7 @@ class PathBuilder {
       const cert = full[d]!;
       const e = d === n
         ? checkAnchor(cert, d, this.opts, this.now)
-        : checkCertificate(cert, d, this.opts, this.now) ?? checkProfile(cert, "intermediate", d, () => subjectOf(cert)) ?? checkCa(cert, d, this.opts);
+        : checkCertificate(cert, d, this.opts, this.now) ?? checkProfile(cert, "intermediate", d, () => subjectOf(cert), this.opts.profile) ?? checkCa(cert, d, this.opts);
       if (e) return err(e);
     }
     // pathLenConstraint, §6.1.4 (l)(m); the anchor's own constraint applies as in RFC 5937.
@@ -394,7 +397,7 @@ async function validateCrlSignerPath(
   if (depth > MAX_CRL_SIGNER_DEPTH) return "CRL signers nest deeper than certgate follows";
   // The signer's path ends where the validated path ended (a store intermediate too, with allowPartialChain).
   const signerOpts: Required<ValidationOptions> = { ...opts, requireClientAuthEku: false };
-  const own = checkCertificate(signer, 0, signerOpts, now) ?? checkProfile(signer, "crl-signer", 0, () => subjectOf(signer));
+  const own = checkCertificate(signer, 0, signerOpts, now) ?? checkProfile(signer, "crl-signer", 0, () => subjectOf(signer), signerOpts.profile);
   if (own) return own.code;
   const builder = new PathBuilder(material, [], now, signerOpts, policy, budgets, { anchor, depth });
   try {
@@ -504,7 +507,7 @@ function checkCertificate(cert: ParsedCertificate, depth: number, opts: Required
 
 /** The trust anchor: its validity, key and the profile rules a root must not contradict (pki/profile.ts). */
 function checkAnchor(cert: ParsedCertificate, depth: number, opts: Required<ValidationOptions>, now: Date): CertError | null {
-  return checkValidity(cert, depth, opts, now) ?? checkKey(cert, depth, opts) ?? checkProfile(cert, "anchor", depth, () => subjectOf(cert));
+  return checkValidity(cert, depth, opts, now) ?? checkKey(cert, depth, opts) ?? checkProfile(cert, "anchor", depth, () => subjectOf(cert), opts.profile);
 }
 
 /**
