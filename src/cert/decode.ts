@@ -294,6 +294,13 @@ export function readDerElement(bytes: Uint8Array, offset: number, limit: number 
     // are constructed types of their own; no certificate field uses them, so they are rejected with the rest.
     if (tagNumber === 0) return "end-of-contents octets (BER), not DER";
     if (tagNumber === 5 && length !== 0) return "NULL with contents";
+    if (tagNumber === 1 && length !== 1) return "BOOLEAN not of one octet";
+    if (tagNumber === 3) {
+      // X.690 §8.6.2, §11.2.1: an initial octet of 0–7 unused bits, none when empty, and those bits zero.
+      const unused = length === 0 ? -1 : bytes[p] ?? 0;
+      if (unused < 0 || unused > 7 || (length === 1 && unused !== 0)) return "invalid BIT STRING";
+      if (unused > 0 && ((bytes[p + length - 1] ?? 0) & ((1 << unused) - 1)) !== 0) return "BIT STRING with unused bits set (not DER)";
+    }
     if (constructed !== (tagNumber === 16 || tagNumber === 17)) {
       return constructed ? "constructed encoding of a primitive type (not DER)" : "primitive encoding of a SEQUENCE or SET";
     }
