@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { checkTypes, unknownType } from "./check-types";
+import { parseCode } from "./parse";
+
+function errors(source: string): string[] {
+  const r = parseCode(source, "t.xml", [1, 1]);
+  if (!r.ok) throw new Error(r.errors.map((e) => e.message).join("; "));
+  return checkTypes(r.code).map((e) => `${e.at[0]}:${e.at[1]} ${e.message}`);
+}
+
+describe("checkTypes", () => {
+  it("accepts the members of context's types, values of run-time type and LINQ", () => {
+    expect(errors(`@(context.Request.Certificate?.GetNameInfo(X509NameType.SimpleName, false) ?? context.Request.Url.Host)`)).toEqual([]);
+    expect(errors(`@(context.Variables["x"].ToString().Split(',').Where(s => s.Length > 1).Count())`)).toEqual([]);
+    expect(errors(`@(((JObject)context.Variables["j"])["a"]["b"].Value<string>())`)).toEqual([]);
+    expect(errors(`@{ var d = context.Timestamp - DateTime.UtcNow; return d.TotalDays; }`)).toEqual([]);
+  });
+
+  it("rejects a member the known type does not have, at the member", () => {
+    expect(errors(`@(context.Request.Body)`)).toEqual(["1:19 unsupported member: IRequest.Body"]);
+    expect(errors(`@(context.Response.Body.As<string>())`)).toEqual(["1:20 unsupported member: IResponse.Body"]);
+    expect(errors(`@(context.Request.Certificate.Thumbprint())`)).toEqual(["1:31 'X509Certificate2.Thumbprint' is a property, not a method"]);
+  });
+
+  it("rejects a member no type has, whatever the value's type", () => {
+    expect(errors(`@(context.Variables["a"].AsJwt())`)).toEqual(["1:26 unsupported member: AsJwt (no type certgate knows has a method AsJwt)"]);
+    expect(errors(`@(context.Variables["a"].Verify)`)).toEqual(["1:26 'Verify' is a method, not a property"]);
+  });
+
+  it("follows locals, lambda parameters and pattern variables", () => {
+    expect(errors(`@{ var r = context.Request; return r.Bdy; }`)).toEqual(["1:38 unsupported member: IRequest.Bdy"]);
+    // A lambda parameter shadows nothing it does not name; its type is known at run time only.
+    expect(errors(`@(new[] { "a" }.Select(x => x.Length).Sum())`)).toEqual([]);
+    expect(errors(`@(context.Variables["c"] is X509Certificate2 c ? c.Subjet : "")`)).toEqual(["1:52 unsupported member: X509Certificate2.Subjet"]);
+  });
+
+  it("rejects types the interpreter does not know in casts, as, is, locals and type arguments", () => {
+    expect(errors(`@((Foo)context.Variables["a"])`)).toEqual(["1:3 unsupported type: Foo (cast)"]);
+    expect(errors(`@(context.Variables.GetValueOrDefault<Jwt>("a"))`)).toEqual(["1:21 unsupported type: Jwt (type argument)"]);
+    expect(unknownType("Dictionary<string, List<int[]>>")).toBeNull();
+    expect(unknownType("IEnumerable<Claim>")).toBe("Claim");
+    expect(unknownType("IResponse")).toBeNull();
+  });
+});

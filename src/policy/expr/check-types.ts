@@ -1,0 +1,286 @@
+/**
+ * policy/expr/check-types — the compile-time member and type check over a parsed expression (parse.ts output):
+ * every `x.Name` / `x.Name(…)` on an instance must be declared in types.ts, and every type written in a cast,
+ * `as`, `is`, a typed local or a generic argument must be one the interpreter knows. What passes here runs (the
+ * interpreter implements every member of types.ts: types.test.ts walks it); what does not is a compile error at
+ * the member's position, instead of a RuntimeBinderException on every request.
+ *
+ * Contract: pure, no I/O; never throws on a well-formed AST; returns every error found (position + message).
+ * Types are inferred only where they are certain (context's members, literals, string members …); elsewhere the
+ * type is "?" and a member is accepted when some type declares it with that kind (types.ts ANY_MEMBER).
+ */
+import type { Block, Code, Expr, Pos, Stmt } from "./ast";
+import { ENUM_MEMBERS, STATIC_TYPES, TYPE_KEYWORDS } from "./names";
+import { ANY_MEMBER, INSTANCE_TYPES, JTOKEN_TYPES, NULLABLE_MEMBERS, OBJECT_MEMBERS, typeDecl, type MemberDecl, type MemberKind } from "./types";
+import { LINQ_METHODS } from "./linq";
+
+export interface TypeError {
+  readonly at: Pos;
+  readonly message: string;
+  /** Characters to underline (the member's name, else 1). */
+  readonly length: number;
+}
+
+const UNKNOWN = "?";
+/** The type of an expression already reported: its members are not reported again. */
+const REPORTED = "!";
+
+/** Generic and interface collection types the interpreter's casts and `is` understand (convert.ts isOfType). */
+const COLLECTION_TYPES = /^(IEnumerable|ICollection|IList|IReadOnlyList|IReadOnlyCollection|List|Array|IDictionary|IReadOnlyDictionary|Dictionary|KeyValuePair)$/;
+const OTHER_TYPES = new Set(["object", "dynamic", "var", "JToken", "JContainer", "JObject", "JArray", "JValue", "JProperty", "DateTime", "TimeSpan"]);
+
+/** Splits `A<B,C<D>>` into its top-level generic arguments. */
+function genericArgs(inner: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < inner.length; i++) {
+    const c = inner[i];
+    if (c === "<") depth++;
+    else if (c === ">") depth--;
+    else if (c === "," && depth === 0) {
+      out.push(inner.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(inner.slice(start).trim());
+  return out;
+}
+
+/** The first type name in `type` that the interpreter does not know, or null when it knows all of them. */
+export function unknownType(type: string): string | null {
+  let t = type.trim();
+  while (t.endsWith("?") || t.endsWith("]")) t = t.endsWith("?") ? t.slice(0, -1) : t.slice(0, t.lastIndexOf("["));
+  const lt = t.indexOf("<");
+  if (lt > 0 && t.endsWith(">")) {
+    const base = t.slice(0, lt);
+    if (!COLLECTION_TYPES.test(base)) return base;
+    for (const a of genericArgs(t.slice(lt + 1, -1))) {
+      const bad = unknownType(a);
+      if (bad !== null) return bad;
+    }
+    return null;
+  }
+  if (TYPE_KEYWORDS.has(t) || OTHER_TYPES.has(t) || STATIC_TYPES.has(t) || INSTANCE_TYPES.has(t) || COLLECTION_TYPES.test(t)) return null;
+  return t;
+}
+
+/** The inferred type of a value written as `type` (a cast, a typed local). */
+function declaredType(type: string): string {
+  const t = type.endsWith("?") ? type.slice(0, -1) : type;
+  if (t === "object" || t === "dynamic" || t === "var") return UNKNOWN;
+  if (t === "JToken" || t === "JContainer") return "JToken";
+  if (t.endsWith("]")) return t;
+  return typeDecl(t) !== null || ENUM_MEMBERS.has(t) ? t : UNKNOWN;
+}
+
+/** The members `type` has, or null when it is unknown. */
+function membersOf(type: string): ((name: string, kind: MemberKind) => MemberDecl | null) | null {
+  if (type === UNKNOWN) return null;
+  if (type === "JToken") {
+    return (name, kind) => {
+      for (const t of JTOKEN_TYPES) {
+        const m = INSTANCE_TYPES.get(t)!.members.get(name);
+        if (m?.kind === kind) return { kind, returns: UNKNOWN };
+      }
+      return fallback(name, kind, true, false);
+    };
+  }
+  if (ENUM_MEMBERS.has(type)) return (name, kind) => fallback(name, kind, false, true);
+  const d = typeDecl(type);
+  if (d === null) return null;
+  return (name, kind) => {
+    const m = d.members.get(name);
+    if (m?.kind === kind) return m;
+    return fallback(name, kind, d.enumerable, d.valueType === true);
+  };
+}
+
+function fallback(name: string, kind: MemberKind, enumerable: boolean, valueType: boolean): MemberDecl | null {
+  const o = OBJECT_MEMBERS.get(name);
+  if (o?.kind === kind) return o;
+  if (valueType) {
+    const n = NULLABLE_MEMBERS.get(name);
+    if (n?.kind === kind) return n;
+  }
+  if (enumerable && kind === "method" && LINQ_METHODS.has(name)) return { kind, returns: UNKNOWN };
+  return null;
+}
+
+const article = (kind: MemberKind) => (kind === "prop" ? "property" : "method");
+
+/** Scopes of local variables: name → inferred type. */
+class Scope {
+  private readonly vars = new Map<string, string>();
+  constructor(private readonly parent: Scope | null) {}
+  find(name: string): string | undefined {
+    return this.vars.get(name) ?? this.parent?.find(name);
+  }
+  declare(name: string, type: string): void {
+    this.vars.set(name, type);
+  }
+}
+
+class TypeChecker {
+  readonly errors: TypeError[] = [];
+
+  error(at: Pos, message: string, length = 1): void {
+    this.errors.push({ at, message, length });
+  }
+
+  checkType(at: Pos, type: string, what: string): void {
+    const bad = unknownType(type);
+    if (bad !== null) this.error(at, `unsupported type: ${bad} (${what})`);
+  }
+
+  block(b: Block, scope: Scope): void {
+    const inner = new Scope(scope);
+    for (const s of b.body) this.stmt(s, inner);
+  }
+
+  stmt(s: Stmt, scope: Scope): void {
+    switch (s.t) {
+      case "decl": {
+        if (s.type !== "var") this.checkType(s.at, s.type, `local ${s.name}`);
+        const init = s.init ? this.expr(s.init, scope) : UNKNOWN;
+        scope.declare(s.name, s.type === "var" ? init : declaredType(s.type));
+        return;
+      }
+      case "assign":
+        this.expr(s.target, scope);
+        this.expr(s.value, scope);
+        return;
+      case "if":
+        this.expr(s.c, scope);
+        this.stmt(s.then, new Scope(scope));
+        if (s.else) this.stmt(s.else, new Scope(scope));
+        return;
+      case "return":
+        if (s.e) this.expr(s.e, scope);
+        return;
+      case "expr":
+        this.expr(s.e, scope);
+        return;
+      case "block":
+        this.block(s, scope);
+        return;
+    }
+  }
+
+  /** Whether `e` names a static type here (interpret.ts staticType). */
+  private isStatic(e: Expr, scope: Scope): boolean {
+    return e.t === "id" && scope.find(e.name) === undefined && STATIC_TYPES.has(e.name);
+  }
+
+  private member(at: Pos, objType: string, name: string, kind: MemberKind): string {
+    if (objType === REPORTED) return REPORTED;
+    const lookup = membersOf(objType);
+    if (lookup === null) {
+      if (!ANY_MEMBER[kind].has(name) && !(kind === "method" && LINQ_METHODS.has(name))) {
+        const other = ANY_MEMBER[kind === "prop" ? "method" : "prop"].has(name);
+        this.error(at, other ? `'${name}' is a ${article(kind === "prop" ? "method" : "prop")}, not a ${article(kind)}` : `unsupported member: ${name} (no type certgate knows has a ${article(kind)} ${name})`, name.length);
+        return REPORTED;
+      }
+      return UNKNOWN;
+    }
+    const m = lookup(name, kind);
+    if (m === null) {
+      const other = lookup(name, kind === "prop" ? "method" : "prop");
+      this.error(at, other ? `'${objType}.${name}' is a ${article(other.kind)}, not a ${article(kind)}` : `unsupported member: ${objType}.${name}`, name.length);
+      return REPORTED;
+    }
+    return m.returns;
+  }
+
+  expr(e: Expr, scope: Scope): string {
+    switch (e.t) {
+      case "lit":
+        return e.k === "null" ? UNKNOWN : e.k;
+      case "id":
+        if (e.name === "context" && scope.find(e.name) === undefined) return "IProxyRequestContext";
+        return scope.find(e.name) ?? UNKNOWN;
+      case "member": {
+        if (this.isStatic(e.obj, scope)) return UNKNOWN; // the parser checked static members (names.ts)
+        const t = this.expr(e.obj, scope);
+        return this.member(e.at, t, e.name, "prop");
+      }
+      case "index": {
+        const t = this.expr(e.obj, scope);
+        this.expr(e.index, scope);
+        if (t === "string") return "char";
+        if (t.endsWith("[]")) return declaredType(t.slice(0, -2));
+        if (t === "IReadOnlyDictionary<string, string[]>") return "string[]";
+        if (t === "JObject" || t === "JArray") return "JToken";
+        return UNKNOWN;
+      }
+      case "call": {
+        for (const a of e.args) this.expr(a, scope);
+        for (const t of e.typeArgs ?? []) this.checkType(e.at, t, "type argument");
+        const callee = e.callee;
+        if (callee.t !== "member") return UNKNOWN;
+        if (this.isStatic(callee.obj, scope)) return UNKNOWN;
+        const t = this.expr(callee.obj, scope);
+        return this.member(callee.at, t, callee.name, "method");
+      }
+      case "unary": {
+        const t = this.expr(e.e, scope);
+        return e.op === "!" ? "bool" : t;
+      }
+      case "binary": {
+        const l = this.expr(e.l, scope);
+        const r = this.expr(e.r, scope);
+        if (["&&", "||", "==", "!=", "<", "<=", ">", ">="].includes(e.op)) return "bool";
+        if (e.op === "+" && (l === "string" || r === "string")) return "string";
+        if (e.op === "??") return l === r ? l : UNKNOWN;
+        return l === r && (l === "int" || l === "long" || l === "double") ? l : UNKNOWN;
+      }
+      case "cond": {
+        this.expr(e.c, scope);
+        const a = this.expr(e.a, scope);
+        const b = this.expr(e.b, scope);
+        return a === b ? a : UNKNOWN;
+      }
+      case "cast":
+        this.expr(e.e, scope);
+        this.checkType(e.at, e.type, e.as ? "as" : "cast");
+        return declaredType(e.type);
+      case "is":
+        this.expr(e.e, scope);
+        if (e.type !== null) this.checkType(e.at, e.type, "is");
+        if (e.bind !== undefined) scope.declare(e.bind, e.type === null ? UNKNOWN : declaredType(e.type));
+        return "bool";
+      case "lambda": {
+        const inner = new Scope(scope);
+        for (const p of e.params) inner.declare(p, UNKNOWN);
+        if (e.body.t === "block") this.block(e.body, inner);
+        else this.expr(e.body, inner);
+        return UNKNOWN;
+      }
+      case "new":
+        for (const a of e.args) this.expr(a, scope);
+        for (const [, v] of e.init ?? []) this.expr(v, scope);
+        for (const item of e.items ?? []) for (const a of item) this.expr(a, scope);
+        this.checkType(e.at, e.type, "new");
+        return e.type.startsWith("List<") ? e.type : declaredType(e.type);
+      case "anon":
+        for (const [, v] of e.props) this.expr(v, scope);
+        return UNKNOWN;
+      case "array":
+        for (const item of e.items) this.expr(item, scope);
+        if (e.type !== null) this.checkType(e.at, e.type, "array");
+        return `${e.type ?? "object"}[]`;
+      case "interp":
+        for (const p of e.parts) if (typeof p !== "string") this.expr(p.e, scope);
+        return "string";
+    }
+  }
+}
+
+/** Every member and type error in `code` (empty when it can run). */
+export function checkTypes(code: Code): TypeError[] {
+  const c = new TypeChecker();
+  const scope = new Scope(null);
+  if (code.kind === "expr") c.expr(code.node, scope);
+  else c.block(code.node, scope);
+  return c.errors;
+}
