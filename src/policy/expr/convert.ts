@@ -11,7 +11,7 @@ import { isHostObject, type Value } from "./host";
 import { formatDate, formatDouble, formatTimeSpan, parseDate } from "./format";
 import { enumOrdinal, jvalueText, writeJson, type Meter } from "./json";
 import { MAX_STRING_CHARS } from "./limits";
-import { AnonObject, CsChar, CsDouble, CsEnum, CsList, JArray, JObject, JProperty, JValue, KeyValue, LazySeq, TimeSpan, isJToken, type JToken } from "./values";
+import { AnonObject, byteArrays, CsChar, CsDouble, CsEncoding, CsEnum, CsGuid, CsList, JArray, JObject, JProperty, JValue, KeyValue, LazySeq, TimeSpan, isJToken, type JToken } from "./values";
 
 // ── enumeration ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -70,7 +70,9 @@ export function typeName(v: Value): string {
   if (v instanceof CsChar) return "System.Char";
   if (v instanceof TimeSpan) return "System.TimeSpan";
   if (v instanceof CsEnum) return v.type === "X509NameType" ? "System.Security.Cryptography.X509Certificates.X509NameType" : v.type.startsWith("J") || v.type === "Formatting" ? `Newtonsoft.Json.${v.type === "Formatting" ? "" : "Linq."}${v.type}` : `System.${v.type}`;
-  if (Array.isArray(v)) return (v as readonly Value[]).every((x) => typeof x === "string") ? "System.String[]" : "System.Object[]";
+  if (v instanceof CsGuid) return "System.Guid";
+  if (v instanceof CsEncoding) return v.name === "UTF8" ? "System.Text.UTF8Encoding" : "System.Text.ASCIIEncoding";
+  if (Array.isArray(v)) return byteArrays.has(v) ? "System.Byte[]" : (v as readonly Value[]).every((x) => typeof x === "string") ? "System.String[]" : "System.Object[]";
   if (v instanceof CsList) return `System.Collections.Generic.List\`1[${clrElement(v.elementType)}]`;
   if (v instanceof Map) return "System.Collections.Generic.Dictionary`2[System.String,System.Object]";
   if (v instanceof KeyValue) return "System.Collections.Generic.KeyValuePair`2[System.String,System.Object]";
@@ -113,6 +115,7 @@ export function toText(v: Value, m: Meter): string {
   if (v instanceof Date) return formatDate(v, null) ?? "";
   if (v instanceof TimeSpan) return formatTimeSpan(v.ms);
   if (v instanceof CsEnum) return v.name;
+  if (v instanceof CsGuid) return `${v.hex.slice(0, 8)}-${v.hex.slice(8, 12)}-${v.hex.slice(12, 16)}-${v.hex.slice(16, 20)}-${v.hex.slice(20)}`;
   if (v instanceof JValue) return jvalueText(v);
   if (v instanceof JObject || v instanceof JArray || v instanceof JProperty) return writeJson(v, true, m, iterate);
   if (v instanceof AnonObject) return writeJson(v, false, m, iterate);
@@ -161,6 +164,7 @@ export function csEquals(a: Value, b: Value): boolean {
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
   if (a instanceof TimeSpan && b instanceof TimeSpan) return a.ms === b.ms;
   if (a instanceof CsEnum && b instanceof CsEnum) return a.type === b.type && a.name === b.name;
+  if (a instanceof CsGuid && b instanceof CsGuid) return a.hex === b.hex;
   return false;
 }
 
@@ -198,6 +202,8 @@ export function isOfType(type: string, v: Value): boolean {
   if (t === "char") return v instanceof CsChar;
   if (t === "DateTime") return v instanceof Date;
   if (t === "TimeSpan") return v instanceof TimeSpan;
+  if (t === "Guid") return v instanceof CsGuid;
+  if (t === "Encoding") return v instanceof CsEncoding;
   if (t === "JToken") return isJToken(v);
   if (t === "JContainer") return v instanceof JObject || v instanceof JArray || v instanceof JProperty;
   if (t === "JObject") return v instanceof JObject;

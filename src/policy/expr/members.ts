@@ -19,7 +19,8 @@ import { MAX_STRING_CHARS } from "./limits";
 import { ENUM_MEMBERS } from "./names";
 import { Fn, type Arg, type Rt } from "./runtime";
 import { TextBuilder, formatValue } from "./text";
-import { AnonObject, CsChar, CsDouble, CsEnum, CsList, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
+import { byteArray, bytesOf, decode, encode, formatGuid, guidBytes } from "./codecs";
+import { AnonObject, CsChar, CsDouble, CsEncoding, CsEnum, CsGuid, CsList, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
 
 // ── host boundary ──────────────────────────────────────────────────────────────────────────────────────────
 
@@ -82,6 +83,8 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
   else if (v instanceof Map) r = mapMember(rt, v as ReadonlyMap<string, Value>, name, args, typeArgs);
   else if (v instanceof KeyValue) r = args === null && name === "Key" ? v.key : args === null && name === "Value" ? v.value : NO_MEMBER;
   else if (v instanceof AnonObject) r = args === null && v.props.has(name) ? v.props.get(name)! : NO_MEMBER;
+  else if (v instanceof CsGuid) r = guidMember(rt, v, name, args);
+  else if (v instanceof CsEncoding) r = encodingMember(rt, v, name, args);
   if (r !== NO_MEMBER) return r;
   // Nullable<T> members on a value that has one (the null case is handled by the evaluator).
   if (args === null && name === "HasValue" && isValueType(v)) return true;
@@ -101,7 +104,55 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
 }
 
 function isValueType(v: Value): boolean {
-  return typeof v === "number" || typeof v === "boolean" || v instanceof CsDouble || v instanceof CsChar || v instanceof Date || v instanceof TimeSpan || v instanceof CsEnum;
+  return typeof v === "number" || typeof v === "boolean" || v instanceof CsDouble || v instanceof CsChar || v instanceof Date || v instanceof TimeSpan || v instanceof CsEnum || v instanceof CsGuid;
+}
+
+/** Guid: ToString([format]), ToByteArray() (codecs.ts). */
+function guidMember(rt: Rt, g: CsGuid, name: string, rawArgs: readonly Arg[] | null): Result {
+  if (rawArgs === null) return NO_MEMBER;
+  const args = withoutCulture(rawArgs);
+  const what = `Guid.${name}`;
+  if (name === "ToString") {
+    if (args.length > 1) noOverload(rt, what);
+    const r = formatGuid(g.hex, args.length === 0 || args[0] === null ? "" : str(rt, args[0], what));
+    return typeof r === "string" ? r : rt.fail(r.reason, r.message);
+  }
+  if (name === "ToByteArray") {
+    if (args.length !== 0) noOverload(rt, what);
+    return byteArray(guidBytes(g.hex));
+  }
+  return NO_MEMBER;
+}
+
+/** Encoding.UTF8 / ASCII: GetBytes(string), GetString(byte[] [, index, count]) (codecs.ts). */
+function encodingMember(rt: Rt, e: CsEncoding, name: string, args: readonly Arg[] | null): Result {
+  if (args === null) return NO_MEMBER;
+  const what = `Encoding.${name}`;
+  const a0 = args[0] ?? null;
+  if (name === "GetBytes") {
+    if (args.length !== 1) noOverload(rt, what);
+    if (a0 === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 's')");
+    const s = str(rt, a0, what);
+    rt.chars(s.length);
+    const bytes = encode(e.name, s);
+    rt.items(bytes.length);
+    return byteArray(bytes);
+  }
+  if (name === "GetString") {
+    if (args.length !== 1 && args.length !== 3) noOverload(rt, what);
+    if (a0 === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'bytes')");
+    let bytes = bytesOf(a0 as Value) ?? noOverload(rt, what);
+    if (args.length === 3) {
+      const index = int(rt, args[1], what);
+      const count = int(rt, args[2], what);
+      if (index < 0 || count < 0) outOfRange(rt, index < 0 ? "index" : "count", "Non-negative number required.");
+      if (bytes.length - index < count) outOfRange(rt, "bytes", "Index and count must refer to a location within the buffer.");
+      bytes = bytes.subarray(index, index + count);
+    }
+    rt.chars(bytes.length);
+    return rt.str(decode(e.name, bytes));
+  }
+  return NO_MEMBER;
 }
 
 function hostMember(rt: Rt, v: HostObject, name: string, args: readonly Arg[] | null, typeArgs: readonly string[] | undefined): Result {

@@ -18,7 +18,8 @@ import { ENUM_MEMBERS, STATIC_TYPES } from "./names";
 import { Fn, type Arg, type Rt } from "./runtime";
 import { MS_PER_DAY, callMember, convertToken, listMember, makeTimeSpan } from "./members";
 import { TextBuilder, formatComposite } from "./text";
-import { CsChar, CsDouble, CsEnum, CsList, JArray, JObject, JProperty, JValue, TimeSpan, type JToken } from "./values";
+import { CsChar, CsDouble, CsEncoding, CsEnum, CsGuid, CsList, JArray, JObject, JProperty, JValue, TimeSpan, type JToken } from "./values";
+import { byteArray, bytesOf, escapeDataString, fromBase64, htmlEncode, newGuidHex, parseGuidHex, toBase64, unescapeDataString, urlDecode, urlEncode } from "./codecs";
 
 /** A static method used as a function argument: `s.All(char.IsDigit)`. */
 export class MethodGroup extends Fn {
@@ -62,6 +63,12 @@ export function getStatic(rt: Rt, type: string, name: string): Value {
       return dateMax();
     case "TimeSpan.Zero":
       return new TimeSpan(0);
+    case "Guid.Empty":
+      return new CsGuid("0".repeat(32));
+    case "Encoding.UTF8":
+      return new CsEncoding("UTF8");
+    case "Encoding.ASCII":
+      return new CsEncoding("ASCII");
     default:
       return rt.fail("RuntimeBinderException", `unknown member ${name} on type ${type}`);
   }
@@ -257,6 +264,29 @@ export function callStatic(rt: Rt, type: string, name: string, rawArgs: readonly
       return callMath(rt, name, args, what);
     case "Convert":
       return callConvert(rt, name, args, what);
+    case "Guid":
+      if (name === "NewGuid") {
+        if (n !== 0) noOverload(rt, what);
+        return new CsGuid(newGuidHex());
+      }
+      if (name === "Parse") {
+        if (n !== 1) noOverload(rt, what);
+        if (a0 === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'input')");
+        const hex = parseGuidHex(str(rt, a0, what));
+        return hex === null ? rt.fail("FormatException", "Unrecognized Guid format.") : new CsGuid(hex);
+      }
+      break;
+    case "Uri":
+    case "WebUtility": {
+      if (n !== 1) noOverload(rt, what);
+      // WebUtility answers null for null; Uri's methods throw.
+      if (a0 === null) return type === "WebUtility" ? null : rt.fail("ArgumentNullException", `Value cannot be null. (Parameter '${name === "EscapeDataString" ? "stringToEscape" : "stringToUnescape"}')`);
+      const s = str(rt, a0, what);
+      rt.chars(s.length * 3);
+      const codec = name === "EscapeDataString" ? escapeDataString : name === "UnescapeDataString" ? unescapeDataString : name === "UrlEncode" ? urlEncode : name === "UrlDecode" ? urlDecode : name === "HtmlEncode" ? htmlEncode : null;
+      if (codec === null) break;
+      return rt.str(codec(s));
+    }
     case "JObject":
     case "JArray":
     case "JToken": {
@@ -337,7 +367,35 @@ function callMath(rt: Rt, name: string, args: readonly Value[], what: string): V
   return noOverload(rt, what);
 }
 
+/** Convert.ToBase64String(byte[] [, offset, length]) and Convert.FromBase64String(string) (codecs.ts). */
+function callBase64(rt: Rt, name: string, args: readonly Value[], what: string): Value {
+  const a0 = args[0] ?? null;
+  if (name === "FromBase64String") {
+    if (args.length !== 1) noOverload(rt, what);
+    if (a0 === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 's')");
+    const s = str(rt, a0, what);
+    rt.chars(s.length);
+    const r = fromBase64(s);
+    if (!(r instanceof Uint8Array)) return rt.fail(r.reason, r.message);
+    rt.items(r.length);
+    return byteArray(r);
+  }
+  if (args.length !== 1 && args.length !== 3) noOverload(rt, what);
+  if (a0 === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'inArray')");
+  let bytes = bytesOf(a0) ?? noOverload(rt, what);
+  if (args.length === 3) {
+    const offset = int(rt, args[1], what);
+    const length = int(rt, args[2], what);
+    if (offset < 0 || length < 0) outOfRange(rt, offset < 0 ? "offset" : "length", "Value must be positive.");
+    if (offset > bytes.length - length) outOfRange(rt, "offset", "Offset and length must refer to a position in the string.");
+    bytes = bytes.subarray(offset, offset + length);
+  }
+  rt.chars(bytes.length * 2);
+  return rt.str(toBase64(bytes));
+}
+
 function callConvert(rt: Rt, name: string, args: readonly Value[], what: string): Value {
+  if (name === "ToBase64String" || name === "FromBase64String") return callBase64(rt, name, args, what);
   if (args.length !== 1) noOverload(rt, what);
   const v = args[0]!;
   switch (name) {

@@ -46,6 +46,8 @@ const SAMPLES: Readonly<Record<string, string>> = {
   ILastError: "context.LastError",
   X509Certificate2: "context.Request.Certificate",
   X500DistinguishedName: "context.Request.Certificate.SubjectName",
+  Guid: "Guid.NewGuid()",
+  Encoding: "Encoding.UTF8",
 };
 
 let context: HostObject;

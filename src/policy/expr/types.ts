@@ -150,6 +150,9 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
     { GetNameInfo: "string", Verify: "bool", VerifyNoRevocation: "bool", ToString: "string", GetCertHashString: "string", GetSerialNumberString: "string" },
   )],
   ["X500DistinguishedName", decl({ Name: "string" }, { ToString: "string" })],
+  // codecs.ts
+  ["Guid", decl({}, { ToString: "string", ToByteArray: "byte[]" }, false, true)],
+  ["Encoding", decl({}, { GetBytes: "byte[]", GetString: "string" })],
 ]);
 
 /** JToken (what a JObject's indexer returns): any of the four token types. */

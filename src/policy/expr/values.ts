@@ -51,6 +51,23 @@ export class CsEnum extends Base {
   }
 }
 
+/** byte[] values the interpreter made (codecs.ts): arrays of integers 0–255 whose .NET type is System.Byte[]. */
+export const byteArrays = new WeakSet<readonly Value[]>();
+
+/** System.Guid: 32 lowercase hex digits in the order of its "D" text (codecs.ts). */
+export class CsGuid extends Base {
+  constructor(readonly hex: string) {
+    super();
+  }
+}
+
+/** System.Text.Encoding.UTF8 / .ASCII (codecs.ts). */
+export class CsEncoding extends Base {
+  constructor(readonly name: "UTF8" | "ASCII") {
+    super();
+  }
+}
+
 /** `new { A = …, B = … }`: read-only, ordered members. */
 export class AnonObject extends Base {
   constructor(readonly props: ReadonlyMap<string, Value>) {
