@@ -31,6 +31,8 @@ export interface PreparedProgram {
   readonly needsVerifyNoRevocation: boolean;
   /** Load the registered certificates before evaluation (context.Deployment or issuer-certificate-id). */
   readonly needsRegistered: boolean;
+  /** Buffer the request and origin response bodies for expressions (context.Request.Body, context.Response.Body). */
+  readonly needsBody: boolean;
 }
 
 /** A checked bundle with its route index. */
@@ -133,7 +135,7 @@ function prepare(raw: Record<string, unknown>): Result<PreparedBundle, string[]>
 type Route = PolicyBundle["routes"][number];
 
 function prepareProgram(key: string, program: Program): PreparedProgram {
-  const scan = { verify: program.needs.includes("verify"), verifyNoRevocation: program.needs.includes("verifyNoRevocation"), deployment: false };
+  const scan = { verify: program.needs.includes("verify"), verifyNoRevocation: program.needs.includes("verifyNoRevocation"), deployment: false, body: false };
   const sections = [program.inbound, program.backend, program.outbound, program.onError];
   let issuerIds = false;
   for (const steps of sections) {
@@ -148,6 +150,7 @@ function prepareProgram(key: string, program: Program): PreparedProgram {
     needsVerify: scan.verify,
     needsVerifyNoRevocation: scan.verifyNoRevocation,
     needsRegistered: scan.deployment || issuerIds,
+    needsBody: scan.body,
   };
 }
 
@@ -162,7 +165,7 @@ function forEachStep(steps: readonly Step[], visit: (s: Step) => void): void {
 }
 
 /** Looks through every expression AST for the members that need preparation (any node naming them). */
-function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: boolean; deployment: boolean }): void {
+function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: boolean; deployment: boolean; body: boolean }): void {
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const v = stack.pop();
@@ -174,6 +177,7 @@ function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: 
         if (o.name === "Verify") scan.verify = true;
         else if (o.name === "VerifyNoRevocation") scan.verifyNoRevocation = true;
         else if (o.name === "Deployment") scan.deployment = true;
+        else if (o.name === "Body") scan.body = true;
       }
       for (const x of Object.values(o)) if (typeof x === "object" && x !== null) stack.push(x);
     }

@@ -6,6 +6,7 @@ import { describeCertificate } from "../cert/model";
 import type { RegisteredCertificate } from "../pki/trust-store";
 import { createContext, nameInfo, type CertificateFacts, type ContextInput, type PipelineState } from "./context";
 import { HostError, isHostObject, type HostObject, type Value } from "./expr/host";
+import { toText } from "./expr/interpret";
 
 let issuer: BuiltCertificate, alice: BuiltCertificate, bare: BuiltCertificate, ouOnly: BuiltCertificate;
 
@@ -83,7 +84,7 @@ describe("context", () => {
     expect(() => headers.index!("nope")).toThrow(HostError);
     expect(headers.get("Count")).toBe(2);
     expect(Object.fromEntries(req.get("MatchedParameters") as Map<string, string>)).toEqual({ id: "7" });
-    expect(req.get("Body")).toBeUndefined();
+    expect(req.get("Body")).toBeNull(); // no body buffered: the program does not read it, or there is none
   });
 
   it("exposes the operation, API, request id, time, deployment; null response outside outbound", async () => {
@@ -201,5 +202,26 @@ describe("context", () => {
     expect(() => c.call!("Verify", [])).toThrow(/context.Request.Certificate only/);
     const empty = await contextFor();
     expect((obj(empty.context.get("Deployment")).get("Certificates") as Map<string, Value>).size).toBe(0);
+  });
+
+  it("Request.Body.As<T>: preserveContent keeps the content; a read without it empties the body (APIM set-body reference)", async () => {
+    const body = { text: '{"id": 7, "tags": ["a"]}', consumed: false };
+    const { context } = await contextFor({ body });
+    const b = obj(obj(context.get("Request")).get("Body"));
+    expect(b.call!("As", [true], ["string"])).toBe('{"id": 7, "tags": ["a"]}');
+    expect(body.consumed).toBe(false);
+    expect(toText(b.call!("As", [true], ["JObject"])!)).toContain('"id": 7');
+    expect(() => b.call!("As", [true], ["JArray"])).toThrow(/not an array/);
+    expect(toText(b.call!("As", [], ["JToken"])!)).toContain('"tags"');
+    expect(body.consumed).toBe(true);
+    expect(b.call!("As", [true], ["string"])).toBe("");
+    expect(b.call!("As", [true], ["JObject"])).toBeNull();
+    expect(() => b.call!("As", [true], ["XDocument"])).toThrow(HostError);
+  });
+
+  it("Request.Body: null without a body; a body over the cap is a LimitExceeded when read", async () => {
+    expect(obj((await contextFor({ body: null })).context.get("Request")).get("Body")).toBeNull();
+    const big = obj(obj((await contextFor({ body: { text: null, consumed: false } })).context.get("Request")).get("Body"));
+    expect(() => big.call!("As", [true], ["string"])).toThrow(expect.objectContaining({ reason: "LimitExceeded" }));
   });
 });

@@ -26,7 +26,11 @@
  *   (1.3.6.1.4.1.311.20.2.3); DnsName → the first DNS SAN, else CN; DnsFromAlternativeName → the first DNS
  *   SAN; UrlName → the first URI SAN; "" when there is none. `forIssuer` reads the issuer name and the
  *   issuerAltName extension instead.
- * - Response: StatusCode, StatusReason, Headers.
+ * - Request.Body / Response.Body (IMessageBody, null when there is none): As<T>([preserveContent]) with T string,
+ *   JObject, JArray or JToken. As APIM's set-body reference says, reading without preserveContent: true takes
+ *   the content away: later reads see an empty body, and so does the origin (or the client) unless a set-body
+ *   gives one. The runner buffers the body before the section runs (run.ts), up to MAX_BODY_BYTES.
+ * - Response: StatusCode, StatusReason, Headers, Body.
  * - Operation: Id, Name, Method, UrlTemplate. Api: Id, Name, Path.
  * - Variables: GetValueOrDefault<T>(name[, default]), ContainsKey, indexer, Count, Keys.
  * - Deployment: Certificates (registered certificates by id, each an X509Certificate2 whose Verify() is not
@@ -39,6 +43,9 @@ import { latin1 } from "../bytes";
 import { DerReader, TAG, decodeOid } from "../cert/der";
 import type { RegisteredCertificate } from "../pki/trust-store";
 import { HostError, type HostObject, type MutableDictionary, type Value } from "./expr/host";
+import { parseJsonForHost } from "./expr/json";
+import { MAX_BODY_BYTES } from "./expr/limits";
+import { JArray, JObject } from "./expr/values";
 import type { Program } from "./schema";
 
 /** The pipeline sections, as APIM names them in LastError.Section. */
@@ -49,6 +56,16 @@ export interface ResponseState {
   status: number;
   reason: string;
   readonly headers: Headers;
+  /** The origin's body, buffered when the program reads context.Response.Body (else undefined). */
+  body?: BufferedBody | null;
+}
+
+/** A message body buffered for expressions (run.ts reads it when the program reads `Body`). */
+export interface BufferedBody {
+  /** The content as UTF-8 text, or null when it is larger than the cap (reading it is a LimitExceeded). */
+  readonly text: string | null;
+  /** A read without preserveContent: true emptied it. */
+  consumed: boolean;
 }
 
 /** APIM's context.LastError. */
@@ -93,6 +110,8 @@ export interface ContextInput {
   readonly requestId: string;
   readonly timestamp: Date;
   readonly region: string;
+  /** The request body for context.Request.Body: null when there is none; undefined when the program does not read it. */
+  readonly body?: BufferedBody | null;
 }
 
 /** Builds the `context` object of one request and its Variables. */
@@ -217,6 +236,8 @@ class RequestHost implements HostObject {
         return this.certificate;
       case "MatchedParameters":
         return this.input.params;
+      case "Body":
+        return this.input.body ? new MessageBodyHost(this.input.body) : null;
       default:
         return undefined;
     }
@@ -349,12 +370,49 @@ class ResponseHost implements HostObject {
         return this.response.reason;
       case "Headers":
         return headerDictionary(this.response.headers);
+      case "Body":
+        return this.response.body ? new MessageBodyHost(this.response.body) : null;
       default:
         return undefined;
     }
   }
 
   call = noSuchMethod;
+
+  toString(): string {
+    return this.typeName;
+  }
+}
+
+/** IMessageBody: `As<T>([preserveContent])`. */
+class MessageBodyHost implements HostObject {
+  readonly typeName = "IMessageBody";
+
+  constructor(private readonly body: BufferedBody) {}
+
+  get(): undefined {
+    return undefined;
+  }
+
+  call(name: string, args: readonly Value[], typeArgs?: readonly string[]): Value | undefined {
+    if (name !== "As") return undefined;
+    argCount(name, args, 0, 1);
+    if (args.length === 1 && typeof args[0] !== "boolean") throw new HostError("ArgumentException", "As: preserveContent must be a bool");
+    const type = typeArgs?.length === 1 ? typeArgs[0]! : null;
+    if (type !== "string" && type !== "JObject" && type !== "JArray" && type !== "JToken") {
+      throw new HostError("NotSupportedException", `As<${type ?? ""}>: certgate reads a body as string, JObject, JArray or JToken`);
+    }
+    if (this.body.text === null) throw new HostError("LimitExceeded", `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    const text = this.body.consumed ? "" : this.body.text;
+    if (args[0] !== true) this.body.consumed = true;
+    if (type === "string") return text;
+    // Newtonsoft reads an empty document as no token at all.
+    if (text.trim() === "") return null;
+    const token = parseJsonForHost(text);
+    if (type === "JObject" && !(token instanceof JObject)) throw new HostError("JsonReaderException", "Error reading JObject from JsonReader. Current JsonReader item is not an object.");
+    if (type === "JArray" && !(token instanceof JArray)) throw new HostError("JsonReaderException", "Error reading JArray from JsonReader. Current JsonReader item is not an array.");
+    return token as unknown as Value;
+  }
 
   toString(): string {
     return this.typeName;

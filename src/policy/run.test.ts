@@ -246,6 +246,38 @@ describe("the pipeline", () => {
     expect(y.calls[0]!.body).toBe("streamed");
   });
 
+  it("context.Request.Body: read with preserveContent the origin gets the same body; read without it, none", async () => {
+    const tenant = step.setHeader("X-Tenant", ['@(context.Request.Body.As<JObject>(preserveContent: true)["tenant"].ToString())']);
+    const kept = await run(one({ inbound: [tenant] }), { body: '{"tenant": "t-1"}', headers: { "content-length": "17" } });
+    expect([kept.calls[0]!.headers["x-tenant"], kept.calls[0]!.body, kept.calls[0]!.headers["content-length"]]).toEqual(["t-1", '{"tenant": "t-1"}', "17"]);
+    const taken = await run(one({ inbound: [step.setVariable("b", "@(context.Request.Body.As<string>())")] }), { body: "gone", headers: { "content-length": "4" } });
+    expect([taken.calls[0]!.body, taken.calls[0]!.headers["content-length"]]).toEqual([null, undefined]);
+    // APIM: a consumed body is given back with set-body.
+    const echoed = await run(one({ inbound: [step.setBody('@(context.Request.Body.As<string>().ToUpper())')] }), { body: "again" });
+    expect(echoed.calls[0]!.body).toBe("AGAIN");
+    const none = await run(one({ inbound: [step.setHeader("X-Has-Body", ["@((context.Request.Body != null).ToString())"])] }));
+    expect(none.calls[0]!.headers["x-has-body"]).toBe("False");
+  });
+
+  it("a body over MAX_BODY_BYTES is still forwarded whole; reading it runs on-error (LimitExceeded)", async () => {
+    const big = "x".repeat(1024 * 1024 + 10);
+    const untouched = await run(one({ inbound: [step.setHeader("X-Seen", ["@(context.Request.Method)"])], outbound: [step.setHeader("X-Len", ["@(context.Response.Body.As<string>(preserveContent: true).Length.ToString())"])] }), { body: big });
+    expect(untouched.calls[0]!.body!.length).toBe(big.length);
+    const read = await run(one({ inbound: [step.setVariable("b", "@(context.Request.Body.As<string>(preserveContent: true))")] }), { body: big });
+    expect(problem(read).error.code).toBe("policy_expression_failed");
+    expect(read.result.record.lastError?.reason).toBe("LimitExceeded");
+  });
+
+  it("context.Response.Body in outbound: preserved, the client gets the origin's body; consumed, set-body gives one", async () => {
+    const origin = () => new Response('{"items": [1, 2, 3]}', { headers: { "content-type": "application/json", "content-length": "20" } });
+    const count = step.setHeader("X-Count", ['@(context.Response.Body.As<JObject>(preserveContent: true)["items"].Count().ToString())']);
+    const kept = response(await run(one({ outbound: [count] }), { origin }));
+    expect([kept.headers.get("x-count"), await kept.text()]).toEqual(["3", '{"items": [1, 2, 3]}']);
+    const rewrap = step.setBody('@(new JObject(new JProperty("data", context.Response.Body.As<JObject>())).ToString(Newtonsoft.Json.Formatting.None))');
+    const rewrapped = response(await run(one({ outbound: [rewrap] }), { origin }));
+    expect([await rewrapped.text(), rewrapped.headers.get("content-length")]).toEqual(['{"data":{"items":[1,2,3]}}', null]);
+  });
+
   it("set-backend-service changes the origin; an API's path is removed before joining", async () => {
     const cars = operation("cars", "get", "GET", "/{id}", { origin: "https://cars.internal/v2" });
     const x = await run(bundle({}, [cars]), { path: "/cars/7?full=1" });

@@ -60,10 +60,12 @@ import { upstreamUrl } from "../forward/origin";
 import type { RegisteredCertificate } from "../pki/trust-store";
 import { DEFAULT_OPTIONS, validationOptionsKey, type ValidatedPath, type ValidationOptions } from "../pki/validate";
 import type { Result } from "../result";
+import { bufferBody, type Buffered } from "./body";
 import type { PreparedBundle, Selection } from "./bundle";
 import { createContext, type CertificateFacts, type ContextInput, type LastError, type PipelineState, type SectionName } from "./context";
 import type { Code } from "./expr/ast";
 import { HostError, type Value } from "./expr/host";
+import { MAX_BODY_BYTES } from "./expr/limits";
 import { evaluate, PolicyRuntimeError, StepLimitExceeded, toCondition, toText, type StepBudget } from "./expr/interpret";
 import { pathSegments } from "./routes";
 import type { Identity, Origin, SetHeader, Step, Template } from "./schema";
@@ -219,6 +221,8 @@ class Run {
   private origin: URL;
   private certificateId: string | null = null;
   private requestBody: string | null = null;
+  /** The client's body, buffered because expressions read context.Request.Body (null: not buffered). */
+  private bufferedRequest: Buffered | null = null;
   private pendingStatus: { code: number; reason: string } | null = null;
   /** A response body set in outbound (null: the origin's). */
   private responseBody: string | null = null;
@@ -283,7 +287,7 @@ class Run {
     if (v.status === "valid") this.certificate = { cert: v.path.certificates[0]!, model: v.model };
     else if (v.status === "invalid" && v.leaf && v.model) this.certificate = { cert: v.leaf, model: v.model };
     const p = this.selection.program;
-    if ((this.certificate && (p.needsVerify || p.needsVerifyNoRevocation)) || p.needsRegistered) return this.prepareAsync();
+    if ((this.certificate && (p.needsVerify || p.needsVerifyNoRevocation)) || p.needsRegistered || (p.needsBody && this.request.body)) return this.prepareAsync();
   }
 
   /** prepare() when expressions need I/O first (Verify() results, registered certificates). */
@@ -300,6 +304,7 @@ class Run {
       this.registered = r.value;
     }
     this.verified = verified;
+    if (p.needsBody && this.request.body) this.bufferedRequest = await bufferBody(this.request.body, MAX_BODY_BYTES);
   }
 
   private get expressionContext(): ReturnType<typeof createContext> {
@@ -319,6 +324,7 @@ class Run {
       get requestId() { return request.requestId; },
       timestamp: request.timestamp,
       get region() { return request.region; },
+      body: this.bufferedRequest?.body ?? null,
     };
     return (this.created = createContext(input, this.state));
   }
@@ -613,8 +619,11 @@ class Run {
     const program = this.selection.program.program;
     const path = program.api ? stripApiPath(this.request.url.pathname, program.api.path) : this.request.url.pathname;
     const headers = this.request.headers;
-    // A body replaced by set-body has its own length; the client's Content-Length no longer describes it.
-    if (this.requestBody !== null) headers.delete("content-length");
+    // A body replaced by set-body (or consumed by a Body.As<T>() without preserveContent) has its own length; the
+    // client's Content-Length no longer describes it.
+    const buffered = this.bufferedRequest;
+    const consumed = buffered !== null && buffered.body.consumed;
+    if (this.requestBody !== null || consumed) headers.delete("content-length");
     if (this.identity) {
       const identity = this.services.identityHeaders(this.identity.path, this.identity.model);
       for (const name in identity) headers.set(name, identity[name]!);
@@ -623,7 +632,7 @@ class Run {
       url: upstreamUrl(this.origin, path, this.request.url.search),
       method: this.request.method,
       headers,
-      body: this.requestBody ?? this.request.body,
+      body: this.requestBody ?? (buffered === null ? this.request.body : consumed ? null : buffered.forward),
     };
     const r = await this.services.fetchOrigin(call, this.certificateId);
     if (r.ok) return r.value;
@@ -640,18 +649,23 @@ class Run {
     if (steps.length === 0 || origin.status === 101) return origin;
     this.state.section = "outbound";
     this.state.response = { status: origin.status, reason: origin.statusText, headers: new Headers(origin.headers) };
+    // Expressions read context.Response.Body: buffer it (the stream is then used up; `forward` replaces it).
+    const buffered = this.selection.program.needsBody && origin.body ? await bufferBody(origin.body, MAX_BODY_BYTES) : null;
+    if (buffered) this.state.response.body = buffered.body;
+    const originBody = buffered ? buffered.forward : origin.body;
     try {
       await this.runSteps(steps, "");
     } catch (e) {
-      await origin.body?.cancel().catch(() => {});
+      await originBody?.cancel().catch(() => {});
       throw e;
     }
     const r = this.state.response;
-    if (this.responseBody !== null) {
-      await origin.body?.cancel().catch(() => {});
+    const consumed = buffered !== null && buffered.body.consumed;
+    if (this.responseBody !== null || consumed) {
+      await originBody?.cancel().catch(() => {});
       r.headers.delete("content-length");
     }
-    const body = NULL_BODY_STATUSES.has(r.status) ? null : this.responseBody ?? origin.body;
+    const body = NULL_BODY_STATUSES.has(r.status) ? null : this.responseBody ?? (consumed ? null : originBody);
     return this.response(body, r.status, r.reason, r.headers);
   }
 

@@ -17,14 +17,21 @@ describe("checkTypes", () => {
   });
 
   it("rejects a member the known type does not have, at the member", () => {
-    expect(errors(`@(context.Request.Body)`)).toEqual(["1:19 unsupported member: IRequest.Body"]);
-    expect(errors(`@(context.Response.Body.As<string>())`)).toEqual(["1:20 unsupported member: IResponse.Body"]);
+    expect(errors(`@(context.Request.Content)`)).toEqual(["1:19 unsupported member: IRequest.Content"]);
+    expect(errors(`@(context.Response.Body.As<string>().Lenght)`)).toEqual(["1:38 unsupported member: string.Lenght"]);
     expect(errors(`@(context.Request.Certificate.Thumbprint())`)).toEqual(["1:31 'X509Certificate2.Thumbprint' is a property, not a method"]);
   });
 
   it("rejects a member no type has, whatever the value's type", () => {
     expect(errors(`@(context.Variables["a"].AsJwt())`)).toEqual(["1:26 unsupported member: AsJwt (no type certgate knows has a method AsJwt)"]);
     expect(errors(`@(context.Variables["a"].Verify)`)).toEqual(["1:26 'Verify' is a method, not a property"]);
+  });
+
+  it("checks the type arguments of a generic member that takes only some", () => {
+    expect(errors(`@(context.Request.Body.As<JObject>(preserveContent: true)["a"])`)).toEqual([]);
+    expect(errors(`@(context.Request.Body.As<XDocument>())`)).toEqual(["1:24 unsupported type: XDocument (type argument)"]);
+    expect(errors(`@(context.Request.Body.As<int>())`)).toEqual(["1:24 unsupported type argument: IMessageBody.As<int> (certgate runs As<string>, As<JObject>, As<JArray>, As<JToken>)"]);
+    expect(errors(`@(context.Request.Body.As())`)).toEqual(["1:24 unsupported type argument: IMessageBody.As<> (certgate runs As<string>, As<JObject>, As<JArray>, As<JToken>)"]);
   });
 
   it("follows locals, lambda parameters and pattern variables", () => {

@@ -172,7 +172,7 @@ class TypeChecker {
     return e.t === "id" && scope.find(e.name) === undefined && STATIC_TYPES.has(e.name);
   }
 
-  private member(at: Pos, objType: string, name: string, kind: MemberKind): string {
+  private member(at: Pos, objType: string, name: string, kind: MemberKind, typeArgs?: readonly string[]): string {
     if (objType === REPORTED) return REPORTED;
     const lookup = membersOf(objType);
     if (lookup === null) {
@@ -188,6 +188,14 @@ class TypeChecker {
       const other = lookup(name, kind === "prop" ? "method" : "prop");
       this.error(at, other ? `'${objType}.${name}' is a ${article(other.kind)}, not a ${article(kind)}` : `unsupported member: ${objType}.${name}`, name.length);
       return REPORTED;
+    }
+    if (m.typeArgs !== undefined) {
+      const given = typeArgs ?? [];
+      if (given.length !== 1 || !m.typeArgs.includes(given[0]!)) {
+        this.error(at, `unsupported type argument: ${objType}.${name}<${given.join(", ")}> (certgate runs ${m.typeArgs.map((t) => `${name}<${t}>`).join(", ")})`, name.length);
+        return REPORTED;
+      }
+      return given[0] === "JToken" || given[0] === "JObject" || given[0] === "JArray" || given[0] === "string" ? given[0]! : m.returns;
     }
     return m.returns;
   }
@@ -215,12 +223,14 @@ class TypeChecker {
       }
       case "call": {
         for (const a of e.args) this.expr(a, scope);
-        for (const t of e.typeArgs ?? []) this.checkType(e.at, t, "type argument");
         const callee = e.callee;
+        const before = this.errors.length;
+        for (const t of e.typeArgs ?? []) this.checkType(callee.t === "member" ? callee.at : e.at, t, "type argument");
         if (callee.t !== "member") return UNKNOWN;
         if (this.isStatic(callee.obj, scope)) return UNKNOWN;
         const t = this.expr(callee.obj, scope);
-        return this.member(callee.at, t, callee.name, "method");
+        if (this.errors.length > before) return REPORTED;
+        return this.member(callee.at, t, callee.name, "method", e.typeArgs);
       }
       case "unary": {
         const t = this.expr(e.e, scope);

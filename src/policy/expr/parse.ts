@@ -842,7 +842,13 @@ class Parser {
     if (t.k === "id" && (t.s === "out" || t.s === "ref" || t.s === "in") && this.isId(undefined, 1)) {
       this.fail(t, `unsupported construct: ${t.s} argument`);
     }
-    if (t.k === "id" && this.isOp(":", 1) && !this.isOp(":", 2)) this.fail(t, "unsupported construct: named argument");
+    if (t.k === "id" && this.isOp(":", 1) && !this.isOp(":", 2)) {
+      // `Body.As<T>(preserveContent: true)`: the one named argument APIM policies use, on a method whose only
+      // parameter it is, so naming it changes nothing and the name is dropped.
+      if (t.s !== "preserveContent") this.fail(t, "unsupported construct: named argument");
+      this.next();
+      this.next();
+    }
     if (t.k === "id" && t.s === "async") this.fail(t, "unsupported construct: async lambda");
     if (this.lambdaAhead()) return this.parseLambda();
     if (t.k === "id" && t.s === "delegate") this.fail(t, "unsupported construct: anonymous method (delegate)");

@@ -48,6 +48,7 @@ const SAMPLES: Readonly<Record<string, string>> = {
   X500DistinguishedName: "context.Request.Certificate.SubjectName",
   Guid: "Guid.NewGuid()",
   Encoding: "Encoding.UTF8",
+  IMessageBody: "context.Request.Body",
 };
 
 let context: HostObject;
@@ -69,6 +70,7 @@ beforeAll(async () => {
     requestId: "req-1",
     timestamp: new Date("2026-06-01T12:00:00Z"),
     region: "FRA",
+    body: { text: '{"a": 1}', consumed: false },
   };
   const lastError = { source: "set-header", reason: "x", message: "m", scope: "api", section: "on-error" as const, path: "p", policyId: "api:cars" };
   context = createContext(input, { section: "on-error", response: { status: 200, reason: "OK", headers: new Headers() }, lastError }).context;
@@ -121,7 +123,8 @@ describe("types.ts member table against the runtime", () => {
   it("the checker accepts every declared member of a value whose type it knows", () => {
     for (const [type, decl] of INSTANCE_TYPES) {
       for (const [name, m] of decl.members) {
-        const source = `@((${SAMPLES[type]}).${name}${m.kind === "method" ? "()" : ""})`;
+        const generic = m.typeArgs ? `<${m.typeArgs[0]}>` : "";
+        const source = `@((${SAMPLES[type]}).${name}${m.kind === "method" ? `${generic}()` : ""})`;
         const r = parseCode(source, "types.xml", [1, 1]);
         if (!r.ok) throw new Error(source);
         expect(checkTypes(r.code), source).toEqual([]);

@@ -18,6 +18,8 @@ export interface MemberDecl {
   readonly kind: MemberKind;
   /** The result's type ("?": known at run time only). */
   readonly returns: string;
+  /** The generic type arguments the member runs with, when it is generic and takes only some (`Body.As<T>`). */
+  readonly typeArgs?: readonly string[];
 }
 
 export interface TypeDecl {
@@ -123,15 +125,16 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
   ["IRequest", decl(
     {
       Method: "string", Url: "IUrl", OriginalUrl: "IUrl", Headers: "IReadOnlyDictionary<string, string[]>", IpAddress: "string",
-      Certificate: "X509Certificate2", MatchedParameters: "Dictionary",
+      Certificate: "X509Certificate2", MatchedParameters: "Dictionary", Body: "IMessageBody",
     },
     {},
   )],
+  ["IMessageBody", { members: new Map([["As", { kind: "method", returns: "?", typeArgs: ["string", "JObject", "JArray", "JToken"] }]]), enumerable: false }],
   ["IUrl", decl(
     { Scheme: "string", Host: "string", Port: "int", Path: "string", QueryString: "string", Query: "IReadOnlyDictionary<string, string[]>" },
     { ToString: "string" },
   )],
-  ["IResponse", decl({ StatusCode: "int", StatusReason: "string", Headers: "IReadOnlyDictionary<string, string[]>" }, {})],
+  ["IResponse", decl({ StatusCode: "int", StatusReason: "string", Headers: "IReadOnlyDictionary<string, string[]>", Body: "IMessageBody" }, {})],
   ["IReadOnlyDictionary<string, string[]>", HEADERS],
   ["IReadOnlyDictionary<string, object>", decl({ Count: "int", Keys: "string[]" }, { GetValueOrDefault: "?", ContainsKey: "bool" })],
   ["IDeployment", decl({ Certificates: "Dictionary", Region: "string", ServiceName: "string" }, {})],
