@@ -224,4 +224,14 @@ describe("context", () => {
     const big = obj(obj((await contextFor({ body: { text: null, consumed: false } })).context.get("Request")).get("Body"));
     expect(() => big.call!("As", [true], ["string"])).toThrow(expect.objectContaining({ reason: "LimitExceeded" }));
   });
+
+  it("Certificate.ToString() prints dates as .NET's DateTime.ToString() does (en-US G), lines CRLF", async () => {
+    const { context } = await contextFor();
+    const c = obj(obj(context.get("Request")).get("Certificate"));
+    const text = c.call!("ToString", []) as string;
+    const p = parsed(alice);
+    const g = (d: Date) => `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()} ${d.getUTCHours() % 12 || 12}:${String(d.getUTCMinutes()).padStart(2, "0")}:${String(d.getUTCSeconds()).padStart(2, "0")} ${d.getUTCHours() < 12 ? "AM" : "PM"}`;
+    expect(text).toContain(`[Not Before]\r\n  ${g(p.notBefore)}\r\n\r\n[Not After]\r\n  ${g(p.notAfter)}\r\n`);
+    expect(text.startsWith("[Subject]\r\n  CN=Alice")).toBe(true);
+  });
 });

@@ -43,6 +43,7 @@ import { latin1 } from "../bytes";
 import { DerReader, TAG, decodeOid } from "../cert/der";
 import type { RegisteredCertificate } from "../pki/trust-store";
 import { HostError, type HostObject, type MutableDictionary, type Value } from "./expr/host";
+import { formatDate } from "./expr/format";
 import { parseJsonForHost } from "./expr/json";
 import { MAX_BODY_BYTES } from "./expr/limits";
 import { JArray, JObject } from "./expr/values";
@@ -603,10 +604,13 @@ class CertificateHost implements HostObject {
   }
 
   toString(): string {
-    // .NET X509Certificate.ToString(): "[Subject]\r\n  …\r\n\r\n[Issuer]\r\n  …" and so on.
+    // .NET X509Certificate.ToString(): "[Subject]\r\n  …\r\n\r\n[Issuer]\r\n  …" and so on, with the dates as
+    // DateTime.ToString() prints them (en-US "G", `12/3/2027 8:00:12 AM`; UTC here: the edge has no local zone)
+    // and Environment.NewLine of APIM's Windows hosts (CRLF).
+    const date = (d: Date) => formatDate(d, null) ?? "";
     return `[Subject]\r\n  ${this.model.subject.dotnet}\r\n\r\n[Issuer]\r\n  ${this.model.issuer.dotnet}\r\n\r\n` +
-      `[Serial Number]\r\n  ${this.model.serialNumber}\r\n\r\n[Not Before]\r\n  ${this.model.notBefore}\r\n\r\n` +
-      `[Not After]\r\n  ${this.model.notAfter}\r\n\r\n[Thumbprint]\r\n  ${this.model.thumbprint}\r\n`;
+      `[Serial Number]\r\n  ${this.model.serialNumber}\r\n\r\n[Not Before]\r\n  ${date(this.cert.notBefore)}\r\n\r\n` +
+      `[Not After]\r\n  ${date(this.cert.notAfter)}\r\n\r\n[Thumbprint]\r\n  ${this.model.thumbprint}\r\n`;
   }
 }
 
