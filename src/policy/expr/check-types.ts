@@ -13,6 +13,7 @@ import type { Block, Code, Expr, Pos, Stmt } from "./ast";
 import { ENUM_MEMBERS, STATIC_TYPES, TYPE_KEYWORDS } from "./names";
 import { ANY_MEMBER, INSTANCE_TYPES, JTOKEN_TYPES, NULLABLE_MEMBERS, OBJECT_MEMBERS, typeDecl, type MemberDecl, type MemberKind } from "./types";
 import { LINQ_METHODS } from "./linq";
+import { compileRegex, REGEX_OPTIONS } from "./regex";
 
 export interface TypeError {
   readonly at: Pos;
@@ -200,6 +201,37 @@ class TypeChecker {
     return m.returns;
   }
 
+  /**
+   * `Regex.IsMatch/Match/Matches/Replace(input, pattern[, replacement][, options])`: the pattern must be a string
+   * literal that regex.ts can run with .NET's meaning, and the options ones it honours — checked here so that a
+   * pattern that would fail (or mean something else) is a compile error, not a failure on every request.
+   */
+  private regexCall(name: string, e: Extract<Expr, { t: "call" }>): string {
+    if (name === "Escape") return "string";
+    const pattern = e.args[1];
+    const options = e.args[name === "Replace" ? 3 : 2];
+    let ignoreCase = false;
+    if (options !== undefined) {
+      const known = options.t === "member" && options.obj.t === "id" && options.obj.name === "RegexOptions";
+      if (!known || !REGEX_OPTIONS.has(options.name)) {
+        this.error(options.at, `unsupported regex options: certgate runs ${[...REGEX_OPTIONS].map((o) => `RegexOptions.${o}`).join(", ")}, written out (not combined or computed)`);
+        return REPORTED;
+      }
+      ignoreCase = options.name === "IgnoreCase";
+    }
+    if (pattern === undefined) return UNKNOWN;
+    if (pattern.t !== "lit" || pattern.k !== "string" || typeof pattern.v !== "string") {
+      this.error(pattern.at, "a Regex pattern must be a string literal (certgate checks it when compiling the policy)");
+      return REPORTED;
+    }
+    const r = compileRegex(pattern.v, ignoreCase);
+    if (!r.ok) {
+      this.error(pattern.at, `unsupported regex pattern ${JSON.stringify(pattern.v)} at offset ${r.index}: ${r.message}`);
+      return REPORTED;
+    }
+    return name === "IsMatch" ? "bool" : name === "Match" ? "Match" : name === "Replace" ? "string" : "Match[]";
+  }
+
   expr(e: Expr, scope: Scope): string {
     switch (e.t) {
       case "lit":
@@ -219,6 +251,7 @@ class TypeChecker {
         if (t.endsWith("[]")) return declaredType(t.slice(0, -2));
         if (t === "IReadOnlyDictionary<string, string[]>") return "string[]";
         if (t === "JObject" || t === "JArray") return "JToken";
+        if (t === "GroupCollection") return "Group";
         return UNKNOWN;
       }
       case "call": {
@@ -227,7 +260,10 @@ class TypeChecker {
         const before = this.errors.length;
         for (const t of e.typeArgs ?? []) this.checkType(callee.t === "member" ? callee.at : e.at, t, "type argument");
         if (callee.t !== "member") return UNKNOWN;
-        if (this.isStatic(callee.obj, scope)) return UNKNOWN;
+        if (this.isStatic(callee.obj, scope)) {
+          if (callee.obj.t === "id" && callee.obj.name === "Regex") return this.regexCall(callee.name, e);
+          return UNKNOWN;
+        }
         const t = this.expr(callee.obj, scope);
         if (this.errors.length > before) return REPORTED;
         return this.member(callee.at, t, callee.name, "method", e.typeArgs);

@@ -11,7 +11,7 @@ import { isHostObject, type Value } from "./host";
 import { formatDate, formatDouble, formatTimeSpan, parseDate } from "./format";
 import { enumOrdinal, jvalueText, writeJson, type Meter } from "./json";
 import { MAX_STRING_CHARS } from "./limits";
-import { AnonObject, byteArrays, CsChar, CsDouble, CsEncoding, CsEnum, CsGuid, CsList, JArray, JObject, JProperty, JValue, KeyValue, LazySeq, TimeSpan, isJToken, type JToken } from "./values";
+import { AnonObject, byteArrays, CsChar, CsDouble, CsEncoding, CsEnum, CsGroup, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, LazySeq, TimeSpan, isJToken, type JToken } from "./values";
 
 // ── enumeration ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -76,6 +76,9 @@ export function typeName(v: Value): string {
   if (v instanceof CsList) return `System.Collections.Generic.List\`1[${clrElement(v.elementType)}]`;
   if (v instanceof Map) return "System.Collections.Generic.Dictionary`2[System.String,System.Object]";
   if (v instanceof KeyValue) return "System.Collections.Generic.KeyValuePair`2[System.String,System.Object]";
+  if (v instanceof CsMatch) return "System.Text.RegularExpressions.Match";
+  if (v instanceof CsGroup) return "System.Text.RegularExpressions.Group";
+  if (v instanceof CsGroups) return "System.Text.RegularExpressions.GroupCollection";
   if (v instanceof LazySeq) return "System.Linq.Enumerable+Iterator`1[System.Object]";
   if (v instanceof AnonObject) return "<>f__AnonymousType0";
   if (v instanceof JObject) return "Newtonsoft.Json.Linq.JObject";
@@ -120,6 +123,7 @@ export function toText(v: Value, m: Meter): string {
   if (v instanceof JObject || v instanceof JArray || v instanceof JProperty) return writeJson(v, true, m, iterate);
   if (v instanceof AnonObject) return writeJson(v, false, m, iterate);
   if (v instanceof KeyValue) return checkLength(`[${toText(v.key, m)}, ${toText(v.value, m)}]`, m);
+  if (v instanceof CsGroup) return v.value;
   if (isHostObject(v)) return v.toString();
   return typeName(v);
 }
@@ -203,6 +207,9 @@ export function isOfType(type: string, v: Value): boolean {
   if (t === "DateTime") return v instanceof Date;
   if (t === "TimeSpan") return v instanceof TimeSpan;
   if (t === "Guid") return v instanceof CsGuid;
+  if (t === "Match") return v instanceof CsMatch;
+  if (t === "Group") return v instanceof CsGroup;
+  if (t === "GroupCollection") return v instanceof CsGroups;
   if (t === "Encoding") return v instanceof CsEncoding;
   if (t === "JToken") return isJToken(v);
   if (t === "JContainer") return v instanceof JObject || v instanceof JArray || v instanceof JProperty;

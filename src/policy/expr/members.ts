@@ -20,7 +20,7 @@ import { ENUM_MEMBERS } from "./names";
 import { Fn, type Arg, type Rt } from "./runtime";
 import { TextBuilder, formatValue } from "./text";
 import { byteArray, bytesOf, decode, encode, formatGuid, guidBytes } from "./codecs";
-import { AnonObject, CsChar, CsDouble, CsEncoding, CsEnum, CsGuid, CsList, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
+import { AnonObject, CsChar, CsDouble, CsEncoding, CsEnum, CsGroup, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
 
 // ── host boundary ──────────────────────────────────────────────────────────────────────────────────────────
 
@@ -84,6 +84,8 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
   else if (v instanceof KeyValue) r = args === null && name === "Key" ? v.key : args === null && name === "Value" ? v.value : NO_MEMBER;
   else if (v instanceof AnonObject) r = args === null && v.props.has(name) ? v.props.get(name)! : NO_MEMBER;
   else if (v instanceof CsGuid) r = guidMember(rt, v, name, args);
+  else if (v instanceof CsGroup) r = args !== null ? NO_MEMBER : groupMember(v, name);
+  else if (v instanceof CsGroups) r = args === null && name === "Count" ? v.match.groups.length : NO_MEMBER;
   else if (v instanceof CsEncoding) r = encodingMember(rt, v, name, args);
   if (r !== NO_MEMBER) return r;
   // Nullable<T> members on a value that has one (the null case is handled by the evaluator).
@@ -105,6 +107,26 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
 
 function isValueType(v: Value): boolean {
   return typeof v === "number" || typeof v === "boolean" || v instanceof CsDouble || v instanceof CsChar || v instanceof Date || v instanceof TimeSpan || v instanceof CsEnum || v instanceof CsGuid;
+}
+
+/** Match and Group properties (regex.ts). */
+function groupMember(g: CsGroup, name: string): Result {
+  switch (name) {
+    case "Success":
+      return g.success;
+    case "Value":
+      return g.value;
+    case "Index":
+      return Math.max(0, g.start);
+    case "Length":
+      return g.success ? g.end - g.start : 0;
+    case "Name":
+      return g.name;
+    case "Groups":
+      return g instanceof CsMatch ? new CsGroups(g) : NO_MEMBER;
+    default:
+      return NO_MEMBER;
+  }
 }
 
 /** Guid: ToString([format]), ToByteArray() (codecs.ts). */
@@ -208,6 +230,13 @@ export function indexGet(rt: Rt, v: Value, key: Value): Value {
     return v.items[i]!;
   }
   if (v instanceof JValue || v instanceof JProperty) rt.fail("InvalidOperationException", `Cannot access child value on ${typeName(v)}.`);
+  if (v instanceof CsGroups) {
+    // .NET: a group number or name that does not exist gives a Group whose Success is false.
+    const groups = v.match.groups;
+    const found = typeof key === "number" ? groups[key] : typeof key === "string" ? groups.find((g) => g.name === key) : undefined;
+    if (typeof key !== "number" && typeof key !== "string") rt.fail("RuntimeBinderException", `cannot index GroupCollection with ${shortTypeName(key)}`);
+    return found ?? new CsGroup(v.match.input, -1, -1, String(key));
+  }
   return rt.fail("RuntimeBinderException", `cannot apply indexing to type ${shortTypeName(v)}`);
 }
 

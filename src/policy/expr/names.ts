@@ -30,6 +30,7 @@ export const ENUM_MEMBERS: ReadonlyMap<string, readonly string[]> = new Map([
   ["DayOfWeek", ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]],
   ["CultureInfo", ["InvariantCulture", "CurrentCulture"]],
   ["StringComparer", ["CurrentCulture", "CurrentCultureIgnoreCase", "InvariantCulture", "InvariantCultureIgnoreCase", "Ordinal", "OrdinalIgnoreCase"]],
+  ["RegexOptions", ["None", "IgnoreCase", "Multiline", "ExplicitCapture", "Compiled", "Singleline", "IgnorePatternWhitespace", "RightToLeft", "ECMAScript", "CultureInvariant", "NonBacktracking"]],
   ["JTokenType", ["None", "Object", "Array", "Constructor", "Property", "Comment", "Integer", "Float", "String", "Boolean", "Null", "Undefined", "Date", "Raw", "Bytes", "Guid", "Uri", "TimeSpan"]],
 ]);
 
@@ -48,6 +49,7 @@ export const STATIC_TYPES: ReadonlyMap<string, StaticTypeMembers> = new Map([
   ["Encoding", t(["UTF8", "ASCII"], [])],
   ["Uri", t([], ["EscapeDataString", "UnescapeDataString"])],
   ["WebUtility", t([], ["UrlEncode", "UrlDecode", "HtmlEncode"])],
+  ["Regex", t([], ["IsMatch", "Match", "Matches", "Replace", "Escape"])],
   ["JObject", t([], ["Parse", "FromObject"])],
   ["JArray", t([], ["Parse", "FromObject"])],
   ["JToken", t([], ["Parse", "FromObject"])],

@@ -18,7 +18,8 @@ import { ENUM_MEMBERS, STATIC_TYPES } from "./names";
 import { Fn, type Arg, type Rt } from "./runtime";
 import { MS_PER_DAY, callMember, convertToken, listMember, makeTimeSpan } from "./members";
 import { TextBuilder, formatComposite } from "./text";
-import { CsChar, CsDouble, CsEncoding, CsEnum, CsGuid, CsList, JArray, JObject, JProperty, JValue, TimeSpan, type JToken } from "./values";
+import { CsChar, CsDouble, CsEncoding, CsEnum, CsGroup, CsGuid, CsMatch, CsList, JArray, JObject, JProperty, JValue, TimeSpan, type JToken } from "./values";
+import { compileRegex, execRegex, REGEX_OPTIONS, type CompiledRegex } from "./regex";
 import { byteArray, bytesOf, escapeDataString, fromBase64, htmlEncode, newGuidHex, parseGuidHex, toBase64, unescapeDataString, urlDecode, urlEncode } from "./codecs";
 
 /** A static method used as a function argument: `s.All(char.IsDigit)`. */
@@ -276,6 +277,8 @@ export function callStatic(rt: Rt, type: string, name: string, rawArgs: readonly
         return hex === null ? rt.fail("FormatException", "Unrecognized Guid format.") : new CsGuid(hex);
       }
       break;
+    case "Regex":
+      return callRegex(rt, name, args, what);
     case "Uri":
     case "WebUtility": {
       if (n !== 1) noOverload(rt, what);
@@ -362,6 +365,130 @@ function callMath(rt: Rt, name: string, args: readonly Value[], what: string): V
       const p = 10 ** digits;
       const x = xs[0]!;
       return new CsDouble(Number.isFinite(x) ? roundHalfEven(x * p) / p : x);
+    }
+  }
+  return noOverload(rt, what);
+}
+
+function regexOf(rt: Rt, pattern: Value, options: Value | undefined, what: string): CompiledRegex {
+  if (pattern === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'pattern')");
+  let ignoreCase = false;
+  if (options !== undefined) {
+    if (!(options instanceof CsEnum && options.type === "RegexOptions")) noOverload(rt, what);
+    const o = options as CsEnum;
+    if (!REGEX_OPTIONS.has(o.name)) rt.fail("NotSupportedException", `RegexOptions.${o.name} is not supported`);
+    ignoreCase = o.name === "IgnoreCase";
+  }
+  const p = str(rt, pattern, what);
+  const r = compileRegex(p, ignoreCase);
+  if (!r.ok) return rt.fail("RegexParseException", `Invalid pattern '${p}' at offset ${r.index}. ${r.message}`);
+  return r.regex;
+}
+
+function matchAt(rt: Rt, re: CompiledRegex, input: string, from: number): CsMatch | null {
+  const caps = execRegex(re, input, from, (n) => rt.step(n));
+  if (caps === null) return null;
+  const groups: CsGroup[] = [];
+  for (let g = 0; g < re.groups; g++) groups.push(new CsGroup(input, caps[2 * g]!, caps[2 * g + 1]!, re.names[g]!));
+  return new CsMatch(input, groups);
+}
+
+/** Every match, left to right; after an empty match the next attempt starts one character later (.NET). */
+function allMatches(rt: Rt, re: CompiledRegex, input: string): CsMatch[] {
+  const out: CsMatch[] = [];
+  let at = 0;
+  while (at <= input.length) {
+    const m = matchAt(rt, re, input, at);
+    if (m === null) break;
+    out.push(m);
+    rt.items(out.length);
+    at = m.end > m.start ? m.end : m.end + 1;
+  }
+  return out;
+}
+
+/** .NET replacement patterns: $n, ${name}, $$, $&, $`, $', $+, $_; anything else is literal. */
+function substitute(m: CsMatch, replacement: string): string {
+  let out = "";
+  for (let i = 0; i < replacement.length; i++) {
+    const c = replacement[i]!;
+    if (c !== "$" || i + 1 >= replacement.length) {
+      out += c;
+      continue;
+    }
+    const n = replacement[i + 1]!;
+    const named = /^\{([A-Za-z0-9_]+)\}/.exec(replacement.slice(i + 1));
+    const digits = /^[0-9]+/.exec(replacement.slice(i + 1));
+    const group = (key: string) => m.groups.find((g) => g.name === key);
+    if (n === "$") {
+      out += "$";
+      i++;
+    } else if (n === "&") {
+      out += m.value;
+      i++;
+    } else if (n === "`") {
+      out += m.input.slice(0, m.start);
+      i++;
+    } else if (n === "'") {
+      out += m.input.slice(m.end);
+      i++;
+    } else if (n === "+") {
+      out += m.groups.length > 1 ? m.groups[m.groups.length - 1]!.value : "";
+      i++;
+    } else if (n === "_") {
+      out += m.input;
+      i++;
+    } else if (named && group(named[1]!)) {
+      out += group(named[1]!)!.value;
+      i += named[0].length;
+    } else if (digits) {
+      // The longest run of digits that names a group (.NET reads $10 as group 10 only if it exists).
+      let k = digits[0].length;
+      while (k > 0 && !group(String(Number(digits[0].slice(0, k))))) k--;
+      if (k === 0) out += c;
+      else {
+        out += group(String(Number(digits[0].slice(0, k))))!.value;
+        i += k;
+      }
+    } else out += c;
+  }
+  return out;
+}
+
+function callRegex(rt: Rt, name: string, args: readonly Value[], what: string): Value {
+  const n = args.length;
+  if (name === "Escape") {
+    if (n !== 1) noOverload(rt, what);
+    if (args[0] === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'str')");
+    const s = str(rt, args[0], what);
+    rt.chars(s.length);
+    // Regex.Escape: \, *, +, ?, |, {, [, (, ), ^, $, ., #, space as escapes; \t \n \f \r as their escapes.
+    return rt.str(s.replace(/[\\*+?|{[()^$.# \t\n\f\r]/g, (c) => (c === "\t" ? "\\t" : c === "\n" ? "\\n" : c === "\f" ? "\\f" : c === "\r" ? "\\r" : `\\${c}`)));
+  }
+  const replace = name === "Replace";
+  if (n < (replace ? 3 : 2) || n > (replace ? 4 : 3)) noOverload(rt, what);
+  if (args[0] === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'input')");
+  const input = str(rt, args[0], what);
+  const re = regexOf(rt, args[1]!, args[replace ? 3 : 2], what);
+  switch (name) {
+    case "IsMatch":
+      return matchAt(rt, re, input, 0) !== null;
+    case "Match":
+      return matchAt(rt, re, input, 0) ?? new CsMatch(input, [new CsGroup(input, -1, -1, "0")]);
+    case "Matches":
+      return ownArray(allMatches(rt, re, input));
+    case "Replace": {
+      if (args[2] === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'replacement')");
+      const replacement = str(rt, args[2], what);
+      const out = new TextBuilder(rt);
+      let at = 0;
+      for (const m of allMatches(rt, re, input)) {
+        out.add(input.slice(at, m.start));
+        out.add(substitute(m, replacement));
+        at = m.end;
+      }
+      out.add(input.slice(at));
+      return out.done();
     }
   }
   return noOverload(rt, what);

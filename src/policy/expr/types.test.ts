@@ -49,6 +49,9 @@ const SAMPLES: Readonly<Record<string, string>> = {
   Guid: "Guid.NewGuid()",
   Encoding: "Encoding.UTF8",
   IMessageBody: "context.Request.Body",
+  Match: `Regex.Match("a1", "(?<d>[0-9])")`,
+  Group: `Regex.Match("a1", "(?<d>[0-9])").Groups["d"]`,
+  GroupCollection: `Regex.Match("a1", "(?<d>[0-9])").Groups`,
 };
 
 let context: HostObject;

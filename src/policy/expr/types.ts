@@ -156,6 +156,10 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
   // codecs.ts
   ["Guid", decl({}, { ToString: "string", ToByteArray: "byte[]" }, false, true)],
   ["Encoding", decl({}, { GetBytes: "byte[]", GetString: "string" })],
+  // regex.ts; a GroupCollection's indexer gives a Group (check-types.ts)
+  ["Match", decl({ Success: "bool", Value: "string", Index: "int", Length: "int", Name: "string", Groups: "GroupCollection" }, {})],
+  ["Group", decl({ Success: "bool", Value: "string", Index: "int", Length: "int", Name: "string" }, {})],
+  ["GroupCollection", decl({ Count: "int" }, {})],
 ]);
 
 /** JToken (what a JObject's indexer returns): any of the four token types. */

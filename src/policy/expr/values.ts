@@ -61,6 +61,33 @@ export class CsGuid extends Base {
   }
 }
 
+/** A Regex match or one of its groups (regex.ts): `start` -1 when it did not participate (Success false). */
+export class CsGroup extends Base {
+  constructor(readonly input: string, readonly start: number, readonly end: number, readonly name: string) {
+    super();
+  }
+  get success(): boolean {
+    return this.start >= 0;
+  }
+  get value(): string {
+    return this.start >= 0 ? this.input.slice(this.start, this.end) : "";
+  }
+}
+
+/** System.Text.RegularExpressions.Match: group 0 plus every group by number and name. */
+export class CsMatch extends CsGroup {
+  constructor(input: string, readonly groups: readonly CsGroup[]) {
+    super(input, groups[0]!.start, groups[0]!.end, "0");
+  }
+}
+
+/** Match.Groups. */
+export class CsGroups extends Base {
+  constructor(readonly match: CsMatch) {
+    super();
+  }
+}
+
 /** System.Text.Encoding.UTF8 / .ASCII (codecs.ts). */
 export class CsEncoding extends Base {
   constructor(readonly name: "UTF8" | "ASCII") {
