@@ -58,6 +58,15 @@ export type Stmt =
   | { readonly t: "if"; readonly at: Pos; readonly c: Expr; readonly then: Stmt; readonly else: Stmt | null }
   | { readonly t: "return"; readonly at: Pos; readonly e: Expr | null }
   | { readonly t: "expr"; readonly at: Pos; readonly e: Expr }
+  /** `foreach (var x in e) body` / `foreach (string x in e)` (added; `type` "var" when inferred). */
+  | { readonly t: "foreach"; readonly at: Pos; readonly type: string; readonly name: string; readonly e: Expr; readonly body: Stmt }
+  /** `break;` / `continue;` inside a foreach (added). */
+  | { readonly t: "break" | "continue"; readonly at: Pos }
+  /**
+   * `try { } catch (T name) { } … finally { }` (added): `type` null for a bare `catch`, `name` null when the exception
+   * is not named. A catch matches names.ts EXCEPTION_TYPES by .NET's hierarchy.
+   */
+  | { readonly t: "try"; readonly at: Pos; readonly body: Block; readonly catches: ReadonlyArray<{ readonly type: string | null; readonly name: string | null; readonly body: Block }>; readonly fin: Block | null }
   | Block;
 
 export interface Block {

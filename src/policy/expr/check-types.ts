@@ -10,7 +10,7 @@
  * type is "?" and a member is accepted when some type declares it with that kind (types.ts ANY_MEMBER).
  */
 import type { Block, Code, Expr, Pos, Stmt } from "./ast";
-import { ENUM_MEMBERS, STATIC_TYPES, TYPE_KEYWORDS } from "./names";
+import { ENUM_MEMBERS, EXCEPTION_TYPES, STATIC_TYPES, TYPE_KEYWORDS } from "./names";
 import { ANY_MEMBER, INSTANCE_TYPES, JTOKEN_TYPES, NULLABLE_MEMBERS, OBJECT_MEMBERS, typeDecl, type MemberDecl, type MemberKind } from "./types";
 import { LINQ_METHODS } from "./linq";
 import { compileRegex, REGEX_OPTIONS } from "./regex";
@@ -62,7 +62,7 @@ export function unknownType(type: string): string | null {
     }
     return null;
   }
-  if (TYPE_KEYWORDS.has(t) || OTHER_TYPES.has(t) || STATIC_TYPES.has(t) || INSTANCE_TYPES.has(t) || COLLECTION_TYPES.test(t)) return null;
+  if (TYPE_KEYWORDS.has(t) || OTHER_TYPES.has(t) || EXCEPTION_TYPES.has(t) || STATIC_TYPES.has(t) || INSTANCE_TYPES.has(t) || COLLECTION_TYPES.test(t)) return null;
   return t;
 }
 
@@ -164,6 +164,29 @@ class TypeChecker {
         return;
       case "block":
         this.block(s, scope);
+        return;
+      case "break":
+      case "continue":
+        return;
+      case "foreach": {
+        if (s.type !== "var") this.checkType(s.at, s.type, `loop variable ${s.name}`);
+        const source = this.expr(s.e, scope);
+        const d = source === UNKNOWN || source === REPORTED ? null : typeDecl(source);
+        if (d !== null && !d.enumerable) this.error(s.e.at, `foreach cannot enumerate ${source}${d.members.has("Keys") ? " (enumerate its Keys)" : ""}`);
+        const inner = new Scope(scope);
+        const element = s.type !== "var" ? declaredType(s.type) : source === "string" ? "char" : source.endsWith("[]") ? declaredType(source.slice(0, -2)) : UNKNOWN;
+        inner.declare(s.name, element);
+        this.stmt(s.body, inner);
+        return;
+      }
+      case "try":
+        this.block(s.body, scope);
+        for (const c of s.catches) {
+          const inner = new Scope(scope);
+          if (c.name !== null) inner.declare(c.name, "Exception");
+          this.block(c.body, inner);
+        }
+        if (s.fin) this.block(s.fin, scope);
         return;
     }
   }

@@ -11,7 +11,8 @@ import { isHostObject, type Value } from "./host";
 import { formatDate, formatDouble, formatTimeSpan, parseDate } from "./format";
 import { enumOrdinal, jvalueText, writeJson, type Meter } from "./json";
 import { MAX_STRING_CHARS } from "./limits";
-import { AnonObject, byteArrays, CsChar, CsDouble, CsEncoding, CsEnum, CsGroup, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, LazySeq, TimeSpan, isJToken, type JToken } from "./values";
+import { catches } from "./names";
+import { AnonObject, byteArrays, CsChar, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, LazySeq, TimeSpan, isJToken, type JToken } from "./values";
 
 // ── enumeration ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -76,6 +77,7 @@ export function typeName(v: Value): string {
   if (v instanceof CsList) return `System.Collections.Generic.List\`1[${clrElement(v.elementType)}]`;
   if (v instanceof Map) return "System.Collections.Generic.Dictionary`2[System.String,System.Object]";
   if (v instanceof KeyValue) return "System.Collections.Generic.KeyValuePair`2[System.String,System.Object]";
+  if (v instanceof CsException) return exceptionTypeName(v.type);
   if (v instanceof CsMatch) return "System.Text.RegularExpressions.Match";
   if (v instanceof CsGroup) return "System.Text.RegularExpressions.Group";
   if (v instanceof CsGroups) return "System.Text.RegularExpressions.GroupCollection";
@@ -87,6 +89,15 @@ export function typeName(v: Value): string {
   if (v instanceof JProperty) return "Newtonsoft.Json.Linq.JProperty";
   if (isHostObject(v)) return v.typeName;
   return "System.Object";
+}
+
+/** The full .NET name of an exception type a policy can catch. */
+function exceptionTypeName(type: string): string {
+  if (type.startsWith("Json")) return `Newtonsoft.Json.${type}`;
+  if (type === "RuntimeBinderException") return "Microsoft.CSharp.RuntimeBinder.RuntimeBinderException";
+  if (type === "KeyNotFoundException") return "System.Collections.Generic.KeyNotFoundException";
+  if (type === "RegexParseException") return "System.Text.RegularExpressions.RegexParseException";
+  return `System.${type}`;
 }
 
 /** Short type name for messages ("String", "Int32", "JObject", a host's typeName). */
@@ -124,6 +135,7 @@ export function toText(v: Value, m: Meter): string {
   if (v instanceof AnonObject) return writeJson(v, false, m, iterate);
   if (v instanceof KeyValue) return checkLength(`[${toText(v.key, m)}, ${toText(v.value, m)}]`, m);
   if (v instanceof CsGroup) return v.value;
+  if (v instanceof CsException) return checkLength(`${exceptionTypeName(v.type)}: ${v.message}`, m);
   if (isHostObject(v)) return v.toString();
   return typeName(v);
 }
@@ -210,6 +222,7 @@ export function isOfType(type: string, v: Value): boolean {
   if (t === "Match") return v instanceof CsMatch;
   if (t === "Group") return v instanceof CsGroup;
   if (t === "GroupCollection") return v instanceof CsGroups;
+  if (v instanceof CsException) return catches(t, v.type);
   if (t === "Encoding") return v instanceof CsEncoding;
   if (t === "JToken") return isJToken(v);
   if (t === "JContainer") return v instanceof JObject || v instanceof JArray || v instanceof JProperty;

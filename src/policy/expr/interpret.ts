@@ -18,13 +18,13 @@ import type { HostObject, Value } from "./host";
 import { callMember, getMember, indexGet, indexSet } from "./members";
 import { MethodGroup, callStatic, construct, getStatic, makeArray } from "./statics";
 import { TextBuilder, align, formatValue } from "./text";
-import { asCast, compareValues, csEquals, explicitCast, implicitConvert, isOfType, numeric, shortTypeName, toText as convertToText } from "./convert";
+import { asCast, compareValues, csEquals, explicitCast, implicitConvert, isEnumerable, isOfType, iterate, numeric, shortTypeName, toText as convertToText, typeName } from "./convert";
 import { inDateRange } from "./format";
 import type { Meter } from "./json";
 import { CHARS_PER_STEP, MAX_COLLECTION_ITEMS, MAX_NESTING, MAX_STRING_CHARS } from "./limits";
-import { STATIC_TYPES } from "./names";
+import { STATIC_TYPES, catches } from "./names";
 import { Fn, PolicyRuntimeError, StepLimitExceeded, type Arg, type Rt, type RuntimeReason } from "./runtime";
-import { AnonObject, CsChar, CsDouble, TimeSpan } from "./values";
+import { AnonObject, CsChar, CsDouble, CsException, TimeSpan } from "./values";
 
 export { PolicyRuntimeError, StepLimitExceeded } from "./runtime";
 export type { RuntimeReason } from "./runtime";
@@ -49,7 +49,7 @@ export function evaluate(code: Code, scope: EvalScope, budget: StepBudget): Valu
   if (code?.kind === "expr") return ev.expr(code.node);
   if (code?.kind === "block") {
     const r = ev.exec(code.node as Stmt);
-    return r === undefined ? null : r.value;
+    return typeof r === "object" ? r.value : null;
   }
   return ev.fail("InvalidProgram", "malformed compiled code");
 }
@@ -118,6 +118,11 @@ interface Returned {
   readonly value: Value;
 }
 
+/** What a statement did besides completing: returned, or a break / continue for the enclosing foreach. */
+const BREAK = Symbol("break");
+const CONTINUE = Symbol("continue");
+type Flow = Returned | typeof BREAK | typeof CONTINUE | undefined;
+
 /** A null-conditional (`?.`, `?[`) met null: the rest of the postfix chain is skipped and the chain is null. */
 const SHORT = Symbol("short-circuit");
 type Chained = Value | typeof SHORT;
@@ -177,7 +182,7 @@ class Evaluator implements Rt {
       fn.params.forEach((p, i) => this.env.vars.set(p, { value: args[i] ?? null, type: "var" }));
       if (fn.body?.t === "block") {
         const r = this.exec(fn.body);
-        return r === undefined ? null : r.value;
+        return typeof r === "object" ? r.value : null;
       }
       return this.expr(fn.body as Expr);
     } finally {
@@ -557,7 +562,7 @@ class Evaluator implements Rt {
 
   // ── statements ──
 
-  exec(s: Stmt): Returned | undefined {
+  exec(s: Stmt): Flow {
     if (typeof s !== "object" || s === null) return this.invalid("statement");
     this.locate(s);
     this.step();
@@ -601,12 +606,84 @@ class Evaluator implements Rt {
         case "expr":
           this.expr(s.e);
           return undefined;
+        case "break":
+          return BREAK;
+        case "continue":
+          return CONTINUE;
+        case "foreach":
+          return this.foreach(s);
+        case "try":
+          return this.tryStatement(s);
         default:
           return this.invalid(`statement type ${String((s as { t?: unknown }).t)}`);
       }
     } finally {
       this.depth--;
     }
+  }
+
+  /** `foreach`: C#'s explicit conversion of each item to a written type; every iteration costs a step. */
+  private foreach(s: Extract<Stmt, { t: "foreach" }>): Flow {
+    if (typeof s.name !== "string" || typeof s.type !== "string") return this.invalid("foreach");
+    const source = this.expr(s.e);
+    this.locate(s);
+    if (source === null) return this.nullReference("GetEnumerator");
+    if (!isEnumerable(source)) return this.fail("RuntimeBinderException", `foreach statement cannot operate on variables of type '${typeName(source)}'`);
+    const saved = this.env;
+    try {
+      for (const item of iterate(source)) {
+        this.step();
+        let v = item;
+        if (s.type !== "var") {
+          const r = explicitCast(s.type, item);
+          if (!r.ok) return this.fail(r.reason, r.message);
+          v = r.v;
+        }
+        this.env = new Env(saved);
+        this.env.vars.set(s.name, { value: v, type: s.type });
+        const r = this.exec(s.body);
+        this.env = saved;
+        if (r === BREAK) break;
+        if (typeof r === "object") return r;
+      }
+    } finally {
+      this.env = saved;
+    }
+    return undefined;
+  }
+
+  /**
+   * `try`/`catch`/`finally`: a catch whose type matches the failure's reason (names.ts `catches`) runs with the
+   * exception; a StepLimitExceeded is never caught, so the budget holds whatever the policy catches.
+   */
+  private tryStatement(s: Extract<Stmt, { t: "try" }>): Flow {
+    if (!Array.isArray(s.catches)) return this.invalid("try");
+    const saved = this.env;
+    const depth = this.depth;
+    let flow: Flow;
+    try {
+      flow = this.exec(s.body);
+    } catch (e) {
+      if (!(e instanceof PolicyRuntimeError)) throw e;
+      this.env = saved;
+      this.depth = depth;
+      const handler = s.catches.find((c) => c.type === null || catches(c.type, e.reason));
+      if (handler === undefined) throw e;
+      this.env = new Env(saved);
+      if (handler.name !== null) this.env.vars.set(handler.name, { value: new CsException(e.reason, e.message), type: "var" });
+      try {
+        flow = this.exec(handler.body);
+      } finally {
+        this.env = saved;
+      }
+    } finally {
+      if (s.fin !== null && s.fin !== undefined) {
+        this.env = saved;
+        const f = this.exec(s.fin);
+        if (f !== undefined) flow = f;
+      }
+    }
+    return flow;
   }
 
   private assign(s: Extract<Stmt, { t: "assign" }>): void {

@@ -20,7 +20,7 @@ import { ENUM_MEMBERS } from "./names";
 import { Fn, type Arg, type Rt } from "./runtime";
 import { TextBuilder, formatValue } from "./text";
 import { byteArray, bytesOf, decode, encode, formatGuid, guidBytes } from "./codecs";
-import { AnonObject, CsChar, CsDouble, CsEncoding, CsEnum, CsGroup, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
+import { AnonObject, CsChar, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
 
 // ── host boundary ──────────────────────────────────────────────────────────────────────────────────────────
 
@@ -84,6 +84,7 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
   else if (v instanceof KeyValue) r = args === null && name === "Key" ? v.key : args === null && name === "Value" ? v.value : NO_MEMBER;
   else if (v instanceof AnonObject) r = args === null && v.props.has(name) ? v.props.get(name)! : NO_MEMBER;
   else if (v instanceof CsGuid) r = guidMember(rt, v, name, args);
+  else if (v instanceof CsException) r = args === null && name === "Message" ? v.message : NO_MEMBER;
   else if (v instanceof CsGroup) r = args !== null ? NO_MEMBER : groupMember(v, name);
   else if (v instanceof CsGroups) r = args === null && name === "Count" ? v.match.groups.length : NO_MEMBER;
   else if (v instanceof CsEncoding) r = encodingMember(rt, v, name, args);

@@ -79,21 +79,53 @@ export const NAMESPACE_ROOTS: ReadonlySet<string> = new Set(["System", "Newtonso
 /** Types `new T(…)` may construct; `List<T>` is matched by its generic name and arrays by their `[]`. */
 export const CONSTRUCTIBLE: ReadonlySet<string> = new Set(["JObject", "JArray", "JProperty", "JValue", "TimeSpan", "DateTime", "List"]);
 
+/**
+ * The exception types a `catch` may name, each with its base class (.NET's hierarchy, as far as expressions can
+ * raise them): a catch of a type also catches its subclasses. The runtime reasons (PolicyRuntimeError.reason) are
+ * these names; any other reason (a host's, LimitExceeded) is caught only by `Exception` or a bare `catch`.
+ */
+export const EXCEPTION_TYPES: ReadonlyMap<string, string | null> = new Map([
+  ["Exception", null],
+  ["SystemException", "Exception"],
+  ["ArgumentException", "SystemException"],
+  ["ArgumentNullException", "ArgumentException"],
+  ["ArgumentOutOfRangeException", "ArgumentException"],
+  ["FormatException", "SystemException"],
+  ["UriFormatException", "FormatException"],
+  ["InvalidCastException", "SystemException"],
+  ["InvalidOperationException", "SystemException"],
+  ["NotSupportedException", "SystemException"],
+  ["NullReferenceException", "SystemException"],
+  ["KeyNotFoundException", "SystemException"],
+  ["IndexOutOfRangeException", "SystemException"],
+  ["ArithmeticException", "SystemException"],
+  ["OverflowException", "ArithmeticException"],
+  ["DivideByZeroException", "ArithmeticException"],
+  ["RuntimeBinderException", "Exception"],
+  ["RegexParseException", "ArgumentException"],
+  ["JsonException", "Exception"],
+  ["JsonReaderException", "JsonException"],
+  ["JsonSerializationException", "JsonException"],
+]);
+
+/** Whether a failure with `reason` is caught by `catch (type)`. */
+export function catches(type: string, reason: string): boolean {
+  if (type === "Exception") return true;
+  for (let t: string | null | undefined = reason; t !== null && t !== undefined; t = EXCEPTION_TYPES.get(t)) {
+    if (t === type) return true;
+  }
+  return false;
+}
+
 /** C# keywords that are not supported anywhere, and the construct each one introduces. */
 export const UNSUPPORTED_KEYWORDS: ReadonlyMap<string, string> = new Map([
-  ["foreach", "foreach loop"],
   ["for", "for loop"],
   ["while", "while loop"],
   ["do", "do-while loop"],
   ["switch", "switch"],
-  ["try", "try statement"],
-  ["catch", "catch clause"],
-  ["finally", "finally clause"],
   ["throw", "throw"],
   ["using", "using statement"],
   ["goto", "goto"],
-  ["break", "break"],
-  ["continue", "continue"],
   ["lock", "lock statement"],
   ["yield", "yield"],
   ["fixed", "fixed statement"],

@@ -225,12 +225,12 @@ describe("parseCode: statements", () => {
 
 describe("parseCode: errors name the construct, at line:col", () => {
   it.each([
-    ["@{ foreach (var x in y) { } return 1; }", "1:4 unsupported construct: foreach loop"],
+    ["@{ checked { } return 1; }", "1:4 unsupported construct: checked"],
     ["@{ for (var i = 0; i < 3; i++) { } return 1; }", "1:4 unsupported construct: for loop"],
     ["@{ while (true) { } }", "1:4 unsupported construct: while loop"],
     ["@{ do { } while (true); }", "1:4 unsupported construct: do-while loop"],
     ["@{ switch (1) { } }", "1:4 unsupported construct: switch"],
-    ["@{ try { } catch { } }", "1:4 unsupported construct: try statement"],
+    ["@{ lock (context) { } return 1; }", "1:4 unsupported construct: lock statement"],
     ["@{ throw new Exception(); }", "1:4 unsupported construct: throw"],
     ["@{ goto end; }", "1:4 unsupported construct: goto"],
     ["@{ using (var x = y) { } }", "1:4 unsupported construct: using statement"],

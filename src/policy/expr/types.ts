@@ -12,6 +12,8 @@
  * an error; where it knows the type, only that type's members (and OBJECT_MEMBERS, NULLABLE_MEMBERS, LINQ) are.
  */
 
+import { EXCEPTION_TYPES } from "./names";
+
 export type MemberKind = "prop" | "method";
 
 export interface MemberDecl {
@@ -156,6 +158,8 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
   // codecs.ts
   ["Guid", decl({}, { ToString: "string", ToByteArray: "byte[]" }, false, true)],
   ["Encoding", decl({}, { GetBytes: "byte[]", GetString: "string" })],
+  // `catch (FormatException e)`: any caught exception (names.ts EXCEPTION_TYPES)
+  ["Exception", decl({ Message: "string" }, {})],
   // regex.ts; a GroupCollection's indexer gives a Group (check-types.ts)
   ["Match", decl({ Success: "bool", Value: "string", Index: "int", Length: "int", Name: "string", Groups: "GroupCollection" }, {})],
   ["Group", decl({ Success: "bool", Value: "string", Index: "int", Length: "int", Name: "string" }, {})],
@@ -186,6 +190,7 @@ export function typeDecl(type: string): TypeDecl | null {
     if (base === "List") return INSTANCE_TYPES.get("List")!;
     if (base === "Dictionary" || base === "IDictionary" || base === "IReadOnlyDictionary") return INSTANCE_TYPES.get("Dictionary")!;
   }
+  if (EXCEPTION_TYPES.has(t)) return INSTANCE_TYPES.get("Exception")!;
   if (t === "long" || t === "short" || t === "byte" || t === "float" || t === "decimal") return INSTANCE_TYPES.get("int")!;
   return null;
 }

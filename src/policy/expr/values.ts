@@ -88,6 +88,13 @@ export class CsGroups extends Base {
   }
 }
 
+/** A caught exception (`catch (FormatException e)`): its .NET type name and message. */
+export class CsException extends Base {
+  constructor(readonly type: string, readonly message: string) {
+    super();
+  }
+}
+
 /** System.Text.Encoding.UTF8 / .ASCII (codecs.ts). */
 export class CsEncoding extends Base {
   constructor(readonly name: "UTF8" | "ASCII") {
