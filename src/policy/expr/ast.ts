@@ -32,6 +32,11 @@ export type Expr =
    * when the test succeeds, the value is assigned to the local `name`, declared in the enclosing scope.
    */
   | { readonly t: "is"; readonly at: Pos; readonly e: Expr; readonly type: string | null; readonly negated: boolean; readonly bind?: string }
+  /**
+   * `out var n` / `out int n` / `out n` (added): an argument of `T.TryParse(s, out …)` only (the compiler's check).
+   * `type` is the declared type ("var" when inferred), or null when it names an existing local.
+   */
+  | { readonly t: "out"; readonly at: Pos; readonly name: string; readonly type: string | null }
   /** `x => body`, `(x, y) => body`; body is an expression or a block. */
   | { readonly t: "lambda"; readonly at: Pos; readonly params: readonly string[]; readonly body: Expr | Block }
   /**

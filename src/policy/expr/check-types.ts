@@ -255,6 +255,20 @@ class TypeChecker {
     return name === "IsMatch" ? "bool" : name === "Match" ? "Match" : name === "Replace" ? "string" : "Match[]";
   }
 
+  /** `T.TryParse(s, out x)`: the out local has type T (or the one written). */
+  private tryParseCall(e: Extract<Expr, { t: "call" }>, scope: Scope): string {
+    const type = (e.callee as Extract<Expr, { t: "member" }>).obj as Extract<Expr, { t: "id" }>;
+    const out = e.args[1];
+    if (e.args.length !== 2 || out?.t !== "out") {
+      this.error(e.at, `${type.name}.TryParse takes (string, out ${type.name} result)`);
+      return REPORTED;
+    }
+    this.expr(e.args[0]!, scope);
+    if (out.type !== null && out.type !== "var") this.checkType(out.at, out.type, `out ${out.name}`);
+    if (out.type !== null) scope.declare(out.name, out.type === "var" ? type.name : declaredType(out.type));
+    return "bool";
+  }
+
   expr(e: Expr, scope: Scope): string {
     switch (e.t) {
       case "lit":
@@ -278,6 +292,7 @@ class TypeChecker {
         return UNKNOWN;
       }
       case "call": {
+        if (e.callee.t === "member" && e.callee.name === "TryParse" && this.isStatic(e.callee.obj, scope)) return this.tryParseCall(e, scope);
         for (const a of e.args) this.expr(a, scope);
         const callee = e.callee;
         const before = this.errors.length;
@@ -341,6 +356,9 @@ class TypeChecker {
       case "interp":
         for (const p of e.parts) if (typeof p !== "string") this.expr(p.e, scope);
         return "string";
+      case "out":
+        this.error(e.at, "unsupported construct: out argument (certgate runs out only in T.TryParse(s, out x))", 3);
+        return REPORTED;
     }
   }
 }

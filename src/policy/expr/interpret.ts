@@ -15,7 +15,7 @@
  */
 import type { Block, Code, Expr, Pos, Stmt } from "./ast";
 import type { HostObject, Value } from "./host";
-import { callMember, getMember, indexGet, indexSet } from "./members";
+import { callMember, defaultOf, getMember, indexGet, indexSet } from "./members";
 import { MethodGroup, callStatic, construct, getStatic, makeArray } from "./statics";
 import { TextBuilder, align, formatValue } from "./text";
 import { asCast, compareValues, csEquals, explicitCast, implicitConvert, isEnumerable, isOfType, iterate, numeric, shortTypeName, toText as convertToText, typeName } from "./convert";
@@ -396,6 +396,7 @@ class Evaluator implements Rt {
     }
     const typeArgs = Array.isArray(n.typeArgs) && n.typeArgs.every((t) => typeof t === "string") ? n.typeArgs : undefined;
     const type = this.staticType(callee.obj);
+    if (type !== null && callee.name === "TryParse") return this.tryParse(n, type);
     if (type !== null) {
       const args = n.args.map((a) => this.argument(a));
       this.locate(n);
@@ -412,6 +413,37 @@ class Evaluator implements Rt {
     const args = n.args.map((a) => this.argument(a));
     this.locate(n);
     return callMember(this, target, callee.name, args, typeArgs);
+  }
+
+  /**
+   * `T.TryParse(s, out x)`: T.Parse's result, or false and default(T) where Parse throws FormatException,
+   * OverflowException or ArgumentNullException (.NET's TryParse contract); the out local is declared or assigned.
+   */
+  private tryParse(n: Extract<Expr, { t: "call" }>, type: string): Value {
+    const out = n.args[1];
+    if (n.args.length !== 2 || typeof out !== "object" || out === null || out.t !== "out" || typeof out.name !== "string") {
+      return this.fail("RuntimeBinderException", `no overload of ${type}.TryParse takes these arguments`);
+    }
+    const input = this.expr(n.args[0]!);
+    this.locate(n);
+    let value: Value;
+    let ok = true;
+    try {
+      value = callStatic(this, type, "Parse", [input], undefined);
+    } catch (e) {
+      if (!(e instanceof PolicyRuntimeError) || !["FormatException", "OverflowException", "ArgumentNullException"].includes(e.reason)) throw e;
+      value = defaultOf(type === "Guid" ? "Guid" : type);
+      ok = false;
+    }
+    if (out.type !== null) this.env.vars.set(out.name, { value, type: out.type === "var" ? type : out.type });
+    else {
+      const slot = this.env.find(out.name);
+      if (slot === undefined) return this.invalid(`out to unknown local ${out.name}`);
+      const r = implicitConvert(slot.type, value);
+      if (!r.ok) return this.fail(r.reason, r.message);
+      slot.value = r.v;
+    }
+    return ok;
   }
 
   private unary(op: string, v: Value, n: Expr): Value {
@@ -585,7 +617,12 @@ class Evaluator implements Rt {
         }
         case "decl": {
           if (typeof s.name !== "string" || typeof s.type !== "string") return this.invalid("declaration");
-          const v = s.init === null || s.init === undefined ? null : this.expr(s.init);
+          // A local declared without a value (`int n;`, then `out n`) holds default(T) until assigned.
+          if (s.init === null || s.init === undefined) {
+            this.env.vars.set(s.name, { value: s.type === "var" ? null : defaultOf(s.type), type: s.type });
+            return undefined;
+          }
+          const v = this.expr(s.init);
           this.locate(s);
           const r = implicitConvert(s.type, v);
           if (!r.ok) return this.fail(r.reason, r.message);

@@ -825,6 +825,8 @@ export function defaultOf(type: string): Value {
       return dateMin();
     case "TimeSpan":
       return new TimeSpan(0);
+    case "Guid":
+      return new CsGuid("0".repeat(32));
     default:
       return null;
   }

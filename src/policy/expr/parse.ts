@@ -917,7 +917,25 @@ class Parser {
 
   private parseArgument(): Expr {
     const t = this.peek();
-    if (t.k === "id" && (t.s === "out" || t.s === "ref" || t.s === "in") && this.isId(undefined, 1)) {
+    if (t.k === "id" && t.s === "out" && this.isId(undefined, 1) && !this.isLocal("out")) {
+      // `out var n`, `out int n` declare n in the enclosing scope (C# 7); `out n` assigns an existing local.
+      this.next();
+      if (this.isId(undefined, 0) && (this.isOp(")", 1) || this.isOp(",", 1))) {
+        const n = this.next();
+        if (!this.isLocal(n.s)) this.report(n, `unknown identifier: ${n.s}`);
+        return { t: "out", at: this.pos(t), name: n.s, type: null };
+      }
+      let type: string | null = null;
+      if (this.isId("var")) {
+        this.next();
+        type = "var";
+      } else type = this.tryType();
+      if (type === null) this.fail(this.peek(), `expected a type or var after 'out', found ${describe(this.peek())}`);
+      const n = this.expectIdent("a variable name");
+      this.declare(n, n.s);
+      return { t: "out", at: this.pos(t), name: n.s, type };
+    }
+    if (t.k === "id" && (t.s === "ref" || t.s === "in") && this.isId(undefined, 1)) {
       this.fail(t, `unsupported construct: ${t.s} argument`);
     }
     if (t.k === "id" && this.isOp(":", 1) && !this.isOp(":", 2)) {

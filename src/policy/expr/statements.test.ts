@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { PolicyRuntimeError, StepLimitExceeded } from "./interpret";
+import { checkTypes } from "./check-types";
 import { parseCode } from "./parse";
 import { makeContext, run, runText } from "./test-context";
 
@@ -88,5 +89,37 @@ describe("try / catch / finally", () => {
   it("a block whose try and catches all return needs no return after them", () => {
     expect(parseErrors(`@{ try { return 1; } catch { return 2; } }`)).toEqual([]);
     expect(parseErrors(`@{ try { return 1; } catch { } }`)).toEqual(["1:32 not all code paths return a value: a @{ } block must end with a return statement"]);
+  });
+});
+
+describe("out arguments: T.TryParse(s, out x)", () => {
+  it.each([
+    [`@{ if (int.TryParse("42", out var n)) { return n + 1; } return -1; }`, "43"],
+    [`@{ if (int.TryParse("4x", out var n)) { return n; } return n - 1; }`, "-1"], // default(int), visible after the if
+    [`@{ int n; var ok = int.TryParse(" -7 ", out n); return ok + "/" + n; }`, "True/-7"],
+    [`@(int.TryParse("99999999999", out int big))`, "False"], // OverflowException → false
+    [`@(int.TryParse(null, out var n))`, "False"],
+    [`@{ long.TryParse("9000000000", out var l); return l; }`, "9000000000"],
+    [`@{ double.TryParse("1.5", out var d); return d * 2; }`, "3"],
+    [`@{ bool.TryParse("TRUE", out var b); return b; }`, "True"],
+    [`@{ DateTime.TryParse("2024-02-29T10:00:00Z", out var d); return d.Day; }`, "29"],
+    [`@{ return Guid.TryParse("nope", out var g) ? "yes" : g.ToString(); }`, "00000000-0000-0000-0000-000000000000"],
+    [`@{ var id = context.Request.Headers.GetValueOrDefault("X-Client-Id", ""); return Guid.TryParse(id, out var g); }`, "False"],
+  ])("%s → %s", (source, expected) => {
+    expect(runText(source)).toBe(expected);
+  });
+
+  it("out is accepted only where it runs", () => {
+    expect(parseErrors(`@(int.TryParse("1", ref x))`)).toEqual(["1:21 unsupported construct: ref argument"]);
+    const checked = (source: string) => {
+      const r = parseCode(source, "t.xml", [1, 1]);
+      if (!r.ok) throw new Error(r.errors[0]!.message);
+      return checkTypes(r.code).map((e) => `${e.at[1]} ${e.message}`);
+    };
+    expect(checked(`@(context.Variables.TryGetValue("a", out var v))`)).toEqual([
+      "38 unsupported construct: out argument (certgate runs out only in T.TryParse(s, out x))",
+      "21 unsupported member: IReadOnlyDictionary<string, object>.TryGetValue",
+    ]);
+    expect(checked(`@(int.TryParse("1"))`)).toEqual(["7 int.TryParse takes (string, out int result)"]);
   });
 });
