@@ -28,7 +28,10 @@ const REPORTED = "!";
 
 /** Generic and interface collection types the interpreter's casts and `is` understand (convert.ts isOfType). */
 const COLLECTION_TYPES = /^(IEnumerable|ICollection|IList|IReadOnlyList|IReadOnlyCollection|List|Array|IDictionary|IReadOnlyDictionary|Dictionary|KeyValuePair)$/;
-const OTHER_TYPES = new Set(["object", "dynamic", "var", "JToken", "JContainer", "JObject", "JArray", "JValue", "JProperty", "DateTime", "TimeSpan"]);
+const OTHER_TYPES = new Set([
+  "object", "dynamic", "var", "JToken", "JContainer", "JObject", "JArray", "JValue", "JProperty", "DateTime", "TimeSpan",
+  "HMAC", "HMACSHA1", "HMACSHA256", "HMACSHA384", "HMACSHA512",
+]);
 
 /** Splits `A<B,C<D>>` into its top-level generic arguments. */
 function genericArgs(inner: string): string[] {

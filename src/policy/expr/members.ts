@@ -20,7 +20,8 @@ import { ENUM_MEMBERS } from "./names";
 import { Fn, type Arg, type Rt } from "./runtime";
 import { TextBuilder, formatValue } from "./text";
 import { byteArray, bytesOf, decode, encode, formatGuid, guidBytes } from "./codecs";
-import { AnonObject, CsChar, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
+import { computeHash } from "./hashes";
+import { AnonObject, CsChar, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
 
 // ── host boundary ──────────────────────────────────────────────────────────────────────────────────────────
 
@@ -88,6 +89,7 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
   else if (v instanceof CsGroup) r = args !== null ? NO_MEMBER : groupMember(v, name);
   else if (v instanceof CsGroups) r = args === null && name === "Count" ? v.match.groups.length : NO_MEMBER;
   else if (v instanceof CsEncoding) r = encodingMember(rt, v, name, args);
+  else if (v instanceof CsHasher) r = hasherMember(rt, v, name, args);
   if (r !== NO_MEMBER) return r;
   // Nullable<T> members on a value that has one (the null case is handled by the evaluator).
   if (args === null && name === "HasValue" && isValueType(v)) return true;
@@ -145,6 +147,23 @@ function guidMember(rt: Rt, g: CsGuid, name: string, rawArgs: readonly Arg[] | n
     return byteArray(guidBytes(g.hex));
   }
   return NO_MEMBER;
+}
+
+/** HashAlgorithm.ComputeHash(byte[] [, offset, count]) (hashes.ts); the hashing is charged per byte. */
+function hasherMember(rt: Rt, h: CsHasher, name: string, args: readonly Arg[] | null): Result {
+  if (args === null || name !== "ComputeHash") return NO_MEMBER;
+  const what = `${h.key === null ? "" : "HMAC"}${h.algorithm}.ComputeHash`;
+  if (args.length !== 1 && args.length !== 3) noOverload(rt, what);
+  if (args[0] === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'buffer')");
+  let data = bytesOf(args[0] as Value) ?? noOverload(rt, what);
+  if (args.length === 3) {
+    const offset = int(rt, args[1], what);
+    const count = int(rt, args[2], what);
+    if (offset < 0 || count < 0 || offset > data.length - count) rt.fail("ArgumentException", "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.");
+    data = data.subarray(offset, offset + count);
+  }
+  rt.chars(data.length);
+  return byteArray(computeHash(h.algorithm, h.key, data));
 }
 
 /** Encoding.UTF8 / ASCII: GetBytes(string), GetString(byte[] [, index, count]) (codecs.ts). */

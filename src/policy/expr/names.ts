@@ -44,12 +44,16 @@ export const STATIC_TYPES: ReadonlyMap<string, StaticTypeMembers> = new Map([
   ["DateTime", t(["Now", "UtcNow", "Today", "MinValue", "MaxValue"], ["Parse", "TryParse", "Compare", "DaysInMonth", "IsLeapYear"])],
   ["TimeSpan", t(["Zero"], ["FromDays", "FromHours", "FromMinutes", "FromSeconds", "FromMilliseconds"])],
   ["Math", t([], ["Min", "Max", "Abs", "Floor", "Ceiling", "Round"])],
-  ["Convert", t([], ["ToInt32", "ToInt64", "ToString", "ToBoolean", "ToDouble", "ToDateTime", "ToBase64String", "FromBase64String"])],
+  ["Convert", t([], ["ToInt32", "ToInt64", "ToString", "ToBoolean", "ToDouble", "ToDateTime", "ToBase64String", "FromBase64String", "ToHexString"])],
   ["Guid", t(["Empty"], ["NewGuid", "Parse", "TryParse"])],
   ["Encoding", t(["UTF8", "ASCII"], [])],
   ["Uri", t([], ["EscapeDataString", "UnescapeDataString"])],
   ["WebUtility", t([], ["UrlEncode", "UrlDecode", "HtmlEncode"])],
   ["Regex", t([], ["IsMatch", "Match", "Matches", "Replace", "Escape"])],
+  ["SHA1", t([], ["Create", "HashData"])],
+  ["SHA256", t([], ["Create", "HashData"])],
+  ["SHA384", t([], ["Create", "HashData"])],
+  ["SHA512", t([], ["Create", "HashData"])],
   ["JObject", t([], ["Parse", "FromObject"])],
   ["JArray", t([], ["Parse", "FromObject"])],
   ["JToken", t([], ["Parse", "FromObject"])],
@@ -77,7 +81,9 @@ export const TYPE_KEYWORDS: ReadonlySet<string> = new Set([
 export const NAMESPACE_ROOTS: ReadonlySet<string> = new Set(["System", "Newtonsoft"]);
 
 /** Types `new T(…)` may construct; `List<T>` is matched by its generic name and arrays by their `[]`. */
-export const CONSTRUCTIBLE: ReadonlySet<string> = new Set(["JObject", "JArray", "JProperty", "JValue", "TimeSpan", "DateTime", "List"]);
+export const CONSTRUCTIBLE: ReadonlySet<string> = new Set([
+  "JObject", "JArray", "JProperty", "JValue", "TimeSpan", "DateTime", "List", "HMACSHA1", "HMACSHA256", "HMACSHA384", "HMACSHA512",
+]);
 
 /**
  * The exception types a `catch` may name, each with its base class (.NET's hierarchy, as far as expressions can

@@ -18,7 +18,8 @@ import { ENUM_MEMBERS, STATIC_TYPES } from "./names";
 import { Fn, type Arg, type Rt } from "./runtime";
 import { MS_PER_DAY, callMember, convertToken, listMember, makeTimeSpan } from "./members";
 import { TextBuilder, formatComposite } from "./text";
-import { CsChar, CsDouble, CsEncoding, CsEnum, CsGroup, CsGuid, CsMatch, CsList, JArray, JObject, JProperty, JValue, TimeSpan, type JToken } from "./values";
+import { computeHash } from "./hashes";
+import { CsChar, CsDouble, CsEncoding, CsEnum, CsGroup, CsGuid, CsHasher, CsMatch, CsList, JArray, JObject, JProperty, JValue, TimeSpan, type JToken } from "./values";
 import { compileRegex, execRegex, REGEX_OPTIONS, type CompiledRegex } from "./regex";
 import { byteArray, bytesOf, escapeDataString, fromBase64, htmlEncode, newGuidHex, parseGuidHex, toBase64, unescapeDataString, urlDecode, urlEncode } from "./codecs";
 
@@ -279,6 +280,22 @@ export function callStatic(rt: Rt, type: string, name: string, rawArgs: readonly
       break;
     case "Regex":
       return callRegex(rt, name, args, what);
+    case "SHA1":
+    case "SHA256":
+    case "SHA384":
+    case "SHA512":
+      if (name === "Create") {
+        if (n !== 0) noOverload(rt, what);
+        return new CsHasher(type, null);
+      }
+      if (name === "HashData") {
+        if (n !== 1) noOverload(rt, what);
+        if (a0 === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'source')");
+        const data = bytesOf(a0) ?? noOverload(rt, what);
+        rt.chars(data.length);
+        return byteArray(computeHash(type, null, data));
+      }
+      break;
     case "Uri":
     case "WebUtility": {
       if (n !== 1) noOverload(rt, what);
@@ -523,6 +540,16 @@ function callBase64(rt: Rt, name: string, args: readonly Value[], what: string):
 
 function callConvert(rt: Rt, name: string, args: readonly Value[], what: string): Value {
   if (name === "ToBase64String" || name === "FromBase64String") return callBase64(rt, name, args, what);
+  if (name === "ToHexString") {
+    // Convert.ToHexString(byte[]): uppercase hex, two digits a byte (.NET 5).
+    if (args.length !== 1) noOverload(rt, what);
+    if (args[0] === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'inArray')");
+    const bytes = bytesOf(args[0]!) ?? noOverload(rt, what);
+    rt.chars(bytes.length * 2);
+    let hex = "";
+    for (const b of bytes) hex += (b < 16 ? "0" : "") + b.toString(16).toUpperCase();
+    return rt.str(hex);
+  }
   if (args.length !== 1) noOverload(rt, what);
   const v = args[0]!;
   switch (name) {
@@ -613,6 +640,17 @@ export function construct(rt: Rt, type: string, args: readonly Arg[], items: Rea
         else if (n === 3) made = makeTimeSpan(rt, ((xs[0]! * 60 + xs[1]!) * 60 + xs[2]!) * 1000);
         else if (n === 4 || n === 5) made = makeTimeSpan(rt, (((xs[0]! * 24 + xs[1]!) * 60 + xs[2]!) * 60 + xs[3]!) * 1000 + (xs[4] ?? 0));
         else noOverload(rt, what);
+        break;
+      }
+      case "HMACSHA1":
+      case "HMACSHA256":
+      case "HMACSHA384":
+      case "HMACSHA512": {
+        // new HMACSHA256() would make a random key, which no policy can use: the key is required here.
+        if (n !== 1) noOverload(rt, what);
+        if (values[0] === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'key')");
+        const key = bytesOf(values[0]!) ?? noOverload(rt, what);
+        made = new CsHasher(type.slice(4) as CsHasher["algorithm"], key);
         break;
       }
       case "DateTime": {

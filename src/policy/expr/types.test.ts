@@ -50,6 +50,7 @@ const SAMPLES: Readonly<Record<string, string>> = {
   Encoding: "Encoding.UTF8",
   IMessageBody: "context.Request.Body",
   Exception: "e", // a caught exception: see codeFor
+  HashAlgorithm: "SHA256.Create()",
   Match: `Regex.Match("a1", "(?<d>[0-9])")`,
   Group: `Regex.Match("a1", "(?<d>[0-9])").Groups["d"]`,
   GroupCollection: `Regex.Match("a1", "(?<d>[0-9])").Groups`,

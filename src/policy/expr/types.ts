@@ -158,6 +158,8 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
   // codecs.ts
   ["Guid", decl({}, { ToString: "string", ToByteArray: "byte[]" }, false, true)],
   ["Encoding", decl({}, { GetBytes: "byte[]", GetString: "string" })],
+  // hashes.ts: SHA256.Create(), new HMACSHA256(key) …
+  ["HashAlgorithm", decl({}, { ComputeHash: "byte[]" })],
   // `catch (FormatException e)`: any caught exception (names.ts EXCEPTION_TYPES)
   ["Exception", decl({ Message: "string" }, {})],
   // regex.ts; a GroupCollection's indexer gives a Group (check-types.ts)
@@ -191,6 +193,7 @@ export function typeDecl(type: string): TypeDecl | null {
     if (base === "Dictionary" || base === "IDictionary" || base === "IReadOnlyDictionary") return INSTANCE_TYPES.get("Dictionary")!;
   }
   if (EXCEPTION_TYPES.has(t)) return INSTANCE_TYPES.get("Exception")!;
+  if (/^(HMAC)?SHA(1|256|384|512)$/.test(t) || t === "HMAC") return INSTANCE_TYPES.get("HashAlgorithm")!;
   if (t === "long" || t === "short" || t === "byte" || t === "float" || t === "decimal") return INSTANCE_TYPES.get("int")!;
   return null;
 }

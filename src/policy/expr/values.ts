@@ -95,6 +95,13 @@ export class CsException extends Base {
   }
 }
 
+/** A hash algorithm object (`SHA256.Create()`, `new HMACSHA256(key)`): key null for a plain hash (hashes.ts). */
+export class CsHasher extends Base {
+  constructor(readonly algorithm: "SHA1" | "SHA256" | "SHA384" | "SHA512", readonly key: Uint8Array | null) {
+    super();
+  }
+}
+
 /** System.Text.Encoding.UTF8 / .ASCII (codecs.ts). */
 export class CsEncoding extends Base {
   constructor(readonly name: "UTF8" | "ASCII") {
