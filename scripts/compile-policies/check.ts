@@ -13,6 +13,7 @@
 import type { Code } from "../../src/policy/expr/ast";
 import type { Identity, Origin, SetHeader, Step, Template } from "../../src/policy/schema";
 import { allowedIn, CHILD_ELEMENT_PARENTS, MAX_IDENTITIES, POLICY_SECTIONS, SECTIONS, UNSUPPORTED_APIM_POLICIES, type Section } from "./catalog";
+import { parseIp } from "../../src/policy/ip";
 import { isHttpUrl } from "./layout";
 import { textOffset, type XmlAttribute, type XmlDocument, type XmlElement, type XmlText } from "./read-xml";
 import type { Diagnostics } from "./source";
@@ -59,6 +60,8 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** docs/kv-schema.md: store names. */
 const STORE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const THUMBPRINT = /^[0-9A-Fa-f]{40}$/;
+/** RFC 9110 §9.1: a method is a token. */
+const HTTP_METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const quoteList = (names: readonly string[]) => names.join(", ");
 
@@ -194,6 +197,20 @@ export class Checker {
         return this.setBackendService(ctx, el);
       case "authentication-certificate":
         return this.authenticationCertificate(ctx, el);
+      case "set-query-parameter": {
+        const q = this.setHeader(ctx, el, false);
+        return q ? [{ k: "set-query-parameter", ...q }] : [];
+      }
+      case "set-method":
+        return this.setMethod(ctx, el);
+      case "check-header":
+        return this.checkHeader(ctx, el);
+      case "ip-filter":
+        return this.ipFilter(ctx, el);
+      case "rewrite-uri":
+        return this.rewriteUri(ctx, el);
+      case "mock-response":
+        return this.mockResponse(ctx, el);
       case "forward-request":
         for (const a of el.attributes) {
           this.diags.warning(ctx.file, a.start, `${a.name} on <forward-request> is ignored: certgate forwards to the origin with its own settings`, a.name.length);
@@ -376,12 +393,14 @@ export class Checker {
     return [{ k: "set-status", at: this.origin(ctx, el), code, reason }];
   }
 
-  private setHeader(ctx: Ctx, el: XmlElement): SetHeader | null {
+  /** set-header, and set-query-parameter (`header` false: any non-empty name). */
+  private setHeader(ctx: Ctx, el: XmlElement, header = true): SetHeader | null {
     const a = this.attributes(ctx, el, ["name"], ["exists-action"]);
     const nameAttr = a.get("name");
     const name = nameAttr ? toTemplate(ctx, nameAttr.value, false) : null;
-    if (nameAttr && name?.t === "text" && !HEADER_NAME.test(name.v)) {
-      this.badValue(ctx, nameAttr, "a header name (RFC 9110 token characters)");
+    const validName = (v: string) => (header ? HEADER_NAME.test(v) : v !== "");
+    if (nameAttr && name?.t === "text" && !validName(name.v)) {
+      this.badValue(ctx, nameAttr, header ? "a header name (RFC 9110 token characters)" : "a query parameter name (not empty)");
     }
     const actionAttr = a.get("exists-action");
     let existsAction: SetHeader["existsAction"] = "override";
@@ -406,7 +425,7 @@ export class Checker {
     if (existsAction === "delete" && valueEls.length > 0) {
       this.diags.warning(ctx.file, valueEls[0]!.start, "<value> is ignored when exists-action is delete", 6);
     }
-    if (!name || !ok || (name.t === "text" && !HEADER_NAME.test(name.v))) return null;
+    if (!name || !ok || (name.t === "text" && !validName(name.v))) return null;
     return { at: this.origin(ctx, el), name, existsAction, values };
   }
 
@@ -420,6 +439,138 @@ export class Checker {
       }
     }
     return this.text(ctx, el);
+  }
+
+  /** `<set-method>PATCH</set-method>` (APIM: the method as text; expressions allowed). */
+  private setMethod(ctx: Ctx, el: XmlElement): Step[] {
+    this.noAttributes(ctx, el);
+    const method = this.text(ctx, el);
+    if (method === null) return [];
+    if (method.t === "text" && !HTTP_METHOD.test(method.v.trim())) {
+      this.diags.error(ctx.file, el.start, `<set-method> must hold an HTTP method (RFC 9110 token), not "${method.v.trim()}"`, 11);
+      return [];
+    }
+    return [{ k: "set-method", at: this.origin(ctx, el), method: method.t === "text" ? { t: "text", v: method.v.trim() } : method }];
+  }
+
+  /** `<check-header name failed-check-httpcode failed-check-error-message ignore-case><value>…</value>*` (all four required, as APIM's reference has them). */
+  private checkHeader(ctx: Ctx, el: XmlElement): Step[] {
+    const a = this.attributes(ctx, el, ["name", "failed-check-httpcode", "failed-check-error-message", "ignore-case"], []);
+    const t = (n: string) => {
+      const attr = a.get(n);
+      return attr ? toTemplate(ctx, attr.value, false) : null;
+    };
+    const name = t("name");
+    const failedStatus = t("failed-check-httpcode");
+    const failedMessage = t("failed-check-error-message");
+    const ignoreCase = t("ignore-case");
+    let ok = true;
+    if (name?.t === "text" && !HEADER_NAME.test(name.v)) {
+      this.badValue(ctx, a.get("name")!, "a header name (RFC 9110 token characters)");
+      ok = false;
+    }
+    if (failedStatus?.t === "text" && !(/^[0-9]{3}$/.test(failedStatus.v) && Number(failedStatus.v) >= 200 && Number(failedStatus.v) <= 599)) {
+      this.badValue(ctx, a.get("failed-check-httpcode")!, "an HTTP status from 200 to 599");
+      ok = false;
+    }
+    if (ignoreCase?.t === "text" && !/^(true|false)$/i.test(ignoreCase.v.trim())) {
+      this.badValue(ctx, a.get("ignore-case")!, "true or false");
+      ok = false;
+    }
+    const values: Template[] = [];
+    for (const v of this.children(ctx, el, ["value"])) {
+      this.noAttributes(ctx, v);
+      const tv = this.text(ctx, v);
+      if (tv) values.push(tv);
+      else ok = false;
+    }
+    if (!ok || !name || !failedStatus || !failedMessage || !ignoreCase) return [];
+    return [{ k: "check-header", at: this.origin(ctx, el), name, failedStatus, failedMessage, ignoreCase, values }];
+  }
+
+  /** `<ip-filter action="allow|forbid"><address>…</address><address-range from to/>…` (literal addresses). */
+  private ipFilter(ctx: Ctx, el: XmlElement): Step[] {
+    const a = this.attributes(ctx, el, ["action"], []);
+    const action = this.enumeration(ctx, a.get("action"), ["allow", "forbid"] as const, "allow");
+    const addresses: string[] = [];
+    const ranges: { from: string; to: string }[] = [];
+    let ok = true;
+    const address = (attr: XmlAttribute | undefined, value: string | null, at: number): string | null => {
+      if (value === null) return null;
+      if (parseIp(value) === null) {
+        if (attr) this.badValue(ctx, attr, "an IPv4 or IPv6 address");
+        else this.diags.error(ctx.file, at, `<address> must hold an IPv4 or IPv6 address, not "${value}"`, 9);
+        ok = false;
+        return null;
+      }
+      return value.trim();
+    };
+    const children = this.children(ctx, el, ["address", "address-range"]);
+    for (const c of children) {
+      if (c.name === "address") {
+        this.noAttributes(ctx, c);
+        const t = this.text(ctx, c);
+        if (t?.t !== "text") {
+          if (t) this.diags.error(ctx.file, c.start, "<address> takes a literal address (policy expressions are not supported here)", 9);
+          ok = false;
+          continue;
+        }
+        const v = address(undefined, t.v.trim(), c.start);
+        if (v !== null) addresses.push(v);
+      } else {
+        const r = this.attributes(ctx, c, ["from", "to"], []);
+        this.noChildren(ctx, c);
+        const from = address(r.get("from"), this.literal(ctx, r.get("from")), c.start);
+        const to = address(r.get("to"), this.literal(ctx, r.get("to")), c.start);
+        if (from === null || to === null) continue;
+        const f = parseIp(from)!;
+        const t = parseIp(to)!;
+        if (f.family !== t.family || f.value > t.value) {
+          this.diags.error(ctx.file, c.start, `<address-range> from ${from} to ${to} is empty or mixes IPv4 and IPv6`, 14);
+          ok = false;
+          continue;
+        }
+        ranges.push({ from, to });
+      }
+    }
+    if (children.length === 0) {
+      this.diags.error(ctx.file, el.start, "<ip-filter> needs at least one <address> or <address-range>", 10);
+      ok = false;
+    }
+    if (!ok || action === null) return [];
+    return [{ k: "ip-filter", at: this.origin(ctx, el), action, addresses, ranges }];
+  }
+
+  /** `<rewrite-uri template="/v2/{id}?x=1" copy-unmatched-params="true"/>`. */
+  private rewriteUri(ctx: Ctx, el: XmlElement): Step[] {
+    const a = this.attributes(ctx, el, ["template"], ["copy-unmatched-params"]);
+    this.noChildren(ctx, el);
+    const attr = a.get("template");
+    const template = attr ? toTemplate(ctx, attr.value, false) : null;
+    const copyUnmatchedParams = this.bool(ctx, a.get("copy-unmatched-params"), true);
+    if (!attr || !template) return [];
+    if (template.t === "text" && !template.v.startsWith("/")) {
+      this.badValue(ctx, attr, "a path starting with / (relative to the backend's base URL)");
+      return [];
+    }
+    return [{ k: "rewrite-uri", at: this.origin(ctx, el), template, copyUnmatchedParams }];
+  }
+
+  /** `<mock-response status-code="200" content-type="application/json"/>`. */
+  private mockResponse(ctx: Ctx, el: XmlElement): Step[] {
+    const a = this.attributes(ctx, el, [], ["status-code", "content-type"]);
+    this.noChildren(ctx, el);
+    let status = 200;
+    const code = this.literal(ctx, a.get("status-code"));
+    if (code !== null) {
+      status = /^[0-9]{3}$/.test(code) ? Number(code) : NaN;
+      if (!(status >= 200 && status <= 599)) {
+        this.badValue(ctx, a.get("status-code")!, "an HTTP status from 200 to 599");
+        return [];
+      }
+    }
+    const contentType = this.literal(ctx, a.get("content-type"));
+    return [{ k: "mock-response", at: this.origin(ctx, el), status, contentType }];
   }
 
   private setVariable(ctx: Ctx, el: XmlElement): Step[] {

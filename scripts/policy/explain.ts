@@ -216,7 +216,8 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
     identityHeaders: (path, model) => identityHeaders(path, model, config.identityHeaders),
     async fetchOrigin(c, certificateId) {
       // Node's Request needs `duplex` for a stream body; the client's body is known text here.
-      const sent: OriginCall = c.body === body && body !== null ? { ...c, body: req.body } : c;
+      // A body the runner buffered (expressions read it) is a stream too: sent as the text it is.
+      const sent: OriginCall = c.body === body && body !== null ? { ...c, body: req.body } : c.body instanceof ReadableStream ? { ...c, body: await new Response(c.body).text() } : c;
       return sendToOrigin(sent, {
         timeoutMs: config.origin.timeoutMs,
         fetcher: async (r) => {

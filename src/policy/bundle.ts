@@ -18,6 +18,7 @@
  */
 import compiled from "../../build/policies.json";
 import { err, ok, type Result } from "../result";
+import { parseIp } from "./ip";
 import { compileRoutes, matchRoute, type RouteIndex } from "./routes";
 import { SCHEMA_VERSION, type PolicyBundle, type Program, type Step, type Template } from "./schema";
 
@@ -186,7 +187,8 @@ function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: 
 
 const STEP_KINDS = new Set<Step["k"]>([
   "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-variable", "trace",
-  "set-backend-service", "authentication-certificate",
+  "set-backend-service", "authentication-certificate", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
+  "mock-response",
 ]);
 const EXISTS_ACTIONS = new Set(["override", "skip", "append", "delete"]);
 const SEVERITIES = new Set(["verbose", "information", "error"]);
@@ -310,6 +312,38 @@ class Checker {
         break;
       case "authentication-certificate":
         if (typeof v.certificateId !== "string" || v.certificateId === "") this.fail(`${where}.certificateId`, "must be a non-empty string");
+        break;
+      case "set-query-parameter":
+        this.setHeader(v, where);
+        break;
+      case "set-method":
+        this.template(v.method, `${where}.method`);
+        break;
+      case "check-header":
+        for (const f of ["name", "failedStatus", "failedMessage", "ignoreCase"]) this.template(v[f], `${where}.${f}`);
+        if (!Array.isArray(v.values)) this.fail(`${where}.values`, "must be an array");
+        else v.values.forEach((t, i) => this.template(t, `${where}.values[${i}]`));
+        break;
+      case "ip-filter": {
+        if (v.action !== "allow" && v.action !== "forbid") this.fail(`${where}.action`, "must be allow or forbid");
+        const ip = (x: unknown, at: string) => (typeof x === "string" && parseIp(x) !== null) || this.fail(at, "must be an IP address");
+        if (!Array.isArray(v.addresses)) this.fail(`${where}.addresses`, "must be an array");
+        else v.addresses.forEach((x, i) => ip(x, `${where}.addresses[${i}]`));
+        if (!Array.isArray(v.ranges)) this.fail(`${where}.ranges`, "must be an array");
+        else v.ranges.forEach((r, i) => {
+          if (!this.obj(r, `${where}.ranges[${i}]`)) return;
+          ip(r.from, `${where}.ranges[${i}].from`);
+          ip(r.to, `${where}.ranges[${i}].to`);
+        });
+        break;
+      }
+      case "rewrite-uri":
+        this.template(v.template, `${where}.template`);
+        if (typeof v.copyUnmatchedParams !== "boolean") this.fail(`${where}.copyUnmatchedParams`, "must be a boolean");
+        break;
+      case "mock-response":
+        if (!(Number.isInteger(v.status) && (v.status as number) >= 200 && (v.status as number) <= 599)) this.fail(`${where}.status`, "must be an HTTP status 200–599");
+        if (v.contentType !== null && typeof v.contentType !== "string") this.fail(`${where}.contentType`, "must be null or a string");
         break;
     }
   }

@@ -19,7 +19,7 @@ import type { ValidationOptions } from "../pki/validate";
 import { err, ok } from "../result";
 import { prepareBundle, selectProgram } from "./bundle";
 import { EXPRESSION_STEP_BUDGET, MAX_TRACE_LINES, runProgram, type RunResult, type RunSettings, type ValidationOutcome } from "./run";
-import type { PolicyBundle, Program } from "./schema";
+import type { PolicyBundle, Program, Step } from "./schema";
 
 let r: BuiltCertificate, i: BuiltCertificate, valid: BuiltCertificate, expired: BuiltCertificate, early: BuiltCertificate;
 let revoked: BuiltCertificate, otherRoot: BuiltCertificate, partnerCa: BuiltCertificate, partner: BuiltCertificate, selfSigned: BuiltCertificate;
@@ -78,6 +78,8 @@ interface Options {
   origin?: (call: Call) => Response | "unreachable" | "no-binding";
   values?: Record<string, string>;
   settings?: Partial<RunSettings>;
+  /** The client's address (context.Request.IpAddress); default 192.0.2.1. */
+  ip?: string;
 }
 
 /** Runs `b` for one request; returns the outcome, the origin calls, the log lines and the validations asked for. */
@@ -111,7 +113,7 @@ async function run(b: PolicyBundle, o: Options = {}) {
     url,
     headers: new Headers(o.headers ?? {}),
     body: o.body === undefined ? null : new Response(o.body).body,
-    ipAddress: "192.0.2.1",
+    ipAddress: o.ip ?? "192.0.2.1",
     requestId: "req-test",
     timestamp: NOW,
     region: "",
@@ -582,5 +584,78 @@ describe("expressions", () => {
     expect(x.result.record.expressionSteps).toBeGreaterThanOrEqual(EXPRESSION_STEP_BUDGET);
     const handled = await run(one({ inbound: [step.setVariable("x", heavy)], onError: [step.returnResponse({ status: "503", body: tpl("@(context.LastError.Reason)") })] }));
     expect([response(handled).status, await response(handled).text()]).toEqual([503, "step_limit"]);
+  });
+});
+
+describe("request-shaping policies", () => {
+  it("set-query-parameter edits the origin's query as set-header edits headers; each value its own pair", async () => {
+    const x = await run(one({
+      inbound: [
+        step.setQueryParameter("a", ["1", "2"]),
+        step.setQueryParameter("keep", ["new"], "skip"),
+        step.setQueryParameter("add", ["z"], "append"),
+        step.setQueryParameter("drop", [], "delete"),
+        step.setQueryParameter("client", ["@(context.Request.Headers.GetValueOrDefault(\"X-Client\", \"none\"))"]),
+      ],
+    }), { path: "/r?keep=old&drop=1&a=0", headers: { "x-client": "c 1" } });
+    expect(x.calls[0]!.url).toBe("https://origin.test/base/r?keep=old&a=1&a=2&add=z&client=c+1");
+  });
+
+  it("set-method changes the origin request's method; a GET sends no body", async () => {
+    const x = await run(one({ inbound: [step.setMethod("PATCH")] }), { body: "b" });
+    expect([x.calls[0]!.method, x.calls[0]!.body]).toEqual(["PATCH", "b"]);
+    const y = await run(one({ inbound: [step.setMethod("GET")] }), { body: "dropped", headers: { "content-length": "7" } });
+    expect([y.calls[0]!.method, y.calls[0]!.body, y.calls[0]!.headers["content-length"]]).toEqual(["GET", null, undefined]);
+    const bad = await run(one({ inbound: [step.setMethod("@(\"BAD METHOD\")")] }));
+    expect(problem(bad).error.code).toBe("policy_expression_failed");
+  });
+
+  it("check-header: missing or not allowed runs on-error with APIM's reasons, then answers failed-check-httpcode", async () => {
+    const check = step.checkHeader("X-Api-Key", "401", "Present your key.", "true", ["abc", "def"]);
+    const ok = await run(one({ inbound: [check] }), { headers: { "x-api-key": "DEF" } });
+    expect(ok.calls).toHaveLength(1);
+    const missing = await run(one({ inbound: [check] }));
+    expect([problem(missing).status, problem(missing).error.code, problem(missing).error.detail]).toEqual([401, "policy_check_failed", "Present your key."]);
+    expect(missing.result.record.lastError).toMatchObject({ source: "check-header", reason: "HeaderNotFound", message: "Header X-Api-Key was not found in the request. Access denied." });
+    const wrong = await run(one({ inbound: [step.checkHeader("X-Api-Key", "403", "no", "false", ["abc"])] }), { headers: { "x-api-key": "ABC" } });
+    expect(wrong.result.record.lastError).toMatchObject({ reason: "HeaderValueNotAllowed", message: "Header X-Api-Key value of ABC is not allowed. Access denied." });
+    expect(wrong.calls).toHaveLength(0);
+    // on-error sees it and may answer instead
+    const handled = await run(one({ inbound: [check], onError: [step.returnResponse({ status: "418", body: tpl("@(context.LastError.Reason)") })] }));
+    expect([response(handled).status, await response(handled).text()]).toEqual([418, "HeaderNotFound"]);
+  });
+
+  it("ip-filter allows or forbids addresses and ranges (IPv4, IPv6, IPv4-mapped); an unreadable address is refused", async () => {
+    const allow = step.ipFilter("allow", ["198.51.100.7", "2001:db8::1"], [{ from: "192.0.2.0", to: "192.0.2.255" }]);
+    const forbid = step.ipFilter("forbid", [], [{ from: "192.0.2.0", to: "192.0.2.127" }]);
+    const at = async (s: Step, ip: string) => {
+      const prepared = await run(one({ inbound: [s] }), { settings: {}, ip });
+      return prepared.result.kind === "problem" ? `${prepared.result.status} ${prepared.result.record.lastError?.reason}` : "forwarded";
+    };
+    expect(await at(allow, "192.0.2.1")).toBe("forwarded");
+    expect(await at(allow, "::ffff:192.0.2.200")).toBe("forwarded");
+    expect(await at(allow, "2001:0db8:0:0:0:0:0:1")).toBe("forwarded");
+    expect(await at(allow, "203.0.113.9")).toBe("403 CallerIpNotAllowed");
+    expect(await at(forbid, "192.0.2.100")).toBe("403 CallerIpNotAllowed");
+    expect(await at(forbid, "192.0.2.200")).toBe("forwarded");
+    expect(await at(forbid, "")).toBe("403 CallerIpNotAllowed");
+  });
+
+  it("rewrite-uri: template parameters filled and encoded, unmatched query parameters copied unless told not to", async () => {
+    const cars = operation("cars", "get", "GET", "/{id}", { inbound: [step.rewriteUri("/v2/vehicles/{id}?view=full")] });
+    const x = await run(bundle({}, [cars]), { path: "/cars/a%20b?view=short&color=red" });
+    expect(x.calls[0]!.url).toBe("https://origin.test/base/v2/vehicles/a%20b?view=full&color=red");
+    const noCopy = operation("cars", "get", "GET", "/{id}", { inbound: [step.rewriteUri("/v2/{id}", false)] });
+    const y = await run(bundle({}, [noCopy]), { path: "/cars/7?color=red" });
+    expect(y.calls[0]!.url).toBe("https://origin.test/base/v2/7");
+    const unknown = operation("cars", "get", "GET", "/{id}", { inbound: [step.rewriteUri("/v2/{nope}")] });
+    expect(problem(await run(bundle({}, [unknown]), { path: "/cars/7" })).error.code).toBe("policy_expression_failed");
+  });
+
+  it("mock-response answers with the status and content type and no body, in inbound and outbound", async () => {
+    const x = await run(one({ inbound: [step.mockResponse(202, "application/json")] }));
+    expect([response(x).status, response(x).headers.get("content-type"), await response(x).text(), x.calls.length]).toEqual([202, "application/json", "", 0]);
+    const y = await run(one({ outbound: [step.mockResponse(200)] }));
+    expect([response(y).status, await response(y).text(), y.calls.length]).toEqual([200, "", 1]);
   });
 });

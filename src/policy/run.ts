@@ -61,6 +61,7 @@ import type { RegisteredCertificate } from "../pki/trust-store";
 import { DEFAULT_OPTIONS, validationOptionsKey, type ValidatedPath, type ValidationOptions } from "../pki/validate";
 import type { Result } from "../result";
 import { bufferBody, type Buffered } from "./body";
+import { inRange, parseIp } from "./ip";
 import type { PreparedBundle, Selection } from "./bundle";
 import { createContext, type CertificateFacts, type ContextInput, type LastError, type PipelineState, type SectionName } from "./context";
 import type { Code } from "./expr/ast";
@@ -221,6 +222,11 @@ class Run {
   private origin: URL;
   private certificateId: string | null = null;
   private requestBody: string | null = null;
+  /** set-method. */
+  private method: string;
+  /** rewrite-uri's path (relative to the origin) and the query set-query-parameter / rewrite-uri edit (null: the client's). */
+  private upstreamPath: string | null = null;
+  private upstreamQuery: URLSearchParams | null = null;
   /** The client's body, buffered because expressions read context.Request.Body (null: not buffered). */
   private bufferedRequest: Buffered | null = null;
   private pendingStatus: { code: number; reason: string } | null = null;
@@ -241,6 +247,7 @@ class Run {
     private readonly services: RunServices,
   ) {
     const program = selection.program.program;
+    this.method = request.method;
     this.origin = program.origin !== null ? new URL(program.origin) : settings.defaultOrigin;
     const v = request.verification;
     if (v.status === "valid") this.identity = { path: v.path, model: v.model };
@@ -457,6 +464,33 @@ class Run {
         this.note(step, path, url.origin + url.pathname);
         return;
       }
+      case "set-query-parameter":
+        return this.setQueryParameter(step, path);
+      case "set-method": {
+        const method = (await this.text(step.method)).trim();
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(method)) {
+          throw this.failure("set-method", "invalid_method", `method ${JSON.stringify(method)} is not an HTTP method`,
+            gatewayError("policy_expression_failed", "A policy set an invalid method.", { requestId: this.request.requestId }), 500);
+        }
+        // In on-error there is no origin call left to change (APIM allows the policy there).
+        if (section !== "on-error") this.method = method;
+        this.note(step, path, method);
+        return;
+      }
+      case "check-header":
+        return this.checkHeader(step, path);
+      case "ip-filter":
+        return this.ipFilter(step, path);
+      case "rewrite-uri":
+        return this.rewriteUri(step, path);
+      case "mock-response": {
+        // APIM answers with the API's example for the status and type; certgate has no API schemas, so the answer
+        // is what APIM gives when no example exists: the status, and no content.
+        const headers = new Headers();
+        if (step.contentType !== null) headers.set("content-type", step.contentType);
+        this.note(step, path, `${step.status}`);
+        throw new Stop(this.response(null, step.status, "", headers));
+      }
       case "authentication-certificate":
         this.certificateId = step.certificateId;
         this.note(step, path, step.certificateId);
@@ -513,6 +547,137 @@ class Run {
         gatewayError("policy_expression_failed", "A policy set an invalid header.", { requestId: this.request.requestId }), 500);
     }
     if (step.k === "set-header") this.note(step, path, `${name} ${h.existsAction}`);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Request shaping: query parameters, the URL, header and address checks
+
+  /** set-query-parameter: exists-action as set-header's; each value is its own `name=value` (APIM). */
+  private async setQueryParameter(step: Extract<Step, { k: "set-query-parameter" }>, path: string): Promise<void> {
+    const name = await this.text(step.name);
+    const values: string[] = [];
+    for (const t of step.values) {
+      const v = await this.value(t);
+      if (v !== null) values.push(typeof v === "string" ? v : this.toText(v));
+    }
+    const query = (this.upstreamQuery ??= new URLSearchParams(this.request.url.search));
+    switch (step.existsAction) {
+      case "delete":
+        query.delete(name);
+        break;
+      case "skip":
+        if (!query.has(name)) for (const v of values) query.append(name, v);
+        break;
+      case "append":
+        for (const v of values) query.append(name, v);
+        break;
+      case "override":
+        if (values.length > 0 || step.values.length === 0) {
+          query.delete(name);
+          for (const v of values.length > 0 ? values : [""]) query.append(name, v);
+        }
+        break;
+    }
+    this.note(step, path, `${name} ${step.existsAction}`);
+  }
+
+  /**
+   * check-header: the header must be present and, when values are listed, equal one of them (ignore-case as
+   * asked). A failure is APIM's: LastError Source check-header, Reason HeaderNotFound / HeaderValueNotAllowed,
+   * then failed-check-httpcode with failed-check-error-message as the problem's detail.
+   */
+  private async checkHeader(step: Extract<Step, { k: "check-header" }>, path: string): Promise<void> {
+    const name = (await this.text(step.name)).trim();
+    const ignoreCaseText = (await this.text(step.ignoreCase)).trim().toLowerCase();
+    if (ignoreCaseText !== "true" && ignoreCaseText !== "false") {
+      throw this.failure("check-header", "invalid_value", `ignore-case ${JSON.stringify(ignoreCaseText)} is not true or false`,
+        gatewayError("policy_expression_failed", "A policy has an invalid check-header.", { requestId: this.request.requestId }), 500);
+    }
+    const status = await this.statusOf(step.failedStatus);
+    const message = await this.text(step.failedMessage);
+    let actual: string | null;
+    try {
+      actual = this.request.headers.get(name);
+    } catch {
+      actual = null;
+    }
+    let reason: string | null = null;
+    let detail = "";
+    if (actual === null) {
+      reason = "HeaderNotFound";
+      detail = `Header ${name} was not found in the request. Access denied.`;
+    } else if (step.values.length > 0) {
+      const fold = (x: string) => (ignoreCaseText === "true" ? x.toLowerCase() : x);
+      let matched = false;
+      for (const t of step.values) if (fold(await this.text(t)) === fold(actual)) matched = true;
+      if (!matched) {
+        reason = "HeaderValueNotAllowed";
+        detail = `Header ${name} value of ${actual} is not allowed. Access denied.`;
+      }
+    }
+    if (reason === null) {
+      this.note(step, path, `${name} passed`);
+      return;
+    }
+    this.note(step, path, `${name} failed: ${reason}`);
+    throw this.failure("check-header", reason, detail, gatewayError("policy_check_failed", message, { header: name }), status);
+  }
+
+  /** ip-filter on context.Request.IpAddress; an address that cannot be read is refused whatever the action (fail closed). */
+  private ipFilter(step: Extract<Step, { k: "ip-filter" }>, path: string): void {
+    const text = this.request.ipAddress;
+    const ip = parseIp(text);
+    let listed = false;
+    if (ip !== null) {
+      listed = step.addresses.some((a) => {
+        const x = parseIp(a);
+        return x !== null && x.family === ip.family && x.value === ip.value;
+      }) || step.ranges.some((r) => {
+        const from = parseIp(r.from);
+        const to = parseIp(r.to);
+        return from !== null && to !== null && inRange(ip, from, to);
+      });
+    }
+    const allowed = ip !== null && (step.action === "allow" ? listed : !listed);
+    if (allowed) {
+      this.note(step, path, `${text} ${step.action === "allow" ? "allowed" : "not forbidden"}`);
+      return;
+    }
+    this.note(step, path, `${text || "(no address)"} refused`);
+    throw this.failure("ip-filter", "CallerIpNotAllowed", `Caller IP address ${text} is not allowed. Access denied.`,
+      gatewayError("caller_ip_not_allowed", "The caller's IP address is not allowed."), 403);
+  }
+
+  /**
+   * rewrite-uri: the origin path (under the backend's base URL) and query from the template. `{name}` is the
+   * operation's template parameter of that name (percent-encoded as a path segment); the client's query parameters
+   * not named in the template's query are kept when copy-unmatched-params is true (APIM's default).
+   */
+  private async rewriteUri(step: Extract<Step, { k: "rewrite-uri" }>, path: string): Promise<void> {
+    const template = (await this.text(step.template)).trim();
+    let missing: string | null = null;
+    const filled = template.replace(/\{([^{}]+)\}/g, (_, name: string) => {
+      const v = this.selection.params.get(name);
+      if (v === undefined) {
+        missing ??= name;
+        return "";
+      }
+      return encodeURIComponent(v);
+    });
+    if (missing !== null || !filled.startsWith("/")) {
+      throw this.failure("rewrite-uri", "invalid_template", missing !== null ? `template parameter {${missing}} is not in the operation's URL template` : `template ${JSON.stringify(template)} is not a path starting with /`,
+        gatewayError("policy_expression_failed", "A policy has an invalid rewrite-uri template.", { requestId: this.request.requestId }), 500);
+    }
+    const q = filled.indexOf("?");
+    const query = new URLSearchParams(q >= 0 ? filled.slice(q + 1) : "");
+    if (step.copyUnmatchedParams) {
+      const current = this.upstreamQuery ?? new URLSearchParams(this.request.url.search);
+      const named = new Set(query.keys());
+      for (const [k, v] of current) if (!named.has(k)) query.append(k, v);
+    }
+    this.upstreamPath = q >= 0 ? filled.slice(0, q) : filled;
+    this.upstreamQuery = query;
+    this.note(step, path, this.upstreamPath + (query.size > 0 ? `?${query}` : ""));
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -617,22 +782,24 @@ class Run {
 
   private async callOrigin(): Promise<Response> {
     const program = this.selection.program.program;
-    const path = program.api ? stripApiPath(this.request.url.pathname, program.api.path) : this.request.url.pathname;
+    const path = this.upstreamPath ?? (program.api ? stripApiPath(this.request.url.pathname, program.api.path) : this.request.url.pathname);
     const headers = this.request.headers;
     // A body replaced by set-body (or consumed by a Body.As<T>() without preserveContent) has its own length; the
     // client's Content-Length no longer describes it.
     const buffered = this.bufferedRequest;
     const consumed = buffered !== null && buffered.body.consumed;
-    if (this.requestBody !== null || consumed) headers.delete("content-length");
+    // A GET or HEAD (set-method may have made one) sends no body.
+    const bodiless = this.method === "GET" || this.method === "HEAD";
+    if (this.requestBody !== null || consumed || bodiless) headers.delete("content-length");
     if (this.identity) {
       const identity = this.services.identityHeaders(this.identity.path, this.identity.model);
       for (const name in identity) headers.set(name, identity[name]!);
     }
     const call: OriginCall = {
-      url: upstreamUrl(this.origin, path, this.request.url.search),
-      method: this.request.method,
+      url: upstreamUrl(this.origin, path, this.upstreamQuery === null ? this.request.url.search : this.upstreamQuery.size > 0 ? `?${this.upstreamQuery}` : ""),
+      method: this.method,
       headers,
-      body: this.requestBody ?? (buffered === null ? this.request.body : consumed ? null : buffered.forward),
+      body: bodiless ? null : this.requestBody ?? (buffered === null ? this.request.body : consumed ? null : buffered.forward),
     };
     const r = await this.services.fetchOrigin(call, this.certificateId);
     if (r.ok) return r.value;

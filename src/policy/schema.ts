@@ -97,7 +97,23 @@ export type Step =
   | { readonly k: "set-variable"; readonly at: Origin; readonly name: string; readonly value: Template }
   | { readonly k: "trace"; readonly at: Origin; readonly source: string; readonly severity: "verbose" | "information" | "error"; readonly message: Template; readonly metadata: ReadonlyArray<{ readonly name: string; readonly value: Template }> }
   | { readonly k: "set-backend-service"; readonly at: Origin; readonly baseUrl: Template }
-  | { readonly k: "authentication-certificate"; readonly at: Origin; readonly certificateId: string };
+  | { readonly k: "authentication-certificate"; readonly at: Origin; readonly certificateId: string }
+  /** Query parameters of the origin request, as set-header does headers (each value its own `name=value`). */
+  | ({ readonly k: "set-query-parameter" } & SetHeader)
+  | { readonly k: "set-method"; readonly at: Origin; readonly method: Template }
+  | {
+    readonly k: "check-header";
+    readonly at: Origin;
+    readonly name: Template;
+    readonly failedStatus: Template;
+    readonly failedMessage: Template;
+    readonly ignoreCase: Template;
+    readonly values: readonly Template[];
+  }
+  /** Addresses and ranges as written (IPv4 or IPv6 literals, checked by the compiler). */
+  | { readonly k: "ip-filter"; readonly at: Origin; readonly action: "allow" | "forbid"; readonly addresses: readonly string[]; readonly ranges: ReadonlyArray<{ readonly from: string; readonly to: string }> }
+  | { readonly k: "rewrite-uri"; readonly at: Origin; readonly template: Template; readonly copyUnmatchedParams: boolean }
+  | { readonly k: "mock-response"; readonly at: Origin; readonly status: number; readonly contentType: string | null };
 
 export interface SetHeader {
   readonly at: Origin;
