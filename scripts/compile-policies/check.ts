@@ -211,6 +211,8 @@ export class Checker {
         return this.rewriteUri(ctx, el);
       case "mock-response":
         return this.mockResponse(ctx, el);
+      case "cors":
+        return this.cors(ctx, el);
       case "forward-request":
         for (const a of el.attributes) {
           this.diags.warning(ctx.file, a.start, `${a.name} on <forward-request> is ignored: certgate forwards to the origin with its own settings`, a.name.length);
@@ -554,6 +556,88 @@ export class Checker {
       return [];
     }
     return [{ k: "rewrite-uri", at: this.origin(ctx, el), template, copyUnmatchedParams }];
+  }
+
+  /**
+   * `<cors allow-credentials terminate-unmatched-request>` with `<allowed-origins>` (required), `<allowed-methods
+   * preflight-result-max-age>`, `<allowed-headers>`, `<expose-headers>`, in that order, once each (APIM's reference).
+   * Values are literal here (named values are fine).
+   */
+  private cors(ctx: Ctx, el: XmlElement): Step[] {
+    const a = this.attributes(ctx, el, [], ["allow-credentials", "terminate-unmatched-request"]);
+    const allowCredentials = this.bool(ctx, a.get("allow-credentials"), false);
+    const terminateUnmatched = this.bool(ctx, a.get("terminate-unmatched-request"), true);
+    const order = ["allowed-origins", "allowed-methods", "allowed-headers", "expose-headers"];
+    const seen = new Map<string, XmlElement>();
+    let ok = true;
+    let last = -1;
+    for (const c of this.children(ctx, el, order)) {
+      const i = order.indexOf(c.name);
+      if (seen.has(c.name)) {
+        this.diags.error(ctx.file, c.start, `<${c.name}> appears twice in <cors>`, c.name.length + 1);
+        ok = false;
+      } else if (i < last) {
+        this.diags.error(ctx.file, c.start, `<${c.name}> must come before <${order[last]}> (APIM's order: ${order.join(", ")})`, c.name.length + 1);
+        ok = false;
+      }
+      last = Math.max(last, i);
+      seen.set(c.name, c);
+    }
+    const list = (name: string, item: string, valid: (v: string) => boolean, expected: string): string[] => {
+      const container = seen.get(name);
+      if (!container) return [];
+      if (name !== "allowed-methods") this.noAttributes(ctx, container);
+      const out: string[] = [];
+      for (const c of this.children(ctx, container, [item])) {
+        this.noAttributes(ctx, c);
+        const t = this.text(ctx, c);
+        if (t === null) {
+          ok = false;
+          continue;
+        }
+        if (t.t !== "text") {
+          this.diags.error(ctx.file, c.start, `<${item}> takes literal text here (policy expressions are not supported in <cors>)`, item.length + 1);
+          ok = false;
+          continue;
+        }
+        const v = t.v.trim();
+        if (!valid(v)) {
+          this.diags.error(ctx.file, c.start, `<${item}> must be ${expected}, not "${v}"`, item.length + 1);
+          ok = false;
+          continue;
+        }
+        out.push(v);
+      }
+      return out;
+    };
+    const origins = list("allowed-origins", "origin", (v) => v === "*" || isHttpUrl(v), "* or an origin (scheme://host[:port])").map((o) => (o === "*" ? o : new URL(o).origin));
+    if (!seen.has("allowed-origins") || (origins.length === 0 && ok)) {
+      this.diags.error(ctx.file, el.start, "<cors> needs <allowed-origins> with at least one <origin>", 5);
+      ok = false;
+    }
+    if (allowCredentials && origins.includes("*")) {
+      this.diags.error(ctx.file, a.get("allow-credentials")?.start ?? el.start, "allow-credentials=\"true\" cannot be combined with <origin>*</origin>: list the origins (browsers refuse credentials with a wildcard origin)", 17);
+      ok = false;
+    }
+    let methods: string[] | null = null;
+    let maxAge: number | null = null;
+    const methodsEl = seen.get("allowed-methods");
+    if (methodsEl) {
+      const m = this.attributes(ctx, methodsEl, [], ["preflight-result-max-age"]);
+      const age = this.literal(ctx, m.get("preflight-result-max-age"));
+      if (age !== null) {
+        if (/^[0-9]{1,9}$/.test(age.trim())) maxAge = Number(age.trim());
+        else {
+          this.badValue(ctx, m.get("preflight-result-max-age")!, "a number of seconds");
+          ok = false;
+        }
+      }
+      methods = list("allowed-methods", "method", (v) => v === "*" || HTTP_METHOD.test(v), "* or an HTTP method");
+    }
+    const headers = list("allowed-headers", "header", (v) => v === "*" || HEADER_NAME.test(v), "* or a header name");
+    const expose = list("expose-headers", "header", (v) => HEADER_NAME.test(v), "a header name");
+    if (!ok) return [];
+    return [{ k: "cors", at: this.origin(ctx, el), allowCredentials, terminateUnmatched, origins, methods, maxAge, headers, expose }];
   }
 
   /** `<mock-response status-code="200" content-type="application/json"/>`. */

@@ -188,7 +188,7 @@ function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: 
 const STEP_KINDS = new Set<Step["k"]>([
   "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-variable", "trace",
   "set-backend-service", "authentication-certificate", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
-  "mock-response",
+  "mock-response", "cors",
 ]);
 const EXISTS_ACTIONS = new Set(["override", "skip", "append", "delete"]);
 const SEVERITIES = new Set(["verbose", "information", "error"]);
@@ -341,6 +341,14 @@ class Checker {
         this.template(v.template, `${where}.template`);
         if (typeof v.copyUnmatchedParams !== "boolean") this.fail(`${where}.copyUnmatchedParams`, "must be a boolean");
         break;
+      case "cors": {
+        for (const f of ["allowCredentials", "terminateUnmatched"]) if (typeof v[f] !== "boolean") this.fail(`${where}.${f}`, "must be a boolean");
+        const strings = (x: unknown) => Array.isArray(x) && x.every((y) => typeof y === "string");
+        for (const f of ["origins", "headers", "expose"]) if (!strings(v[f])) this.fail(`${where}.${f}`, "must be an array of strings");
+        if (v.methods !== null && !strings(v.methods)) this.fail(`${where}.methods`, "must be null or an array of strings");
+        if (v.maxAge !== null && !(Number.isInteger(v.maxAge) && (v.maxAge as number) >= 0)) this.fail(`${where}.maxAge`, "must be null or seconds");
+        break;
+      }
       case "mock-response":
         if (!(Number.isInteger(v.status) && (v.status as number) >= 200 && (v.status as number) <= 599)) this.fail(`${where}.status`, "must be an HTTP status 200–599");
         if (v.contentType !== null && typeof v.contentType !== "string") this.fail(`${where}.contentType`, "must be null or a string");

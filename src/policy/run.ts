@@ -227,6 +227,10 @@ class Run {
   /** rewrite-uri's path (relative to the origin) and the query set-query-parameter / rewrite-uri edit (null: the client's). */
   private upstreamPath: string | null = null;
   private upstreamQuery: URLSearchParams | null = null;
+  /** cors matched a cross-origin request: the headers its response gets (null: none). */
+  private corsHeaders: Headers | null = null;
+  /** A cors step with terminate-unmatched-request="false" let a preflight it did not match go on. */
+  private corsPreflightDeclined = false;
   /** The client's body, buffered because expressions read context.Request.Body (null: not buffered). */
   private bufferedRequest: Buffered | null = null;
   private pendingStatus: { code: number; reason: string } | null = null;
@@ -272,17 +276,19 @@ class Run {
         this.state.section = "inbound";
         // Empty sections are skipped without an await: every request pays for each async hop.
         if (program.inbound.length > 0) await this.runSteps(program.inbound, "");
+        // APIM: a preflight no cors policy answered ends with an empty 200, not at the origin.
+        if (this.corsPreflightDeclined) throw new Stop(this.response(null, 200, "", new Headers()));
         this.state.section = "backend";
         if (program.backend.length > 0) await this.runSteps(program.backend, "");
         const response = await this.callOrigin();
         const final = program.outbound.length === 0 || response.status === 101 ? response : await this.runOutbound(response);
-        return { kind: "response", response: final, record: this.record() };
+        return { kind: "response", response: this.corsHeaders === null ? final : this.withCors(final), record: this.record() };
       } catch (e) {
         if (!(e instanceof Failure) || e.lastError === null) throw e;
         return await this.runOnError(e);
       }
     } catch (e) {
-      if (e instanceof Stop) return { kind: "response", response: e.response, record: this.record() };
+      if (e instanceof Stop) return { kind: "response", response: this.corsHeaders === null ? e.response : this.withCors(e.response), record: this.record() };
       if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: null, record: this.record() };
       throw e;
     }
@@ -483,6 +489,8 @@ class Run {
         return this.ipFilter(step, path);
       case "rewrite-uri":
         return this.rewriteUri(step, path);
+      case "cors":
+        return this.corsStep(step, path);
       case "mock-response": {
         // APIM answers with the API's example for the status and type; certgate has no API schemas, so the answer
         // is what APIM gives when no example exists: the status, and no content.
@@ -547,6 +555,80 @@ class Run {
         gatewayError("policy_expression_failed", "A policy set an invalid header.", { requestId: this.request.requestId }), 500);
     }
     if (step.k === "set-header") this.note(step, path, `${name} ${h.existsAction}`);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // cors (APIM's cors policy reference)
+
+  /**
+   * A preflight (OPTIONS with Origin and Access-Control-Request-Method) that matches is answered here: 200 with the
+   * Access-Control-Allow-* headers. A cross-origin request that matches goes on, and its response gets
+   * Access-Control-Allow-Origin (and -Credentials, -Expose-Headers). What does not match: with
+   * terminate-unmatched-request (default true) a preflight, GET or HEAD ends with an empty 200; without, the request
+   * goes on with no CORS headers (a preflight still ends with an empty 200 unless a later cors step answers it).
+   */
+  private corsStep(step: Extract<Step, { k: "cors" }>, path: string): void {
+    const headers = this.request.headers;
+    const origin = headers.get("origin");
+    if (origin === null) {
+      this.note(step, path, "not cross-origin");
+      return;
+    }
+    const folded = origin.toLowerCase();
+    const originOk = step.origins.some((o) => o === "*" || o.toLowerCase() === folded);
+    const allowOrigin = step.origins.includes("*") && !step.allowCredentials ? "*" : origin;
+    const requestedMethod = headers.get("access-control-request-method");
+    const preflight = this.request.method === "OPTIONS" && requestedMethod !== null;
+    const methods = step.methods ?? ["GET", "POST"];
+    if (preflight) {
+      const requested = (headers.get("access-control-request-headers") ?? "").split(",").map((h) => h.trim()).filter((h) => h !== "");
+      const methodOk = methods.includes("*") || methods.some((m) => m.toUpperCase() === requestedMethod.toUpperCase());
+      const allowed = new Set(step.headers.map((h) => h.toLowerCase()));
+      const headersOk = allowed.has("*") || requested.every((h) => allowed.has(h.toLowerCase()));
+      if (originOk && methodOk && headersOk) {
+        const out = new Headers({ "access-control-allow-origin": allowOrigin });
+        if (step.allowCredentials) out.set("access-control-allow-credentials", "true");
+        out.set("access-control-allow-methods", methods.includes("*") ? requestedMethod : methods.join(","));
+        if (requested.length > 0) out.set("access-control-allow-headers", requested.join(","));
+        if (step.maxAge !== null) out.set("access-control-max-age", String(step.maxAge));
+        if (allowOrigin !== "*") out.set("vary", "Origin");
+        this.note(step, path, "preflight answered");
+        throw new Stop(this.response(null, 200, "", out));
+      }
+      if (step.terminateUnmatched) {
+        this.note(step, path, "preflight not allowed: empty 200");
+        throw new Stop(this.response(null, 200, "", new Headers()));
+      }
+      this.corsPreflightDeclined = true;
+      this.note(step, path, "preflight not allowed: left to a later cors");
+      return;
+    }
+    if (!originOk) {
+      if (step.terminateUnmatched && (this.request.method === "GET" || this.request.method === "HEAD")) {
+        this.note(step, path, "origin not allowed: empty 200");
+        throw new Stop(this.response(null, 200, "", new Headers()));
+      }
+      this.note(step, path, "origin not allowed: no CORS headers");
+      return;
+    }
+    const out = new Headers({ "access-control-allow-origin": allowOrigin });
+    if (step.allowCredentials) out.set("access-control-allow-credentials", "true");
+    if (step.expose.length > 0) out.set("access-control-expose-headers", step.expose.join(","));
+    if (allowOrigin !== "*") out.set("vary", "Origin");
+    this.corsHeaders = out;
+    this.corsPreflightDeclined = false;
+    this.note(step, path, "origin allowed");
+  }
+
+  /** The response with cors's headers (a fetched response's headers are immutable: it is rebuilt). */
+  private withCors(r: Response): Response {
+    if (r.status === 101) return r;
+    const headers = new Headers(r.headers);
+    for (const [k, v] of this.corsHeaders!) {
+      if (k === "vary") headers.append("vary", v);
+      else headers.set(k, v);
+    }
+    return new Response(r.body, { status: r.status, statusText: r.statusText, headers });
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -847,7 +929,7 @@ class Run {
     try {
       await this.runSteps(this.selection.program.program.onError, "");
     } catch (e) {
-      if (e instanceof Stop) return { kind: "response", response: e.response, record: this.record() };
+      if (e instanceof Stop) return { kind: "response", response: this.corsHeaders === null ? e.response : this.withCors(e.response), record: this.record() };
       if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: null, record: this.record() };
       throw e;
     }

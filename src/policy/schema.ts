@@ -113,7 +113,22 @@ export type Step =
   /** Addresses and ranges as written (IPv4 or IPv6 literals, checked by the compiler). */
   | { readonly k: "ip-filter"; readonly at: Origin; readonly action: "allow" | "forbid"; readonly addresses: readonly string[]; readonly ranges: ReadonlyArray<{ readonly from: string; readonly to: string }> }
   | { readonly k: "rewrite-uri"; readonly at: Origin; readonly template: Template; readonly copyUnmatchedParams: boolean }
-  | { readonly k: "mock-response"; readonly at: Origin; readonly status: number; readonly contentType: string | null };
+  | { readonly k: "mock-response"; readonly at: Origin; readonly status: number; readonly contentType: string | null }
+  /**
+   * APIM's cors: `origins` ("*" or origins), `methods` (null: APIM's default GET and POST; ["*"]: any),
+   * `headers` / `expose` as written ("*" allowed in headers), `maxAge` seconds or null.
+   */
+  | {
+    readonly k: "cors";
+    readonly at: Origin;
+    readonly allowCredentials: boolean;
+    readonly terminateUnmatched: boolean;
+    readonly origins: readonly string[];
+    readonly methods: readonly string[] | null;
+    readonly maxAge: number | null;
+    readonly headers: readonly string[];
+    readonly expose: readonly string[];
+  };
 
 export interface SetHeader {
   readonly at: Origin;
