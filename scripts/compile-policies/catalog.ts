@@ -19,6 +19,7 @@ export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   choose: ALL,
   cors: ["inbound"],
   /** Accepted so pasted APIM global policies compile; certgate always forwards, so it emits no step. */
+  "find-and-replace": ALL,
   "forward-request": ["backend"],
   "include-fragment": ALL,
   "ip-filter": ["inbound"],
@@ -74,7 +75,7 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
 export const UNSUPPORTED_APIM_POLICIES: ReadonlySet<string> = new Set([
   "authentication-basic", "authentication-managed-identity", "azure-openai-emit-token-metric", "azure-openai-semantic-cache-lookup",
   "azure-openai-semantic-cache-store", "azure-openai-token-limit", "cache-lookup", "cache-lookup-value", "cache-remove-value",
-  "cache-store", "cache-store-value", "cross-domain", "emit-metric", "find-and-replace",
+  "cache-store", "cache-store-value", "cross-domain", "emit-metric",
   "get-authorization-context", "http-data-source", "invoke-dapr-binding", "json-to-xml", "jsonp", "limit-concurrency",
   "llm-content-safety", "llm-emit-token-metric", "llm-semantic-cache-lookup", "llm-semantic-cache-store", "llm-token-limit",
   "log-to-eventhub", "proxy", "publish-to-dapr", "quota", "quota-by-key", "rate-limit", "rate-limit-by-key",

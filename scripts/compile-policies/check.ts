@@ -213,6 +213,17 @@ export class Checker {
         return this.mockResponse(ctx, el);
       case "cors":
         return this.cors(ctx, el);
+      case "find-and-replace": {
+        const a = this.attributes(ctx, el, ["from", "to"], []);
+        this.noChildren(ctx, el);
+        const from = a.get("from") ? toTemplate(ctx, a.get("from")!.value, false) : null;
+        const to = a.get("to") ? toTemplate(ctx, a.get("to")!.value, false) : null;
+        if (from?.t === "text" && from.v === "") {
+          this.badValue(ctx, a.get("from")!, "the text to find (not empty)");
+          return [];
+        }
+        return from && to ? [{ k: "find-and-replace", at: this.origin(ctx, el), from, to }] : [];
+      }
       case "forward-request":
         for (const a of el.attributes) {
           this.diags.warning(ctx.file, a.start, `${a.name} on <forward-request> is ignored: certgate forwards to the origin with its own settings`, a.name.length);

@@ -142,6 +142,7 @@ function prepareProgram(key: string, program: Program): PreparedProgram {
   for (const steps of sections) {
     forEachStep(steps, (s) => {
       if (s.k === "validate-client-certificate" && s.identities.some((i) => i.issuerCertificateId !== undefined)) issuerIds = true;
+      if (s.k === "find-and-replace") scan.body = true;
     });
     scanNames(steps, scan);
   }
@@ -188,7 +189,7 @@ function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: 
 const STEP_KINDS = new Set<Step["k"]>([
   "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-variable", "trace",
   "set-backend-service", "authentication-certificate", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
-  "mock-response", "cors",
+  "mock-response", "cors", "find-and-replace",
 ]);
 const EXISTS_ACTIONS = new Set(["override", "skip", "append", "delete"]);
 const SEVERITIES = new Set(["verbose", "information", "error"]);
@@ -340,6 +341,10 @@ class Checker {
       case "rewrite-uri":
         this.template(v.template, `${where}.template`);
         if (typeof v.copyUnmatchedParams !== "boolean") this.fail(`${where}.copyUnmatchedParams`, "must be a boolean");
+        break;
+      case "find-and-replace":
+        this.template(v.from, `${where}.from`);
+        this.template(v.to, `${where}.to`);
         break;
       case "cors": {
         for (const f of ["allowCredentials", "terminateUnmatched"]) if (typeof v[f] !== "boolean") this.fail(`${where}.${f}`, "must be a boolean");

@@ -710,3 +710,19 @@ describe("cors", () => {
     expect(corsHeaders(response(plain))).toEqual({});
   });
 });
+
+describe("find-and-replace", () => {
+  it("edits the request body in inbound, after a set-body too, and the origin's body in outbound", async () => {
+    const x = await run(one({ inbound: [step.findAndReplace("internal.example", "api.example")] }), { body: "see internal.example and internal.example/x" });
+    expect(x.calls[0]!.body).toBe("see api.example and api.example/x");
+    const y = await run(one({ inbound: [step.setBody("a-b-c"), step.findAndReplace("-", "+")] }), { body: "ignored" });
+    expect(y.calls[0]!.body).toBe("a+b+c");
+    const z = await run(one({ outbound: [step.findAndReplace("true", "\"yes\"")] }));
+    expect(await response(z).text()).toBe('{"ok":"yes"}');
+  });
+
+  it("a result over MAX_BODY_BYTES is a runtime error, found before it is built", async () => {
+    const x = await run(one({ inbound: [step.findAndReplace("a", "x".repeat(100))] }), { body: "a".repeat(20_000) });
+    expect(x.result.record.lastError).toMatchObject({ source: "find-and-replace", reason: "LimitExceeded" });
+  });
+});

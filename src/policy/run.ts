@@ -63,7 +63,7 @@ import type { Result } from "../result";
 import { bufferBody, type Buffered } from "./body";
 import { inRange, parseIp } from "./ip";
 import type { PreparedBundle, Selection } from "./bundle";
-import { createContext, type CertificateFacts, type ContextInput, type LastError, type PipelineState, type SectionName } from "./context";
+import { createContext, type BufferedBody, type CertificateFacts, type ContextInput, type LastError, type PipelineState, type SectionName } from "./context";
 import type { Code } from "./expr/ast";
 import { HostError, type Value } from "./expr/host";
 import { MAX_BODY_BYTES } from "./expr/limits";
@@ -491,6 +491,8 @@ class Run {
         return this.rewriteUri(step, path);
       case "cors":
         return this.corsStep(step, path);
+      case "find-and-replace":
+        return this.findAndReplace(step, path);
       case "mock-response": {
         // APIM answers with the API's example for the status and type; certgate has no API schemas, so the answer
         // is what APIM gives when no example exists: the status, and no content.
@@ -618,6 +620,38 @@ class Run {
     this.corsHeaders = out;
     this.corsPreflightDeclined = false;
     this.note(step, path, "origin allowed");
+  }
+
+  /**
+   * find-and-replace on the body of the section's message: the request's in inbound/backend, the response's in
+   * outbound, on-error's draft in on-error; plain-text occurrences (C#'s String.Replace, ordinal). The result is the
+   * body from then on, as set-body's would be. A body over MAX_BODY_BYTES cannot be edited: LimitExceeded.
+   */
+  private async findAndReplace(step: Extract<Step, { k: "find-and-replace" }>, path: string): Promise<void> {
+    const section = this.state.section;
+    const from = await this.text(step.from);
+    const to = await this.text(step.to);
+    const current = (buffered: BufferedBody | null | undefined): string | null =>
+      buffered === null || buffered === undefined ? "" : buffered.consumed ? "" : buffered.text;
+    let body: string | null;
+    if (section === "inbound" || section === "backend") body = this.requestBody ?? current(this.bufferedRequest?.body);
+    else if (section === "outbound") body = this.responseBody ?? current(this.state.response?.body);
+    else body = this.draftBody ?? "";
+    const fail = (reason: string, message: string) => this.failure("find-and-replace", reason, message,
+      gatewayError("policy_expression_failed", "A policy could not edit the body.", { requestId: this.request.requestId }), 500);
+    if (body === null) throw fail("LimitExceeded", `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    if (from === "") throw fail("ArgumentException", "String cannot be of zero length. (Parameter 'oldValue')");
+    const parts = body.split(from);
+    // The size is known before the join builds it: a short body with many matches must not build a huge string.
+    if (body.length + (parts.length - 1) * (to.length - from.length) > MAX_BODY_BYTES) throw fail("LimitExceeded", `the body would be longer than ${MAX_BODY_BYTES} characters`);
+    const replaced = parts.join(to);
+    if (section === "inbound" || section === "backend") this.requestBody = replaced;
+    else if (section === "outbound") this.responseBody = replaced;
+    else {
+      this.draftBody = replaced;
+      this.draftTouched = true;
+    }
+    this.note(step, path, `${parts.length - 1} replaced`);
   }
 
   /** The response with cors's headers (a fetched response's headers are immutable: it is rebuilt). */

@@ -114,6 +114,8 @@ export type Step =
   | { readonly k: "ip-filter"; readonly at: Origin; readonly action: "allow" | "forbid"; readonly addresses: readonly string[]; readonly ranges: ReadonlyArray<{ readonly from: string; readonly to: string }> }
   | { readonly k: "rewrite-uri"; readonly at: Origin; readonly template: Template; readonly copyUnmatchedParams: boolean }
   | { readonly k: "mock-response"; readonly at: Origin; readonly status: number; readonly contentType: string | null }
+  /** find-and-replace: every occurrence of `from` in the body, as plain text (String.Replace), becomes `to`. */
+  | { readonly k: "find-and-replace"; readonly at: Origin; readonly from: Template; readonly to: Template }
   /**
    * APIM's cors: `origins` ("*" or origins), `methods` (null: APIM's default GET and POST; ["*"]: any),
    * `headers` / `expose` as written ("*" allowed in headers), `maxAge` seconds or null.

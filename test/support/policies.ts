@@ -80,6 +80,7 @@ export const step = {
   ipFilter: (action: "allow" | "forbid", addresses: string[], ranges: Array<{ from: string; to: string }> = []): Step => ({ k: "ip-filter", at: at(), action, addresses, ranges }),
   rewriteUri: (template: string, copyUnmatchedParams = true): Step => ({ k: "rewrite-uri", at: at(), template: tpl(template), copyUnmatchedParams }),
   mockResponse: (status = 200, contentType: string | null = null): Step => ({ k: "mock-response", at: at(), status, contentType }),
+  findAndReplace: (from: string, to: string): Step => ({ k: "find-and-replace", at: at(), from: tpl(from), to: tpl(to) }),
   cors: (o: { origins: string[]; methods?: string[] | null; headers?: string[]; expose?: string[]; maxAge?: number | null; allowCredentials?: boolean; terminateUnmatched?: boolean }): Step => ({
     k: "cors", at: at(), allowCredentials: o.allowCredentials ?? false, terminateUnmatched: o.terminateUnmatched ?? true, origins: o.origins,
     methods: o.methods ?? null, maxAge: o.maxAge ?? null, headers: o.headers ?? [], expose: o.expose ?? [],
