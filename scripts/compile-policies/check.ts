@@ -225,11 +225,7 @@ export class Checker {
         return from && to ? [{ k: "find-and-replace", at: this.origin(ctx, el), from, to }] : [];
       }
       case "forward-request":
-        for (const a of el.attributes) {
-          this.diags.warning(ctx.file, a.start, `${a.name} on <forward-request> is ignored: certgate forwards to the origin with its own settings`, a.name.length);
-        }
-        this.noChildren(ctx, el);
-        return [];
+        return this.forwardRequest(ctx, el);
       default:
         throw new Error(`catalog lists <${el.name}> but check.ts has no rule for it`);
     }
@@ -649,6 +645,31 @@ export class Checker {
     const expose = list("expose-headers", "header", (v) => HEADER_NAME.test(v), "a header name");
     if (!ok) return [];
     return [{ k: "cors", at: this.origin(ctx, el), allowCredentials, terminateUnmatched, origins, methods, maxAge, headers, expose }];
+  }
+
+  /**
+   * `<forward-request timeout="60" follow-redirects="true" buffer-request-body buffer-response/>` (literal values).
+   * `buffer-request-body` and `buffer-response` are accepted and change nothing (certgate has no retry to buffer
+   * for, and streams responses); `fail-on-error-status-code` and `http-version` are not supported.
+   */
+  private forwardRequest(ctx: Ctx, el: XmlElement): Step[] {
+    const a = this.attributes(ctx, el, [], ["timeout", "follow-redirects", "buffer-request-body", "buffer-response"]);
+    this.noChildren(ctx, el);
+    this.bool(ctx, a.get("buffer-request-body"), false);
+    this.bool(ctx, a.get("buffer-response"), true);
+    const followRedirects = this.bool(ctx, a.get("follow-redirects"), false);
+    let timeoutMs: number | null = null;
+    const t = this.literal(ctx, a.get("timeout"));
+    if (t !== null) {
+      const seconds = /^[0-9]{1,3}$/.test(t.trim()) ? Number(t.trim()) : NaN;
+      if (!(seconds >= 1 && seconds <= 300)) {
+        this.badValue(ctx, a.get("timeout")!, "a number of seconds from 1 to 300");
+        return [];
+      }
+      timeoutMs = seconds * 1000;
+    }
+    if (timeoutMs === null && !followRedirects) return [];
+    return [{ k: "forward-request", at: this.origin(ctx, el), timeoutMs, followRedirects }];
   }
 
   /** `<mock-response status-code="200" content-type="application/json"/>`. */

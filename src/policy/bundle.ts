@@ -189,7 +189,7 @@ function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: 
 const STEP_KINDS = new Set<Step["k"]>([
   "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-variable", "trace",
   "set-backend-service", "authentication-certificate", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
-  "mock-response", "cors", "find-and-replace",
+  "mock-response", "cors", "find-and-replace", "forward-request",
 ]);
 const EXISTS_ACTIONS = new Set(["override", "skip", "append", "delete"]);
 const SEVERITIES = new Set(["verbose", "information", "error"]);
@@ -341,6 +341,10 @@ class Checker {
       case "rewrite-uri":
         this.template(v.template, `${where}.template`);
         if (typeof v.copyUnmatchedParams !== "boolean") this.fail(`${where}.copyUnmatchedParams`, "must be a boolean");
+        break;
+      case "forward-request":
+        if (v.timeoutMs !== null && !(Number.isInteger(v.timeoutMs) && (v.timeoutMs as number) > 0)) this.fail(`${where}.timeoutMs`, "must be null or milliseconds");
+        if (typeof v.followRedirects !== "boolean") this.fail(`${where}.followRedirects`, "must be a boolean");
         break;
       case "find-and-replace":
         this.template(v.from, `${where}.from`);

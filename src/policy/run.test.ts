@@ -66,6 +66,8 @@ interface Call {
   headers: Record<string, string>;
   body: string | null;
   certificateId: string | null;
+  timeoutMs?: number;
+  followRedirects?: boolean;
 }
 
 interface Options {
@@ -136,7 +138,7 @@ async function run(b: PolicyBundle, o: Options = {}) {
     identityHeaders: (path, model) => identityHeaders(path, model, IDENTITY_SPEC),
     async fetchOrigin(call, certificateId) {
       const body = call.body === null ? null : typeof call.body === "string" ? call.body : await new Response(call.body).text();
-      const c: Call = { url: call.url.toString(), method: call.method, headers: Object.fromEntries(call.headers), body, certificateId };
+      const c: Call = { url: call.url.toString(), method: call.method, headers: Object.fromEntries(call.headers), body, certificateId, timeoutMs: call.timeoutMs, followRedirects: call.followRedirects };
       calls.push(c);
       const answer = o.origin?.(c) ?? Response.json({ ok: true }, { headers: { "x-origin": "yes" } });
       if (answer === "unreachable") return err({ code: "origin_unreachable", detail: "The origin could not be reached." });
@@ -724,5 +726,15 @@ describe("find-and-replace", () => {
   it("a result over MAX_BODY_BYTES is a runtime error, found before it is built", async () => {
     const x = await run(one({ inbound: [step.findAndReplace("a", "x".repeat(100))] }), { body: "a".repeat(20_000) });
     expect(x.result.record.lastError).toMatchObject({ source: "find-and-replace", reason: "LimitExceeded" });
+  });
+});
+
+describe("forward-request", () => {
+  it("timeout and follow-redirects reach the origin call; without the step the deployment's settings apply", async () => {
+    const forward: Step = { k: "forward-request", at: { file: "t.xml", line: 1, col: 1, scope: "global", policyId: "global" }, timeoutMs: 20_000, followRedirects: true };
+    const x = await run(one({ backend: [forward] }));
+    expect([x.calls[0]!.timeoutMs, x.calls[0]!.followRedirects]).toEqual([20_000, true]);
+    const y = await run(one({}));
+    expect([y.calls[0]!.timeoutMs, y.calls[0]!.followRedirects]).toEqual([undefined, undefined]);
   });
 });

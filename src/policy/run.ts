@@ -227,6 +227,8 @@ class Run {
   /** rewrite-uri's path (relative to the origin) and the query set-query-parameter / rewrite-uri edit (null: the client's). */
   private upstreamPath: string | null = null;
   private upstreamQuery: URLSearchParams | null = null;
+  /** forward-request's attributes for the origin call. */
+  private forward: { timeoutMs?: number; followRedirects?: boolean } = {};
   /** cors matched a cross-origin request: the headers its response gets (null: none). */
   private corsHeaders: Headers | null = null;
   /** A cors step with terminate-unmatched-request="false" let a preflight it did not match go on. */
@@ -493,6 +495,10 @@ class Run {
         return this.corsStep(step, path);
       case "find-and-replace":
         return this.findAndReplace(step, path);
+      case "forward-request":
+        this.forward = { ...(step.timeoutMs !== null ? { timeoutMs: step.timeoutMs } : {}), followRedirects: step.followRedirects };
+        this.note(step, path, `${step.timeoutMs !== null ? `timeout ${step.timeoutMs / 1000}s` : ""}${step.followRedirects ? " follow-redirects" : ""}`.trim());
+        return;
       case "mock-response": {
         // APIM answers with the API's example for the status and type; certgate has no API schemas, so the answer
         // is what APIM gives when no example exists: the status, and no content.
@@ -916,6 +922,7 @@ class Run {
       method: this.method,
       headers,
       body: bodiless ? null : this.requestBody ?? (buffered === null ? this.request.body : consumed ? null : buffered.forward),
+      ...this.forward,
     };
     const r = await this.services.fetchOrigin(call, this.certificateId);
     if (r.ok) return r.value;

@@ -114,6 +114,8 @@ export type Step =
   | { readonly k: "ip-filter"; readonly at: Origin; readonly action: "allow" | "forbid"; readonly addresses: readonly string[]; readonly ranges: ReadonlyArray<{ readonly from: string; readonly to: string }> }
   | { readonly k: "rewrite-uri"; readonly at: Origin; readonly template: Template; readonly copyUnmatchedParams: boolean }
   | { readonly k: "mock-response"; readonly at: Origin; readonly status: number; readonly contentType: string | null }
+  /** forward-request with the attributes certgate runs (a bare `<forward-request/>` emits no step). */
+  | { readonly k: "forward-request"; readonly at: Origin; readonly timeoutMs: number | null; readonly followRedirects: boolean }
   /** find-and-replace: every occurrence of `from` in the body, as plain text (String.Replace), becomes `to`. */
   | { readonly k: "find-and-replace"; readonly at: Origin; readonly from: Template; readonly to: Template }
   /**
