@@ -65,6 +65,37 @@ const HTTP_METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const quoteList = (names: readonly string[]) => names.join(", ");
 
+/** How general an attribute type is: the country and domain components first, the common name last. */
+const DN_RANK: Readonly<Record<string, number>> = { C: 0, DC: 0, ST: 1, S: 1, L: 1, O: 2, OU: 3, CN: 4, E: 4, EMAILADDRESS: 4, UID: 4, SERIALNUMBER: 4 };
+
+/**
+ * The DN in .NET's order when `dn` is written the other way round (`C=US, O=Contoso, CN=x` → `CN=x, O=Contoso, C=US`):
+ * its types go from general to specific. Null when it is in the usual order or the order cannot be told.
+ */
+export function reversedDn(dn: string): string | null {
+  const rdns: string[] = [];
+  let current = "";
+  let quoted = false;
+  for (let i = 0; i < dn.length; i++) {
+    const c = dn[i]!;
+    if (c === "\\" && i + 1 < dn.length) {
+      current += c + dn[++i];
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if ((c === "," || c === ";") && !quoted) {
+      rdns.push(current.trim());
+      current = "";
+    } else current += c;
+  }
+  rdns.push(current.trim());
+  const ranks = rdns.map((r) => DN_RANK[r.slice(0, Math.max(0, r.indexOf("="))).trim().toUpperCase().replace(/^OID\./, "")]);
+  const known = ranks.filter((r): r is number => r !== undefined);
+  if (known.length < 2 || known[0]! >= known[known.length - 1]!) return null;
+  for (let i = 1; i < known.length; i++) if (known[i]! < known[i - 1]!) return null;
+  return [...rdns].reverse().join(", ");
+}
+
 export class Checker {
   private readonly memo = new Map<string, readonly Step[]>();
   private readonly including: string[] = [];
@@ -294,6 +325,12 @@ export class Checker {
       if ((name === "thumbprint" || name === "issuer-thumbprint") && !THUMBPRINT.test(v)) {
         this.badValue(ctx, attr, "a SHA-1 thumbprint: 40 hexadecimal digits");
         continue;
+      }
+      if (name === "subject" || name === "issuer-subject") {
+        const usual = reversedDn(v);
+        if (usual !== null) {
+          this.diags.warning(ctx.file, attr.valueStart, `${name} is written most general first ("${v}"); names compare in the order .NET renders them, most specific first, so this matches no certificate named in the usual order: write "${usual}"`, Math.max(1, attr.valueEnd - attr.valueStart));
+        }
       }
       identity[IDENTITY_CLAIMS[name]!] = v;
     }
