@@ -6,7 +6,8 @@ import { describeCertificate } from "../cert/model";
 import type { RegisteredCertificate } from "../pki/trust-store";
 import { createContext, nameInfo, type CertificateFacts, type ContextInput, type PipelineState } from "./context";
 import { HostError, isHostObject, type HostObject, type Value } from "./expr/host";
-import { toText } from "./expr/interpret";
+import { evaluate, toText } from "./expr/interpret";
+import { parseCode } from "./expr/parse";
 
 let issuer: BuiltCertificate, alice: BuiltCertificate, bare: BuiltCertificate, ouOnly: BuiltCertificate;
 
@@ -233,5 +234,21 @@ describe("context", () => {
     const g = (d: Date) => `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()} ${d.getUTCHours() % 12 || 12}:${String(d.getUTCMinutes()).padStart(2, "0")}:${String(d.getUTCSeconds()).padStart(2, "0")} ${d.getUTCHours() < 12 ? "AM" : "PM"}`;
     expect(text).toContain(`[Not Before]\r\n  ${g(p.notBefore)}\r\n\r\n[Not After]\r\n  ${g(p.notAfter)}\r\n`);
     expect(text.startsWith("[Subject]\r\n  CN=Alice")).toBe(true);
+  });
+
+  it("Extensions: every SAN of a kind through X509SubjectAlternativeNameExtension, other extensions by Oid", async () => {
+    const { context } = await contextFor();
+    const run = (source: string) => {
+      const r = parseCode(source, "t.xml", [1, 1]);
+      if (!r.ok) throw new Error(r.errors[0]!.message);
+      return toText(evaluate(r.code, { context }, { remaining: 10_000 }));
+    };
+    const san = "context.Request.Certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().First()";
+    expect(run(`@(string.Join(",", ${san}.EnumerateDnsNames()))`)).toBe("alice.example.com,second.example.com");
+    expect(run(`@(string.Join(",", ${san}.EnumerateUris()))`)).toBe("spiffe://example/alice");
+    expect(run(`@(string.Join(",", ${san}.EnumerateEmails()))`)).toBe("alice@san.example");
+    expect(run(`@(${san}.EnumerateIPAddresses().Count())`)).toBe("0");
+    expect(run(`@(${san}.Oid.Value)`)).toBe("2.5.29.17");
+    expect(run(`@(context.Request.Certificate.Extensions.Any(e => e.Oid.Value == "2.5.29.18" && !e.Critical))`)).toBe("True");
   });
 });

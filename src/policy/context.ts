@@ -534,6 +534,7 @@ function nameTypeOf(v: Value | undefined): NameType {
 /** X509Certificate2. `verified` is null for certificates whose Verify() is not prepared (registered ones). */
 class CertificateHost implements HostObject {
   readonly typeName = "X509Certificate2";
+  private extensions: Value[] | undefined;
 
   constructor(
     private readonly cert: ParsedCertificate,
@@ -566,6 +567,9 @@ class CertificateHost implements HostObject {
         return m.version;
       case "HasPrivateKey":
         return false;
+      case "Extensions":
+        return (this.extensions ??= readExtensions(this.cert.der).map((e) =>
+          e.oid === OID_SAN ? new SanExtensionHost(e.critical, this.model.subjectAltNames) : new RecordHost("X509Extension", { Oid: oidHost(e.oid), Critical: e.critical })));
       default:
         return undefined;
     }
@@ -611,6 +615,65 @@ class CertificateHost implements HostObject {
     return `[Subject]\r\n  ${this.model.subject.dotnet}\r\n\r\n[Issuer]\r\n  ${this.model.issuer.dotnet}\r\n\r\n` +
       `[Serial Number]\r\n  ${this.model.serialNumber}\r\n\r\n[Not Before]\r\n  ${date(this.cert.notBefore)}\r\n\r\n` +
       `[Not After]\r\n  ${date(this.cert.notAfter)}\r\n\r\n[Thumbprint]\r\n  ${this.model.thumbprint}\r\n`;
+  }
+}
+
+/** System.Security.Cryptography.Oid: `Value` (dotted), `FriendlyName` null (certgate keeps no OID name table). */
+function oidHost(oid: string): HostObject {
+  return new RecordHost("Oid", { Value: oid, FriendlyName: null });
+}
+
+/**
+ * X509SubjectAlternativeNameExtension (.NET 7): EnumerateDnsNames(), EnumerateIPAddresses() (as text, IPAddress's
+ * ToString() form), and — certgate extensions in the same style — EnumerateUris(), EnumerateEmails(); every
+ * name of the kind, in the certificate's order (GetNameInfo sees only the first).
+ */
+class SanExtensionHost implements HostObject {
+  readonly typeName = "X509SubjectAlternativeNameExtension";
+
+  constructor(private readonly critical: boolean, private readonly names: CertificateModel["subjectAltNames"]) {}
+
+  get(name: string): Value | undefined {
+    if (name === "Oid") return oidHost(OID_SAN);
+    if (name === "Critical") return this.critical;
+    return undefined;
+  }
+
+  call(name: string, args: readonly Value[]): Value | undefined {
+    const list = name === "EnumerateDnsNames" ? this.names.dns : name === "EnumerateIPAddresses" ? this.names.ip
+      : name === "EnumerateUris" ? this.names.uri : name === "EnumerateEmails" ? this.names.email : undefined;
+    if (list === undefined) return undefined;
+    argCount(name, args, 0, 0);
+    return [...list];
+  }
+
+  toString(): string {
+    return this.typeName;
+  }
+}
+
+/** The certificate's extensions in order: OID and criticality (RFC 5280 §4.1: Extension ::= SEQUENCE { extnID, critical DEFAULT FALSE, extnValue }). */
+function readExtensions(der: Uint8Array): Array<{ oid: string; critical: boolean }> {
+  try {
+    const cert = DerReader.of(der, new DerReader(der).expect(TAG.SEQUENCE, "Certificate"));
+    const tbs = DerReader.of(der, cert.expect(TAG.SEQUENCE, "TBSCertificate"));
+    while (!tbs.done) {
+      const el = tbs.next();
+      if (el.tagClass !== 2 || el.tagNumber !== 3) continue;
+      const exts = DerReader.of(der, DerReader.of(der, el).expect(TAG.SEQUENCE, "Extensions"));
+      const out: Array<{ oid: string; critical: boolean }> = [];
+      while (!exts.done) {
+        const ext = DerReader.of(der, exts.expect(TAG.SEQUENCE, "Extension"));
+        const oid = decodeOid(ext.content(ext.expect(TAG.OID, "extnID")));
+        const next = ext.next();
+        const critical = next.tagClass === 0 && next.tagNumber === TAG.BOOLEAN && der[next.contentStart] !== 0;
+        out.push({ oid, critical });
+      }
+      return out;
+    }
+    return [];
+  } catch {
+    return [];
   }
 }
 

@@ -241,7 +241,8 @@ export function isOfType(type: string, v: Value): boolean {
   if (ENUMERABLE_TYPES.test(t)) return isEnumerable(v) && typeof v !== "string";
   if (DICTIONARY_TYPES.test(t)) return v instanceof Map;
   if (v instanceof CsEnum) return v.type === t;
-  if (isHostObject(v)) return v.typeName === t || v.typeName.endsWith("." + t);
+  // X509SubjectAlternativeNameExtension is an X509Extension, as in .NET.
+  if (isHostObject(v)) return v.typeName === t || v.typeName.endsWith("." + t) || (t === "X509Extension" && v.typeName === "X509SubjectAlternativeNameExtension");
   return false;
 }
 

@@ -150,11 +150,17 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
     {
       Thumbprint: "string", SerialNumber: "string", Subject: "string", Issuer: "string", SubjectName: "X500DistinguishedName",
       IssuerName: "X500DistinguishedName", NotBefore: "DateTime", NotAfter: "DateTime", FriendlyName: "string", Version: "int",
-      HasPrivateKey: "bool",
+      HasPrivateKey: "bool", Extensions: "X509Extension[]",
     },
     { GetNameInfo: "string", Verify: "bool", VerifyNoRevocation: "bool", ToString: "string", GetCertHashString: "string", GetSerialNumberString: "string" },
   )],
   ["X500DistinguishedName", decl({ Name: "string" }, { ToString: "string" })],
+  ["X509Extension", decl({ Oid: "Oid", Critical: "bool" }, {})],
+  ["X509SubjectAlternativeNameExtension", decl(
+    { Oid: "Oid", Critical: "bool" },
+    { EnumerateDnsNames: "string[]", EnumerateIPAddresses: "string[]", EnumerateUris: "string[]", EnumerateEmails: "string[]" },
+  )],
+  ["Oid", decl({ Value: "string", FriendlyName: "string" }, {})],
   // codecs.ts
   ["Guid", decl({}, { ToString: "string", ToByteArray: "byte[]" }, false, true)],
   ["Encoding", decl({}, { GetBytes: "byte[]", GetString: "string" })],
