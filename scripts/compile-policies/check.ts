@@ -14,6 +14,7 @@ import type { Code } from "../../src/policy/expr/ast";
 import type { Identity, Origin, SetHeader, Step, Template } from "../../src/policy/schema";
 import { allowedIn, CHILD_ELEMENT_PARENTS, MAX_IDENTITIES, POLICY_SECTIONS, SECTIONS, UNSUPPORTED_APIM_POLICIES, type Section } from "./catalog";
 import { parseIp } from "../../src/policy/ip";
+import { parseSpiffeClaim } from "../../src/policy/spiffe";
 import { isHttpUrl } from "./layout";
 import { textOffset, type XmlAttribute, type XmlDocument, type XmlElement, type XmlText } from "./read-xml";
 import type { Diagnostics } from "./source";
@@ -51,6 +52,11 @@ const IDENTITY_CLAIMS: Readonly<Record<string, keyof Identity>> = {
   "issuer-subject": "issuerSubject",
   "issuer-thumbprint": "issuerThumbprint",
   "issuer-certificate-id": "issuerCertificateId",
+  // certgate extensions (docs/policies.md): SAN and SPIFFE identities
+  uri: "uri",
+  email: "email",
+  "ip-address": "ipAddress",
+  "spiffe-id": "spiffeId",
 };
 
 const EXISTS_ACTIONS = ["override", "skip", "append", "delete"] as const;
@@ -324,6 +330,22 @@ export class Checker {
       if (v === null) continue;
       if ((name === "thumbprint" || name === "issuer-thumbprint") && !THUMBPRINT.test(v)) {
         this.badValue(ctx, attr, "a SHA-1 thumbprint: 40 hexadecimal digits");
+        continue;
+      }
+      if (name === "ip-address" && parseIp(v) === null) {
+        this.badValue(ctx, attr, "an IPv4 or IPv6 address");
+        continue;
+      }
+      if (name === "email" && !/^[^@\s]+@[^@\s]+$/.test(v)) {
+        this.badValue(ctx, attr, "an email address (local@domain)");
+        continue;
+      }
+      if (name === "uri" && !/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(v)) {
+        this.badValue(ctx, attr, "an absolute URI");
+        continue;
+      }
+      if (name === "spiffe-id" && parseSpiffeClaim(v) === null) {
+        this.badValue(ctx, attr, "a SPIFFE ID (spiffe://trust-domain/path, lowercase trust domain), optionally ending in /* for a path prefix");
         continue;
       }
       if (name === "subject" || name === "issuer-subject") {

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { BuiltCertificate } from "../../scripts/pki/builder";
 import { ca, cert, crl, DAY, leaf, material, NOW, root } from "../../test/support/chains";
 import { bundle, header, operation, parts, step, tpl } from "../../test/support/policies";
+import type { Identity } from "./schema";
 import { describeCertificate } from "../cert/model";
 import type { Verification } from "../env";
 import { DEFAULT_IDENTITY_FIELDS, identityHeaders } from "../forward/identity";
@@ -736,5 +737,34 @@ describe("forward-request", () => {
     expect([x.calls[0]!.timeoutMs, x.calls[0]!.followRedirects]).toEqual([20_000, true]);
     const y = await run(one({}));
     expect([y.calls[0]!.timeoutMs, y.calls[0]!.followRedirects]).toEqual([undefined, undefined]);
+  });
+});
+
+describe("SAN and SPIFFE identities (certgate extensions)", () => {
+  let svid: BuiltCertificate, twoUris: BuiltCertificate;
+  beforeAll(async () => {
+    svid = await leaf("Web Workload", i, "p-256", { subjectAltName: { names: [{ uri: "spiffe://example.org/ns/prod/web" }, { email: "Ops@Example.org" }, { ip: "2001:db8::7" }] } });
+    twoUris = await leaf("Two URIs", i, "p-256", { subjectAltName: { names: [{ uri: "spiffe://example.org/ns/prod/web" }, { uri: "https://example.org/" }] } });
+  });
+  const check = (identity: Identity) => one({ inbound: [step.validate({ validateRevocation: false, identities: [identity] })] });
+  const outcome = async (identity: Identity, c: BuiltCertificate) => {
+    const x = await run(check(identity), { cert: c });
+    return x.result.kind === "problem" ? x.result.error.code : "passed";
+  };
+
+  it("uri, email (domain case-insensitive) and ip-address match any SAN of their kind", async () => {
+    expect(await outcome({ uri: "spiffe://example.org/ns/prod/web" }, svid)).toBe("passed");
+    expect(await outcome({ email: "Ops@example.ORG" }, svid)).toBe("passed");
+    expect(await outcome({ email: "ops@example.org" }, svid)).toBe("certificate_identity_mismatch");
+    expect(await outcome({ ipAddress: "2001:0db8:0:0:0:0:0:7" }, svid)).toBe("passed");
+    expect(await outcome({ ipAddress: "192.0.2.7" }, svid)).toBe("certificate_identity_mismatch");
+  });
+
+  it("spiffe-id: exact or by path prefix, and only for a certificate with exactly one URI SAN", async () => {
+    expect(await outcome({ spiffeId: "spiffe://example.org/ns/prod/web" }, svid)).toBe("passed");
+    expect(await outcome({ spiffeId: "spiffe://example.org/ns/prod/*" }, svid)).toBe("passed");
+    expect(await outcome({ spiffeId: "spiffe://example.org/ns/dev/*" }, svid)).toBe("certificate_identity_mismatch");
+    expect(await outcome({ spiffeId: "spiffe://example.org/ns/prod/web" }, twoUris)).toBe("certificate_identity_mismatch");
+    expect(await outcome({ uri: "spiffe://example.org/ns/prod/web" }, twoUris)).toBe("passed");
   });
 });

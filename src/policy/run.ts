@@ -62,6 +62,7 @@ import { DEFAULT_OPTIONS, validationOptionsKey, type ValidatedPath, type Validat
 import type { Result } from "../result";
 import { bufferBody, type Buffered } from "./body";
 import { inRange, parseIp } from "./ip";
+import { matchesSpiffeClaim, parseSpiffeClaim } from "./spiffe";
 import type { PreparedBundle, Selection } from "./bundle";
 import { createContext, type BufferedBody, type CertificateFacts, type ContextInput, type LastError, type PipelineState, type SectionName } from "./context";
 import type { Code } from "./expr/ast";
@@ -205,6 +206,13 @@ interface Current {
 }
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/** RFC 5321 §2.4: the local part is case-sensitive, the domain is not. */
+function sameEmail(a: string, b: string): boolean {
+  const i = a.lastIndexOf("@");
+  const j = b.lastIndexOf("@");
+  return i > 0 && j > 0 && a.slice(0, i) === b.slice(0, j) && a.slice(i + 1).toLowerCase() === b.slice(j + 1).toLowerCase();
+}
 
 class Run {
   private readonly state: PipelineState = { section: "inbound", response: null, lastError: null };
@@ -880,6 +888,20 @@ class Run {
       if (all && id.subject !== undefined) all &&= dnEquals(id.subject, cert.subject);
       if (all && id.dnsName !== undefined) all &&= model.subjectAltNames.dns.some((d) => d.toLowerCase() === id.dnsName!.toLowerCase());
       if (all && id.issuerSubject !== undefined) all &&= dnEquals(id.issuerSubject, cert.issuer);
+      // certgate extensions: SAN identities (RFC 5280 §4.2.1.6) and SPIFFE IDs (spiffe.ts).
+      if (all && id.uri !== undefined) all &&= model.subjectAltNames.uri.includes(id.uri);
+      if (all && id.email !== undefined) all &&= model.subjectAltNames.email.some((e) => sameEmail(e, id.email!));
+      if (all && id.ipAddress !== undefined) {
+        const want = parseIp(id.ipAddress);
+        all &&= want !== null && model.subjectAltNames.ip.some((a) => {
+          const got = parseIp(a);
+          return got !== null && got.family === want.family && got.value === want.value;
+        });
+      }
+      if (all && id.spiffeId !== undefined) {
+        const claim = parseSpiffeClaim(id.spiffeId);
+        all &&= claim !== null && matchesSpiffeClaim(claim, model.subjectAltNames.uri);
+      }
       if (all && id.issuerThumbprint !== undefined) {
         const t = await issuer();
         all &&= t !== null && sameHex(id.issuerThumbprint, t);

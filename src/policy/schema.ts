@@ -72,6 +72,11 @@ export interface Identity {
   readonly issuerSubject?: string;
   readonly issuerThumbprint?: string;
   readonly issuerCertificateId?: string;
+  /** certgate extensions: a URI, email or IP SAN of the leaf, or its SPIFFE ID (spiffe.ts). */
+  readonly uri?: string;
+  readonly email?: string;
+  readonly ipAddress?: string;
+  readonly spiffeId?: string;
 }
 
 export type Step =
