@@ -106,3 +106,24 @@ describe("Uri and WebUtility", () => {
     expect(failure(`@(Uri.EscapeDataString(null))`).reason).toBe("ArgumentNullException");
   });
 });
+
+describe("DateTimeOffset (at offset zero)", () => {
+  it.each([
+    [`@(DateTimeOffset.FromUnixTimeSeconds(1700000000).ToString("o"))`, "2023-11-14T22:13:20.0000000+00:00"],
+    [`@(DateTimeOffset.FromUnixTimeMilliseconds(1700000000123).ToUnixTimeMilliseconds())`, "1700000000123"],
+    [`@(DateTimeOffset.FromUnixTimeMilliseconds(-1500).ToUnixTimeSeconds())`, "-2"], // rounded down, as .NET
+    [`@(DateTimeOffset.FromUnixTimeSeconds(1700000000).ToString())`, "11/14/2023 10:13:20 PM +00:00"],
+    [`@(DateTimeOffset.FromUnixTimeSeconds(1700000000).AddHours(2).Hour)`, "0"],
+    [`@(DateTimeOffset.FromUnixTimeSeconds(0) == DateTimeOffset.UnixEpoch)`, "True"],
+    [`@(DateTimeOffset.UtcNow.ToUnixTimeSeconds() == (long)(context.Timestamp - new DateTime(1970, 1, 1)).TotalSeconds)`, "True"],
+    [`@(DateTimeOffset.UtcNow.UtcDateTime == context.Timestamp)`, "True"],
+    [`@(DateTimeOffset.UtcNow.Offset == TimeSpan.Zero)`, "True"],
+    [`@(DateTimeOffset.FromUnixTimeSeconds(1) > DateTimeOffset.UnixEpoch)`, "True"],
+  ])("%s → %s", (source, expected) => {
+    expect(runText(source)).toBe(expected);
+  });
+
+  it("outside .NET's range is an ArgumentOutOfRangeException", () => {
+    expect(failure(`@(DateTimeOffset.FromUnixTimeSeconds(253402300800))`).reason).toBe("ArgumentOutOfRangeException");
+  });
+});

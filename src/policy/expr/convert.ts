@@ -8,11 +8,11 @@
  * compare references — and surprise the policy author). Failures go through the Meter with .NET's exception type.
  */
 import { isHostObject, type Value } from "./host";
-import { formatDate, formatDouble, formatTimeSpan, parseDate } from "./format";
+import { formatDate, formatDateOffset, formatDouble, formatTimeSpan, parseDate } from "./format";
 import { enumOrdinal, jvalueText, writeJson, type Meter } from "./json";
 import { MAX_STRING_CHARS } from "./limits";
 import { catches } from "./names";
-import { AnonObject, byteArrays, CsChar, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, LazySeq, TimeSpan, isJToken, type JToken } from "./values";
+import { AnonObject, byteArrays, CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, LazySeq, TimeSpan, isJToken, type JToken } from "./values";
 
 // ── enumeration ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -72,6 +72,7 @@ export function typeName(v: Value): string {
   if (v instanceof TimeSpan) return "System.TimeSpan";
   if (v instanceof CsEnum) return v.type === "X509NameType" ? "System.Security.Cryptography.X509Certificates.X509NameType" : v.type.startsWith("J") || v.type === "Formatting" ? `Newtonsoft.Json.${v.type === "Formatting" ? "" : "Linq."}${v.type}` : `System.${v.type}`;
   if (v instanceof CsGuid) return "System.Guid";
+  if (v instanceof CsDateTimeOffset) return "System.DateTimeOffset";
   if (v instanceof CsEncoding) return v.name === "UTF8" ? "System.Text.UTF8Encoding" : "System.Text.ASCIIEncoding";
   if (Array.isArray(v)) return byteArrays.has(v) ? "System.Byte[]" : (v as readonly Value[]).every((x) => typeof x === "string") ? "System.String[]" : "System.Object[]";
   if (v instanceof CsList) return `System.Collections.Generic.List\`1[${clrElement(v.elementType)}]`;
@@ -130,6 +131,7 @@ export function toText(v: Value, m: Meter): string {
   if (v instanceof Date) return formatDate(v, null) ?? "";
   if (v instanceof TimeSpan) return formatTimeSpan(v.ms);
   if (v instanceof CsEnum) return v.name;
+  if (v instanceof CsDateTimeOffset) return formatDateOffset(v.date, null) ?? "";
   if (v instanceof CsGuid) return `${v.hex.slice(0, 8)}-${v.hex.slice(8, 12)}-${v.hex.slice(12, 16)}-${v.hex.slice(16, 20)}-${v.hex.slice(20)}`;
   if (v instanceof JValue) return jvalueText(v);
   if (v instanceof JObject || v instanceof JArray || v instanceof JProperty) return writeJson(v, true, m, iterate);
@@ -182,6 +184,7 @@ export function csEquals(a: Value, b: Value): boolean {
   if (a instanceof TimeSpan && b instanceof TimeSpan) return a.ms === b.ms;
   if (a instanceof CsEnum && b instanceof CsEnum) return a.type === b.type && a.name === b.name;
   if (a instanceof CsGuid && b instanceof CsGuid) return a.hex === b.hex;
+  if (a instanceof CsDateTimeOffset && b instanceof CsDateTimeOffset) return a.date.getTime() === b.date.getTime();
   return false;
 }
 
@@ -192,6 +195,7 @@ export function compareValues(a: Value, b: Value): number | null {
   if (x !== null && y !== null) return x < y ? -1 : x > y ? 1 : x === y ? 0 : NaN;
   if (a instanceof Date && b instanceof Date) return Math.sign(a.getTime() - b.getTime());
   if (a instanceof TimeSpan && b instanceof TimeSpan) return Math.sign(a.ms - b.ms);
+  if (a instanceof CsDateTimeOffset && b instanceof CsDateTimeOffset) return Math.sign(a.date.getTime() - b.date.getTime());
   return null;
 }
 
@@ -220,6 +224,7 @@ export function isOfType(type: string, v: Value): boolean {
   if (t === "DateTime") return v instanceof Date;
   if (t === "TimeSpan") return v instanceof TimeSpan;
   if (t === "Guid") return v instanceof CsGuid;
+  if (t === "DateTimeOffset") return v instanceof CsDateTimeOffset;
   if (t === "Match") return v instanceof CsMatch;
   if (t === "Group") return v instanceof CsGroup;
   if (t === "GroupCollection") return v instanceof CsGroups;

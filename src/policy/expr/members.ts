@@ -12,7 +12,7 @@ import {
   checkItems, collator, fold, ignoreCase, int, isComparison, isValue, isWhite, noOverload, num, outOfRange, str, text, withoutCulture,
 } from "./arguments";
 import { compareValues, csEquals, explicitCast, implicitConvert, isEnumerable, iterate, shortTypeName, toText, typeName } from "./convert";
-import { dateMin, daysInMonth, inDateRange, makeDate } from "./format";
+import { dateMin, daysInMonth, formatDateOffset, inDateRange, makeDate } from "./format";
 import { addArrayItem, addProperty, cloneToken, jvalueText, newJProperty, selectToken, setProperty, tokenType, writeJson } from "./json";
 import { LINQ_METHODS, NO_MEMBER, callLinq, ownArray, ownArrays } from "./linq";
 import { MAX_STRING_CHARS } from "./limits";
@@ -21,7 +21,7 @@ import { Fn, type Arg, type Rt } from "./runtime";
 import { TextBuilder, formatValue } from "./text";
 import { byteArray, bytesOf, decode, encode, formatGuid, guidBytes } from "./codecs";
 import { computeHash } from "./hashes";
-import { AnonObject, CsChar, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
+import { AnonObject, CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
 
 // ── host boundary ──────────────────────────────────────────────────────────────────────────────────────────
 
@@ -85,6 +85,7 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
   else if (v instanceof KeyValue) r = args === null && name === "Key" ? v.key : args === null && name === "Value" ? v.value : NO_MEMBER;
   else if (v instanceof AnonObject) r = args === null && v.props.has(name) ? v.props.get(name)! : NO_MEMBER;
   else if (v instanceof CsGuid) r = guidMember(rt, v, name, args);
+  else if (v instanceof CsDateTimeOffset) r = dateOffsetMember(rt, v, name, args);
   else if (v instanceof CsException) r = args === null && name === "Message" ? v.message : NO_MEMBER;
   else if (v instanceof CsGroup) r = args !== null ? NO_MEMBER : groupMember(v, name);
   else if (v instanceof CsGroups) r = args === null && name === "Count" ? v.match.groups.length : NO_MEMBER;
@@ -109,7 +110,52 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
 }
 
 function isValueType(v: Value): boolean {
-  return typeof v === "number" || typeof v === "boolean" || v instanceof CsDouble || v instanceof CsChar || v instanceof Date || v instanceof TimeSpan || v instanceof CsEnum || v instanceof CsGuid;
+  return typeof v === "number" || typeof v === "boolean" || v instanceof CsDouble || v instanceof CsChar || v instanceof Date || v instanceof TimeSpan || v instanceof CsEnum || v instanceof CsGuid || v instanceof CsDateTimeOffset;
+}
+
+/**
+ * DateTimeOffset at offset zero (learn.microsoft.com/dotnet/api/system.datetimeoffset): the DateTime views are its
+ * instant, Offset is TimeSpan.Zero, ToUnixTimeSeconds/-Milliseconds count from 1970-01-01T00:00:00Z (rounded
+ * down, as .NET's tick division is), the date parts and Add* are DateTime's, returning DateTimeOffsets.
+ */
+function dateOffsetMember(rt: Rt, o: CsDateTimeOffset, name: string, rawArgs: readonly Arg[] | null): Result {
+  const d = o.date;
+  if (rawArgs === null) {
+    switch (name) {
+      case "UtcDateTime":
+      case "DateTime":
+      case "LocalDateTime":
+        return d;
+      case "Offset":
+        return new TimeSpan(0);
+    }
+    const r = dateMember(rt, d, name, null);
+    return r;
+  }
+  const args = withoutCulture(rawArgs);
+  switch (name) {
+    case "ToUnixTimeSeconds":
+      if (args.length !== 0) noOverload(rt, `DateTimeOffset.${name}`);
+      return Math.floor(d.getTime() / 1000);
+    case "ToUnixTimeMilliseconds":
+      if (args.length !== 0) noOverload(rt, `DateTimeOffset.${name}`);
+      return d.getTime();
+    case "ToUniversalTime":
+    case "ToLocalTime":
+      if (args.length !== 0) noOverload(rt, `DateTimeOffset.${name}`);
+      return o;
+    case "ToString": {
+      if (args.length > 1) noOverload(rt, "DateTimeOffset.ToString");
+      const f = args.length === 1 && args[0] !== null ? str(rt, args[0], "DateTimeOffset.ToString") : null;
+      const out = formatDateOffset(d, f);
+      return out === null ? rt.fail("FormatException", "Input string was not in a correct format.") : out;
+    }
+  }
+  if (name.startsWith("Add")) {
+    const r = dateMember(rt, d, name, rawArgs);
+    return r instanceof Date ? new CsDateTimeOffset(r) : r;
+  }
+  return NO_MEMBER;
 }
 
 /** Match and Group properties (regex.ts). */

@@ -42,6 +42,7 @@ export const STATIC_TYPES: ReadonlyMap<string, StaticTypeMembers> = new Map([
   ["bool", t([], ["Parse", "TryParse"])],
   ["char", t([], ["IsDigit", "IsLetter", "IsLetterOrDigit", "IsWhiteSpace", "IsUpper", "IsLower", "ToUpper", "ToLower"])],
   ["DateTime", t(["Now", "UtcNow", "Today", "MinValue", "MaxValue"], ["Parse", "TryParse", "Compare", "DaysInMonth", "IsLeapYear"])],
+  ["DateTimeOffset", t(["UtcNow", "Now", "MinValue", "MaxValue", "UnixEpoch"], ["FromUnixTimeSeconds", "FromUnixTimeMilliseconds"])],
   ["TimeSpan", t(["Zero"], ["FromDays", "FromHours", "FromMinutes", "FromSeconds", "FromMilliseconds"])],
   ["Math", t([], ["Min", "Max", "Abs", "Floor", "Ceiling", "Round"])],
   ["Convert", t([], ["ToInt32", "ToInt64", "ToString", "ToBoolean", "ToDouble", "ToDateTime", "ToBase64String", "FromBase64String", "ToHexString"])],

@@ -19,7 +19,7 @@ import { Fn, type Arg, type Rt } from "./runtime";
 import { MS_PER_DAY, callMember, convertToken, listMember, makeTimeSpan } from "./members";
 import { TextBuilder, formatComposite } from "./text";
 import { computeHash } from "./hashes";
-import { CsChar, CsDouble, CsEncoding, CsEnum, CsGroup, CsGuid, CsHasher, CsMatch, CsList, JArray, JObject, JProperty, JValue, TimeSpan, type JToken } from "./values";
+import { CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsGroup, CsGuid, CsHasher, CsMatch, CsList, JArray, JObject, JProperty, JValue, TimeSpan, type JToken } from "./values";
 import { compileRegex, execRegex, REGEX_OPTIONS, type CompiledRegex } from "./regex";
 import { byteArray, bytesOf, escapeDataString, fromBase64, htmlEncode, newGuidHex, parseGuidHex, toBase64, unescapeDataString, urlDecode, urlEncode } from "./codecs";
 
@@ -65,6 +65,15 @@ export function getStatic(rt: Rt, type: string, name: string): Value {
       return dateMax();
     case "TimeSpan.Zero":
       return new TimeSpan(0);
+    case "DateTimeOffset.UtcNow":
+    case "DateTimeOffset.Now":
+      return new CsDateTimeOffset(rt.now());
+    case "DateTimeOffset.MinValue":
+      return new CsDateTimeOffset(dateMin());
+    case "DateTimeOffset.MaxValue":
+      return new CsDateTimeOffset(dateMax());
+    case "DateTimeOffset.UnixEpoch":
+      return new CsDateTimeOffset(new Date(0));
     case "Guid.Empty":
       return new CsGuid("0".repeat(32));
     case "Encoding.UTF8":
@@ -280,6 +289,15 @@ export function callStatic(rt: Rt, type: string, name: string, rawArgs: readonly
       break;
     case "Regex":
       return callRegex(rt, name, args, what);
+    case "DateTimeOffset": {
+      // FromUnixTimeSeconds / -Milliseconds: ArgumentOutOfRange outside 0001-01-01 … 9999-12-31 (.NET's range).
+      if (n !== 1) noOverload(rt, what);
+      const scale = name === "FromUnixTimeSeconds" ? 1000 : name === "FromUnixTimeMilliseconds" ? 1 : null;
+      if (scale === null) break;
+      const ms = int(rt, a0, what) * scale;
+      if (!(ms >= dateMin().getTime() && ms <= dateMax().getTime())) outOfRange(rt, name === "FromUnixTimeSeconds" ? "seconds" : "milliseconds", "Valid values are between -62135596800 and 253402300799, inclusive.");
+      return new CsDateTimeOffset(new Date(ms));
+    }
     case "SHA1":
     case "SHA256":
     case "SHA384":

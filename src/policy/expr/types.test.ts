@@ -50,6 +50,7 @@ const SAMPLES: Readonly<Record<string, string>> = {
   X509SubjectAlternativeNameExtension: "context.Request.Certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().First()",
   Oid: "context.Request.Certificate.Extensions.First().Oid",
   Guid: "Guid.NewGuid()",
+  DateTimeOffset: "DateTimeOffset.UtcNow",
   Encoding: "Encoding.UTF8",
   IMessageBody: "context.Request.Body",
   Exception: "e", // a caught exception: see codeFor

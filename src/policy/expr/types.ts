@@ -161,6 +161,19 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
     { EnumerateDnsNames: "string[]", EnumerateIPAddresses: "string[]", EnumerateUris: "string[]", EnumerateEmails: "string[]" },
   )],
   ["Oid", decl({ Value: "string", FriendlyName: "string" }, {})],
+  ["DateTimeOffset", decl(
+    {
+      UtcDateTime: "DateTime", DateTime: "DateTime", LocalDateTime: "DateTime", Offset: "TimeSpan",
+      Year: "int", Month: "int", Day: "int", Hour: "int", Minute: "int", Second: "int", Millisecond: "int", DayOfWeek: "DayOfWeek", DayOfYear: "int",
+    },
+    {
+      ToUnixTimeSeconds: "long", ToUnixTimeMilliseconds: "long", ToUniversalTime: "DateTimeOffset", ToLocalTime: "DateTimeOffset", ToString: "string",
+      AddDays: "DateTimeOffset", AddHours: "DateTimeOffset", AddMinutes: "DateTimeOffset", AddSeconds: "DateTimeOffset", AddMilliseconds: "DateTimeOffset",
+      AddMonths: "DateTimeOffset", AddYears: "DateTimeOffset", Add: "DateTimeOffset",
+    },
+    false,
+    true,
+  )],
   // codecs.ts
   ["Guid", decl({}, { ToString: "string", ToByteArray: "byte[]" }, false, true)],
   ["Encoding", decl({}, { GetBytes: "byte[]", GetString: "string" })],

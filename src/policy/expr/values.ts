@@ -54,6 +54,13 @@ export class CsEnum extends Base {
 /** byte[] values the interpreter made (codecs.ts): arrays of integers 0–255 whose .NET type is System.Byte[]. */
 export const byteArrays = new WeakSet<readonly Value[]>();
 
+/** System.DateTimeOffset, always at offset zero (the edge has no local time zone): its instant. */
+export class CsDateTimeOffset extends Base {
+  constructor(readonly date: Date) {
+    super();
+  }
+}
+
 /** System.Guid: 32 lowercase hex digits in the order of its "D" text (codecs.ts). */
 export class CsGuid extends Base {
   constructor(readonly hex: string) {
