@@ -119,6 +119,8 @@ describe("DateTimeOffset (at offset zero)", () => {
     [`@(DateTimeOffset.UtcNow.UtcDateTime == context.Timestamp)`, "True"],
     [`@(DateTimeOffset.UtcNow.Offset == TimeSpan.Zero)`, "True"],
     [`@(DateTimeOffset.FromUnixTimeSeconds(1) > DateTimeOffset.UnixEpoch)`, "True"],
+    [`@((DateTimeOffset.FromUnixTimeSeconds(90) - DateTimeOffset.UnixEpoch).TotalMinutes)`, "1.5"],
+    [`@((DateTimeOffset.UnixEpoch + TimeSpan.FromDays(1)).ToUnixTimeSeconds())`, "86400"],
   ])("%s → %s", (source, expected) => {
     expect(runText(source)).toBe(expected);
   });

@@ -24,7 +24,7 @@ import type { Meter } from "./json";
 import { CHARS_PER_STEP, MAX_COLLECTION_ITEMS, MAX_NESTING, MAX_STRING_CHARS } from "./limits";
 import { STATIC_TYPES, catches } from "./names";
 import { Fn, PolicyRuntimeError, StepLimitExceeded, type Arg, type Rt, type RuntimeReason } from "./runtime";
-import { AnonObject, CsChar, CsDouble, CsException, TimeSpan } from "./values";
+import { AnonObject, CsChar, CsDateTimeOffset, CsDouble, CsException, TimeSpan } from "./values";
 
 export { PolicyRuntimeError, StepLimitExceeded } from "./runtime";
 export type { RuntimeReason } from "./runtime";
@@ -522,7 +522,7 @@ class Evaluator implements Rt {
     // Lifted operators: null with a value-typed operand is null.
     if (l === null || r === null) {
       const other = l === null ? r : l;
-      if (other === null || numeric(other) !== null || other instanceof Date || other instanceof TimeSpan) return null;
+      if (other === null || numeric(other) !== null || other instanceof Date || other instanceof TimeSpan || other instanceof CsDateTimeOffset) return null;
       return this.badOperands(op, l, r);
     }
     const x = numeric(l);
@@ -564,6 +564,15 @@ class Evaluator implements Rt {
         const t = l.getTime() + (op === "+" ? r.ms : -r.ms);
         if (!inDateRange(t)) return this.fail("ArgumentOutOfRangeException", "The added or subtracted value results in an un-representable DateTime. (Parameter 'value')");
         return new Date(t);
+      }
+    }
+    if (l instanceof CsDateTimeOffset) {
+      // DateTimeOffset's operators, as DateTime's (offset zero on both sides).
+      if (op === "-" && r instanceof CsDateTimeOffset) return new TimeSpan(l.date.getTime() - r.date.getTime());
+      if ((op === "+" || op === "-") && r instanceof TimeSpan) {
+        const t = l.date.getTime() + (op === "+" ? r.ms : -r.ms);
+        if (!inDateRange(t)) return this.fail("ArgumentOutOfRangeException", "The UTC time represented when the offset is applied must be between year 0 and 10,000. (Parameter 'offset')");
+        return new CsDateTimeOffset(new Date(t));
       }
     }
     if (l instanceof TimeSpan) {
