@@ -22,6 +22,12 @@ describe("checkTypes", () => {
     expect(errors(`@(context.Request.Certificate.Thumbprint())`)).toEqual(["1:31 'X509Certificate2.Thumbprint' is a property, not a method"]);
   });
 
+  it("knows what common static members return", () => {
+    expect(errors(`@(DateTime.UtcNow.Lenght)`)).toEqual(["1:19 unsupported member: DateTime.Lenght"]);
+    expect(errors(`@(Guid.NewGuid().ToByteArray().Length + Encoding.UTF8.GetBytes("a").Length)`)).toEqual([]);
+    expect(errors(`@(Convert.FromBase64String("AA==").Substring(1))`)).toEqual(["1:37 unsupported member: byte[].Substring"]);
+  });
+
   it("rejects a member no type has, whatever the value's type", () => {
     expect(errors(`@(context.Variables["a"].AsJwt())`)).toEqual(["1:26 unsupported member: AsJwt (no type certgate knows has a method AsJwt)"]);
     expect(errors(`@(context.Variables["a"].Verify)`)).toEqual(["1:26 'Verify' is a method, not a property"]);

@@ -111,6 +111,29 @@ function fallback(name: string, kind: MemberKind, enumerable: boolean, valueType
   return null;
 }
 
+/**
+ * The result types of static members the checker can be sure of (statics.ts), so `DateTime.UtcNow.Lenght` is an
+ * error at compile time too; a static not listed here gives a value of run-time type ("?").
+ */
+const STATIC_RESULTS: ReadonlyMap<string, string> = new Map([
+  ["DateTime.UtcNow", "DateTime"], ["DateTime.Now", "DateTime"], ["DateTime.Today", "DateTime"], ["DateTime.Parse", "DateTime"],
+  ["DateTimeOffset.UtcNow", "DateTimeOffset"], ["DateTimeOffset.Now", "DateTimeOffset"], ["DateTimeOffset.UnixEpoch", "DateTimeOffset"],
+  ["DateTimeOffset.FromUnixTimeSeconds", "DateTimeOffset"], ["DateTimeOffset.FromUnixTimeMilliseconds", "DateTimeOffset"],
+  ["Guid.NewGuid", "Guid"], ["Guid.Parse", "Guid"], ["Guid.Empty", "Guid"],
+  ["Encoding.UTF8", "Encoding"], ["Encoding.ASCII", "Encoding"],
+  ["Convert.ToBase64String", "string"], ["Convert.ToHexString", "string"], ["Convert.FromBase64String", "byte[]"],
+  ["Uri.EscapeDataString", "string"], ["Uri.UnescapeDataString", "string"],
+  ["WebUtility.HtmlEncode", "string"], ["WebUtility.UrlEncode", "string"], ["WebUtility.UrlDecode", "string"],
+  ["string.Join", "string"], ["string.Format", "string"], ["string.Concat", "string"], ["string.Empty", "string"],
+  ["string.IsNullOrEmpty", "bool"], ["string.IsNullOrWhiteSpace", "bool"],
+  ["int.Parse", "int"], ["long.Parse", "long"], ["double.Parse", "double"], ["bool.Parse", "bool"],
+  ["JObject.Parse", "JObject"], ["JArray.Parse", "JArray"], ["JObject.FromObject", "JObject"],
+  ["TimeSpan.FromDays", "TimeSpan"], ["TimeSpan.FromHours", "TimeSpan"], ["TimeSpan.FromMinutes", "TimeSpan"],
+  ["TimeSpan.FromSeconds", "TimeSpan"], ["TimeSpan.FromMilliseconds", "TimeSpan"], ["TimeSpan.Zero", "TimeSpan"],
+  ["SHA1.Create", "HashAlgorithm"], ["SHA256.Create", "HashAlgorithm"], ["SHA384.Create", "HashAlgorithm"], ["SHA512.Create", "HashAlgorithm"],
+  ["SHA1.HashData", "byte[]"], ["SHA256.HashData", "byte[]"], ["SHA384.HashData", "byte[]"], ["SHA512.HashData", "byte[]"],
+]);
+
 const article = (kind: MemberKind) => (kind === "prop" ? "property" : "method");
 
 /** Scopes of local variables: name → inferred type. */
@@ -280,7 +303,8 @@ class TypeChecker {
         if (e.name === "context" && scope.find(e.name) === undefined) return "IProxyRequestContext";
         return scope.find(e.name) ?? UNKNOWN;
       case "member": {
-        if (this.isStatic(e.obj, scope)) return UNKNOWN; // the parser checked static members (names.ts)
+        // The parser checked static members (names.ts).
+        if (this.isStatic(e.obj, scope)) return STATIC_RESULTS.get(`${(e.obj as Extract<Expr, { t: "id" }>).name}.${e.name}`) ?? UNKNOWN;
         const t = this.expr(e.obj, scope);
         return this.member(e.at, t, e.name, "prop");
       }
@@ -302,8 +326,9 @@ class TypeChecker {
         for (const t of e.typeArgs ?? []) this.checkType(callee.t === "member" ? callee.at : e.at, t, "type argument");
         if (callee.t !== "member") return UNKNOWN;
         if (this.isStatic(callee.obj, scope)) {
-          if (callee.obj.t === "id" && callee.obj.name === "Regex") return this.regexCall(callee.name, e);
-          return UNKNOWN;
+          const type = (callee.obj as Extract<Expr, { t: "id" }>).name;
+          if (type === "Regex") return this.regexCall(callee.name, e);
+          return STATIC_RESULTS.get(`${type}.${callee.name}`) ?? UNKNOWN;
         }
         const t = this.expr(callee.obj, scope);
         if (this.errors.length > before) return REPORTED;
