@@ -239,6 +239,7 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
       validation: config.validation,
       defaultOrigin: config.origin.url ?? new URL("http://origin.invalid"),
       isOwnedHeader: (name) => isStripped(name, config, NO_TOKENS),
+      isIdentityHeader: (name) => name === "client-cert" || name === "client-cert-chain" || name.startsWith(config.identityHeaders.prefix.toLowerCase()),
     }, services);
     record = result.record;
     if (result.kind === "problem") {

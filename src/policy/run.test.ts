@@ -219,7 +219,33 @@ describe("the pipeline", () => {
     expect(h["x-empty"]).toBe("");
   });
 
-  it("never lets a policy set or delete a header the gateway owns upstream", async () => {
+  it("lets the operator's policy override the identity headers, after the gateway set them, and says so; other owned headers stay out of reach", async () => {
+    const settings = { isIdentityHeader: (n: string) => n === "client-cert" || n === "client-cert-chain" || n.startsWith("x-client-cert-") };
+    const steps = one({
+      inbound: [
+        step.setHeader("X-Client-Cert-Subject", ["@(context.Request.Certificate?.Subject ?? \"CN=anonymous\")"]),
+        step.setHeader("Client-Cert", [], "delete"),
+        step.setHeader("X-Client-Cert-Verified", ["NONE"], "skip"),
+        step.setHeader("X-Certgate-Terminator-Secret", ["guess"]),
+      ],
+    });
+    const x = await run(steps, { cert: valid, settings });
+    const h = x.calls[0]!.headers;
+    expect([h["x-client-cert-subject"], h["client-cert"], h["x-client-cert-verified"], h["x-certgate-terminator-secret"]])
+      .toEqual(['CN=Valid Client, O="Contoso, Inc.", C=US', undefined, "SUCCESS", undefined]);
+    expect(x.result.record.traces.map((t) => t.message)).toEqual([
+      "set-header X-Client-Cert-Subject (override) overrides the gateway's identity header",
+      "set-header Client-Cert (delete) overrides the gateway's identity header",
+      "set-header X-Client-Cert-Verified (skip) overrides the gateway's identity header",
+    ]);
+    expect(x.logs.filter((l) => l.event === "policy_identity_header_override")).toHaveLength(3);
+    expect(x.logs.filter((l) => l.event === "policy_header_reserved")).toHaveLength(1);
+    // Without a certificate there is no identity: the policy's values are what the origin gets.
+    const anonymous = await run(steps, { settings });
+    expect([anonymous.calls[0]!.headers["x-client-cert-subject"], anonymous.calls[0]!.headers["x-client-cert-verified"]]).toEqual(["CN=anonymous", "NONE"]);
+  });
+
+  it("never lets a policy set or delete a header the gateway owns upstream (a runner without isIdentityHeader)", async () => {
     const x = await run(one({
       inbound: [
         step.setHeader("X-Client-Cert-Verified", ["SUCCESS"]),

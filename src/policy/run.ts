@@ -112,6 +112,12 @@ export interface RunSettings {
   readonly defaultOrigin: URL;
   /** True for a lower-case request header name the gateway owns (policies cannot set or delete it). */
   readonly isOwnedHeader: (name: string) => boolean;
+  /**
+   * True for a lower-case owned name that is one of the identity headers the gateway sends upstream (Client-Cert,
+   * Client-Cert-Chain, the X-Client-Cert- prefix): the operator's policy may override those — after the gateway set
+   * them — where every other owned header stays out of its reach. Absent: none (the policy's edit is skipped).
+   */
+  readonly isIdentityHeader?: (name: string) => boolean;
 }
 
 /** A validation of the presented certificate with given options. */
@@ -235,6 +241,8 @@ class Run {
   /** rewrite-uri's path (relative to the origin) and the query set-query-parameter / rewrite-uri edit (null: the client's). */
   private upstreamPath: string | null = null;
   private upstreamQuery: URLSearchParams | null = null;
+  /** Policy edits of identity headers, applied after the gateway sets the identity (callOrigin). */
+  private identityEdits: Array<{ readonly name: string; readonly action: SetHeader["existsAction"]; readonly values: readonly string[]; readonly empty: boolean }> = [];
   /** forward-request's attributes for the origin call. */
   private forward: { timeoutMs?: number; followRedirects?: boolean } = {};
   /** cors matched a cross-origin request: the headers its response gets (null: none). */
@@ -540,7 +548,27 @@ class Run {
   private async applyHeader(h: SetHeader, headers: Headers, upstream: boolean, path: string): Promise<void> {
     const name = (await this.text(h.name)).trim();
     const step = this.current!.step;
-    if (upstream && this.settings.isOwnedHeader(name.toLowerCase())) {
+    const lower = name.toLowerCase();
+    if (upstream && step.k === "set-header" && this.settings.isIdentityHeader?.(lower) && this.settings.isOwnedHeader(lower)) {
+      // The client's value was stripped before any policy ran; the operator's policy is trusted: its edit applies
+      // on top of the gateway's identity, deliberately, and says so in the trace and the log.
+      const values: string[] = [];
+      for (const t of h.values) {
+        const v = await this.value(t);
+        if (v !== null) values.push(typeof v === "string" ? v : this.toText(v));
+      }
+      if (values.some((v) => /[\r\n\0]/.test(v))) {
+        throw this.failure("set-header", "invalid_header", `header ${JSON.stringify(name)}: invalid value`,
+          gatewayError("policy_expression_failed", "A policy set an invalid header.", { requestId: this.request.requestId }), 500);
+      }
+      this.identityEdits.push({ name, action: h.existsAction, values, empty: h.values.length === 0 });
+      const message = `set-header ${name} (${h.existsAction}) overrides the gateway's identity header`;
+      if (this.traces.length < MAX_TRACE_LINES) this.traces.push({ source: "certgate", severity: "information", message, metadata: {}, section: this.state.section, at: position(h.at) });
+      this.services.log("info", "policy_identity_header_override", { requestId: this.request.requestId, header: name, action: h.existsAction, at: position(h.at) });
+      this.note(step, path, `${name} ${h.existsAction}: overrides the gateway's identity header`);
+      return;
+    }
+    if (upstream && this.settings.isOwnedHeader(lower)) {
       this.services.log("warn", "policy_header_reserved", { requestId: this.request.requestId, header: name, at: position(h.at) });
       if (step.k === "set-header") this.note(step, path, `${name}: skipped, the gateway owns this header`);
       return;
@@ -938,6 +966,14 @@ class Run {
     if (this.identity) {
       const identity = this.services.identityHeaders(this.identity.path, this.identity.model);
       for (const name in identity) headers.set(name, identity[name]!);
+    }
+    for (const e of this.identityEdits) {
+      if (e.action === "delete") headers.delete(e.name);
+      else if (e.action === "skip") {
+        if (!headers.has(e.name) && e.values.length > 0) headers.set(e.name, e.values.join(","));
+      } else if (e.action === "append") {
+        if (e.values.length > 0) headers.append(e.name, e.values.join(","));
+      } else if (e.values.length > 0 || e.empty) headers.set(e.name, e.values.join(","));
     }
     const call: OriginCall = {
       url: upstreamUrl(this.origin, path, this.upstreamQuery === null ? this.request.url.search : this.upstreamQuery.size > 0 ? `?${this.upstreamQuery}` : ""),
