@@ -61,7 +61,8 @@ import type { RegisteredCertificate } from "../pki/trust-store";
 import { DEFAULT_OPTIONS, validationOptionsKey, type ValidatedPath, type ValidationOptions } from "../pki/validate";
 import type { Result } from "../result";
 import { bufferBody, type Buffered } from "./body";
-import { inRange, parseIp } from "./ip";
+import { parseIp } from "./ip";
+import { checkHeaderFailure, decideCors, editQuery, ipFilterAllows, replaceAll, rewriteTarget } from "./shaping";
 import { matchesSpiffeClaim, parseSpiffeClaim } from "./spiffe";
 import type { PreparedBundle, Selection } from "./bundle";
 import { createContext, type BufferedBody, type CertificateFacts, type ContextInput, type LastError, type PipelineState, type SectionName } from "./context";
@@ -602,72 +603,43 @@ class Run {
   }
 
   // -------------------------------------------------------------------------------------------------------
-  // cors (APIM's cors policy reference)
+  // Request shaping (the decisions are shaping.ts's; here they are carried out)
 
-  /**
-   * A preflight (OPTIONS with Origin and Access-Control-Request-Method) that matches is answered here: 200 with the
-   * Access-Control-Allow-* headers. A cross-origin request that matches goes on, and its response gets
-   * Access-Control-Allow-Origin (and -Credentials, -Expose-Headers). What does not match: with
-   * terminate-unmatched-request (default true) a preflight, GET or HEAD ends with an empty 200; without, the request
-   * goes on with no CORS headers (a preflight still ends with an empty 200 unless a later cors step answers it).
-   */
   private corsStep(step: Extract<Step, { k: "cors" }>, path: string): void {
-    const headers = this.request.headers;
-    const origin = headers.get("origin");
-    if (origin === null) {
-      this.note(step, path, "not cross-origin");
-      return;
-    }
-    const folded = origin.toLowerCase();
-    const originOk = step.origins.some((o) => o === "*" || o.toLowerCase() === folded);
-    const allowOrigin = step.origins.includes("*") && !step.allowCredentials ? "*" : origin;
-    const requestedMethod = headers.get("access-control-request-method");
-    const preflight = this.request.method === "OPTIONS" && requestedMethod !== null;
-    const methods = step.methods ?? ["GET", "POST"];
-    if (preflight) {
-      const requested = (headers.get("access-control-request-headers") ?? "").split(",").map((h) => h.trim()).filter((h) => h !== "");
-      const methodOk = methods.includes("*") || methods.some((m) => m.toUpperCase() === requestedMethod.toUpperCase());
-      const allowed = new Set(step.headers.map((h) => h.toLowerCase()));
-      const headersOk = allowed.has("*") || requested.every((h) => allowed.has(h.toLowerCase()));
-      if (originOk && methodOk && headersOk) {
-        const out = new Headers({ "access-control-allow-origin": allowOrigin });
-        if (step.allowCredentials) out.set("access-control-allow-credentials", "true");
-        out.set("access-control-allow-methods", methods.includes("*") ? requestedMethod : methods.join(","));
-        if (requested.length > 0) out.set("access-control-allow-headers", requested.join(","));
-        if (step.maxAge !== null) out.set("access-control-max-age", String(step.maxAge));
-        if (allowOrigin !== "*") out.set("vary", "Origin");
-        this.note(step, path, "preflight answered");
-        throw new Stop(this.response(null, 200, "", out));
-      }
-      if (step.terminateUnmatched) {
-        this.note(step, path, "preflight not allowed: empty 200");
+    const d = decideCors(step, this.request.method, this.request.headers);
+    this.note(step, path, d.note);
+    switch (d.kind) {
+      case "answer":
+        throw new Stop(this.response(null, 200, "", d.headers));
+      case "empty":
         throw new Stop(this.response(null, 200, "", new Headers()));
-      }
-      this.corsPreflightDeclined = true;
-      this.note(step, path, "preflight not allowed: left to a later cors");
-      return;
+      case "declined":
+        this.corsPreflightDeclined = true;
+        return;
+      case "allowed":
+        this.corsHeaders = d.headers;
+        this.corsPreflightDeclined = false;
+        return;
+      case "pass":
+        return;
     }
-    if (!originOk) {
-      if (step.terminateUnmatched && (this.request.method === "GET" || this.request.method === "HEAD")) {
-        this.note(step, path, "origin not allowed: empty 200");
-        throw new Stop(this.response(null, 200, "", new Headers()));
-      }
-      this.note(step, path, "origin not allowed: no CORS headers");
-      return;
+  }
+
+  /** The response with cors's headers (a fetched response's headers are immutable: it is rebuilt). */
+  private withCors(r: Response): Response {
+    if (r.status === 101) return r;
+    const headers = new Headers(r.headers);
+    for (const [k, v] of this.corsHeaders!) {
+      if (k === "vary") headers.append("vary", v);
+      else headers.set(k, v);
     }
-    const out = new Headers({ "access-control-allow-origin": allowOrigin });
-    if (step.allowCredentials) out.set("access-control-allow-credentials", "true");
-    if (step.expose.length > 0) out.set("access-control-expose-headers", step.expose.join(","));
-    if (allowOrigin !== "*") out.set("vary", "Origin");
-    this.corsHeaders = out;
-    this.corsPreflightDeclined = false;
-    this.note(step, path, "origin allowed");
+    return new Response(r.body, { status: r.status, statusText: r.statusText, headers });
   }
 
   /**
    * find-and-replace on the body of the section's message: the request's in inbound/backend, the response's in
-   * outbound, on-error's draft in on-error; plain-text occurrences (C#'s String.Replace, ordinal). The result is the
-   * body from then on, as set-body's would be. A body over MAX_BODY_BYTES cannot be edited: LimitExceeded.
+   * outbound, on-error's draft in on-error. The result is the body from then on, as set-body's would be. A body
+   * over MAX_BODY_BYTES cannot be edited: LimitExceeded.
    */
   private async findAndReplace(step: Extract<Step, { k: "find-and-replace" }>, path: string): Promise<void> {
     const section = this.state.section;
@@ -683,34 +655,17 @@ class Run {
       gatewayError("policy_expression_failed", "A policy could not edit the body.", { requestId: this.request.requestId }), 500);
     if (body === null) throw fail("LimitExceeded", `the body is larger than ${MAX_BODY_BYTES} bytes`);
     if (from === "") throw fail("ArgumentException", "String cannot be of zero length. (Parameter 'oldValue')");
-    const parts = body.split(from);
-    // The size is known before the join builds it: a short body with many matches must not build a huge string.
-    if (body.length + (parts.length - 1) * (to.length - from.length) > MAX_BODY_BYTES) throw fail("LimitExceeded", `the body would be longer than ${MAX_BODY_BYTES} characters`);
-    const replaced = parts.join(to);
-    if (section === "inbound" || section === "backend") this.requestBody = replaced;
-    else if (section === "outbound") this.responseBody = replaced;
+    const r = replaceAll(body, from, to, MAX_BODY_BYTES);
+    if (r === null) throw fail("LimitExceeded", `the body would be longer than ${MAX_BODY_BYTES} characters`);
+    if (section === "inbound" || section === "backend") this.requestBody = r.text;
+    else if (section === "outbound") this.responseBody = r.text;
     else {
-      this.draftBody = replaced;
+      this.draftBody = r.text;
       this.draftTouched = true;
     }
-    this.note(step, path, `${parts.length - 1} replaced`);
+    this.note(step, path, `${r.count} replaced`);
   }
 
-  /** The response with cors's headers (a fetched response's headers are immutable: it is rebuilt). */
-  private withCors(r: Response): Response {
-    if (r.status === 101) return r;
-    const headers = new Headers(r.headers);
-    for (const [k, v] of this.corsHeaders!) {
-      if (k === "vary") headers.append("vary", v);
-      else headers.set(k, v);
-    }
-    return new Response(r.body, { status: r.status, statusText: r.statusText, headers });
-  }
-
-  // -------------------------------------------------------------------------------------------------------
-  // Request shaping: query parameters, the URL, header and address checks
-
-  /** set-query-parameter: exists-action as set-header's; each value is its own `name=value` (APIM). */
   private async setQueryParameter(step: Extract<Step, { k: "set-query-parameter" }>, path: string): Promise<void> {
     const name = await this.text(step.name);
     const values: string[] = [];
@@ -718,37 +673,16 @@ class Run {
       const v = await this.value(t);
       if (v !== null) values.push(typeof v === "string" ? v : this.toText(v));
     }
-    const query = (this.upstreamQuery ??= new URLSearchParams(this.request.url.search));
-    switch (step.existsAction) {
-      case "delete":
-        query.delete(name);
-        break;
-      case "skip":
-        if (!query.has(name)) for (const v of values) query.append(name, v);
-        break;
-      case "append":
-        for (const v of values) query.append(name, v);
-        break;
-      case "override":
-        if (values.length > 0 || step.values.length === 0) {
-          query.delete(name);
-          for (const v of values.length > 0 ? values : [""]) query.append(name, v);
-        }
-        break;
-    }
+    editQuery((this.upstreamQuery ??= new URLSearchParams(this.request.url.search)), step.existsAction, name, values, step.values.length > 0);
     this.note(step, path, `${name} ${step.existsAction}`);
   }
 
-  /**
-   * check-header: the header must be present and, when values are listed, equal one of them (ignore-case as
-   * asked). A failure is APIM's: LastError Source check-header, Reason HeaderNotFound / HeaderValueNotAllowed,
-   * then failed-check-httpcode with failed-check-error-message as the problem's detail.
-   */
+  /** check-header: a failure runs on-error (LastError Source check-header), then answers failed-check-httpcode. */
   private async checkHeader(step: Extract<Step, { k: "check-header" }>, path: string): Promise<void> {
     const name = (await this.text(step.name)).trim();
-    const ignoreCaseText = (await this.text(step.ignoreCase)).trim().toLowerCase();
-    if (ignoreCaseText !== "true" && ignoreCaseText !== "false") {
-      throw this.failure("check-header", "invalid_value", `ignore-case ${JSON.stringify(ignoreCaseText)} is not true or false`,
+    const ignoreCase = (await this.text(step.ignoreCase)).trim().toLowerCase();
+    if (ignoreCase !== "true" && ignoreCase !== "false") {
+      throw this.failure("check-header", "invalid_value", `ignore-case ${JSON.stringify(ignoreCase)} is not true or false`,
         gatewayError("policy_expression_failed", "A policy has an invalid check-header.", { requestId: this.request.requestId }), 500);
     }
     const status = await this.statusOf(step.failedStatus);
@@ -757,85 +691,42 @@ class Run {
     try {
       actual = this.request.headers.get(name);
     } catch {
-      actual = null;
+      actual = null; // not a valid header name: not present
     }
-    let reason: string | null = null;
-    let detail = "";
-    if (actual === null) {
-      reason = "HeaderNotFound";
-      detail = `Header ${name} was not found in the request. Access denied.`;
-    } else if (step.values.length > 0) {
-      const fold = (x: string) => (ignoreCaseText === "true" ? x.toLowerCase() : x);
-      let matched = false;
-      for (const t of step.values) if (fold(await this.text(t)) === fold(actual)) matched = true;
-      if (!matched) {
-        reason = "HeaderValueNotAllowed";
-        detail = `Header ${name} value of ${actual} is not allowed. Access denied.`;
-      }
-    }
-    if (reason === null) {
+    const allowed: string[] = [];
+    for (const t of step.values) allowed.push(await this.text(t));
+    const failure = checkHeaderFailure(name, actual, allowed, ignoreCase === "true");
+    if (failure === null) {
       this.note(step, path, `${name} passed`);
       return;
     }
-    this.note(step, path, `${name} failed: ${reason}`);
-    throw this.failure("check-header", reason, detail, gatewayError("policy_check_failed", message, { header: name }), status);
+    this.note(step, path, `${name} failed: ${failure.reason}`);
+    throw this.failure("check-header", failure.reason, failure.message, gatewayError("policy_check_failed", message, { header: name }), status);
   }
 
-  /** ip-filter on context.Request.IpAddress; an address that cannot be read is refused whatever the action (fail closed). */
+  /** ip-filter on context.Request.IpAddress: a refusal runs on-error (CallerIpNotAllowed), then 403. */
   private ipFilter(step: Extract<Step, { k: "ip-filter" }>, path: string): void {
-    const text = this.request.ipAddress;
-    const ip = parseIp(text);
-    let listed = false;
-    if (ip !== null) {
-      listed = step.addresses.some((a) => {
-        const x = parseIp(a);
-        return x !== null && x.family === ip.family && x.value === ip.value;
-      }) || step.ranges.some((r) => {
-        const from = parseIp(r.from);
-        const to = parseIp(r.to);
-        return from !== null && to !== null && inRange(ip, from, to);
-      });
-    }
-    const allowed = ip !== null && (step.action === "allow" ? listed : !listed);
-    if (allowed) {
-      this.note(step, path, `${text} ${step.action === "allow" ? "allowed" : "not forbidden"}`);
+    const address = this.request.ipAddress;
+    if (ipFilterAllows(step, address)) {
+      this.note(step, path, `${address} ${step.action === "allow" ? "allowed" : "not forbidden"}`);
       return;
     }
-    this.note(step, path, `${text || "(no address)"} refused`);
-    throw this.failure("ip-filter", "CallerIpNotAllowed", `Caller IP address ${text} is not allowed. Access denied.`,
+    this.note(step, path, `${address || "(no address)"} refused`);
+    throw this.failure("ip-filter", "CallerIpNotAllowed", `Caller IP address ${address} is not allowed. Access denied.`,
       gatewayError("caller_ip_not_allowed", "The caller's IP address is not allowed."), 403);
   }
 
-  /**
-   * rewrite-uri: the origin path (under the backend's base URL) and query from the template. `{name}` is the
-   * operation's template parameter of that name (percent-encoded as a path segment); the client's query parameters
-   * not named in the template's query are kept when copy-unmatched-params is true (APIM's default).
-   */
+  /** rewrite-uri: the origin path (under the backend's base URL) and query, from then on. */
   private async rewriteUri(step: Extract<Step, { k: "rewrite-uri" }>, path: string): Promise<void> {
     const template = (await this.text(step.template)).trim();
-    let missing: string | null = null;
-    const filled = template.replace(/\{([^{}]+)\}/g, (_, name: string) => {
-      const v = this.selection.params.get(name);
-      if (v === undefined) {
-        missing ??= name;
-        return "";
-      }
-      return encodeURIComponent(v);
-    });
-    if (missing !== null || !filled.startsWith("/")) {
-      throw this.failure("rewrite-uri", "invalid_template", missing !== null ? `template parameter {${missing}} is not in the operation's URL template` : `template ${JSON.stringify(template)} is not a path starting with /`,
+    const r = rewriteTarget(template, this.selection.params, this.upstreamQuery ?? new URLSearchParams(this.request.url.search), step.copyUnmatchedParams);
+    if ("error" in r) {
+      throw this.failure("rewrite-uri", "invalid_template", r.error,
         gatewayError("policy_expression_failed", "A policy has an invalid rewrite-uri template.", { requestId: this.request.requestId }), 500);
     }
-    const q = filled.indexOf("?");
-    const query = new URLSearchParams(q >= 0 ? filled.slice(q + 1) : "");
-    if (step.copyUnmatchedParams) {
-      const current = this.upstreamQuery ?? new URLSearchParams(this.request.url.search);
-      const named = new Set(query.keys());
-      for (const [k, v] of current) if (!named.has(k)) query.append(k, v);
-    }
-    this.upstreamPath = q >= 0 ? filled.slice(0, q) : filled;
-    this.upstreamQuery = query;
-    this.note(step, path, this.upstreamPath + (query.size > 0 ? `?${query}` : ""));
+    this.upstreamPath = r.path;
+    this.upstreamQuery = r.query;
+    this.note(step, path, r.path + (r.query.size > 0 ? `?${r.query}` : ""));
   }
 
   // -------------------------------------------------------------------------------------------------------
