@@ -19,7 +19,9 @@
  *   names case-sensitive.
  * - Certificate (X509Certificate2): Thumbprint, SerialNumber, Subject, Issuer (.NET renderings),
  *   SubjectName.Name, IssuerName.Name, NotBefore, NotAfter, FriendlyName (""), Version, HasPrivateKey
- *   (false), GetNameInfo(X509NameType, forIssuer), Verify(), VerifyNoRevocation(), ToString().
+ *   (false), GetNameInfo(X509NameType, forIssuer), Verify(), VerifyNoRevocation(), ToString(), Extensions (Oid,
+ *   Critical; the subjectAltName one an X509SubjectAlternativeNameExtension with EnumerateDnsNames(),
+ *   EnumerateIPAddresses() and the certgate extensions EnumerateUris(), EnumerateEmails()).
  *   GetNameInfo follows .NET's managed implementation (dotnet/runtime, X509Certificate2 on Unix):
  *   SimpleName → the most specific CN, else OU, O, E, else the most specific other attribute, else the
  *   first rfc822 SAN; EmailName → the first rfc822 SAN, else E=; UpnName → the first UPN otherName SAN
