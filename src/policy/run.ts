@@ -26,11 +26,12 @@
  *   budget, so it can still answer a request whose pipeline ran out.
  * - Headers: inbound/backend `set-header` edits the request headers the origin receives, outbound and
  *   on-error ones the response's. Several values are joined with "," (APIM); null values are dropped.
- *   Headers the gateway owns on the way upstream (certificate-carrying headers of every format,
- *   Client-Cert / Client-Cert-Chain, the identity prefix, the terminator and trace secret headers, hop-by-hop
- *   headers) cannot be set or deleted by a policy: the step is skipped with a warning in the log and the
- *   step record, so the origin never receives a certificate or identity header a policy computed (a policy
- *   could build one from client input). The verified identity is added after inbound and backend ran.
+ *   The verified identity is added after inbound and backend ran; the identity headers (Client-Cert,
+ *   Client-Cert-Chain, the identity prefix: RunSettings.isIdentityHeader) are the operator's to override, so a
+ *   policy's set-header of one is applied on top of it then, traced and logged. The other headers the gateway
+ *   owns on the way upstream (certificate-carrying headers of every format, the terminator and trace secret
+ *   headers, hop-by-hop headers) cannot be set or deleted by a policy: the step is skipped with a warning in
+ *   the log and the step record.
  * - validate-client-certificate: the attributes with APIM's meaning (trust, not-before, not-after,
  *   revocation), validated by the engine with the step's options and `trust-store` (default: the
  *   deployment's); the request's own validation is reused when they equal the deployment's. Without
@@ -49,6 +50,11 @@
  *   its path is removed from the request path before it is joined to the origin (APIM's API URL suffix).
  *   `authentication-certificate certificate-id="X"` sends the origin request through the Worker's
  *   `mtls_certificates` binding X.
+ * - Request shaping (decisions in shaping.ts): set-query-parameter and rewrite-uri edit the origin URL,
+ *   set-method its method, forward-request its timeout and redirects; check-header and ip-filter fail into
+ *   on-error with APIM's reasons; cors answers preflights and adds its headers to the response; mock-response
+ *   answers; find-and-replace edits the section's body. Programs whose expressions read `Body` (or that run
+ *   find-and-replace) buffer the bodies (body.ts, up to MAX_BODY_BYTES); all others stream them.
  */
 import type { CertificateModel } from "../cert/model";
 import { describeCertificate } from "../cert/model";
