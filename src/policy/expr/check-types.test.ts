@@ -28,6 +28,11 @@ describe("checkTypes", () => {
     expect(errors(`@(Convert.FromBase64String("AA==").Substring(1))`)).toEqual(["1:36 unsupported member: byte[].Substring"]);
   });
 
+  it("knows APIM's members of the values certgate always has as null (User, Subscription, Product)", () => {
+    expect(errors(`@(context.User?.Email ?? context.Subscription?.Name ?? context.Product?.Name)`)).toEqual([]);
+    expect(errors(`@(context.Subscription?.Owner)`)).toEqual(["1:25 unsupported member: ISubscription.Owner"]);
+  });
+
   it("rejects a member no type has, whatever the value's type", () => {
     expect(errors(`@(context.Variables["a"].AsJwt())`)).toEqual(["1:26 unsupported member: AsJwt (no type certgate knows has a method AsJwt)"]);
     expect(errors(`@(context.Variables["a"].Verify)`)).toEqual(["1:26 'Verify' is a method, not a property"]);

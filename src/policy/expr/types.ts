@@ -120,7 +120,7 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
     {
       Request: "IRequest", Response: "IResponse", Operation: "IOperation", Api: "IApi", Variables: "IReadOnlyDictionary<string, object>",
       Deployment: "IDeployment", RequestId: "string", Timestamp: "DateTime", LastError: "ILastError",
-      User: "?", Subscription: "?", Product: "?", Tracing: "bool",
+      User: "IUser", Subscription: "ISubscription", Product: "IProduct", Tracing: "bool",
     },
     {},
   )],
@@ -187,13 +187,24 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
   ["GroupCollection", decl({ Count: "int" }, {})],
 ]);
 
+/**
+ * Types whose values are always null in certgate (context.User, Subscription, Product: certgate has no
+ * subscriptions), declared with APIM's members so `context.User?.Email` compiles as in APIM; no member of them
+ * ever runs (a `?.` gives null, a `.` a NullReferenceException), so types.test.ts has no sample of them.
+ */
+export const NULL_ONLY_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, TypeDecl>([
+  ["IUser", decl({ Email: "string", FirstName: "string", LastName: "string", Id: "string", Note: "string", RegistrationDate: "DateTime", Groups: "?", Identities: "?" }, {})],
+  ["ISubscription", decl({ Id: "string", Key: "string", Name: "string", PrimaryKey: "string", SecondaryKey: "string", CreatedDate: "DateTime", StartDate: "DateTime", EndDate: "DateTime" }, {})],
+  ["IProduct", decl({ Id: "string", Name: "string", State: "?", Groups: "?", ApprovalRequired: "bool", SubscriptionRequired: "bool", SubscriptionLimit: "int" }, {})],
+]);
+
 /** JToken (what a JObject's indexer returns): any of the four token types. */
 export const JTOKEN_TYPES: readonly string[] = ["JObject", "JArray", "JValue", "JProperty"];
 
 /** Every member name of each kind declared anywhere: what a value of unknown type may be asked for. */
 export const ANY_MEMBER: Readonly<Record<MemberKind, ReadonlySet<string>>> = (() => {
   const out = { prop: new Set<string>(), method: new Set<string>() };
-  for (const t of [...INSTANCE_TYPES.values(), { members: OBJECT_MEMBERS }, { members: NULLABLE_MEMBERS }]) {
+  for (const t of [...INSTANCE_TYPES.values(), ...NULL_ONLY_TYPES.values(), { members: OBJECT_MEMBERS }, { members: NULLABLE_MEMBERS }]) {
     for (const [name, m] of t.members) out[m.kind].add(name);
   }
   return out;
@@ -204,7 +215,7 @@ export function typeDecl(type: string): TypeDecl | null {
   const t = type.endsWith("?") ? type.slice(0, -1) : type;
   if (t.endsWith("]")) return INSTANCE_TYPES.get("Array")!;
   const generic = t.indexOf("<");
-  const direct = INSTANCE_TYPES.get(t);
+  const direct = INSTANCE_TYPES.get(t) ?? NULL_ONLY_TYPES.get(t);
   if (direct) return direct;
   if (generic > 0) {
     const base = t.slice(0, generic);
