@@ -47,8 +47,8 @@ export type Expr =
   | { readonly t: "new"; readonly at: Pos; readonly type: string; readonly args: readonly Expr[]; readonly init?: ReadonlyArray<readonly [string, Expr]>; readonly items?: ReadonlyArray<readonly Expr[]> }
   /** `new { A = …, B }` (anonymous object; serialized as JSON where a string is needed). */
   | { readonly t: "anon"; readonly at: Pos; readonly props: ReadonlyArray<readonly [string, Expr]> }
-  /** `new[] { … }` / `new string[] { … }`. */
-  | { readonly t: "array"; readonly at: Pos; readonly type: string | null; readonly items: readonly Expr[] }
+  /** `new[] { … }` / `new string[] { … }`; `new byte[n]` (added) has `size` and no items: n default values. */
+  | { readonly t: "array"; readonly at: Pos; readonly type: string | null; readonly items: readonly Expr[]; readonly size?: Expr }
   /**
    * `$"…{e}…"`: literal parts and expressions (with an optional format string `{e:yyyy}`, and — added — an optional
    * alignment `{e,10}` / `{e,-10}`: pad left / right to that width).

@@ -378,6 +378,7 @@ class TypeChecker {
         for (const [, v] of e.props) this.expr(v, scope);
         return UNKNOWN;
       case "array":
+        if (e.size) this.expr(e.size, scope);
         for (const item of e.items) this.expr(item, scope);
         if (e.type !== null) this.checkType(e.at, e.type, "array");
         return `${e.type ?? "object"}[]`;

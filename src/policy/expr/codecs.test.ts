@@ -34,6 +34,9 @@ describe("Convert base64 and Encoding", () => {
     [`@(Convert.FromBase64String("AAEC").Length)`, "3"],
     [`@(Convert.FromBase64String("AAEC")[2])`, "2"],
     [`@(Encoding.UTF8.GetBytes("a").ToString())`, "System.Byte[]"],
+    [`@{ var b = new byte[3]; b[0] = 255; b[2] = 1; return Convert.ToBase64String(b); }`, "/wAB"],
+    [`@(new byte[4].Length + new byte[0].Length)`, "4"],
+    [`@(new byte[2].ToString() + "/" + ((new string[2])[0] == null))`, "System.Byte[]/True"],
     // The usual Basic-authentication split, as policies write it.
     [`@(Encoding.UTF8.GetString(Convert.FromBase64String("Basic dXNlcjpwYXNz".Substring(6))).Split(':')[0])`, "user"],
   ])("%s → %s", (source, expected) => {
@@ -49,6 +52,8 @@ describe("Convert base64 and Encoding", () => {
     [`@(Convert.ToBase64String(Encoding.UTF8.GetBytes("abc"), 2, 5))`, "ArgumentOutOfRangeException"],
     [`@(Encoding.UTF8.GetString(Encoding.UTF8.GetBytes("abc"), 2, 5))`, "ArgumentOutOfRangeException"],
     [`@(Convert.ToBase64String("abc"))`, "RuntimeBinderException"],
+    [`@(new byte[-1])`, "OverflowException"],
+    [`@(new byte[200000])`, "LimitExceeded"],
   ])("%s fails with %s", (source, reason) => {
     expect(failure(source).reason).toBe(reason);
   });

@@ -24,7 +24,8 @@ import type { Meter } from "./json";
 import { CHARS_PER_STEP, MAX_COLLECTION_ITEMS, MAX_NESTING, MAX_STRING_CHARS } from "./limits";
 import { STATIC_TYPES, catches } from "./names";
 import { Fn, PolicyRuntimeError, StepLimitExceeded, type Arg, type Rt, type RuntimeReason } from "./runtime";
-import { AnonObject, CsChar, CsDateTimeOffset, CsDouble, CsException, TimeSpan } from "./values";
+import { AnonObject, byteArrays, CsChar, CsDateTimeOffset, CsDouble, CsException, TimeSpan } from "./values";
+import { ownArray } from "./linq";
 
 export { PolicyRuntimeError, StepLimitExceeded } from "./runtime";
 export type { RuntimeReason } from "./runtime";
@@ -317,6 +318,7 @@ class Evaluator implements Rt {
         return new AnonObject(props);
       }
       case "array": {
+        if (n.size !== undefined && n.size !== null) return this.sizedArray(n.type, n.size);
         if (!Array.isArray(n.items)) return this.invalid("array");
         this.items(n.items.length);
         const items = n.items.map((e) => this.expr(e));
@@ -582,6 +584,21 @@ class Evaluator implements Rt {
     }
     if (r instanceof TimeSpan && op === "*" && x !== null && !(l instanceof CsChar)) return this.timeSpan(r.ms * x);
     return this.badOperands(op, l, r);
+  }
+
+  /** `new T[n]`: n default(T) values (C#: a negative size is an OverflowException); counted against the item cap. */
+  private sizedArray(type: string | null, sizeExpr: Expr): Value {
+    if (typeof type !== "string") return this.invalid("array type");
+    const size = this.expr(sizeExpr);
+    this.locate(sizeExpr);
+    if (typeof size !== "number" || !Number.isInteger(size)) return this.fail("RuntimeBinderException", `an array size must be an int, not ${size === null ? "null" : shortTypeName(size)}`);
+    if (size < 0) return this.fail("OverflowException", "Arithmetic operation resulted in an overflow.");
+    this.items(size);
+    this.step(Math.ceil(size / CHARS_PER_STEP));
+    const fill = defaultOf(type);
+    const out = ownArray(new Array<Value>(size).fill(fill));
+    if (type === "byte") byteArrays.add(out);
+    return out;
   }
 
   private timeSpan(ms: number): TimeSpan {

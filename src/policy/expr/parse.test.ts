@@ -256,7 +256,7 @@ describe("parseCode: errors name the construct, at line:col", () => {
     ["@(string.Join(separator: \",\", values: x))", "1:15 unsupported construct: named argument"],
     ["@{ int f(int x) { return x; } return f(1); }", "1:4 unsupported construct: local function"],
     ["@(\"\"\"raw\"\"\")", "1:3 unsupported construct: raw string literal"],
-    ["@(new string[3])", "1:13 unsupported construct: sized array creation (write new[] { … })"],
+    ["@(new string[3] { \"a\", \"b\", \"c\" })", "1:17 unsupported construct: sized array with an initializer (write new string[] { … })"],
     ["@(new Exception(\"x\"))", "1:7 unsupported type: new Exception"],
     ["@(x switch { _ => 1 })", "1:3 unknown identifier: x"],
     ["@(1 switch { _ => 1 })", "1:5 unsupported construct: switch expression"],

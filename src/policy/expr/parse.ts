@@ -1050,7 +1050,15 @@ class Parser {
     const typeTok = this.peek();
     const type = this.tryType(false);
     if (type === null) this.fail(typeTok, `expected a type after 'new', found ${describe(typeTok)}`);
-    if (this.isOp("[")) this.fail(this.peek(), "unsupported construct: sized array creation (write new[] { … })");
+    if (this.isOp("[")) {
+      // `new byte[n]`: n default values (the only sized form; an initializer gives the size itself).
+      const open = this.next();
+      const size = this.parseExpr();
+      this.expectOp("]", "to close the array size");
+      if (this.isOp("[")) this.fail(this.peek(), "unsupported construct: multi-dimensional or jagged array");
+      if (this.isOp("{")) this.fail(this.peek(), `unsupported construct: sized array with an initializer (write new ${type}[] { … })`);
+      return { t: "array", at: this.pos(open), type, items: [], size };
+    }
     if (type.endsWith("[]")) {
       const element = type.slice(0, -2);
       if (element.endsWith("]")) this.fail(typeTok, "unsupported construct: multi-dimensional or jagged array");
