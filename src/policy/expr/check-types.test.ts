@@ -28,6 +28,13 @@ describe("checkTypes", () => {
     expect(errors(`@(Convert.FromBase64String("AA==").Substring(1))`)).toEqual(["1:36 unsupported member: byte[].Substring"]);
   });
 
+  it("rejects an argument of a known type a common static does not take", () => {
+    expect(errors(`@(Convert.ToBase64String("user:pass"))`)).toEqual(["1:26 Convert.ToBase64String takes a byte[] here, not a string"]);
+    expect(errors(`@(Convert.ToBase64String(Encoding.UTF8.GetBytes("user:pass")))`)).toEqual([]);
+    expect(errors(`@(Convert.ToBase64String((byte[])context.Variables["b"]) + Uri.EscapeDataString(context.Variables["s"].ToString()))`)).toEqual([]);
+    expect(errors(`@(Uri.EscapeDataString(context.Request.Url.Port))`)).toEqual(["1:44 Uri.EscapeDataString takes a string here, not an int"]);
+  });
+
   it("knows APIM's members of the values certgate always has as null (User, Subscription, Product)", () => {
     expect(errors(`@(context.User?.Email ?? context.Subscription?.Name ?? context.Product?.Name)`)).toEqual([]);
     expect(errors(`@(context.Subscription?.Owner)`)).toEqual(["1:25 unsupported member: ISubscription.Owner"]);

@@ -134,6 +134,24 @@ const STATIC_RESULTS: ReadonlyMap<string, string> = new Map([
   ["SHA1.HashData", "byte[]"], ["SHA256.HashData", "byte[]"], ["SHA384.HashData", "byte[]"], ["SHA512.HashData", "byte[]"],
 ]);
 
+/**
+ * Parameter types of static methods whose arguments are commonly mixed up (a string where bytes go): an argument
+ * whose type the checker knows and that cannot be passed is a compile error (C# would not compile it either).
+ */
+const STATIC_PARAMS: ReadonlyMap<string, readonly string[]> = new Map([
+  ["Convert.ToBase64String", ["byte[]"]], ["Convert.ToHexString", ["byte[]"]], ["Convert.FromBase64String", ["string"]],
+  ["SHA1.HashData", ["byte[]"]], ["SHA256.HashData", ["byte[]"]], ["SHA384.HashData", ["byte[]"]], ["SHA512.HashData", ["byte[]"]],
+  ["Uri.EscapeDataString", ["string"]], ["Uri.UnescapeDataString", ["string"]], ["Guid.Parse", ["string"]],
+  ["WebUtility.UrlEncode", ["string"]], ["WebUtility.UrlDecode", ["string"]], ["WebUtility.HtmlEncode", ["string"]],
+]);
+
+/** Whether a value of inferred type `arg` can be passed where `param` is expected ("?" always can). */
+function passes(arg: string, param: string): boolean {
+  if (arg === UNKNOWN || arg === REPORTED) return true;
+  if (param === "byte[]") return arg.endsWith("[]");
+  return arg === param;
+}
+
 const article = (kind: MemberKind) => (kind === "prop" ? "property" : "method");
 
 /** Scopes of local variables: name → inferred type. */
@@ -320,7 +338,7 @@ class TypeChecker {
       }
       case "call": {
         if (e.callee.t === "member" && e.callee.name === "TryParse" && this.isStatic(e.callee.obj, scope)) return this.tryParseCall(e, scope);
-        for (const a of e.args) this.expr(a, scope);
+        const argTypes = e.args.map((a) => this.expr(a, scope));
         const callee = e.callee;
         const before = this.errors.length;
         for (const t of e.typeArgs ?? []) this.checkType(callee.t === "member" ? callee.at : e.at, t, "type argument");
@@ -328,6 +346,15 @@ class TypeChecker {
         if (this.isStatic(callee.obj, scope)) {
           const type = (callee.obj as Extract<Expr, { t: "id" }>).name;
           if (type === "Regex") return this.regexCall(callee.name, e);
+          const params = STATIC_PARAMS.get(`${type}.${callee.name}`);
+          if (params !== undefined) {
+            const bad = argTypes.findIndex((t, k) => k < params.length && !passes(t, params[k]!));
+            if (bad >= 0) {
+              const an = (t: string) => `${/^[aeiouAEIOU]/.test(t) ? "an" : "a"} ${t}`;
+              this.error(e.args[bad]!.at, `${type}.${callee.name} takes ${an(params[bad]!)} here, not ${an(argTypes[bad]!)}`);
+              return REPORTED;
+            }
+          }
           return STATIC_RESULTS.get(`${type}.${callee.name}`) ?? UNKNOWN;
         }
         const t = this.expr(callee.obj, scope);
