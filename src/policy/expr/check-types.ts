@@ -13,7 +13,7 @@ import type { Block, Code, Expr, Pos, Stmt } from "./ast";
 import { ENUM_MEMBERS, EXCEPTION_TYPES, STATIC_TYPES, TYPE_KEYWORDS } from "./names";
 import { ANY_MEMBER, INSTANCE_TYPES, JTOKEN_TYPES, NULLABLE_MEMBERS, OBJECT_MEMBERS, typeDecl, type MemberDecl, type MemberKind } from "./types";
 import { LINQ_METHODS } from "./linq";
-import { compileRegex, REGEX_OPTIONS } from "./regex";
+import { compileRegex, regexFlags, REGEX_OPTIONS } from "./regex";
 
 export interface TypeError {
   readonly at: Pos;
@@ -277,21 +277,21 @@ class TypeChecker {
     if (name === "Escape") return "string";
     const pattern = e.args[1];
     const options = e.args[name === "Replace" ? 3 : 2];
-    let ignoreCase = false;
+    let option: string | null = null;
     if (options !== undefined) {
       const known = options.t === "member" && options.obj.t === "id" && options.obj.name === "RegexOptions";
       if (!known || !REGEX_OPTIONS.has(options.name)) {
         this.error(options.at, `unsupported regex options: certgate runs ${[...REGEX_OPTIONS].map((o) => `RegexOptions.${o}`).join(", ")}, written out (not combined or computed)`);
         return REPORTED;
       }
-      ignoreCase = options.name === "IgnoreCase";
+      option = options.name;
     }
     if (pattern === undefined) return UNKNOWN;
     if (pattern.t !== "lit" || pattern.k !== "string" || typeof pattern.v !== "string") {
       this.error(pattern.at, "a Regex pattern must be a string literal (certgate checks it when compiling the policy)");
       return REPORTED;
     }
-    const r = compileRegex(pattern.v, ignoreCase);
+    const r = compileRegex(pattern.v, regexFlags(option));
     if (!r.ok) {
       this.error(pattern.at, `unsupported regex pattern ${JSON.stringify(pattern.v)} at offset ${r.index}: ${r.message}`);
       return REPORTED;

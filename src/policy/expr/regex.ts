@@ -14,7 +14,8 @@
  * classes `[a-z]`, `[^…]` with `\d \w \s \D \W \S` inside and out (Unicode: `\d` = \p{Nd}; `\w` = [\p{L}\p{Mn}\p{Nd}\p{Pc}];
  * `\s` = [\f\n\r\t\v\x85\p{Z}]), anchors `^` `$` (end, or before a final `\n`) `\A` `\z` `\Z` `\b` `\B`, groups
  * `( )`, `(?: )`, `(?<name> )`, `(?'name' )` (numbered as .NET does: unnamed groups first, then named ones),
- * alternation, quantifiers `* + ? {n} {n,} {n,m}` and their lazy forms, RegexOptions.IgnoreCase.
+ * alternation, quantifiers `* + ? {n} {n,} {n,m}` and their lazy forms, RegexOptions.IgnoreCase, Multiline and
+ * Singleline.
  * Everything else (backreferences, lookarounds, atomic groups, inline options, `\p{…}`, `\G`, class subtraction,
  * conditionals) is rejected by compileRegex, so the policy compiler reports it at the pattern's position.
  *
@@ -25,19 +26,34 @@
  * RegexOptions the matcher honours (CultureInvariant and Compiled change nothing here); the checker rejects the
  * others at compile time (check-types.ts), the interpreter at run time.
  */
-export const REGEX_OPTIONS: ReadonlySet<string> = new Set(["None", "IgnoreCase", "CultureInvariant", "Compiled"]);
+export const REGEX_OPTIONS: ReadonlySet<string> = new Set(["None", "IgnoreCase", "Multiline", "Singleline", "CultureInvariant", "Compiled"]);
+
+/** The options that change matching (RegexOptions.IgnoreCase, Multiline: ^ $ at each "\n", Singleline: . matches "\n"). */
+export interface RegexFlags {
+  readonly ignoreCase?: boolean;
+  readonly multiline?: boolean;
+  readonly singleline?: boolean;
+}
+
+/** The flags of one RegexOptions member name. */
+export function regexFlags(option: string | null): RegexFlags {
+  return { ignoreCase: option === "IgnoreCase", multiline: option === "Multiline", singleline: option === "Singleline" };
+}
 
 /** Most instructions a compiled pattern may have (bounds {n,m} expansion and the per-character work). */
 export const MAX_REGEX_PROGRAM = 2000;
 
 type CharTest = (c: number) => boolean;
 
+/** bol: start; bolm/eolm: Multiline's line starts and ends; eolz: end or before a final "\n"; eos: end. */
+type AssertKind = "bol" | "bolm" | "eolm" | "eolz" | "eos" | "word" | "nonword";
+
 type Inst =
   | { op: "char"; test: CharTest }
   | { op: "split"; x: number; y: number }
   | { op: "jmp"; x: number }
   | { op: "save"; n: number }
-  | { op: "assert"; kind: "bol" | "eol" | "eolz" | "eos" | "word" | "nonword" }
+  | { op: "assert"; kind: AssertKind }
   | { op: "match" };
 
 export interface CompiledRegex {
@@ -54,7 +70,7 @@ export type RegexResult = { ok: true; regex: CompiledRegex } | { ok: false; inde
 
 type Node =
   | { t: "char"; test: CharTest }
-  | { t: "assert"; kind: "bol" | "eol" | "eolz" | "eos" | "word" | "nonword" }
+  | { t: "assert"; kind: AssertKind }
   | { t: "seq"; items: Node[] }
   | { t: "alt"; items: Node[] }
   | { t: "group"; body: Node; index: number | null; name: string | null }
@@ -78,7 +94,11 @@ class Parser {
   readonly named: Array<{ name: string; node: { index: number | null } }> = [];
   readonly unnamedNodes: Array<{ index: number | null }> = [];
 
-  constructor(private readonly p: string, private readonly ignoreCase: boolean) {}
+  private readonly ignoreCase: boolean;
+
+  constructor(private readonly p: string, private readonly flags: RegexFlags) {
+    this.ignoreCase = flags.ignoreCase === true;
+  }
 
   private fail(message: string, at = this.i): never {
     throw new RegexSyntaxError(at, message);
@@ -151,13 +171,13 @@ class Parser {
         return this.charClass();
       case ".":
         this.i++;
-        return { t: "char", test: (x) => x !== 0x0a };
+        return { t: "char", test: this.flags.singleline === true ? () => true : (x) => x !== 0x0a };
       case "^":
         this.i++;
-        return { t: "assert", kind: "bol" };
+        return { t: "assert", kind: this.flags.multiline === true ? "bolm" : "bol" };
       case "$":
         this.i++;
-        return { t: "assert", kind: "eolz" };
+        return { t: "assert", kind: this.flags.multiline === true ? "eolm" : "eolz" };
       case "\\":
         return this.escape();
       case "*":
@@ -426,13 +446,13 @@ const cache = new Map<string, RegexResult>();
 const CACHE_SIZE = 256;
 
 /** Compiles a .NET pattern; an error names the first unsupported or invalid construct and its index. */
-export function compileRegex(pattern: string, ignoreCase: boolean): RegexResult {
-  const key = `${ignoreCase ? "i" : "-"}${pattern}`;
+export function compileRegex(pattern: string, flags: RegexFlags = {}): RegexResult {
+  const key = `${flags.ignoreCase ? "i" : "-"}${flags.multiline ? "m" : "-"}${flags.singleline ? "s" : "-"}${pattern}`;
   const hit = cache.get(key);
   if (hit) return hit;
   let r: RegexResult;
   try {
-    const parser = new Parser(pattern, ignoreCase);
+    const parser = new Parser(pattern, flags);
     const tree = parser.parse();
     const names = parser.number();
     const e = new Emitter();
@@ -459,6 +479,10 @@ function assertHolds(kind: string, s: string, i: number): boolean {
   switch (kind) {
     case "bol":
       return i === 0;
+    case "bolm":
+      return i === 0 || s.charCodeAt(i - 1) === 0x0a;
+    case "eolm":
+      return i === s.length || s.charCodeAt(i) === 0x0a;
     case "eos":
       return i === s.length;
     case "eolz":
@@ -525,8 +549,9 @@ export function execRegex(re: CompiledRegex, s: string, from: number, step: (n: 
   generation++;
   add(clist, 0, empty, from);
   for (let i = from; i <= s.length; i++) {
-    if (clist.length === 0) break;
-    step(clist.length);
+    // Nothing running: done once a match is found; before that, the next position's attempt (added below) goes on.
+    if (clist.length === 0 && matched !== null) break;
+    step(clist.length + 1);
     generation++;
     nlist = [];
     const c = i < s.length ? s.charCodeAt(i) : -1;

@@ -20,7 +20,7 @@ import { MS_PER_DAY, callMember, convertToken, listMember, makeTimeSpan } from "
 import { TextBuilder, formatComposite } from "./text";
 import { computeHash } from "./hashes";
 import { CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsGroup, CsGuid, CsHasher, CsMatch, CsList, JArray, JObject, JProperty, JValue, TimeSpan, type JToken } from "./values";
-import { compileRegex, execRegex, REGEX_OPTIONS, type CompiledRegex } from "./regex";
+import { compileRegex, execRegex, regexFlags, REGEX_OPTIONS, type CompiledRegex } from "./regex";
 import { byteArray, bytesOf, escapeDataString, fromBase64, htmlEncode, newGuidHex, parseGuidHex, toBase64, unescapeDataString, urlDecode, urlEncode } from "./codecs";
 
 /** A static method used as a function argument: `s.All(char.IsDigit)`. */
@@ -407,15 +407,15 @@ function callMath(rt: Rt, name: string, args: readonly Value[], what: string): V
 
 function regexOf(rt: Rt, pattern: Value, options: Value | undefined, what: string): CompiledRegex {
   if (pattern === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'pattern')");
-  let ignoreCase = false;
+  let option: string | null = null;
   if (options !== undefined) {
     if (!(options instanceof CsEnum && options.type === "RegexOptions")) noOverload(rt, what);
     const o = options as CsEnum;
     if (!REGEX_OPTIONS.has(o.name)) rt.fail("NotSupportedException", `RegexOptions.${o.name} is not supported`);
-    ignoreCase = o.name === "IgnoreCase";
+    option = o.name;
   }
   const p = str(rt, pattern, what);
-  const r = compileRegex(p, ignoreCase);
+  const r = compileRegex(p, regexFlags(option));
   if (!r.ok) return rt.fail("RegexParseException", `Invalid pattern '${p}' at offset ${r.index}. ${r.message}`);
   return r.regex;
 }
