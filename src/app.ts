@@ -203,6 +203,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       validation: config.validation,
       defaultOrigin: config.origin.url ?? new URL("http://origin.invalid"),
       isOwnedHeader: (name) => isReserved(name, config),
+      isIdentityHeader: (name) => name === "client-cert" || name === "client-cert-chain" || name.startsWith(config.identityHeaders.prefix.toLowerCase()),
     }, policyServices(c.env, config, c.get("presented"), c.get("now"), record));
     if (result.kind === "problem") {
       const extra = result.headers ?? new Headers();

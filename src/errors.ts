@@ -56,6 +56,8 @@ export const GATEWAY_ERROR_CODES = [
   "policy_value_missing",
   "certificate_identity_mismatch",
   "mtls_certificate_unavailable",
+  "policy_check_failed",
+  "caller_ip_not_allowed",
   // the origin (forward/origin.ts)
   "origin_unreachable",
   "origin_timeout",

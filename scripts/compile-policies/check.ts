@@ -13,6 +13,8 @@
 import type { Code } from "../../src/policy/expr/ast";
 import type { Identity, Origin, SetHeader, Step, Template } from "../../src/policy/schema";
 import { allowedIn, CHILD_ELEMENT_PARENTS, MAX_IDENTITIES, POLICY_SECTIONS, SECTIONS, UNSUPPORTED_APIM_POLICIES, type Section } from "./catalog";
+import { parseIp } from "../../src/policy/ip";
+import { parseSpiffeClaim } from "../../src/policy/spiffe";
 import { isHttpUrl } from "./layout";
 import { textOffset, type XmlAttribute, type XmlDocument, type XmlElement, type XmlText } from "./read-xml";
 import type { Diagnostics } from "./source";
@@ -50,6 +52,11 @@ const IDENTITY_CLAIMS: Readonly<Record<string, keyof Identity>> = {
   "issuer-subject": "issuerSubject",
   "issuer-thumbprint": "issuerThumbprint",
   "issuer-certificate-id": "issuerCertificateId",
+  // certgate extensions (docs/policies.md): SAN and SPIFFE identities
+  uri: "uri",
+  email: "email",
+  "ip-address": "ipAddress",
+  "spiffe-id": "spiffeId",
 };
 
 const EXISTS_ACTIONS = ["override", "skip", "append", "delete"] as const;
@@ -59,8 +66,41 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** docs/kv-schema.md: store names. */
 const STORE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const THUMBPRINT = /^[0-9A-Fa-f]{40}$/;
+/** RFC 9110 §9.1: a method is a token. */
+const HTTP_METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const quoteList = (names: readonly string[]) => names.join(", ");
+
+/** How general an attribute type is: the country and domain components first, the common name last. */
+const DN_RANK: Readonly<Record<string, number>> = { C: 0, DC: 0, ST: 1, S: 1, L: 1, O: 2, OU: 3, CN: 4, E: 4, EMAILADDRESS: 4, UID: 4, SERIALNUMBER: 4 };
+
+/**
+ * The DN in .NET's order when `dn` is written the other way round (`C=US, O=Contoso, CN=x` → `CN=x, O=Contoso, C=US`):
+ * its types go from general to specific. Null when it is in the usual order or the order cannot be told.
+ */
+export function reversedDn(dn: string): string | null {
+  const rdns: string[] = [];
+  let current = "";
+  let quoted = false;
+  for (let i = 0; i < dn.length; i++) {
+    const c = dn[i]!;
+    if (c === "\\" && i + 1 < dn.length) {
+      current += c + dn[++i];
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if ((c === "," || c === ";") && !quoted) {
+      rdns.push(current.trim());
+      current = "";
+    } else current += c;
+  }
+  rdns.push(current.trim());
+  const ranks = rdns.map((r) => DN_RANK[r.slice(0, Math.max(0, r.indexOf("="))).trim().toUpperCase().replace(/^OID\./, "")]);
+  const known = ranks.filter((r): r is number => r !== undefined);
+  if (known.length < 2 || known[0]! >= known[known.length - 1]!) return null;
+  for (let i = 1; i < known.length; i++) if (known[i]! < known[i - 1]!) return null;
+  return [...rdns].reverse().join(", ");
+}
 
 export class Checker {
   private readonly memo = new Map<string, readonly Step[]>();
@@ -194,12 +234,35 @@ export class Checker {
         return this.setBackendService(ctx, el);
       case "authentication-certificate":
         return this.authenticationCertificate(ctx, el);
-      case "forward-request":
-        for (const a of el.attributes) {
-          this.diags.warning(ctx.file, a.start, `${a.name} on <forward-request> is ignored: certgate forwards to the origin with its own settings`, a.name.length);
-        }
+      case "set-query-parameter": {
+        const q = this.setHeader(ctx, el, false);
+        return q ? [{ k: "set-query-parameter", ...q }] : [];
+      }
+      case "set-method":
+        return this.setMethod(ctx, el);
+      case "check-header":
+        return this.checkHeader(ctx, el);
+      case "ip-filter":
+        return this.ipFilter(ctx, el);
+      case "rewrite-uri":
+        return this.rewriteUri(ctx, el);
+      case "mock-response":
+        return this.mockResponse(ctx, el);
+      case "cors":
+        return this.cors(ctx, el);
+      case "find-and-replace": {
+        const a = this.attributes(ctx, el, ["from", "to"], []);
         this.noChildren(ctx, el);
-        return [];
+        const from = a.get("from") ? toTemplate(ctx, a.get("from")!.value, false) : null;
+        const to = a.get("to") ? toTemplate(ctx, a.get("to")!.value, false) : null;
+        if (from?.t === "text" && from.v === "") {
+          this.badValue(ctx, a.get("from")!, "the text to find (not empty)");
+          return [];
+        }
+        return from && to ? [{ k: "find-and-replace", at: this.origin(ctx, el), from, to }] : [];
+      }
+      case "forward-request":
+        return this.forwardRequest(ctx, el);
       default:
         throw new Error(`catalog lists <${el.name}> but check.ts has no rule for it`);
     }
@@ -268,6 +331,28 @@ export class Checker {
       if ((name === "thumbprint" || name === "issuer-thumbprint") && !THUMBPRINT.test(v)) {
         this.badValue(ctx, attr, "a SHA-1 thumbprint: 40 hexadecimal digits");
         continue;
+      }
+      if (name === "ip-address" && parseIp(v) === null) {
+        this.badValue(ctx, attr, "an IPv4 or IPv6 address");
+        continue;
+      }
+      if (name === "email" && !/^[^@\s]+@[^@\s]+$/.test(v)) {
+        this.badValue(ctx, attr, "an email address (local@domain)");
+        continue;
+      }
+      if (name === "uri" && !/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(v)) {
+        this.badValue(ctx, attr, "an absolute URI");
+        continue;
+      }
+      if (name === "spiffe-id" && parseSpiffeClaim(v) === null) {
+        this.badValue(ctx, attr, "a SPIFFE ID (spiffe://trust-domain/path, lowercase trust domain), optionally ending in /* for a path prefix");
+        continue;
+      }
+      if (name === "subject" || name === "issuer-subject") {
+        const usual = reversedDn(v);
+        if (usual !== null) {
+          this.diags.warning(ctx.file, attr.valueStart, `${name} is written most general first ("${v}"); names compare in the order .NET renders them, most specific first, so this matches no certificate named in the usual order: write "${usual}"`, Math.max(1, attr.valueEnd - attr.valueStart));
+        }
       }
       identity[IDENTITY_CLAIMS[name]!] = v;
     }
@@ -376,12 +461,14 @@ export class Checker {
     return [{ k: "set-status", at: this.origin(ctx, el), code, reason }];
   }
 
-  private setHeader(ctx: Ctx, el: XmlElement): SetHeader | null {
+  /** set-header, and set-query-parameter (`header` false: any non-empty name). */
+  private setHeader(ctx: Ctx, el: XmlElement, header = true): SetHeader | null {
     const a = this.attributes(ctx, el, ["name"], ["exists-action"]);
     const nameAttr = a.get("name");
     const name = nameAttr ? toTemplate(ctx, nameAttr.value, false) : null;
-    if (nameAttr && name?.t === "text" && !HEADER_NAME.test(name.v)) {
-      this.badValue(ctx, nameAttr, "a header name (RFC 9110 token characters)");
+    const validName = (v: string) => (header ? HEADER_NAME.test(v) : v !== "");
+    if (nameAttr && name?.t === "text" && !validName(name.v)) {
+      this.badValue(ctx, nameAttr, header ? "a header name (RFC 9110 token characters)" : "a query parameter name (not empty)");
     }
     const actionAttr = a.get("exists-action");
     let existsAction: SetHeader["existsAction"] = "override";
@@ -406,7 +493,7 @@ export class Checker {
     if (existsAction === "delete" && valueEls.length > 0) {
       this.diags.warning(ctx.file, valueEls[0]!.start, "<value> is ignored when exists-action is delete", 6);
     }
-    if (!name || !ok || (name.t === "text" && !HEADER_NAME.test(name.v))) return null;
+    if (!name || !ok || (name.t === "text" && !validName(name.v))) return null;
     return { at: this.origin(ctx, el), name, existsAction, values };
   }
 
@@ -420,6 +507,245 @@ export class Checker {
       }
     }
     return this.text(ctx, el);
+  }
+
+  /** `<set-method>PATCH</set-method>` (APIM: the method as text; expressions allowed). */
+  private setMethod(ctx: Ctx, el: XmlElement): Step[] {
+    this.noAttributes(ctx, el);
+    const method = this.text(ctx, el);
+    if (method === null) return [];
+    if (method.t === "text" && !HTTP_METHOD.test(method.v.trim())) {
+      this.diags.error(ctx.file, el.start, `<set-method> must hold an HTTP method (RFC 9110 token), not "${method.v.trim()}"`, 11);
+      return [];
+    }
+    return [{ k: "set-method", at: this.origin(ctx, el), method: method.t === "text" ? { t: "text", v: method.v.trim() } : method }];
+  }
+
+  /** `<check-header name failed-check-httpcode failed-check-error-message ignore-case><value>…</value>*` (all four required, as APIM's reference has them). */
+  private checkHeader(ctx: Ctx, el: XmlElement): Step[] {
+    const a = this.attributes(ctx, el, ["name", "failed-check-httpcode", "failed-check-error-message", "ignore-case"], []);
+    const t = (n: string) => {
+      const attr = a.get(n);
+      return attr ? toTemplate(ctx, attr.value, false) : null;
+    };
+    const name = t("name");
+    const failedStatus = t("failed-check-httpcode");
+    const failedMessage = t("failed-check-error-message");
+    const ignoreCase = t("ignore-case");
+    let ok = true;
+    if (name?.t === "text" && !HEADER_NAME.test(name.v)) {
+      this.badValue(ctx, a.get("name")!, "a header name (RFC 9110 token characters)");
+      ok = false;
+    }
+    if (failedStatus?.t === "text" && !(/^[0-9]{3}$/.test(failedStatus.v) && Number(failedStatus.v) >= 200 && Number(failedStatus.v) <= 599)) {
+      this.badValue(ctx, a.get("failed-check-httpcode")!, "an HTTP status from 200 to 599");
+      ok = false;
+    }
+    if (ignoreCase?.t === "text" && !/^(true|false)$/i.test(ignoreCase.v.trim())) {
+      this.badValue(ctx, a.get("ignore-case")!, "true or false");
+      ok = false;
+    }
+    const values: Template[] = [];
+    for (const v of this.children(ctx, el, ["value"])) {
+      this.noAttributes(ctx, v);
+      const tv = this.text(ctx, v);
+      if (tv) values.push(tv);
+      else ok = false;
+    }
+    if (!ok || !name || !failedStatus || !failedMessage || !ignoreCase) return [];
+    return [{ k: "check-header", at: this.origin(ctx, el), name, failedStatus, failedMessage, ignoreCase, values }];
+  }
+
+  /** `<ip-filter action="allow|forbid"><address>…</address><address-range from to/>…` (literal addresses). */
+  private ipFilter(ctx: Ctx, el: XmlElement): Step[] {
+    const a = this.attributes(ctx, el, ["action"], []);
+    const action = this.enumeration(ctx, a.get("action"), ["allow", "forbid"] as const, "allow");
+    const addresses: string[] = [];
+    const ranges: { from: string; to: string }[] = [];
+    let ok = true;
+    const address = (attr: XmlAttribute | undefined, value: string | null, at: number): string | null => {
+      if (value === null) return null;
+      if (parseIp(value) === null) {
+        if (attr) this.badValue(ctx, attr, "an IPv4 or IPv6 address");
+        else this.diags.error(ctx.file, at, `<address> must hold an IPv4 or IPv6 address, not "${value}"`, 9);
+        ok = false;
+        return null;
+      }
+      return value.trim();
+    };
+    const children = this.children(ctx, el, ["address", "address-range"]);
+    for (const c of children) {
+      if (c.name === "address") {
+        this.noAttributes(ctx, c);
+        const t = this.text(ctx, c);
+        if (t?.t !== "text") {
+          if (t) this.diags.error(ctx.file, c.start, "<address> takes a literal address (policy expressions are not supported here)", 9);
+          ok = false;
+          continue;
+        }
+        const v = address(undefined, t.v.trim(), c.start);
+        if (v !== null) addresses.push(v);
+      } else {
+        const r = this.attributes(ctx, c, ["from", "to"], []);
+        this.noChildren(ctx, c);
+        const from = address(r.get("from"), this.literal(ctx, r.get("from")), c.start);
+        const to = address(r.get("to"), this.literal(ctx, r.get("to")), c.start);
+        if (from === null || to === null) continue;
+        const f = parseIp(from)!;
+        const t = parseIp(to)!;
+        if (f.family !== t.family || f.value > t.value) {
+          this.diags.error(ctx.file, c.start, `<address-range> from ${from} to ${to} is empty or mixes IPv4 and IPv6`, 14);
+          ok = false;
+          continue;
+        }
+        ranges.push({ from, to });
+      }
+    }
+    if (children.length === 0) {
+      this.diags.error(ctx.file, el.start, "<ip-filter> needs at least one <address> or <address-range>", 10);
+      ok = false;
+    }
+    if (!ok || action === null) return [];
+    return [{ k: "ip-filter", at: this.origin(ctx, el), action, addresses, ranges }];
+  }
+
+  /** `<rewrite-uri template="/v2/{id}?x=1" copy-unmatched-params="true"/>`. */
+  private rewriteUri(ctx: Ctx, el: XmlElement): Step[] {
+    const a = this.attributes(ctx, el, ["template"], ["copy-unmatched-params"]);
+    this.noChildren(ctx, el);
+    const attr = a.get("template");
+    const template = attr ? toTemplate(ctx, attr.value, false) : null;
+    const copyUnmatchedParams = this.bool(ctx, a.get("copy-unmatched-params"), true);
+    if (!attr || !template) return [];
+    if (template.t === "text" && !template.v.startsWith("/")) {
+      this.badValue(ctx, attr, "a path starting with / (relative to the backend's base URL)");
+      return [];
+    }
+    return [{ k: "rewrite-uri", at: this.origin(ctx, el), template, copyUnmatchedParams }];
+  }
+
+  /**
+   * `<cors allow-credentials terminate-unmatched-request>` with `<allowed-origins>` (required), `<allowed-methods
+   * preflight-result-max-age>`, `<allowed-headers>`, `<expose-headers>`, in that order, once each (APIM's reference).
+   * Values are literal here (named values are fine).
+   */
+  private cors(ctx: Ctx, el: XmlElement): Step[] {
+    const a = this.attributes(ctx, el, [], ["allow-credentials", "terminate-unmatched-request"]);
+    const allowCredentials = this.bool(ctx, a.get("allow-credentials"), false);
+    const terminateUnmatched = this.bool(ctx, a.get("terminate-unmatched-request"), true);
+    const order = ["allowed-origins", "allowed-methods", "allowed-headers", "expose-headers"];
+    const seen = new Map<string, XmlElement>();
+    let ok = true;
+    let last = -1;
+    for (const c of this.children(ctx, el, order)) {
+      const i = order.indexOf(c.name);
+      if (seen.has(c.name)) {
+        this.diags.error(ctx.file, c.start, `<${c.name}> appears twice in <cors>`, c.name.length + 1);
+        ok = false;
+      } else if (i < last) {
+        this.diags.error(ctx.file, c.start, `<${c.name}> must come before <${order[last]}> (APIM's order: ${order.join(", ")})`, c.name.length + 1);
+        ok = false;
+      }
+      last = Math.max(last, i);
+      seen.set(c.name, c);
+    }
+    const list = (name: string, item: string, valid: (v: string) => boolean, expected: string): string[] => {
+      const container = seen.get(name);
+      if (!container) return [];
+      if (name !== "allowed-methods") this.noAttributes(ctx, container);
+      const out: string[] = [];
+      for (const c of this.children(ctx, container, [item])) {
+        this.noAttributes(ctx, c);
+        const t = this.text(ctx, c);
+        if (t === null) {
+          ok = false;
+          continue;
+        }
+        if (t.t !== "text") {
+          this.diags.error(ctx.file, c.start, `<${item}> takes literal text here (policy expressions are not supported in <cors>)`, item.length + 1);
+          ok = false;
+          continue;
+        }
+        const v = t.v.trim();
+        if (!valid(v)) {
+          this.diags.error(ctx.file, c.start, `<${item}> must be ${expected}, not "${v}"`, item.length + 1);
+          ok = false;
+          continue;
+        }
+        out.push(v);
+      }
+      return out;
+    };
+    const origins = list("allowed-origins", "origin", (v) => v === "*" || isHttpUrl(v), "* or an origin (scheme://host[:port])").map((o) => (o === "*" ? o : new URL(o).origin));
+    if (!seen.has("allowed-origins") || (origins.length === 0 && ok)) {
+      this.diags.error(ctx.file, el.start, "<cors> needs <allowed-origins> with at least one <origin>", 5);
+      ok = false;
+    }
+    if (allowCredentials && origins.includes("*")) {
+      this.diags.error(ctx.file, a.get("allow-credentials")?.start ?? el.start, "allow-credentials=\"true\" cannot be combined with <origin>*</origin>: list the origins (browsers refuse credentials with a wildcard origin)", 17);
+      ok = false;
+    }
+    let methods: string[] | null = null;
+    let maxAge: number | null = null;
+    const methodsEl = seen.get("allowed-methods");
+    if (methodsEl) {
+      const m = this.attributes(ctx, methodsEl, [], ["preflight-result-max-age"]);
+      const age = this.literal(ctx, m.get("preflight-result-max-age"));
+      if (age !== null) {
+        if (/^[0-9]{1,9}$/.test(age.trim())) maxAge = Number(age.trim());
+        else {
+          this.badValue(ctx, m.get("preflight-result-max-age")!, "a number of seconds");
+          ok = false;
+        }
+      }
+      methods = list("allowed-methods", "method", (v) => v === "*" || HTTP_METHOD.test(v), "* or an HTTP method");
+    }
+    const headers = list("allowed-headers", "header", (v) => v === "*" || HEADER_NAME.test(v), "* or a header name");
+    const expose = list("expose-headers", "header", (v) => HEADER_NAME.test(v), "a header name");
+    if (!ok) return [];
+    return [{ k: "cors", at: this.origin(ctx, el), allowCredentials, terminateUnmatched, origins, methods, maxAge, headers, expose }];
+  }
+
+  /**
+   * `<forward-request timeout="60" follow-redirects="true" buffer-request-body buffer-response/>` (literal values).
+   * `buffer-request-body` and `buffer-response` are accepted and change nothing (certgate has no retry to buffer
+   * for, and streams responses); `fail-on-error-status-code` and `http-version` are not supported.
+   */
+  private forwardRequest(ctx: Ctx, el: XmlElement): Step[] {
+    const a = this.attributes(ctx, el, [], ["timeout", "follow-redirects", "buffer-request-body", "buffer-response"]);
+    this.noChildren(ctx, el);
+    this.bool(ctx, a.get("buffer-request-body"), false);
+    this.bool(ctx, a.get("buffer-response"), true);
+    const followRedirects = this.bool(ctx, a.get("follow-redirects"), false);
+    let timeoutMs: number | null = null;
+    const t = this.literal(ctx, a.get("timeout"));
+    if (t !== null) {
+      const seconds = /^[0-9]{1,3}$/.test(t.trim()) ? Number(t.trim()) : NaN;
+      if (!(seconds >= 1 && seconds <= 300)) {
+        this.badValue(ctx, a.get("timeout")!, "a number of seconds from 1 to 300");
+        return [];
+      }
+      timeoutMs = seconds * 1000;
+    }
+    if (timeoutMs === null && !followRedirects) return [];
+    return [{ k: "forward-request", at: this.origin(ctx, el), timeoutMs, followRedirects }];
+  }
+
+  /** `<mock-response status-code="200" content-type="application/json"/>`. */
+  private mockResponse(ctx: Ctx, el: XmlElement): Step[] {
+    const a = this.attributes(ctx, el, [], ["status-code", "content-type"]);
+    this.noChildren(ctx, el);
+    let status = 200;
+    const code = this.literal(ctx, a.get("status-code"));
+    if (code !== null) {
+      status = /^[0-9]{3}$/.test(code) ? Number(code) : NaN;
+      if (!(status >= 200 && status <= 599)) {
+        this.badValue(ctx, a.get("status-code")!, "an HTTP status from 200 to 599");
+        return [];
+      }
+    }
+    const contentType = this.literal(ctx, a.get("content-type"));
+    return [{ k: "mock-response", at: this.origin(ctx, el), status, contentType }];
   }
 
   private setVariable(ctx: Ctx, el: XmlElement): Step[] {

@@ -10,6 +10,7 @@
  * gets [1, 1] and each position is converted back here.
  */
 import type { Code, Expr, Pos } from "../../src/policy/expr/ast";
+import { checkTypes } from "../../src/policy/expr/check-types";
 import { findCodeEnd as parserFindCodeEnd, parseCode } from "../../src/policy/expr/parse";
 import type { Diagnostics, SourceFile } from "./source";
 import { namedValueRefAt, type NamedValues } from "./values";
@@ -82,6 +83,12 @@ export function compileCode(span: CodeSpan, ctx: CodeContext, prefix = ""): Code
       const at = fileOffset(e.line, e.col);
       diags.error(file, at, prefix + e.message, Math.max(1, e.text.length));
     }
+    return null;
+  }
+  // 3. Members and types (check-types.ts): what the interpreter cannot run is an error here, not on every request.
+  const typeErrors = checkTypes(result.code);
+  if (typeErrors.length > 0) {
+    for (const e of typeErrors) diags.error(file, fileOffset(e.at[0], e.at[1]), prefix + e.message, e.length);
     return null;
   }
   const toFilePos = (p: Pos): Pos => {

@@ -27,6 +27,12 @@ export type CompileResult =
 /** Operation key of the program for requests no route matches. */
 export const UNMATCHED = "*";
 
+/** The operation id of an API's `"unmatchedOperations": "not-found"` program (not a valid manifest id). */
+export const NOT_FOUND_OPERATION = "~not-found";
+
+/** APIM's body for a request no operation matches. */
+export const APIM_NOT_FOUND_BODY = '{ "statusCode": 404, "message": "Resource not found" }';
+
 function namedValues(files: ReadonlyMap<string, SourceFile>, input: NamedValuesInput, diags: Diagnostics): NamedValues {
   const entries = new Map<string, NamedValue>();
   const file = files.get("values.json");
@@ -105,6 +111,26 @@ export function compilePolicies(files: ReadonlyMap<string, string>, values: Name
           operation: { id: op.id, name: op.name, method: op.method, urlTemplate: op.urlTemplate },
           origin: api.origin,
         });
+      });
+    }
+    if (api.notFound) {
+      // APIM answers a request under an API that no operation matches with 404 before any policy runs: a route
+      // after every operation's (a trailing {*rest} and any method sort last) to a program of that one answer.
+      const key = `${api.id}/${NOT_FOUND_OPERATION}`;
+      const file = sources.get(api.file)!;
+      const route: Route = { operation: key, host: api.host, method: "*", segments: [...api.segments, "{*path}"] };
+      routes.push(route);
+      const { line, col } = file.position(api.notFound.at);
+      const at = { file: api.file, line, col, scope: "api" as const, policyId: `api:${api.id}` };
+      const text = (v: string) => ({ t: "text" as const, v });
+      const answer: CheckedDocument = new Map([["inbound", [{
+        k: "return-response", at,
+        status: { code: text("404"), reason: text("Resource Not Found") },
+        headers: [{ at, name: text("Content-Type"), existsAction: "override", values: [text("application/json")] }],
+        body: text(APIM_NOT_FOUND_BODY),
+      }]]]);
+      pending.push(() => {
+        programs[key] = lowerProgram([answer], { api: { id: api.id, name: api.name, path: api.path }, operation: null, origin: api.origin });
       });
     }
   }

@@ -9,8 +9,8 @@
  *   apis/<api-id>/policy.xml       API scope (optional)
  *   apis/<api-id>/<file>.xml       operation scopes, named by the manifest's `policy`
  *   fragments/<fragment-id>.xml    `<fragment>` documents for `<include-fragment>`
- * api.json: {"name", "path": "" | "/base", "host"?, "origin"?, "operations": [{"id", "name"?, "method",
- * "urlTemplate", "policy"?}]}. Every problem is reported at the key or value in the JSON file.
+ * api.json: {"name", "path": "" | "/base", "host"?, "origin"?, "unmatchedOperations"?: "global" | "not-found",
+ * "operations": [{"id", "name"?, "method", "urlTemplate", "policy"?}]}. Every problem is reported at the key or value in the JSON file.
  */
 import { jsonKind, readJson, type JsonMember, type JsonNode } from "./read-json";
 import { parsePathSegments } from "./routes";
@@ -44,6 +44,11 @@ export interface ApiManifest {
   readonly operations: readonly OperationManifest[];
   /** Offset of the `path` value (duplicate API errors). */
   readonly pathAt: number;
+  /**
+   * A request under the API's path that no operation matches: `global` runs the global scope (certgate's
+   * default); `not-found` answers APIM's 404 before any policy, as APIM does. With its offset, or null.
+   */
+  readonly notFound: { readonly at: number } | null;
 }
 
 export interface Layout {
@@ -59,7 +64,7 @@ export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTION
 /** RFC 1123 host name, optionally with a port. */
 const HOST = /^(?=.{1,253}(?::|$))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::[0-9]{1,5})?$/;
 
-const API_KEYS = ["host", "name", "operations", "origin", "path"];
+const API_KEYS = ["host", "name", "operations", "origin", "path", "unmatchedOperations"];
 const OPERATION_KEYS = ["id", "method", "name", "policy", "urlTemplate"];
 
 export function readLayout(files: ReadonlyMap<string, SourceFile>, values: NamedValues, diags: Diagnostics): Layout {
@@ -156,6 +161,16 @@ function readApiManifest(id: string, file: SourceFile, files: ReadonlyMap<string
       }
     }
   }
+  let notFound: { at: number } | null = null;
+  if (m.has("unmatchedOperations")) {
+    const v = str("unmatchedOperations");
+    const node = m.get("unmatchedOperations")!.value;
+    if (v === "not-found") notFound = { at: node.at };
+    else if (v !== null && v !== "global") {
+      diags.error(file, node.at, `"unmatchedOperations" must be "global" or "not-found", not "${v}"`, node.end - node.at);
+      ok = false;
+    }
+  }
   const operations: OperationManifest[] = [];
   const opsNode = m.get("operations")?.value;
   if (opsNode && opsNode.kind !== "array") {
@@ -187,6 +202,7 @@ function readApiManifest(id: string, file: SourceFile, files: ReadonlyMap<string
     id, file: file.path, name, path, segments, host, origin, operations,
     policy: files.has(policy) ? policy : null,
     pathAt: m.get("path")!.value.at,
+    notFound,
   };
 }
 

@@ -220,7 +220,8 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
     identityHeaders: (path, model) => identityHeaders(path, model, config.identityHeaders),
     async fetchOrigin(c, certificateId) {
       // Node's Request needs `duplex` for a stream body; the client's body is known text here.
-      const sent: OriginCall = c.body === body && body !== null ? { ...c, body: req.body } : c;
+      // A body the runner buffered (expressions read it) is a stream too: sent as the text it is.
+      const sent: OriginCall = c.body === body && body !== null ? { ...c, body: req.body } : c.body instanceof ReadableStream ? { ...c, body: await new Response(c.body).text() } : c;
       return sendToOrigin(sent, {
         timeoutMs: config.origin.timeoutMs,
         fetcher: async (r) => {
@@ -242,6 +243,7 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
       validation: config.validation,
       defaultOrigin: config.origin.url ?? new URL("http://origin.invalid"),
       isOwnedHeader: (name) => isReserved(name, config),
+      isIdentityHeader: (name) => name === "client-cert" || name === "client-cert-chain" || name.startsWith(config.identityHeaders.prefix.toLowerCase()),
     }, services);
     record = result.record;
     if (result.kind === "problem") {

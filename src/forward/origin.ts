@@ -18,6 +18,10 @@ export interface OriginCall {
   readonly headers: Headers;
   /** The client's body stream, a policy's replacement text, or null. Dropped for GET and HEAD. */
   readonly body: ReadableStream<Uint8Array> | string | null;
+  /** forward-request `timeout`: replaces the deployment's timeout for this call. */
+  readonly timeoutMs?: number;
+  /** forward-request `follow-redirects="true"`: follow the origin's redirects instead of passing them through. */
+  readonly followRedirects?: boolean;
 }
 
 export interface OriginTarget {
@@ -46,9 +50,10 @@ export function upstreamUrl(origin: URL, path: string, search: string): URL {
  */
 export async function sendToOrigin(call: OriginCall, target: OriginTarget): Promise<Result<Response, GatewayError>> {
   const { url } = call;
+  const timeoutMs = call.timeoutMs ?? target.timeoutMs;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), target.timeoutMs);
+    timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
   });
   const hasBody = call.method !== "GET" && call.method !== "HEAD" && call.body !== null;
   try {
@@ -56,12 +61,12 @@ export async function sendToOrigin(call: OriginCall, target: OriginTarget): Prom
       method: call.method,
       headers: call.headers,
       body: hasBody ? call.body : null,
-      redirect: "manual",
+      redirect: call.followRedirects === true ? "follow" : "manual",
     });
     const response = await Promise.race([target.fetcher(upstream), timeout]);
     if (response === TIMED_OUT) {
-      return err(gatewayError("origin_timeout", "The origin did not answer in time.", { timeoutMs: target.timeoutMs },
-        `origin ${url.origin} timed out after ${target.timeoutMs} ms`));
+      return err(gatewayError("origin_timeout", "The origin did not answer in time.", { timeoutMs },
+        `origin ${url.origin} timed out after ${timeoutMs} ms`));
     }
     return ok(response);
   } catch (e) {

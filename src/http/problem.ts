@@ -41,6 +41,10 @@ export function statusOf(code: ErrorCode, denyStatus: number): number {
     case "self_signed_not_registered":
     case "certificate_identity_mismatch":
       return denyStatus;
+    // A policy's own check refused the request (check-header carries its status; ip-filter is APIM's 403).
+    case "policy_check_failed":
+    case "caller_ip_not_allowed":
+      return 403;
     // The request itself is ill-formed.
     case "certificate_malformed":
     case "certificate_too_large":

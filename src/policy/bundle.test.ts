@@ -38,7 +38,8 @@ describe("bundle checks", () => {
         "a/b": {
           api: null, operation: null, origin: "ftp://x", backend: [], outbound: [], onError: [], needs: ["everything"],
           inbound: [
-            { k: "rewrite-uri", at: { file: "f", line: 1, col: 1, scope: "global", policyId: "global" } },
+            { k: "rate-limit", at: { file: "f", line: 1, col: 1, scope: "global", policyId: "global" } },
+            { k: "rewrite-uri", at: { file: "f", line: 1, col: 1, scope: "global", policyId: "global" }, template: { t: "text", v: "/x" } },
             { k: "set-header", at: { file: "f", line: 2, col: 1, scope: "global", policyId: "global" }, name: { t: "text", v: "x" }, existsAction: "replace", values: [{ t: "weird" }] },
             { k: "choose", at: { file: "f", line: 3, col: 1, scope: "global", policyId: "global" }, whens: [{ condition: { kind: "expr" }, steps: [] }], otherwise: null },
           ],
@@ -49,7 +50,8 @@ describe("bundle checks", () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     const all = r.error.join("\n");
-    expect(all).toContain("unknown step \"rewrite-uri\"");
+    expect(all).toContain("unknown step \"rate-limit\"");
+    expect(all).toContain("(rewrite-uri).copyUnmatchedParams: must be a boolean");
     expect(all).toContain("existsAction");
     expect(all).toContain("unknown template kind \"weird\"");
     expect(all).toContain("condition: must be compiled code");

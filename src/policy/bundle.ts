@@ -17,6 +17,7 @@
  * `npm run policies:build`; tests and the explain CLI pass theirs to `createApp({ bundle })` / the runner.
  */
 import { err, ok, type Result } from "../result";
+import { parseIp } from "./ip";
 import { compileRoutes, matchRoute, type RouteIndex } from "./routes";
 import { SCHEMA_VERSION, type PolicyBundle, type Program, type Step, type Template } from "./schema";
 
@@ -30,6 +31,8 @@ export interface PreparedProgram {
   readonly needsVerifyNoRevocation: boolean;
   /** Load the registered certificates before evaluation (context.Deployment or issuer-certificate-id). */
   readonly needsRegistered: boolean;
+  /** Buffer the request and origin response bodies for expressions (context.Request.Body, context.Response.Body). */
+  readonly needsBody: boolean;
 }
 
 /** A checked bundle with its route index. */
@@ -125,12 +128,13 @@ function prepare(raw: Record<string, unknown>): Result<PreparedBundle, string[]>
 type Route = PolicyBundle["routes"][number];
 
 function prepareProgram(key: string, program: Program): PreparedProgram {
-  const scan = { verify: program.needs.includes("verify"), verifyNoRevocation: program.needs.includes("verifyNoRevocation"), deployment: false };
+  const scan = { verify: program.needs.includes("verify"), verifyNoRevocation: program.needs.includes("verifyNoRevocation"), deployment: false, body: false };
   const sections = [program.inbound, program.backend, program.outbound, program.onError];
   let issuerIds = false;
   for (const steps of sections) {
     forEachStep(steps, (s) => {
       if (s.k === "validate-client-certificate" && s.identities.some((i) => i.issuerCertificateId !== undefined)) issuerIds = true;
+      if (s.k === "find-and-replace") scan.body = true;
     });
     scanNames(steps, scan);
   }
@@ -140,6 +144,7 @@ function prepareProgram(key: string, program: Program): PreparedProgram {
     needsVerify: scan.verify,
     needsVerifyNoRevocation: scan.verifyNoRevocation,
     needsRegistered: scan.deployment || issuerIds,
+    needsBody: scan.body,
   };
 }
 
@@ -171,7 +176,7 @@ function forEachStep(steps: readonly Step[], visit: (s: Step) => void): void {
 }
 
 /** Looks through every expression AST for the members that need preparation (any node naming them). */
-function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: boolean; deployment: boolean }): void {
+function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: boolean; deployment: boolean; body: boolean }): void {
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const v = stack.pop();
@@ -183,6 +188,7 @@ function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: 
         if (o.name === "Verify") scan.verify = true;
         else if (o.name === "VerifyNoRevocation") scan.verifyNoRevocation = true;
         else if (o.name === "Deployment") scan.deployment = true;
+        else if (o.name === "Body") scan.body = true;
       }
       for (const x of Object.values(o)) if (typeof x === "object" && x !== null) stack.push(x);
     }
@@ -191,7 +197,8 @@ function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: 
 
 const STEP_KINDS = new Set<Step["k"]>([
   "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-variable", "trace",
-  "set-backend-service", "authentication-certificate",
+  "set-backend-service", "authentication-certificate", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
+  "mock-response", "cors", "find-and-replace", "forward-request",
 ]);
 const EXISTS_ACTIONS = new Set(["override", "skip", "append", "delete"]);
 const SEVERITIES = new Set(["verbose", "information", "error"]);
@@ -315,6 +322,54 @@ class Checker {
         break;
       case "authentication-certificate":
         if (typeof v.certificateId !== "string" || v.certificateId === "") this.fail(`${where}.certificateId`, "must be a non-empty string");
+        break;
+      case "set-query-parameter":
+        this.setHeader(v, where);
+        break;
+      case "set-method":
+        this.template(v.method, `${where}.method`);
+        break;
+      case "check-header":
+        for (const f of ["name", "failedStatus", "failedMessage", "ignoreCase"]) this.template(v[f], `${where}.${f}`);
+        if (!Array.isArray(v.values)) this.fail(`${where}.values`, "must be an array");
+        else v.values.forEach((t, i) => this.template(t, `${where}.values[${i}]`));
+        break;
+      case "ip-filter": {
+        if (v.action !== "allow" && v.action !== "forbid") this.fail(`${where}.action`, "must be allow or forbid");
+        const ip = (x: unknown, at: string) => (typeof x === "string" && parseIp(x) !== null) || this.fail(at, "must be an IP address");
+        if (!Array.isArray(v.addresses)) this.fail(`${where}.addresses`, "must be an array");
+        else v.addresses.forEach((x, i) => ip(x, `${where}.addresses[${i}]`));
+        if (!Array.isArray(v.ranges)) this.fail(`${where}.ranges`, "must be an array");
+        else v.ranges.forEach((r, i) => {
+          if (!this.obj(r, `${where}.ranges[${i}]`)) return;
+          ip(r.from, `${where}.ranges[${i}].from`);
+          ip(r.to, `${where}.ranges[${i}].to`);
+        });
+        break;
+      }
+      case "rewrite-uri":
+        this.template(v.template, `${where}.template`);
+        if (typeof v.copyUnmatchedParams !== "boolean") this.fail(`${where}.copyUnmatchedParams`, "must be a boolean");
+        break;
+      case "forward-request":
+        if (v.timeoutMs !== null && !(Number.isInteger(v.timeoutMs) && (v.timeoutMs as number) > 0)) this.fail(`${where}.timeoutMs`, "must be null or milliseconds");
+        if (typeof v.followRedirects !== "boolean") this.fail(`${where}.followRedirects`, "must be a boolean");
+        break;
+      case "find-and-replace":
+        this.template(v.from, `${where}.from`);
+        this.template(v.to, `${where}.to`);
+        break;
+      case "cors": {
+        for (const f of ["allowCredentials", "terminateUnmatched"]) if (typeof v[f] !== "boolean") this.fail(`${where}.${f}`, "must be a boolean");
+        const strings = (x: unknown) => Array.isArray(x) && x.every((y) => typeof y === "string");
+        for (const f of ["origins", "headers", "expose"]) if (!strings(v[f])) this.fail(`${where}.${f}`, "must be an array of strings");
+        if (v.methods !== null && !strings(v.methods)) this.fail(`${where}.methods`, "must be null or an array of strings");
+        if (v.maxAge !== null && !(Number.isInteger(v.maxAge) && (v.maxAge as number) >= 0)) this.fail(`${where}.maxAge`, "must be null or seconds");
+        break;
+      }
+      case "mock-response":
+        if (!(Number.isInteger(v.status) && (v.status as number) >= 200 && (v.status as number) <= 599)) this.fail(`${where}.status`, "must be an HTTP status 200–599");
+        if (v.contentType !== null && typeof v.contentType !== "string") this.fail(`${where}.contentType`, "must be null or a string");
         break;
     }
   }

@@ -6,6 +6,8 @@ import { describeCertificate } from "../cert/model";
 import type { RegisteredCertificate } from "../pki/trust-store";
 import { createContext, nameInfo, type CertificateFacts, type ContextInput, type PipelineState } from "./context";
 import { HostError, isHostObject, type HostObject, type Value } from "./expr/host";
+import { evaluate, toText } from "./expr/interpret";
+import { parseCode } from "./expr/parse";
 
 let issuer: BuiltCertificate, alice: BuiltCertificate, bare: BuiltCertificate, ouOnly: BuiltCertificate;
 
@@ -83,7 +85,7 @@ describe("context", () => {
     expect(() => headers.index!("nope")).toThrow(HostError);
     expect(headers.get("Count")).toBe(2);
     expect(Object.fromEntries(req.get("MatchedParameters") as Map<string, string>)).toEqual({ id: "7" });
-    expect(req.get("Body")).toBeUndefined();
+    expect(req.get("Body")).toBeNull(); // no body buffered: the program does not read it, or there is none
   });
 
   it("exposes the operation, API, request id, time, deployment; null response outside outbound", async () => {
@@ -201,5 +203,52 @@ describe("context", () => {
     expect(() => c.call!("Verify", [])).toThrow(/context.Request.Certificate only/);
     const empty = await contextFor();
     expect((obj(empty.context.get("Deployment")).get("Certificates") as Map<string, Value>).size).toBe(0);
+  });
+
+  it("Request.Body.As<T>: preserveContent keeps the content; a read without it empties the body (APIM set-body reference)", async () => {
+    const body = { text: '{"id": 7, "tags": ["a"]}', consumed: false };
+    const { context } = await contextFor({ body });
+    const b = obj(obj(context.get("Request")).get("Body"));
+    expect(b.call!("As", [true], ["string"])).toBe('{"id": 7, "tags": ["a"]}');
+    expect(body.consumed).toBe(false);
+    expect(toText(b.call!("As", [true], ["JObject"])!)).toContain('"id": 7');
+    expect(() => b.call!("As", [true], ["JArray"])).toThrow(/not an array/);
+    expect(toText(b.call!("As", [], ["JToken"])!)).toContain('"tags"');
+    expect(body.consumed).toBe(true);
+    expect(b.call!("As", [true], ["string"])).toBe("");
+    expect(b.call!("As", [true], ["JObject"])).toBeNull();
+    expect(() => b.call!("As", [true], ["XDocument"])).toThrow(HostError);
+  });
+
+  it("Request.Body: null without a body; a body over the cap is a LimitExceeded when read", async () => {
+    expect(obj((await contextFor({ body: null })).context.get("Request")).get("Body")).toBeNull();
+    const big = obj(obj((await contextFor({ body: { text: null, consumed: false } })).context.get("Request")).get("Body"));
+    expect(() => big.call!("As", [true], ["string"])).toThrow(expect.objectContaining({ reason: "LimitExceeded" }));
+  });
+
+  it("Certificate.ToString() prints dates as .NET's DateTime.ToString() does (en-US G), lines CRLF", async () => {
+    const { context } = await contextFor();
+    const c = obj(obj(context.get("Request")).get("Certificate"));
+    const text = c.call!("ToString", []) as string;
+    const p = parsed(alice);
+    const g = (d: Date) => `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()} ${d.getUTCHours() % 12 || 12}:${String(d.getUTCMinutes()).padStart(2, "0")}:${String(d.getUTCSeconds()).padStart(2, "0")} ${d.getUTCHours() < 12 ? "AM" : "PM"}`;
+    expect(text).toContain(`[Not Before]\r\n  ${g(p.notBefore)}\r\n\r\n[Not After]\r\n  ${g(p.notAfter)}\r\n`);
+    expect(text.startsWith("[Subject]\r\n  CN=Alice")).toBe(true);
+  });
+
+  it("Extensions: every SAN of a kind through X509SubjectAlternativeNameExtension, other extensions by Oid", async () => {
+    const { context } = await contextFor();
+    const run = (source: string) => {
+      const r = parseCode(source, "t.xml", [1, 1]);
+      if (!r.ok) throw new Error(r.errors[0]!.message);
+      return toText(evaluate(r.code, { context }, { remaining: 10_000 }));
+    };
+    const san = "context.Request.Certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().First()";
+    expect(run(`@(string.Join(",", ${san}.EnumerateDnsNames()))`)).toBe("alice.example.com,second.example.com");
+    expect(run(`@(string.Join(",", ${san}.EnumerateUris()))`)).toBe("spiffe://example/alice");
+    expect(run(`@(string.Join(",", ${san}.EnumerateEmails()))`)).toBe("alice@san.example");
+    expect(run(`@(${san}.EnumerateIPAddresses().Count())`)).toBe("0");
+    expect(run(`@(${san}.Oid.Value)`)).toBe("2.5.29.17");
+    expect(run(`@(context.Request.Certificate.Extensions.Any(e => e.Oid.Value == "2.5.29.18" && !e.Critical))`)).toBe("True");
   });
 });

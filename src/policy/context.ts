@@ -19,14 +19,20 @@
  *   names case-sensitive.
  * - Certificate (X509Certificate2): Thumbprint, SerialNumber, Subject, Issuer (.NET renderings),
  *   SubjectName.Name, IssuerName.Name, NotBefore, NotAfter, FriendlyName (""), Version, HasPrivateKey
- *   (false), GetNameInfo(X509NameType, forIssuer), Verify(), VerifyNoRevocation(), ToString().
+ *   (false), GetNameInfo(X509NameType, forIssuer), Verify(), VerifyNoRevocation(), ToString(), Extensions (Oid,
+ *   Critical; the subjectAltName one an X509SubjectAlternativeNameExtension with EnumerateDnsNames(),
+ *   EnumerateIPAddresses() and the certgate extensions EnumerateUris(), EnumerateEmails()).
  *   GetNameInfo follows .NET's managed implementation (dotnet/runtime, X509Certificate2 on Unix):
  *   SimpleName → the most specific CN, else OU, O, E, else the most specific other attribute, else the
  *   first rfc822 SAN; EmailName → the first rfc822 SAN, else E=; UpnName → the first UPN otherName SAN
  *   (1.3.6.1.4.1.311.20.2.3); DnsName → the first DNS SAN, else CN; DnsFromAlternativeName → the first DNS
  *   SAN; UrlName → the first URI SAN; "" when there is none. `forIssuer` reads the issuer name and the
  *   issuerAltName extension instead.
- * - Response: StatusCode, StatusReason, Headers.
+ * - Request.Body / Response.Body (IMessageBody, null when there is none): As<T>([preserveContent]) with T string,
+ *   JObject, JArray or JToken. As APIM's set-body reference says, reading without preserveContent: true takes
+ *   the content away: later reads see an empty body, and so does the origin (or the client) unless a set-body
+ *   gives one. The runner buffers the body before the section runs (run.ts), up to MAX_BODY_BYTES.
+ * - Response: StatusCode, StatusReason, Headers, Body.
  * - Operation: Id, Name, Method, UrlTemplate. Api: Id, Name, Path.
  * - Variables: GetValueOrDefault<T>(name[, default]), ContainsKey, indexer, Count, Keys.
  * - Deployment: Certificates (registered certificates by id, each an X509Certificate2 whose Verify() is not
@@ -39,6 +45,10 @@ import { latin1 } from "../bytes";
 import { DerReader, TAG, decodeOid } from "../cert/der";
 import type { RegisteredCertificate } from "../pki/trust-store";
 import { HostError, type HostObject, type MutableDictionary, type Value } from "./expr/host";
+import { formatDate } from "./expr/format";
+import { parseJsonForHost } from "./expr/json";
+import { MAX_BODY_BYTES } from "./expr/limits";
+import { JArray, JObject } from "./expr/values";
 import type { Program } from "./schema";
 
 /** The pipeline sections, as APIM names them in LastError.Section. */
@@ -49,6 +59,16 @@ export interface ResponseState {
   status: number;
   reason: string;
   readonly headers: Headers;
+  /** The origin's body, buffered when the program reads context.Response.Body (else undefined). */
+  body?: BufferedBody | null;
+}
+
+/** A message body buffered for expressions (run.ts reads it when the program reads `Body`). */
+export interface BufferedBody {
+  /** The content as UTF-8 text, or null when it is larger than the cap (reading it is a LimitExceeded). */
+  readonly text: string | null;
+  /** A read without preserveContent: true emptied it. */
+  consumed: boolean;
 }
 
 /** APIM's context.LastError. */
@@ -93,6 +113,8 @@ export interface ContextInput {
   readonly requestId: string;
   readonly timestamp: Date;
   readonly region: string;
+  /** The request body for context.Request.Body: null when there is none; undefined when the program does not read it. */
+  readonly body?: BufferedBody | null;
 }
 
 /** Builds the `context` object of one request and its Variables. */
@@ -217,6 +239,8 @@ class RequestHost implements HostObject {
         return this.certificate;
       case "MatchedParameters":
         return this.input.params;
+      case "Body":
+        return this.input.body ? new MessageBodyHost(this.input.body) : null;
       default:
         return undefined;
     }
@@ -349,12 +373,49 @@ class ResponseHost implements HostObject {
         return this.response.reason;
       case "Headers":
         return headerDictionary(this.response.headers);
+      case "Body":
+        return this.response.body ? new MessageBodyHost(this.response.body) : null;
       default:
         return undefined;
     }
   }
 
   call = noSuchMethod;
+
+  toString(): string {
+    return this.typeName;
+  }
+}
+
+/** IMessageBody: `As<T>([preserveContent])`. */
+class MessageBodyHost implements HostObject {
+  readonly typeName = "IMessageBody";
+
+  constructor(private readonly body: BufferedBody) {}
+
+  get(): undefined {
+    return undefined;
+  }
+
+  call(name: string, args: readonly Value[], typeArgs?: readonly string[]): Value | undefined {
+    if (name !== "As") return undefined;
+    argCount(name, args, 0, 1);
+    if (args.length === 1 && typeof args[0] !== "boolean") throw new HostError("ArgumentException", "As: preserveContent must be a bool");
+    const type = typeArgs?.length === 1 ? typeArgs[0]! : null;
+    if (type !== "string" && type !== "JObject" && type !== "JArray" && type !== "JToken") {
+      throw new HostError("NotSupportedException", `As<${type ?? ""}>: certgate reads a body as string, JObject, JArray or JToken`);
+    }
+    if (this.body.text === null) throw new HostError("LimitExceeded", `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    const text = this.body.consumed ? "" : this.body.text;
+    if (args[0] !== true) this.body.consumed = true;
+    if (type === "string") return text;
+    // Newtonsoft reads an empty document as no token at all.
+    if (text.trim() === "") return null;
+    const token = parseJsonForHost(text);
+    if (type === "JObject" && !(token instanceof JObject)) throw new HostError("JsonReaderException", "Error reading JObject from JsonReader. Current JsonReader item is not an object.");
+    if (type === "JArray" && !(token instanceof JArray)) throw new HostError("JsonReaderException", "Error reading JArray from JsonReader. Current JsonReader item is not an array.");
+    return token as unknown as Value;
+  }
 
   toString(): string {
     return this.typeName;
@@ -475,6 +536,7 @@ function nameTypeOf(v: Value | undefined): NameType {
 /** X509Certificate2. `verified` is null for certificates whose Verify() is not prepared (registered ones). */
 class CertificateHost implements HostObject {
   readonly typeName = "X509Certificate2";
+  private extensions: Value[] | undefined;
 
   constructor(
     private readonly cert: ParsedCertificate,
@@ -507,6 +569,9 @@ class CertificateHost implements HostObject {
         return m.version;
       case "HasPrivateKey":
         return false;
+      case "Extensions":
+        return (this.extensions ??= readExtensions(this.cert.der).map((e) =>
+          e.oid === OID_SAN ? new SanExtensionHost(e.critical, this.model.subjectAltNames) : new RecordHost("X509Extension", { Oid: oidHost(e.oid), Critical: e.critical })));
       default:
         return undefined;
     }
@@ -545,10 +610,72 @@ class CertificateHost implements HostObject {
   }
 
   toString(): string {
-    // .NET X509Certificate.ToString(): "[Subject]\r\n  …\r\n\r\n[Issuer]\r\n  …" and so on.
+    // .NET X509Certificate.ToString(): "[Subject]\r\n  …\r\n\r\n[Issuer]\r\n  …" and so on, with the dates as
+    // DateTime.ToString() prints them (en-US "G", `12/3/2027 8:00:12 AM`; UTC here: the edge has no local zone)
+    // and Environment.NewLine of APIM's Windows hosts (CRLF).
+    const date = (d: Date) => formatDate(d, null) ?? "";
     return `[Subject]\r\n  ${this.model.subject.dotnet}\r\n\r\n[Issuer]\r\n  ${this.model.issuer.dotnet}\r\n\r\n` +
-      `[Serial Number]\r\n  ${this.model.serialNumber}\r\n\r\n[Not Before]\r\n  ${this.model.notBefore}\r\n\r\n` +
-      `[Not After]\r\n  ${this.model.notAfter}\r\n\r\n[Thumbprint]\r\n  ${this.model.thumbprint}\r\n`;
+      `[Serial Number]\r\n  ${this.model.serialNumber}\r\n\r\n[Not Before]\r\n  ${date(this.cert.notBefore)}\r\n\r\n` +
+      `[Not After]\r\n  ${date(this.cert.notAfter)}\r\n\r\n[Thumbprint]\r\n  ${this.model.thumbprint}\r\n`;
+  }
+}
+
+/** System.Security.Cryptography.Oid: `Value` (dotted), `FriendlyName` null (certgate keeps no OID name table). */
+function oidHost(oid: string): HostObject {
+  return new RecordHost("Oid", { Value: oid, FriendlyName: null });
+}
+
+/**
+ * X509SubjectAlternativeNameExtension (.NET 7): EnumerateDnsNames(), EnumerateIPAddresses() (as text, IPAddress's
+ * ToString() form), and — certgate extensions in the same style — EnumerateUris(), EnumerateEmails(); every
+ * name of the kind, in the certificate's order (GetNameInfo sees only the first).
+ */
+class SanExtensionHost implements HostObject {
+  readonly typeName = "X509SubjectAlternativeNameExtension";
+
+  constructor(private readonly critical: boolean, private readonly names: CertificateModel["subjectAltNames"]) {}
+
+  get(name: string): Value | undefined {
+    if (name === "Oid") return oidHost(OID_SAN);
+    if (name === "Critical") return this.critical;
+    return undefined;
+  }
+
+  call(name: string, args: readonly Value[]): Value | undefined {
+    const list = name === "EnumerateDnsNames" ? this.names.dns : name === "EnumerateIPAddresses" ? this.names.ip
+      : name === "EnumerateUris" ? this.names.uri : name === "EnumerateEmails" ? this.names.email : undefined;
+    if (list === undefined) return undefined;
+    argCount(name, args, 0, 0);
+    return [...list];
+  }
+
+  toString(): string {
+    return this.typeName;
+  }
+}
+
+/** The certificate's extensions in order: OID and criticality (RFC 5280 §4.1: Extension ::= SEQUENCE { extnID, critical DEFAULT FALSE, extnValue }). */
+function readExtensions(der: Uint8Array): Array<{ oid: string; critical: boolean }> {
+  try {
+    const cert = DerReader.of(der, new DerReader(der).expect(TAG.SEQUENCE, "Certificate"));
+    const tbs = DerReader.of(der, cert.expect(TAG.SEQUENCE, "TBSCertificate"));
+    while (!tbs.done) {
+      const el = tbs.next();
+      if (el.tagClass !== 2 || el.tagNumber !== 3) continue;
+      const exts = DerReader.of(der, DerReader.of(der, el).expect(TAG.SEQUENCE, "Extensions"));
+      const out: Array<{ oid: string; critical: boolean }> = [];
+      while (!exts.done) {
+        const ext = DerReader.of(der, exts.expect(TAG.SEQUENCE, "Extension"));
+        const oid = decodeOid(ext.content(ext.expect(TAG.OID, "extnID")));
+        const next = ext.next();
+        const critical = next.tagClass === 0 && next.tagNumber === TAG.BOOLEAN && der[next.contentStart] !== 0;
+        out.push({ oid, critical });
+      }
+      return out;
+    }
+    return [];
+  } catch {
+    return [];
   }
 }
 

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { BuiltCertificate } from "../../scripts/pki/builder";
 import { ca, cert, crl, DAY, leaf, material, NOW, root } from "../../test/support/chains";
 import { bundle, header, operation, parts, step, tpl } from "../../test/support/policies";
+import type { Identity } from "./schema";
 import { describeCertificate } from "../cert/model";
 import type { Verification } from "../env";
 import { DEFAULT_IDENTITY_FIELDS, identityHeaders } from "../forward/identity";
@@ -19,7 +20,7 @@ import type { ValidationOptions } from "../pki/validate";
 import { err, ok } from "../result";
 import { prepareBundle, selectProgram } from "./bundle";
 import { EXPRESSION_STEP_BUDGET, MAX_TRACE_LINES, runProgram, type RunResult, type RunSettings, type ValidationOutcome } from "./run";
-import type { PolicyBundle, Program } from "./schema";
+import type { PolicyBundle, Program, Step } from "./schema";
 
 let r: BuiltCertificate, i: BuiltCertificate, valid: BuiltCertificate, expired: BuiltCertificate, early: BuiltCertificate;
 let revoked: BuiltCertificate, otherRoot: BuiltCertificate, partnerCa: BuiltCertificate, partner: BuiltCertificate, selfSigned: BuiltCertificate;
@@ -66,6 +67,8 @@ interface Call {
   headers: Record<string, string>;
   body: string | null;
   certificateId: string | null;
+  timeoutMs?: number;
+  followRedirects?: boolean;
 }
 
 interface Options {
@@ -78,6 +81,8 @@ interface Options {
   origin?: (call: Call) => Response | "unreachable" | "no-binding";
   values?: Record<string, string>;
   settings?: Partial<RunSettings>;
+  /** The client's address (context.Request.IpAddress); default 192.0.2.1. */
+  ip?: string;
 }
 
 /** Runs `b` for one request; returns the outcome, the origin calls, the log lines and the validations asked for. */
@@ -111,7 +116,7 @@ async function run(b: PolicyBundle, o: Options = {}) {
     url,
     headers: new Headers(o.headers ?? {}),
     body: o.body === undefined ? null : new Response(o.body).body,
-    ipAddress: "192.0.2.1",
+    ipAddress: o.ip ?? "192.0.2.1",
     requestId: "req-test",
     timestamp: NOW,
     region: "",
@@ -134,7 +139,7 @@ async function run(b: PolicyBundle, o: Options = {}) {
     identityHeaders: (path, model) => identityHeaders(path, model, IDENTITY_SPEC),
     async fetchOrigin(call, certificateId) {
       const body = call.body === null ? null : typeof call.body === "string" ? call.body : await new Response(call.body).text();
-      const c: Call = { url: call.url.toString(), method: call.method, headers: Object.fromEntries(call.headers), body, certificateId };
+      const c: Call = { url: call.url.toString(), method: call.method, headers: Object.fromEntries(call.headers), body, certificateId, timeoutMs: call.timeoutMs, followRedirects: call.followRedirects };
       calls.push(c);
       const answer = o.origin?.(c) ?? Response.json({ ok: true }, { headers: { "x-origin": "yes" } });
       if (answer === "unreachable") return err({ code: "origin_unreachable", detail: "The origin could not be reached." });
@@ -214,7 +219,33 @@ describe("the pipeline", () => {
     expect(h["x-empty"]).toBe("");
   });
 
-  it("never lets a policy set or delete a header the gateway owns upstream", async () => {
+  it("lets the operator's policy override the identity headers, after the gateway set them, and says so; other owned headers stay out of reach", async () => {
+    const settings = { isIdentityHeader: (n: string) => n === "client-cert" || n === "client-cert-chain" || n.startsWith("x-client-cert-") };
+    const steps = one({
+      inbound: [
+        step.setHeader("X-Client-Cert-Subject", ["@(context.Request.Certificate?.Subject ?? \"CN=anonymous\")"]),
+        step.setHeader("Client-Cert", [], "delete"),
+        step.setHeader("X-Client-Cert-Verified", ["NONE"], "skip"),
+        step.setHeader("X-Certgate-Terminator-Secret", ["guess"]),
+      ],
+    });
+    const x = await run(steps, { cert: valid, settings });
+    const h = x.calls[0]!.headers;
+    expect([h["x-client-cert-subject"], h["client-cert"], h["x-client-cert-verified"], h["x-certgate-terminator-secret"]])
+      .toEqual(['CN=Valid Client, O="Contoso, Inc.", C=US', undefined, "SUCCESS", undefined]);
+    expect(x.result.record.traces.map((t) => t.message)).toEqual([
+      "set-header X-Client-Cert-Subject (override) overrides the gateway's identity header",
+      "set-header Client-Cert (delete) overrides the gateway's identity header",
+      "set-header X-Client-Cert-Verified (skip) overrides the gateway's identity header",
+    ]);
+    expect(x.logs.filter((l) => l.event === "policy_identity_header_override")).toHaveLength(3);
+    expect(x.logs.filter((l) => l.event === "policy_header_reserved")).toHaveLength(1);
+    // Without a certificate there is no identity: the policy's values are what the origin gets.
+    const anonymous = await run(steps, { settings });
+    expect([anonymous.calls[0]!.headers["x-client-cert-subject"], anonymous.calls[0]!.headers["x-client-cert-verified"]]).toEqual(["CN=anonymous", "NONE"]);
+  });
+
+  it("never lets a policy set or delete a header the gateway owns upstream (a runner without isIdentityHeader)", async () => {
     const x = await run(one({
       inbound: [
         step.setHeader("X-Client-Cert-Verified", ["SUCCESS"]),
@@ -244,6 +275,38 @@ describe("the pipeline", () => {
     expect(x.calls[0]!.body).toBe("new body");
     const y = await run(bundle(), { body: "streamed" });
     expect(y.calls[0]!.body).toBe("streamed");
+  });
+
+  it("context.Request.Body: read with preserveContent the origin gets the same body; read without it, none", async () => {
+    const tenant = step.setHeader("X-Tenant", ['@(context.Request.Body.As<JObject>(preserveContent: true)["tenant"].ToString())']);
+    const kept = await run(one({ inbound: [tenant] }), { body: '{"tenant": "t-1"}', headers: { "content-length": "17" } });
+    expect([kept.calls[0]!.headers["x-tenant"], kept.calls[0]!.body, kept.calls[0]!.headers["content-length"]]).toEqual(["t-1", '{"tenant": "t-1"}', "17"]);
+    const taken = await run(one({ inbound: [step.setVariable("b", "@(context.Request.Body.As<string>())")] }), { body: "gone", headers: { "content-length": "4" } });
+    expect([taken.calls[0]!.body, taken.calls[0]!.headers["content-length"]]).toEqual([null, undefined]);
+    // APIM: a consumed body is given back with set-body.
+    const echoed = await run(one({ inbound: [step.setBody('@(context.Request.Body.As<string>().ToUpper())')] }), { body: "again" });
+    expect(echoed.calls[0]!.body).toBe("AGAIN");
+    const none = await run(one({ inbound: [step.setHeader("X-Has-Body", ["@((context.Request.Body != null).ToString())"])] }));
+    expect(none.calls[0]!.headers["x-has-body"]).toBe("False");
+  });
+
+  it("a body over MAX_BODY_BYTES is still forwarded whole; reading it runs on-error (LimitExceeded)", async () => {
+    const big = "x".repeat(1024 * 1024 + 10);
+    const untouched = await run(one({ inbound: [step.setHeader("X-Seen", ["@(context.Request.Method)"])], outbound: [step.setHeader("X-Len", ["@(context.Response.Body.As<string>(preserveContent: true).Length.ToString())"])] }), { body: big });
+    expect(untouched.calls[0]!.body!.length).toBe(big.length);
+    const read = await run(one({ inbound: [step.setVariable("b", "@(context.Request.Body.As<string>(preserveContent: true))")] }), { body: big });
+    expect(problem(read).error.code).toBe("policy_expression_failed");
+    expect(read.result.record.lastError?.reason).toBe("LimitExceeded");
+  });
+
+  it("context.Response.Body in outbound: preserved, the client gets the origin's body; consumed, set-body gives one", async () => {
+    const origin = () => new Response('{"items": [1, 2, 3]}', { headers: { "content-type": "application/json", "content-length": "20" } });
+    const count = step.setHeader("X-Count", ['@(context.Response.Body.As<JObject>(preserveContent: true)["items"].Count().ToString())']);
+    const kept = response(await run(one({ outbound: [count] }), { origin }));
+    expect([kept.headers.get("x-count"), await kept.text()]).toEqual(["3", '{"items": [1, 2, 3]}']);
+    const rewrap = step.setBody('@(new JObject(new JProperty("data", context.Response.Body.As<JObject>())).ToString(Newtonsoft.Json.Formatting.None))');
+    const rewrapped = response(await run(one({ outbound: [rewrap] }), { origin }));
+    expect([await rewrapped.text(), rewrapped.headers.get("content-length")]).toEqual(['{"data":{"items":[1,2,3]}}', null]);
   });
 
   it("set-backend-service changes the origin; an API's path is removed before joining", async () => {
@@ -550,5 +613,184 @@ describe("expressions", () => {
     expect(x.result.record.expressionSteps).toBeGreaterThanOrEqual(EXPRESSION_STEP_BUDGET);
     const handled = await run(one({ inbound: [step.setVariable("x", heavy)], onError: [step.returnResponse({ status: "503", body: tpl("@(context.LastError.Reason)") })] }));
     expect([response(handled).status, await response(handled).text()]).toEqual([503, "step_limit"]);
+  });
+});
+
+describe("request-shaping policies", () => {
+  it("set-query-parameter edits the origin's query as set-header edits headers; each value its own pair", async () => {
+    const x = await run(one({
+      inbound: [
+        step.setQueryParameter("a", ["1", "2"]),
+        step.setQueryParameter("keep", ["new"], "skip"),
+        step.setQueryParameter("add", ["z"], "append"),
+        step.setQueryParameter("drop", [], "delete"),
+        step.setQueryParameter("client", ["@(context.Request.Headers.GetValueOrDefault(\"X-Client\", \"none\"))"]),
+      ],
+    }), { path: "/r?keep=old&drop=1&a=0", headers: { "x-client": "c 1" } });
+    expect(x.calls[0]!.url).toBe("https://origin.test/base/r?keep=old&a=1&a=2&add=z&client=c+1");
+  });
+
+  it("set-method changes the origin request's method; a GET sends no body", async () => {
+    const x = await run(one({ inbound: [step.setMethod("PATCH")] }), { body: "b" });
+    expect([x.calls[0]!.method, x.calls[0]!.body]).toEqual(["PATCH", "b"]);
+    const y = await run(one({ inbound: [step.setMethod("GET")] }), { body: "dropped", headers: { "content-length": "7" } });
+    expect([y.calls[0]!.method, y.calls[0]!.body, y.calls[0]!.headers["content-length"]]).toEqual(["GET", null, undefined]);
+    const bad = await run(one({ inbound: [step.setMethod("@(\"BAD METHOD\")")] }));
+    expect(problem(bad).error.code).toBe("policy_expression_failed");
+  });
+
+  it("check-header: missing or not allowed runs on-error with APIM's reasons, then answers failed-check-httpcode", async () => {
+    const check = step.checkHeader("X-Api-Key", "401", "Present your key.", "true", ["abc", "def"]);
+    const ok = await run(one({ inbound: [check] }), { headers: { "x-api-key": "DEF" } });
+    expect(ok.calls).toHaveLength(1);
+    const missing = await run(one({ inbound: [check] }));
+    expect([problem(missing).status, problem(missing).error.code, problem(missing).error.detail]).toEqual([401, "policy_check_failed", "Present your key."]);
+    expect(missing.result.record.lastError).toMatchObject({ source: "check-header", reason: "HeaderNotFound", message: "Header X-Api-Key was not found in the request. Access denied." });
+    const wrong = await run(one({ inbound: [step.checkHeader("X-Api-Key", "403", "no", "false", ["abc"])] }), { headers: { "x-api-key": "ABC" } });
+    expect(wrong.result.record.lastError).toMatchObject({ reason: "HeaderValueNotAllowed", message: "Header X-Api-Key value of ABC is not allowed. Access denied." });
+    expect(wrong.calls).toHaveLength(0);
+    // on-error sees it and may answer instead
+    const handled = await run(one({ inbound: [check], onError: [step.returnResponse({ status: "418", body: tpl("@(context.LastError.Reason)") })] }));
+    expect([response(handled).status, await response(handled).text()]).toEqual([418, "HeaderNotFound"]);
+  });
+
+  it("ip-filter allows or forbids addresses and ranges (IPv4, IPv6, IPv4-mapped); an unreadable address is refused", async () => {
+    const allow = step.ipFilter("allow", ["198.51.100.7", "2001:db8::1"], [{ from: "192.0.2.0", to: "192.0.2.255" }]);
+    const forbid = step.ipFilter("forbid", [], [{ from: "192.0.2.0", to: "192.0.2.127" }]);
+    const at = async (s: Step, ip: string) => {
+      const prepared = await run(one({ inbound: [s] }), { settings: {}, ip });
+      return prepared.result.kind === "problem" ? `${prepared.result.status} ${prepared.result.record.lastError?.reason}` : "forwarded";
+    };
+    expect(await at(allow, "192.0.2.1")).toBe("forwarded");
+    expect(await at(allow, "::ffff:192.0.2.200")).toBe("forwarded");
+    expect(await at(allow, "2001:0db8:0:0:0:0:0:1")).toBe("forwarded");
+    expect(await at(allow, "203.0.113.9")).toBe("403 CallerIpNotAllowed");
+    expect(await at(forbid, "192.0.2.100")).toBe("403 CallerIpNotAllowed");
+    expect(await at(forbid, "192.0.2.200")).toBe("forwarded");
+    expect(await at(forbid, "")).toBe("403 CallerIpNotAllowed");
+  });
+
+  it("rewrite-uri: template parameters filled and encoded, unmatched query parameters copied unless told not to", async () => {
+    const cars = operation("cars", "get", "GET", "/{id}", { inbound: [step.rewriteUri("/v2/vehicles/{id}?view=full")] });
+    const x = await run(bundle({}, [cars]), { path: "/cars/a%20b?view=short&color=red" });
+    expect(x.calls[0]!.url).toBe("https://origin.test/base/v2/vehicles/a%20b?view=full&color=red");
+    const noCopy = operation("cars", "get", "GET", "/{id}", { inbound: [step.rewriteUri("/v2/{id}", false)] });
+    const y = await run(bundle({}, [noCopy]), { path: "/cars/7?color=red" });
+    expect(y.calls[0]!.url).toBe("https://origin.test/base/v2/7");
+    const unknown = operation("cars", "get", "GET", "/{id}", { inbound: [step.rewriteUri("/v2/{nope}")] });
+    expect(problem(await run(bundle({}, [unknown]), { path: "/cars/7" })).error.code).toBe("policy_expression_failed");
+  });
+
+  it("mock-response answers with the status and content type and no body, in inbound and outbound", async () => {
+    const x = await run(one({ inbound: [step.mockResponse(202, "application/json")] }));
+    expect([response(x).status, response(x).headers.get("content-type"), await response(x).text(), x.calls.length]).toEqual([202, "application/json", "", 0]);
+    const y = await run(one({ outbound: [step.mockResponse(200)] }));
+    expect([response(y).status, await response(y).text(), y.calls.length]).toEqual([200, "", 1]);
+  });
+});
+
+describe("cors", () => {
+  const policy = step.cors({ origins: ["https://app.example"], methods: ["GET", "PUT"], headers: ["Content-Type", "X-Trace"], expose: ["X-Request-Id"], maxAge: 600, allowCredentials: true });
+  const preflight = (origin: string, method: string, requestHeaders?: string) => ({
+    method: "OPTIONS", headers: { origin, "access-control-request-method": method, ...(requestHeaders ? { "access-control-request-headers": requestHeaders } : {}) },
+  });
+  const corsHeaders = (r: Response) => Object.fromEntries([...r.headers].filter(([k]) => k.startsWith("access-control-") || k === "vary"));
+
+  it("answers a matching preflight at the edge with the Access-Control-Allow-* headers", async () => {
+    const x = await run(one({ inbound: [policy] }), preflight("https://app.example", "PUT", "content-type, x-trace"));
+    expect(x.calls).toHaveLength(0);
+    expect(response(x).status).toBe(200);
+    expect(corsHeaders(response(x))).toEqual({
+      "access-control-allow-origin": "https://app.example", "access-control-allow-credentials": "true", "access-control-allow-methods": "GET,PUT",
+      "access-control-allow-headers": "content-type,x-trace", "access-control-max-age": "600", vary: "Origin",
+    });
+  });
+
+  it("a preflight for another origin, method or header ends with an empty 200 and no CORS headers", async () => {
+    for (const p of [preflight("https://evil.example", "PUT"), preflight("https://app.example", "DELETE"), preflight("https://app.example", "PUT", "x-other")]) {
+      const x = await run(one({ inbound: [policy] }), p);
+      expect([response(x).status, corsHeaders(response(x)), x.calls.length]).toEqual([200, {}, 0]);
+    }
+  });
+
+  it("an allowed cross-origin request goes on; its response carries Allow-Origin, Credentials and Expose-Headers", async () => {
+    const x = await run(one({ inbound: [policy] }), { headers: { origin: "https://app.example" } });
+    expect(x.calls).toHaveLength(1);
+    expect(corsHeaders(response(x))).toMatchObject({ "access-control-allow-origin": "https://app.example", "access-control-allow-credentials": "true", "access-control-expose-headers": "X-Request-Id" });
+    expect(response(x).headers.get("x-origin")).toBe("yes");
+  });
+
+  it("terminate-unmatched-request: a GET from another origin ends with an empty 200; false lets it through without CORS headers", async () => {
+    const x = await run(one({ inbound: [policy] }), { headers: { origin: "https://evil.example" } });
+    expect([response(x).status, x.calls.length, await response(x).text()]).toEqual([200, 0, ""]);
+    const lenient = step.cors({ origins: ["https://app.example"], terminateUnmatched: false });
+    const y = await run(one({ inbound: [lenient] }), { headers: { origin: "https://evil.example" } });
+    expect([y.calls.length, corsHeaders(response(y))]).toEqual([1, {}]);
+    // a preflight it did not match still does not reach the origin
+    const z = await run(one({ inbound: [lenient] }), preflight("https://evil.example", "GET"));
+    expect([response(z).status, z.calls.length]).toEqual([200, 0]);
+  });
+
+  it("a wildcard origin without credentials answers *; a request without Origin is not touched", async () => {
+    const any = step.cors({ origins: ["*"], methods: ["*"], headers: ["*"] });
+    const x = await run(one({ inbound: [any] }), preflight("https://a.example", "PATCH", "x-anything"));
+    expect(corsHeaders(response(x))).toMatchObject({ "access-control-allow-origin": "*", "access-control-allow-methods": "PATCH", "access-control-allow-headers": "x-anything" });
+    const plain = await run(one({ inbound: [any] }));
+    expect(corsHeaders(response(plain))).toEqual({});
+  });
+});
+
+describe("find-and-replace", () => {
+  it("edits the request body in inbound, after a set-body too, and the origin's body in outbound", async () => {
+    const x = await run(one({ inbound: [step.findAndReplace("internal.example", "api.example")] }), { body: "see internal.example and internal.example/x" });
+    expect(x.calls[0]!.body).toBe("see api.example and api.example/x");
+    const y = await run(one({ inbound: [step.setBody("a-b-c"), step.findAndReplace("-", "+")] }), { body: "ignored" });
+    expect(y.calls[0]!.body).toBe("a+b+c");
+    const z = await run(one({ outbound: [step.findAndReplace("true", "\"yes\"")] }));
+    expect(await response(z).text()).toBe('{"ok":"yes"}');
+  });
+
+  it("a result over MAX_BODY_BYTES is a runtime error, found before it is built", async () => {
+    const x = await run(one({ inbound: [step.findAndReplace("a", "x".repeat(100))] }), { body: "a".repeat(20_000) });
+    expect(x.result.record.lastError).toMatchObject({ source: "find-and-replace", reason: "LimitExceeded" });
+  });
+});
+
+describe("forward-request", () => {
+  it("timeout and follow-redirects reach the origin call; without the step the deployment's settings apply", async () => {
+    const forward: Step = { k: "forward-request", at: { file: "t.xml", line: 1, col: 1, scope: "global", policyId: "global" }, timeoutMs: 20_000, followRedirects: true };
+    const x = await run(one({ backend: [forward] }));
+    expect([x.calls[0]!.timeoutMs, x.calls[0]!.followRedirects]).toEqual([20_000, true]);
+    const y = await run(one({}));
+    expect([y.calls[0]!.timeoutMs, y.calls[0]!.followRedirects]).toEqual([undefined, undefined]);
+  });
+});
+
+describe("SAN and SPIFFE identities (certgate extensions)", () => {
+  let svid: BuiltCertificate, twoUris: BuiltCertificate;
+  beforeAll(async () => {
+    svid = await leaf("Web Workload", i, "p-256", { subjectAltName: { names: [{ uri: "spiffe://example.org/ns/prod/web" }, { email: "Ops@Example.org" }, { ip: "2001:db8::7" }] } });
+    twoUris = await leaf("Two URIs", i, "p-256", { subjectAltName: { names: [{ uri: "spiffe://example.org/ns/prod/web" }, { uri: "https://example.org/" }] } });
+  });
+  const check = (identity: Identity) => one({ inbound: [step.validate({ validateRevocation: false, identities: [identity] })] });
+  const outcome = async (identity: Identity, c: BuiltCertificate) => {
+    const x = await run(check(identity), { cert: c });
+    return x.result.kind === "problem" ? x.result.error.code : "passed";
+  };
+
+  it("uri, email (domain case-insensitive) and ip-address match any SAN of their kind", async () => {
+    expect(await outcome({ uri: "spiffe://example.org/ns/prod/web" }, svid)).toBe("passed");
+    expect(await outcome({ email: "Ops@example.ORG" }, svid)).toBe("passed");
+    expect(await outcome({ email: "ops@example.org" }, svid)).toBe("certificate_identity_mismatch");
+    expect(await outcome({ ipAddress: "2001:0db8:0:0:0:0:0:7" }, svid)).toBe("passed");
+    expect(await outcome({ ipAddress: "192.0.2.7" }, svid)).toBe("certificate_identity_mismatch");
+  });
+
+  it("spiffe-id: exact or by path prefix, and only for a certificate with exactly one URI SAN", async () => {
+    expect(await outcome({ spiffeId: "spiffe://example.org/ns/prod/web" }, svid)).toBe("passed");
+    expect(await outcome({ spiffeId: "spiffe://example.org/ns/prod/*" }, svid)).toBe("passed");
+    expect(await outcome({ spiffeId: "spiffe://example.org/ns/dev/*" }, svid)).toBe("certificate_identity_mismatch");
+    expect(await outcome({ spiffeId: "spiffe://example.org/ns/prod/web" }, twoUris)).toBe("certificate_identity_mismatch");
+    expect(await outcome({ uri: "spiffe://example.org/ns/prod/web" }, twoUris)).toBe("passed");
   });
 });

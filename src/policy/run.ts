@@ -26,11 +26,12 @@
  *   budget, so it can still answer a request whose pipeline ran out.
  * - Headers: inbound/backend `set-header` edits the request headers the origin receives, outbound and
  *   on-error ones the response's. Several values are joined with "," (APIM); null values are dropped.
- *   Headers the gateway owns on the way upstream (certificate-carrying headers of every format,
- *   Client-Cert / Client-Cert-Chain, the identity prefix, the terminator and trace secret headers, hop-by-hop
- *   headers) cannot be set or deleted by a policy: the step is skipped with a warning in the log and the
- *   step record, so the origin never receives a certificate or identity header a policy computed (a policy
- *   could build one from client input). The verified identity is added after inbound and backend ran.
+ *   The verified identity is added after inbound and backend ran; the identity headers (Client-Cert,
+ *   Client-Cert-Chain, the identity prefix: RunSettings.isIdentityHeader) are the operator's to override, so a
+ *   policy's set-header of one is applied on top of it then, traced and logged. The other headers the gateway
+ *   owns on the way upstream (certificate-carrying headers of every format, the terminator and trace secret
+ *   headers, hop-by-hop headers) cannot be set or deleted by a policy: the step is skipped with a warning in
+ *   the log and the step record.
  * - validate-client-certificate: the attributes with APIM's meaning (trust, not-before, not-after,
  *   revocation), validated by the engine with the step's options and `trust-store` (default: the
  *   deployment's); the request's own validation is reused when they equal the deployment's. Without
@@ -49,6 +50,11 @@
  *   its path is removed from the request path before it is joined to the origin (APIM's API URL suffix).
  *   `authentication-certificate certificate-id="X"` sends the origin request through the Worker's
  *   `mtls_certificates` binding X.
+ * - Request shaping (decisions in shaping.ts): set-query-parameter and rewrite-uri edit the origin URL,
+ *   set-method its method, forward-request its timeout and redirects; check-header and ip-filter fail into
+ *   on-error with APIM's reasons; cors answers preflights and adds its headers to the response; mock-response
+ *   answers; find-and-replace edits the section's body. Programs whose expressions read `Body` (or that run
+ *   find-and-replace) buffer the bodies (body.ts, up to MAX_BODY_BYTES); all others stream them.
  */
 import type { CertificateModel } from "../cert/model";
 import { describeCertificate } from "../cert/model";
@@ -60,10 +66,15 @@ import { upstreamUrl } from "../forward/origin";
 import type { RegisteredCertificate } from "../pki/trust-store";
 import { DEFAULT_OPTIONS, validationOptionsKey, type ValidatedPath, type ValidationOptions } from "../pki/validate";
 import type { Result } from "../result";
+import { bufferBody, type Buffered } from "./body";
+import { parseIp } from "./ip";
+import { checkHeaderFailure, decideCors, editQuery, ipFilterAllows, replaceAll, rewriteTarget } from "./shaping";
+import { matchesSpiffeClaim, parseSpiffeClaim } from "./spiffe";
 import type { PreparedBundle, Selection } from "./bundle";
-import { createContext, type CertificateFacts, type ContextInput, type LastError, type PipelineState, type SectionName } from "./context";
+import { createContext, type BufferedBody, type CertificateFacts, type ContextInput, type LastError, type PipelineState, type SectionName } from "./context";
 import type { Code } from "./expr/ast";
 import { HostError, type Value } from "./expr/host";
+import { MAX_BODY_BYTES } from "./expr/limits";
 import { evaluate, PolicyRuntimeError, StepLimitExceeded, toCondition, toText, type StepBudget } from "./expr/interpret";
 import { pathSegments } from "./routes";
 import type { Identity, Origin, SetHeader, Step, Template } from "./schema";
@@ -108,6 +119,12 @@ export interface RunSettings {
   readonly defaultOrigin: URL;
   /** True for a lower-case request header name the gateway owns (policies cannot set or delete it). */
   readonly isOwnedHeader: (name: string) => boolean;
+  /**
+   * True for a lower-case owned name that is one of the identity headers the gateway sends upstream (Client-Cert,
+   * Client-Cert-Chain, the X-Client-Cert- prefix): the operator's policy may override those — after the gateway set
+   * them — where every other owned header stays out of its reach. Absent: none (the policy's edit is skipped).
+   */
+  readonly isIdentityHeader?: (name: string) => boolean;
 }
 
 /** A validation of the presented certificate with given options. */
@@ -204,6 +221,11 @@ class Stop {
   constructor(readonly response: Response, readonly answer: PolicyAnswer) {}
 }
 
+/** The PolicyAnswer of a response `step` built instead of the origin's. */
+function answerOf(step: { readonly at: { readonly policyId: string; readonly file: string; readonly line: number; readonly col: number } }, status: number, body: string | null, headers: Headers | null): PolicyAnswer {
+  return { policyId: step.at.policyId, at: `${step.at.file}:${step.at.line}:${step.at.col}`, code: answerCode(status, body, headers ?? new Headers()) };
+}
+
 /** The code a policy's 4xx/5xx answer is logged with (see PolicyAnswer.code). */
 function answerCode(status: number, body: string | null, headers: Headers): string | null {
   if (status < 400) return null;
@@ -233,6 +255,13 @@ interface Current {
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
+/** RFC 5321 §2.4: the local part is case-sensitive, the domain is not. */
+function sameEmail(a: string, b: string): boolean {
+  const i = a.lastIndexOf("@");
+  const j = b.lastIndexOf("@");
+  return i > 0 && j > 0 && a.slice(0, i) === b.slice(0, j) && a.slice(i + 1).toLowerCase() === b.slice(j + 1).toLowerCase();
+}
+
 class Run {
   private readonly state: PipelineState = { section: "inbound", response: null, lastError: null };
   private readonly budget: StepBudget = { remaining: EXPRESSION_STEP_BUDGET };
@@ -249,6 +278,21 @@ class Run {
   private origin: URL;
   private certificateId: string | null = null;
   private requestBody: string | null = null;
+  /** set-method. */
+  private method: string;
+  /** rewrite-uri's path (relative to the origin) and the query set-query-parameter / rewrite-uri edit (null: the client's). */
+  private upstreamPath: string | null = null;
+  private upstreamQuery: URLSearchParams | null = null;
+  /** Policy edits of identity headers, applied after the gateway sets the identity (callOrigin). */
+  private identityEdits: Array<{ readonly name: string; readonly action: SetHeader["existsAction"]; readonly values: readonly string[]; readonly empty: boolean }> = [];
+  /** forward-request's attributes for the origin call. */
+  private forward: { timeoutMs?: number; followRedirects?: boolean } = {};
+  /** cors matched a cross-origin request: the headers its response gets (null: none). */
+  private corsHeaders: Headers | null = null;
+  /** A cors step with terminate-unmatched-request="false" let a preflight it did not match go on. */
+  private corsPreflightDeclined = false;
+  /** The client's body, buffered because expressions read context.Request.Body (null: not buffered). */
+  private bufferedRequest: Buffered | null = null;
   private pendingStatus: { code: number; reason: string } | null = null;
   /** A response body set in outbound (null: the origin's). */
   private responseBody: string | null = null;
@@ -267,6 +311,7 @@ class Run {
     private readonly services: RunServices,
   ) {
     const program = selection.program.program;
+    this.method = request.method;
     this.origin = program.origin !== null ? new URL(program.origin) : settings.defaultOrigin;
     const v = request.verification;
     if (v.status === "valid") this.identity = { path: v.path, model: v.model };
@@ -291,17 +336,19 @@ class Run {
         this.state.section = "inbound";
         // Empty sections are skipped without an await: every request pays for each async hop.
         if (program.inbound.length > 0) await this.runSteps(program.inbound, "");
+        // APIM: a preflight no cors policy answered ends with an empty 200, not at the origin.
+        if (this.corsPreflightDeclined) throw new Stop(this.response(null, 200, "", new Headers()), { policyId: "cors", at: null, code: null });
         this.state.section = "backend";
         if (program.backend.length > 0) await this.runSteps(program.backend, "");
         const response = await this.callOrigin();
         const final = program.outbound.length === 0 || response.status === 101 ? response : await this.runOutbound(response);
-        return { kind: "response", response: final, record: this.record(), answer: null };
+        return { kind: "response", response: this.corsHeaders === null ? final : this.withCors(final), record: this.record(), answer: null };
       } catch (e) {
         if (!(e instanceof Failure) || e.lastError === null) throw e;
         return await this.runOnError(e);
       }
     } catch (e) {
-      if (e instanceof Stop) return { kind: "response", response: e.response, record: this.record(), answer: e.answer };
+      if (e instanceof Stop) return { kind: "response", response: this.corsHeaders === null ? e.response : this.withCors(e.response), record: this.record(), answer: e.answer };
       if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: null, record: this.record() };
       throw e;
     }
@@ -313,7 +360,7 @@ class Run {
     if (v.status === "valid") this.certificate = { cert: v.path.certificates[0]!, model: v.model };
     else if (v.status === "invalid" && v.leaf && v.model) this.certificate = { cert: v.leaf, model: v.model };
     const p = this.selection.program;
-    if ((this.certificate && (p.needsVerify || p.needsVerifyNoRevocation)) || p.needsRegistered) return this.prepareAsync();
+    if ((this.certificate && (p.needsVerify || p.needsVerifyNoRevocation)) || p.needsRegistered || (p.needsBody && this.request.body)) return this.prepareAsync();
   }
 
   /** prepare() when expressions need I/O first (Verify() results, registered certificates). */
@@ -330,6 +377,7 @@ class Run {
       this.registered = r.value;
     }
     this.verified = verified;
+    if (p.needsBody && this.request.body) this.bufferedRequest = await bufferBody(this.request.body, MAX_BODY_BYTES);
   }
 
   private get expressionContext(): ReturnType<typeof createContext> {
@@ -349,6 +397,7 @@ class Run {
       get requestId() { return request.requestId; },
       timestamp: request.timestamp,
       get region() { return request.region; },
+      body: this.bufferedRequest?.body ?? null,
     };
     return (this.created = createContext(input, this.state));
   }
@@ -482,6 +531,41 @@ class Run {
         this.note(step, path, url.origin + url.pathname);
         return;
       }
+      case "set-query-parameter":
+        return this.setQueryParameter(step, path);
+      case "set-method": {
+        const method = (await this.text(step.method)).trim();
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(method)) {
+          throw this.failure("set-method", "invalid_method", `method ${JSON.stringify(method)} is not an HTTP method`,
+            gatewayError("policy_expression_failed", "A policy set an invalid method.", { requestId: this.request.requestId }), 500);
+        }
+        // In on-error there is no origin call left to change (APIM allows the policy there).
+        if (section !== "on-error") this.method = method;
+        this.note(step, path, method);
+        return;
+      }
+      case "check-header":
+        return this.checkHeader(step, path);
+      case "ip-filter":
+        return this.ipFilter(step, path);
+      case "rewrite-uri":
+        return this.rewriteUri(step, path);
+      case "cors":
+        return this.corsStep(step, path);
+      case "find-and-replace":
+        return this.findAndReplace(step, path);
+      case "forward-request":
+        this.forward = { ...(step.timeoutMs !== null ? { timeoutMs: step.timeoutMs } : {}), followRedirects: step.followRedirects };
+        this.note(step, path, `${step.timeoutMs !== null ? `timeout ${step.timeoutMs / 1000}s` : ""}${step.followRedirects ? " follow-redirects" : ""}`.trim());
+        return;
+      case "mock-response": {
+        // APIM answers with the API's example for the status and type; certgate has no API schemas, so the answer
+        // is what APIM gives when no example exists: the status, and no content.
+        const headers = new Headers();
+        if (step.contentType !== null) headers.set("content-type", step.contentType);
+        this.note(step, path, `${step.status}`);
+        throw new Stop(this.response(null, step.status, "", headers), answerOf(step, step.status, null, headers));
+      }
       case "authentication-certificate":
         this.certificateId = step.certificateId;
         this.note(step, path, step.certificateId);
@@ -507,7 +591,27 @@ class Run {
   private async applyHeader(h: SetHeader, headers: Headers, upstream: boolean, path: string): Promise<void> {
     const name = (await this.text(h.name)).trim();
     const step = this.current!.step;
-    if (upstream && this.settings.isOwnedHeader(name.toLowerCase())) {
+    const lower = name.toLowerCase();
+    if (upstream && step.k === "set-header" && this.settings.isIdentityHeader?.(lower) && this.settings.isOwnedHeader(lower)) {
+      // The client's value was stripped before any policy ran; the operator's policy is trusted: its edit applies
+      // on top of the gateway's identity, deliberately, and says so in the trace and the log.
+      const values: string[] = [];
+      for (const t of h.values) {
+        const v = await this.value(t);
+        if (v !== null) values.push(typeof v === "string" ? v : this.toText(v));
+      }
+      if (values.some((v) => /[\r\n\0]/.test(v))) {
+        throw this.failure("set-header", "invalid_header", `header ${JSON.stringify(name)}: invalid value`,
+          gatewayError("policy_expression_failed", "A policy set an invalid header.", { requestId: this.request.requestId }), 500);
+      }
+      this.identityEdits.push({ name, action: h.existsAction, values, empty: h.values.length === 0 });
+      const message = `set-header ${name} (${h.existsAction}) overrides the gateway's identity header`;
+      if (this.traces.length < MAX_TRACE_LINES) this.traces.push({ source: "certgate", severity: "information", message, metadata: {}, section: this.state.section, at: position(h.at) });
+      this.services.log("info", "policy_identity_header_override", { requestId: this.request.requestId, header: name, action: h.existsAction, at: position(h.at) });
+      this.note(step, path, `${name} ${h.existsAction}: overrides the gateway's identity header`);
+      return;
+    }
+    if (upstream && this.settings.isOwnedHeader(lower)) {
       this.services.log("warn", "policy_header_reserved", { requestId: this.request.requestId, header: name, at: position(h.at) });
       if (step.k === "set-header") this.note(step, path, `${name}: skipped, the gateway owns this header`);
       return;
@@ -538,6 +642,133 @@ class Run {
         gatewayError("policy_expression_failed", "A policy set an invalid header.", { requestId: this.request.requestId }), 500);
     }
     if (step.k === "set-header") this.note(step, path, `${name} ${h.existsAction}`);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Request shaping (the decisions are shaping.ts's; here they are carried out)
+
+  private corsStep(step: Extract<Step, { k: "cors" }>, path: string): void {
+    const d = decideCors(step, this.request.method, this.request.headers);
+    this.note(step, path, d.note);
+    switch (d.kind) {
+      case "answer":
+        throw new Stop(this.response(null, 200, "", d.headers), answerOf(step, 200, null, d.headers));
+      case "empty":
+        throw new Stop(this.response(null, 200, "", new Headers()), answerOf(step, 200, null, null));
+      case "declined":
+        this.corsPreflightDeclined = true;
+        return;
+      case "allowed":
+        this.corsHeaders = d.headers;
+        this.corsPreflightDeclined = false;
+        return;
+      case "pass":
+        return;
+    }
+  }
+
+  /** The response with cors's headers (a fetched response's headers are immutable: it is rebuilt). */
+  private withCors(r: Response): Response {
+    if (r.status === 101) return r;
+    const headers = new Headers(r.headers);
+    for (const [k, v] of this.corsHeaders!) {
+      if (k === "vary") headers.append("vary", v);
+      else headers.set(k, v);
+    }
+    return new Response(r.body, { status: r.status, statusText: r.statusText, headers });
+  }
+
+  /**
+   * find-and-replace on the body of the section's message: the request's in inbound/backend, the response's in
+   * outbound, on-error's draft in on-error. The result is the body from then on, as set-body's would be. A body
+   * over MAX_BODY_BYTES cannot be edited: LimitExceeded.
+   */
+  private async findAndReplace(step: Extract<Step, { k: "find-and-replace" }>, path: string): Promise<void> {
+    const section = this.state.section;
+    const from = await this.text(step.from);
+    const to = await this.text(step.to);
+    const current = (buffered: BufferedBody | null | undefined): string | null =>
+      buffered === null || buffered === undefined ? "" : buffered.consumed ? "" : buffered.text;
+    let body: string | null;
+    if (section === "inbound" || section === "backend") body = this.requestBody ?? current(this.bufferedRequest?.body);
+    else if (section === "outbound") body = this.responseBody ?? current(this.state.response?.body);
+    else body = this.draftBody ?? "";
+    const fail = (reason: string, message: string) => this.failure("find-and-replace", reason, message,
+      gatewayError("policy_expression_failed", "A policy could not edit the body.", { requestId: this.request.requestId }), 500);
+    if (body === null) throw fail("LimitExceeded", `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    if (from === "") throw fail("ArgumentException", "String cannot be of zero length. (Parameter 'oldValue')");
+    const r = replaceAll(body, from, to, MAX_BODY_BYTES);
+    if (r === null) throw fail("LimitExceeded", `the body would be longer than ${MAX_BODY_BYTES} characters`);
+    if (section === "inbound" || section === "backend") this.requestBody = r.text;
+    else if (section === "outbound") this.responseBody = r.text;
+    else {
+      this.draftBody = r.text;
+      this.draftTouched = true;
+    }
+    this.note(step, path, `${r.count} replaced`);
+  }
+
+  private async setQueryParameter(step: Extract<Step, { k: "set-query-parameter" }>, path: string): Promise<void> {
+    const name = await this.text(step.name);
+    const values: string[] = [];
+    for (const t of step.values) {
+      const v = await this.value(t);
+      if (v !== null) values.push(typeof v === "string" ? v : this.toText(v));
+    }
+    editQuery((this.upstreamQuery ??= new URLSearchParams(this.request.url.search)), step.existsAction, name, values, step.values.length > 0);
+    this.note(step, path, `${name} ${step.existsAction}`);
+  }
+
+  /** check-header: a failure runs on-error (LastError Source check-header), then answers failed-check-httpcode. */
+  private async checkHeader(step: Extract<Step, { k: "check-header" }>, path: string): Promise<void> {
+    const name = (await this.text(step.name)).trim();
+    const ignoreCase = (await this.text(step.ignoreCase)).trim().toLowerCase();
+    if (ignoreCase !== "true" && ignoreCase !== "false") {
+      throw this.failure("check-header", "invalid_value", `ignore-case ${JSON.stringify(ignoreCase)} is not true or false`,
+        gatewayError("policy_expression_failed", "A policy has an invalid check-header.", { requestId: this.request.requestId }), 500);
+    }
+    const status = await this.statusOf(step.failedStatus);
+    const message = await this.text(step.failedMessage);
+    let actual: string | null;
+    try {
+      actual = this.request.headers.get(name);
+    } catch {
+      actual = null; // not a valid header name: not present
+    }
+    const allowed: string[] = [];
+    for (const t of step.values) allowed.push(await this.text(t));
+    const failure = checkHeaderFailure(name, actual, allowed, ignoreCase === "true");
+    if (failure === null) {
+      this.note(step, path, `${name} passed`);
+      return;
+    }
+    this.note(step, path, `${name} failed: ${failure.reason}`);
+    throw this.failure("check-header", failure.reason, failure.message, gatewayError("policy_check_failed", message, { header: name }), status);
+  }
+
+  /** ip-filter on context.Request.IpAddress: a refusal runs on-error (CallerIpNotAllowed), then 403. */
+  private ipFilter(step: Extract<Step, { k: "ip-filter" }>, path: string): void {
+    const address = this.request.ipAddress;
+    if (ipFilterAllows(step, address)) {
+      this.note(step, path, `${address} ${step.action === "allow" ? "allowed" : "not forbidden"}`);
+      return;
+    }
+    this.note(step, path, `${address || "(no address)"} refused`);
+    throw this.failure("ip-filter", "CallerIpNotAllowed", `Caller IP address ${address} is not allowed. Access denied.`,
+      gatewayError("caller_ip_not_allowed", "The caller's IP address is not allowed."), 403);
+  }
+
+  /** rewrite-uri: the origin path (under the backend's base URL) and query, from then on. */
+  private async rewriteUri(step: Extract<Step, { k: "rewrite-uri" }>, path: string): Promise<void> {
+    const template = (await this.text(step.template)).trim();
+    const r = rewriteTarget(template, this.selection.params, this.upstreamQuery ?? new URLSearchParams(this.request.url.search), step.copyUnmatchedParams);
+    if ("error" in r) {
+      throw this.failure("rewrite-uri", "invalid_template", r.error,
+        gatewayError("policy_expression_failed", "A policy has an invalid rewrite-uri template.", { requestId: this.request.requestId }), 500);
+    }
+    this.upstreamPath = r.path;
+    this.upstreamQuery = r.query;
+    this.note(step, path, r.path + (r.query.size > 0 ? `?${r.query}` : ""));
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -618,6 +849,20 @@ class Run {
       if (all && id.subject !== undefined) all &&= dnEquals(id.subject, cert.subject);
       if (all && id.dnsName !== undefined) all &&= model.subjectAltNames.dns.some((d) => d.toLowerCase() === id.dnsName!.toLowerCase());
       if (all && id.issuerSubject !== undefined) all &&= dnEquals(id.issuerSubject, cert.issuer);
+      // certgate extensions: SAN identities (RFC 5280 §4.2.1.6) and SPIFFE IDs (spiffe.ts).
+      if (all && id.uri !== undefined) all &&= model.subjectAltNames.uri.includes(id.uri);
+      if (all && id.email !== undefined) all &&= model.subjectAltNames.email.some((e) => sameEmail(e, id.email!));
+      if (all && id.ipAddress !== undefined) {
+        const want = parseIp(id.ipAddress);
+        all &&= want !== null && model.subjectAltNames.ip.some((a) => {
+          const got = parseIp(a);
+          return got !== null && got.family === want.family && got.value === want.value;
+        });
+      }
+      if (all && id.spiffeId !== undefined) {
+        const claim = parseSpiffeClaim(id.spiffeId);
+        all &&= claim !== null && matchesSpiffeClaim(claim, model.subjectAltNames.uri);
+      }
       if (all && id.issuerThumbprint !== undefined) {
         const t = await issuer();
         all &&= t !== null && sameHex(id.issuerThumbprint, t);
@@ -642,19 +887,33 @@ class Run {
 
   private async callOrigin(): Promise<Response> {
     const program = this.selection.program.program;
-    const path = program.api ? stripApiPath(this.request.url.pathname, program.api.path) : this.request.url.pathname;
+    const path = this.upstreamPath ?? (program.api ? stripApiPath(this.request.url.pathname, program.api.path) : this.request.url.pathname);
     const headers = this.request.headers;
-    // A body replaced by set-body has its own length; the client's Content-Length no longer describes it.
-    if (this.requestBody !== null) headers.delete("content-length");
+    // A body replaced by set-body (or consumed by a Body.As<T>() without preserveContent) has its own length; the
+    // client's Content-Length no longer describes it.
+    const buffered = this.bufferedRequest;
+    const consumed = buffered !== null && buffered.body.consumed;
+    // A GET or HEAD (set-method may have made one) sends no body.
+    const bodiless = this.method === "GET" || this.method === "HEAD";
+    if (this.requestBody !== null || consumed || bodiless) headers.delete("content-length");
     if (this.identity) {
       const identity = this.services.identityHeaders(this.identity.path, this.identity.model);
       for (const name in identity) headers.set(name, identity[name]!);
     }
+    for (const e of this.identityEdits) {
+      if (e.action === "delete") headers.delete(e.name);
+      else if (e.action === "skip") {
+        if (!headers.has(e.name) && e.values.length > 0) headers.set(e.name, e.values.join(","));
+      } else if (e.action === "append") {
+        if (e.values.length > 0) headers.append(e.name, e.values.join(","));
+      } else if (e.values.length > 0 || e.empty) headers.set(e.name, e.values.join(","));
+    }
     const call: OriginCall = {
-      url: upstreamUrl(this.origin, path, this.request.url.search),
-      method: this.request.method,
+      url: upstreamUrl(this.origin, path, this.upstreamQuery === null ? this.request.url.search : this.upstreamQuery.size > 0 ? `?${this.upstreamQuery}` : ""),
+      method: this.method,
       headers,
-      body: this.requestBody ?? this.request.body,
+      body: bodiless ? null : this.requestBody ?? (buffered === null ? this.request.body : consumed ? null : buffered.forward),
+      ...this.forward,
     };
     const r = await this.services.fetchOrigin(call, this.certificateId);
     if (r.ok) return r.value;
@@ -671,18 +930,23 @@ class Run {
     if (steps.length === 0 || origin.status === 101) return origin;
     this.state.section = "outbound";
     this.state.response = { status: origin.status, reason: origin.statusText, headers: new Headers(origin.headers) };
+    // Expressions read context.Response.Body: buffer it (the stream is then used up; `forward` replaces it).
+    const buffered = this.selection.program.needsBody && origin.body ? await bufferBody(origin.body, MAX_BODY_BYTES) : null;
+    if (buffered) this.state.response.body = buffered.body;
+    const originBody = buffered ? buffered.forward : origin.body;
     try {
       await this.runSteps(steps, "");
     } catch (e) {
-      await origin.body?.cancel().catch(() => {});
+      await originBody?.cancel().catch(() => {});
       throw e;
     }
     const r = this.state.response;
-    if (this.responseBody !== null) {
-      await origin.body?.cancel().catch(() => {});
+    const consumed = buffered !== null && buffered.body.consumed;
+    if (this.responseBody !== null || consumed) {
+      await originBody?.cancel().catch(() => {});
       r.headers.delete("content-length");
     }
-    const body = NULL_BODY_STATUSES.has(r.status) ? null : this.responseBody ?? origin.body;
+    const body = NULL_BODY_STATUSES.has(r.status) ? null : this.responseBody ?? (consumed ? null : originBody);
     return this.response(body, r.status, r.reason, r.headers);
   }
 
@@ -697,7 +961,7 @@ class Run {
     try {
       await this.runSteps(this.selection.program.program.onError, "");
     } catch (e) {
-      if (e instanceof Stop) return { kind: "response", response: e.response, record: this.record(), answer: e.answer };
+      if (e instanceof Stop) return { kind: "response", response: this.corsHeaders === null ? e.response : this.withCors(e.response), record: this.record(), answer: e.answer };
       if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: null, record: this.record() };
       throw e;
     }

@@ -72,6 +72,11 @@ export interface Identity {
   readonly issuerSubject?: string;
   readonly issuerThumbprint?: string;
   readonly issuerCertificateId?: string;
+  /** certgate extensions: a URI, email or IP SAN of the leaf, or its SPIFFE ID (spiffe.ts). */
+  readonly uri?: string;
+  readonly email?: string;
+  readonly ipAddress?: string;
+  readonly spiffeId?: string;
 }
 
 export type Step =
@@ -97,7 +102,42 @@ export type Step =
   | { readonly k: "set-variable"; readonly at: Origin; readonly name: string; readonly value: Template }
   | { readonly k: "trace"; readonly at: Origin; readonly source: string; readonly severity: "verbose" | "information" | "error"; readonly message: Template; readonly metadata: ReadonlyArray<{ readonly name: string; readonly value: Template }> }
   | { readonly k: "set-backend-service"; readonly at: Origin; readonly baseUrl: Template }
-  | { readonly k: "authentication-certificate"; readonly at: Origin; readonly certificateId: string };
+  | { readonly k: "authentication-certificate"; readonly at: Origin; readonly certificateId: string }
+  /** Query parameters of the origin request, as set-header does headers (each value its own `name=value`). */
+  | ({ readonly k: "set-query-parameter" } & SetHeader)
+  | { readonly k: "set-method"; readonly at: Origin; readonly method: Template }
+  | {
+    readonly k: "check-header";
+    readonly at: Origin;
+    readonly name: Template;
+    readonly failedStatus: Template;
+    readonly failedMessage: Template;
+    readonly ignoreCase: Template;
+    readonly values: readonly Template[];
+  }
+  /** Addresses and ranges as written (IPv4 or IPv6 literals, checked by the compiler). */
+  | { readonly k: "ip-filter"; readonly at: Origin; readonly action: "allow" | "forbid"; readonly addresses: readonly string[]; readonly ranges: ReadonlyArray<{ readonly from: string; readonly to: string }> }
+  | { readonly k: "rewrite-uri"; readonly at: Origin; readonly template: Template; readonly copyUnmatchedParams: boolean }
+  | { readonly k: "mock-response"; readonly at: Origin; readonly status: number; readonly contentType: string | null }
+  /** forward-request with the attributes certgate runs (a bare `<forward-request/>` emits no step). */
+  | { readonly k: "forward-request"; readonly at: Origin; readonly timeoutMs: number | null; readonly followRedirects: boolean }
+  /** find-and-replace: every occurrence of `from` in the body, as plain text (String.Replace), becomes `to`. */
+  | { readonly k: "find-and-replace"; readonly at: Origin; readonly from: Template; readonly to: Template }
+  /**
+   * APIM's cors: `origins` ("*" or origins), `methods` (null: APIM's default GET and POST; ["*"]: any),
+   * `headers` / `expose` as written ("*" allowed in headers), `maxAge` seconds or null.
+   */
+  | {
+    readonly k: "cors";
+    readonly at: Origin;
+    readonly allowCredentials: boolean;
+    readonly terminateUnmatched: boolean;
+    readonly origins: readonly string[];
+    readonly methods: readonly string[] | null;
+    readonly maxAge: number | null;
+    readonly headers: readonly string[];
+    readonly expose: readonly string[];
+  };
 
 export interface SetHeader {
   readonly at: Origin;

@@ -70,6 +70,21 @@ export const step = {
   }),
   setBackend: (baseUrl: string): Step => ({ k: "set-backend-service", at: at(), baseUrl: tpl(baseUrl) }),
   authenticationCertificate: (certificateId: string): Step => ({ k: "authentication-certificate", at: at(), certificateId }),
+  setQueryParameter: (name: string, values: Array<string | Template>, existsAction: SetHeader["existsAction"] = "override"): Step => ({
+    k: "set-query-parameter", ...header(name, values, existsAction),
+  }),
+  setMethod: (method: string): Step => ({ k: "set-method", at: at(), method: tpl(method) }),
+  checkHeader: (name: string, status: string, message: string, ignoreCase: string, values: string[] = []): Step => ({
+    k: "check-header", at: at(), name: tpl(name), failedStatus: tpl(status), failedMessage: tpl(message), ignoreCase: tpl(ignoreCase), values: values.map((v) => tpl(v)),
+  }),
+  ipFilter: (action: "allow" | "forbid", addresses: string[], ranges: Array<{ from: string; to: string }> = []): Step => ({ k: "ip-filter", at: at(), action, addresses, ranges }),
+  rewriteUri: (template: string, copyUnmatchedParams = true): Step => ({ k: "rewrite-uri", at: at(), template: tpl(template), copyUnmatchedParams }),
+  mockResponse: (status = 200, contentType: string | null = null): Step => ({ k: "mock-response", at: at(), status, contentType }),
+  findAndReplace: (from: string, to: string): Step => ({ k: "find-and-replace", at: at(), from: tpl(from), to: tpl(to) }),
+  cors: (o: { origins: string[]; methods?: string[] | null; headers?: string[]; expose?: string[]; maxAge?: number | null; allowCredentials?: boolean; terminateUnmatched?: boolean }): Step => ({
+    k: "cors", at: at(), allowCredentials: o.allowCredentials ?? false, terminateUnmatched: o.terminateUnmatched ?? true, origins: o.origins,
+    methods: o.methods ?? null, maxAge: o.maxAge ?? null, headers: o.headers ?? [], expose: o.expose ?? [],
+  }),
 };
 
 /** A SetHeader (for set-header steps and return-response headers). */

@@ -32,6 +32,11 @@ export type Expr =
    * when the test succeeds, the value is assigned to the local `name`, declared in the enclosing scope.
    */
   | { readonly t: "is"; readonly at: Pos; readonly e: Expr; readonly type: string | null; readonly negated: boolean; readonly bind?: string }
+  /**
+   * `out var n` / `out int n` / `out n` (added): an argument of `T.TryParse(s, out …)` only (the compiler's check).
+   * `type` is the declared type ("var" when inferred), or null when it names an existing local.
+   */
+  | { readonly t: "out"; readonly at: Pos; readonly name: string; readonly type: string | null }
   /** `x => body`, `(x, y) => body`; body is an expression or a block. */
   | { readonly t: "lambda"; readonly at: Pos; readonly params: readonly string[]; readonly body: Expr | Block }
   /**
@@ -42,8 +47,8 @@ export type Expr =
   | { readonly t: "new"; readonly at: Pos; readonly type: string; readonly args: readonly Expr[]; readonly init?: ReadonlyArray<readonly [string, Expr]>; readonly items?: ReadonlyArray<readonly Expr[]> }
   /** `new { A = …, B }` (anonymous object; serialized as JSON where a string is needed). */
   | { readonly t: "anon"; readonly at: Pos; readonly props: ReadonlyArray<readonly [string, Expr]> }
-  /** `new[] { … }` / `new string[] { … }`. */
-  | { readonly t: "array"; readonly at: Pos; readonly type: string | null; readonly items: readonly Expr[] }
+  /** `new[] { … }` / `new string[] { … }`; `new byte[n]` (added) has `size` and no items: n default values. */
+  | { readonly t: "array"; readonly at: Pos; readonly type: string | null; readonly items: readonly Expr[]; readonly size?: Expr }
   /**
    * `$"…{e}…"`: literal parts and expressions (with an optional format string `{e:yyyy}`, and — added — an optional
    * alignment `{e,10}` / `{e,-10}`: pad left / right to that width).
@@ -58,6 +63,15 @@ export type Stmt =
   | { readonly t: "if"; readonly at: Pos; readonly c: Expr; readonly then: Stmt; readonly else: Stmt | null }
   | { readonly t: "return"; readonly at: Pos; readonly e: Expr | null }
   | { readonly t: "expr"; readonly at: Pos; readonly e: Expr }
+  /** `foreach (var x in e) body` / `foreach (string x in e)` (added; `type` "var" when inferred). */
+  | { readonly t: "foreach"; readonly at: Pos; readonly type: string; readonly name: string; readonly e: Expr; readonly body: Stmt }
+  /** `break;` / `continue;` inside a foreach (added). */
+  | { readonly t: "break" | "continue"; readonly at: Pos }
+  /**
+   * `try { } catch (T name) { } … finally { }` (added): `type` null for a bare `catch`, `name` null when the exception
+   * is not named. A catch matches names.ts EXCEPTION_TYPES by .NET's hierarchy.
+   */
+  | { readonly t: "try"; readonly at: Pos; readonly body: Block; readonly catches: ReadonlyArray<{ readonly type: string | null; readonly name: string | null; readonly body: Block }>; readonly fin: Block | null }
   | Block;
 
 export interface Block {

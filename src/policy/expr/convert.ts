@@ -8,10 +8,11 @@
  * compare references — and surprise the policy author). Failures go through the Meter with .NET's exception type.
  */
 import { isHostObject, type Value } from "./host";
-import { formatDate, formatDouble, formatTimeSpan, parseDate } from "./format";
+import { formatDate, formatDateOffset, formatDouble, formatTimeSpan, parseDate } from "./format";
 import { enumOrdinal, jvalueText, writeJson, type Meter } from "./json";
 import { MAX_STRING_CHARS } from "./limits";
-import { AnonObject, CsChar, CsDouble, CsEnum, CsList, JArray, JObject, JProperty, JValue, KeyValue, LazySeq, TimeSpan, isJToken, type JToken } from "./values";
+import { catches } from "./names";
+import { AnonObject, byteArrays, CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, LazySeq, TimeSpan, isJToken, type JToken } from "./values";
 
 // ── enumeration ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -70,10 +71,18 @@ export function typeName(v: Value): string {
   if (v instanceof CsChar) return "System.Char";
   if (v instanceof TimeSpan) return "System.TimeSpan";
   if (v instanceof CsEnum) return v.type === "X509NameType" ? "System.Security.Cryptography.X509Certificates.X509NameType" : v.type.startsWith("J") || v.type === "Formatting" ? `Newtonsoft.Json.${v.type === "Formatting" ? "" : "Linq."}${v.type}` : `System.${v.type}`;
-  if (Array.isArray(v)) return (v as readonly Value[]).every((x) => typeof x === "string") ? "System.String[]" : "System.Object[]";
+  if (v instanceof CsGuid) return "System.Guid";
+  if (v instanceof CsDateTimeOffset) return "System.DateTimeOffset";
+  if (v instanceof CsEncoding) return v.name === "UTF8" ? "System.Text.UTF8Encoding" : "System.Text.ASCIIEncoding";
+  if (Array.isArray(v)) return byteArrays.has(v) ? "System.Byte[]" : (v as readonly Value[]).every((x) => typeof x === "string") ? "System.String[]" : "System.Object[]";
   if (v instanceof CsList) return `System.Collections.Generic.List\`1[${clrElement(v.elementType)}]`;
   if (v instanceof Map) return "System.Collections.Generic.Dictionary`2[System.String,System.Object]";
   if (v instanceof KeyValue) return "System.Collections.Generic.KeyValuePair`2[System.String,System.Object]";
+  if (v instanceof CsException) return exceptionTypeName(v.type);
+  if (v instanceof CsHasher) return `System.Security.Cryptography.${v.key === null ? "" : "HMAC"}${v.algorithm}${v.key === null ? "+Implementation" : ""}`;
+  if (v instanceof CsMatch) return "System.Text.RegularExpressions.Match";
+  if (v instanceof CsGroup) return "System.Text.RegularExpressions.Group";
+  if (v instanceof CsGroups) return "System.Text.RegularExpressions.GroupCollection";
   if (v instanceof LazySeq) return "System.Linq.Enumerable+Iterator`1[System.Object]";
   if (v instanceof AnonObject) return "<>f__AnonymousType0";
   if (v instanceof JObject) return "Newtonsoft.Json.Linq.JObject";
@@ -82,6 +91,15 @@ export function typeName(v: Value): string {
   if (v instanceof JProperty) return "Newtonsoft.Json.Linq.JProperty";
   if (isHostObject(v)) return v.typeName;
   return "System.Object";
+}
+
+/** The full .NET name of an exception type a policy can catch. */
+function exceptionTypeName(type: string): string {
+  if (type.startsWith("Json")) return `Newtonsoft.Json.${type}`;
+  if (type === "RuntimeBinderException") return "Microsoft.CSharp.RuntimeBinder.RuntimeBinderException";
+  if (type === "KeyNotFoundException") return "System.Collections.Generic.KeyNotFoundException";
+  if (type === "RegexParseException") return "System.Text.RegularExpressions.RegexParseException";
+  return `System.${type}`;
 }
 
 /** Short type name for messages ("String", "Int32", "JObject", a host's typeName). */
@@ -113,10 +131,14 @@ export function toText(v: Value, m: Meter): string {
   if (v instanceof Date) return formatDate(v, null) ?? "";
   if (v instanceof TimeSpan) return formatTimeSpan(v.ms);
   if (v instanceof CsEnum) return v.name;
+  if (v instanceof CsDateTimeOffset) return formatDateOffset(v.date, null) ?? "";
+  if (v instanceof CsGuid) return `${v.hex.slice(0, 8)}-${v.hex.slice(8, 12)}-${v.hex.slice(12, 16)}-${v.hex.slice(16, 20)}-${v.hex.slice(20)}`;
   if (v instanceof JValue) return jvalueText(v);
   if (v instanceof JObject || v instanceof JArray || v instanceof JProperty) return writeJson(v, true, m, iterate);
   if (v instanceof AnonObject) return writeJson(v, false, m, iterate);
   if (v instanceof KeyValue) return checkLength(`[${toText(v.key, m)}, ${toText(v.value, m)}]`, m);
+  if (v instanceof CsGroup) return v.value;
+  if (v instanceof CsException) return checkLength(`${exceptionTypeName(v.type)}: ${v.message}`, m);
   if (isHostObject(v)) return v.toString();
   return typeName(v);
 }
@@ -161,6 +183,8 @@ export function csEquals(a: Value, b: Value): boolean {
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
   if (a instanceof TimeSpan && b instanceof TimeSpan) return a.ms === b.ms;
   if (a instanceof CsEnum && b instanceof CsEnum) return a.type === b.type && a.name === b.name;
+  if (a instanceof CsGuid && b instanceof CsGuid) return a.hex === b.hex;
+  if (a instanceof CsDateTimeOffset && b instanceof CsDateTimeOffset) return a.date.getTime() === b.date.getTime();
   return false;
 }
 
@@ -171,6 +195,7 @@ export function compareValues(a: Value, b: Value): number | null {
   if (x !== null && y !== null) return x < y ? -1 : x > y ? 1 : x === y ? 0 : NaN;
   if (a instanceof Date && b instanceof Date) return Math.sign(a.getTime() - b.getTime());
   if (a instanceof TimeSpan && b instanceof TimeSpan) return Math.sign(a.ms - b.ms);
+  if (a instanceof CsDateTimeOffset && b instanceof CsDateTimeOffset) return Math.sign(a.date.getTime() - b.date.getTime());
   return null;
 }
 
@@ -198,6 +223,14 @@ export function isOfType(type: string, v: Value): boolean {
   if (t === "char") return v instanceof CsChar;
   if (t === "DateTime") return v instanceof Date;
   if (t === "TimeSpan") return v instanceof TimeSpan;
+  if (t === "Guid") return v instanceof CsGuid;
+  if (t === "DateTimeOffset") return v instanceof CsDateTimeOffset;
+  if (t === "Match") return v instanceof CsMatch;
+  if (t === "Group") return v instanceof CsGroup;
+  if (t === "GroupCollection") return v instanceof CsGroups;
+  if (v instanceof CsHasher) return t === "HashAlgorithm" || t === (v.key === null ? v.algorithm : `HMACSHA${v.algorithm.slice(3)}`) || (v.key !== null && t === "HMAC");
+  if (v instanceof CsException) return catches(t, v.type);
+  if (t === "Encoding") return v instanceof CsEncoding;
   if (t === "JToken") return isJToken(v);
   if (t === "JContainer") return v instanceof JObject || v instanceof JArray || v instanceof JProperty;
   if (t === "JObject") return v instanceof JObject;
@@ -213,7 +246,8 @@ export function isOfType(type: string, v: Value): boolean {
   if (ENUMERABLE_TYPES.test(t)) return isEnumerable(v) && typeof v !== "string";
   if (DICTIONARY_TYPES.test(t)) return v instanceof Map;
   if (v instanceof CsEnum) return v.type === t;
-  if (isHostObject(v)) return v.typeName === t || v.typeName.endsWith("." + t);
+  // X509SubjectAlternativeNameExtension is an X509Extension, as in .NET.
+  if (isHostObject(v)) return v.typeName === t || v.typeName.endsWith("." + t) || (t === "X509Extension" && v.typeName === "X509SubjectAlternativeNameExtension");
   return false;
 }
 

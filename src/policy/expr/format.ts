@@ -217,6 +217,21 @@ function renderCustomFormat(format: string, field: (c: string, n: number, out: s
   return out;
 }
 
+/**
+ * DateTimeOffset.ToString([format]) for an offset of zero (the edge's only one): ToString() is the "G" form plus
+ * " +00:00" (learn.microsoft.com/dotnet/api/system.datetimeoffset.tostring); in formats, `K` is the offset ("+00:00")
+ * where a UTC DateTime prints "Z", so "o" gives `2027-12-03T08:00:12.0000000+00:00`.
+ */
+export function formatDateOffset(d: Date, format: string | null): string | null {
+  if (format === null || format === "") {
+    const g = formatDate(d, "G");
+    return g === null ? null : `${g} +00:00`;
+  }
+  const pattern = format.length === 1 ? STANDARD_DATE_FORMATS.get(format) : format;
+  if (pattern === undefined) return null;
+  return formatDateCustom(d, pattern.replace(/K/g, "zzz"));
+}
+
 function formatDateCustom(d: Date, f: string): string | null {
   // 100-ns ticks within the second: JS dates carry milliseconds, so digits past the third are zeros.
   const fraction = String(d.getUTCMilliseconds()).padStart(3, "0") + "0000";

@@ -15,16 +15,17 @@
  */
 import type { Block, Code, Expr, Pos, Stmt } from "./ast";
 import type { HostObject, Value } from "./host";
-import { callMember, getMember, indexGet, indexSet } from "./members";
+import { callMember, defaultOf, getMember, indexGet, indexSet } from "./members";
 import { MethodGroup, callStatic, construct, getStatic, makeArray } from "./statics";
 import { TextBuilder, align, formatValue } from "./text";
-import { asCast, compareValues, csEquals, explicitCast, implicitConvert, isOfType, numeric, shortTypeName, toText as convertToText } from "./convert";
+import { asCast, compareValues, csEquals, explicitCast, implicitConvert, isEnumerable, isOfType, iterate, numeric, shortTypeName, toText as convertToText, typeName } from "./convert";
 import { inDateRange } from "./format";
 import type { Meter } from "./json";
 import { CHARS_PER_STEP, MAX_COLLECTION_ITEMS, MAX_NESTING, MAX_STRING_CHARS } from "./limits";
-import { STATIC_TYPES } from "./names";
+import { STATIC_TYPES, catches } from "./names";
 import { Fn, PolicyRuntimeError, StepLimitExceeded, type Arg, type Rt, type RuntimeReason } from "./runtime";
-import { AnonObject, CsChar, CsDouble, TimeSpan } from "./values";
+import { AnonObject, byteArrays, CsChar, CsDateTimeOffset, CsDouble, CsException, TimeSpan } from "./values";
+import { ownArray } from "./linq";
 
 export { PolicyRuntimeError, StepLimitExceeded } from "./runtime";
 export type { RuntimeReason } from "./runtime";
@@ -49,7 +50,7 @@ export function evaluate(code: Code, scope: EvalScope, budget: StepBudget): Valu
   if (code?.kind === "expr") return ev.expr(code.node);
   if (code?.kind === "block") {
     const r = ev.exec(code.node as Stmt);
-    return r === undefined ? null : r.value;
+    return typeof r === "object" ? r.value : null;
   }
   return ev.fail("InvalidProgram", "malformed compiled code");
 }
@@ -118,6 +119,11 @@ interface Returned {
   readonly value: Value;
 }
 
+/** What a statement did besides completing: returned, or a break / continue for the enclosing foreach. */
+const BREAK = Symbol("break");
+const CONTINUE = Symbol("continue");
+type Flow = Returned | typeof BREAK | typeof CONTINUE | undefined;
+
 /** A null-conditional (`?.`, `?[`) met null: the rest of the postfix chain is skipped and the chain is null. */
 const SHORT = Symbol("short-circuit");
 type Chained = Value | typeof SHORT;
@@ -177,7 +183,7 @@ class Evaluator implements Rt {
       fn.params.forEach((p, i) => this.env.vars.set(p, { value: args[i] ?? null, type: "var" }));
       if (fn.body?.t === "block") {
         const r = this.exec(fn.body);
-        return r === undefined ? null : r.value;
+        return typeof r === "object" ? r.value : null;
       }
       return this.expr(fn.body as Expr);
     } finally {
@@ -312,6 +318,7 @@ class Evaluator implements Rt {
         return new AnonObject(props);
       }
       case "array": {
+        if (n.size !== undefined && n.size !== null) return this.sizedArray(n.type, n.size);
         if (!Array.isArray(n.items)) return this.invalid("array");
         this.items(n.items.length);
         const items = n.items.map((e) => this.expr(e));
@@ -391,6 +398,7 @@ class Evaluator implements Rt {
     }
     const typeArgs = Array.isArray(n.typeArgs) && n.typeArgs.every((t) => typeof t === "string") ? n.typeArgs : undefined;
     const type = this.staticType(callee.obj);
+    if (type !== null && callee.name === "TryParse") return this.tryParse(n, type);
     if (type !== null) {
       const args = n.args.map((a) => this.argument(a));
       this.locate(n);
@@ -407,6 +415,37 @@ class Evaluator implements Rt {
     const args = n.args.map((a) => this.argument(a));
     this.locate(n);
     return callMember(this, target, callee.name, args, typeArgs);
+  }
+
+  /**
+   * `T.TryParse(s, out x)`: T.Parse's result, or false and default(T) where Parse throws FormatException,
+   * OverflowException or ArgumentNullException (.NET's TryParse contract); the out local is declared or assigned.
+   */
+  private tryParse(n: Extract<Expr, { t: "call" }>, type: string): Value {
+    const out = n.args[1];
+    if (n.args.length !== 2 || typeof out !== "object" || out === null || out.t !== "out" || typeof out.name !== "string") {
+      return this.fail("RuntimeBinderException", `no overload of ${type}.TryParse takes these arguments`);
+    }
+    const input = this.expr(n.args[0]!);
+    this.locate(n);
+    let value: Value;
+    let ok = true;
+    try {
+      value = callStatic(this, type, "Parse", [input], undefined);
+    } catch (e) {
+      if (!(e instanceof PolicyRuntimeError) || !["FormatException", "OverflowException", "ArgumentNullException"].includes(e.reason)) throw e;
+      value = defaultOf(type === "Guid" ? "Guid" : type);
+      ok = false;
+    }
+    if (out.type !== null) this.env.vars.set(out.name, { value, type: out.type === "var" ? type : out.type });
+    else {
+      const slot = this.env.find(out.name);
+      if (slot === undefined) return this.invalid(`out to unknown local ${out.name}`);
+      const r = implicitConvert(slot.type, value);
+      if (!r.ok) return this.fail(r.reason, r.message);
+      slot.value = r.v;
+    }
+    return ok;
   }
 
   private unary(op: string, v: Value, n: Expr): Value {
@@ -485,7 +524,7 @@ class Evaluator implements Rt {
     // Lifted operators: null with a value-typed operand is null.
     if (l === null || r === null) {
       const other = l === null ? r : l;
-      if (other === null || numeric(other) !== null || other instanceof Date || other instanceof TimeSpan) return null;
+      if (other === null || numeric(other) !== null || other instanceof Date || other instanceof TimeSpan || other instanceof CsDateTimeOffset) return null;
       return this.badOperands(op, l, r);
     }
     const x = numeric(l);
@@ -529,6 +568,15 @@ class Evaluator implements Rt {
         return new Date(t);
       }
     }
+    if (l instanceof CsDateTimeOffset) {
+      // DateTimeOffset's operators, as DateTime's (offset zero on both sides).
+      if (op === "-" && r instanceof CsDateTimeOffset) return new TimeSpan(l.date.getTime() - r.date.getTime());
+      if ((op === "+" || op === "-") && r instanceof TimeSpan) {
+        const t = l.date.getTime() + (op === "+" ? r.ms : -r.ms);
+        if (!inDateRange(t)) return this.fail("ArgumentOutOfRangeException", "The UTC time represented when the offset is applied must be between year 0 and 10,000. (Parameter 'offset')");
+        return new CsDateTimeOffset(new Date(t));
+      }
+    }
     if (l instanceof TimeSpan) {
       if ((op === "+" || op === "-") && r instanceof TimeSpan) return this.timeSpan(op === "+" ? l.ms + r.ms : l.ms - r.ms);
       if ((op === "*" || op === "/") && y !== null && !(r instanceof CsChar)) return this.timeSpan(op === "*" ? l.ms * y : l.ms / y);
@@ -536,6 +584,21 @@ class Evaluator implements Rt {
     }
     if (r instanceof TimeSpan && op === "*" && x !== null && !(l instanceof CsChar)) return this.timeSpan(r.ms * x);
     return this.badOperands(op, l, r);
+  }
+
+  /** `new T[n]`: n default(T) values (C#: a negative size is an OverflowException); counted against the item cap. */
+  private sizedArray(type: string | null, sizeExpr: Expr): Value {
+    if (typeof type !== "string") return this.invalid("array type");
+    const size = this.expr(sizeExpr);
+    this.locate(sizeExpr);
+    if (typeof size !== "number" || !Number.isInteger(size)) return this.fail("RuntimeBinderException", `an array size must be an int, not ${size === null ? "null" : shortTypeName(size)}`);
+    if (size < 0) return this.fail("OverflowException", "Arithmetic operation resulted in an overflow.");
+    this.items(size);
+    this.step(Math.ceil(size / CHARS_PER_STEP));
+    const fill = defaultOf(type);
+    const out = ownArray(new Array<Value>(size).fill(fill));
+    if (type === "byte") byteArrays.add(out);
+    return out;
   }
 
   private timeSpan(ms: number): TimeSpan {
@@ -557,7 +620,7 @@ class Evaluator implements Rt {
 
   // ── statements ──
 
-  exec(s: Stmt): Returned | undefined {
+  exec(s: Stmt): Flow {
     if (typeof s !== "object" || s === null) return this.invalid("statement");
     this.locate(s);
     this.step();
@@ -580,7 +643,12 @@ class Evaluator implements Rt {
         }
         case "decl": {
           if (typeof s.name !== "string" || typeof s.type !== "string") return this.invalid("declaration");
-          const v = s.init === null || s.init === undefined ? null : this.expr(s.init);
+          // A local declared without a value (`int n;`, then `out n`) holds default(T) until assigned.
+          if (s.init === null || s.init === undefined) {
+            this.env.vars.set(s.name, { value: s.type === "var" ? null : defaultOf(s.type), type: s.type });
+            return undefined;
+          }
+          const v = this.expr(s.init);
           this.locate(s);
           const r = implicitConvert(s.type, v);
           if (!r.ok) return this.fail(r.reason, r.message);
@@ -601,12 +669,84 @@ class Evaluator implements Rt {
         case "expr":
           this.expr(s.e);
           return undefined;
+        case "break":
+          return BREAK;
+        case "continue":
+          return CONTINUE;
+        case "foreach":
+          return this.foreach(s);
+        case "try":
+          return this.tryStatement(s);
         default:
           return this.invalid(`statement type ${String((s as { t?: unknown }).t)}`);
       }
     } finally {
       this.depth--;
     }
+  }
+
+  /** `foreach`: C#'s explicit conversion of each item to a written type; every iteration costs a step. */
+  private foreach(s: Extract<Stmt, { t: "foreach" }>): Flow {
+    if (typeof s.name !== "string" || typeof s.type !== "string") return this.invalid("foreach");
+    const source = this.expr(s.e);
+    this.locate(s);
+    if (source === null) return this.nullReference("GetEnumerator");
+    if (!isEnumerable(source)) return this.fail("RuntimeBinderException", `foreach statement cannot operate on variables of type '${typeName(source)}'`);
+    const saved = this.env;
+    try {
+      for (const item of iterate(source)) {
+        this.step();
+        let v = item;
+        if (s.type !== "var") {
+          const r = explicitCast(s.type, item);
+          if (!r.ok) return this.fail(r.reason, r.message);
+          v = r.v;
+        }
+        this.env = new Env(saved);
+        this.env.vars.set(s.name, { value: v, type: s.type });
+        const r = this.exec(s.body);
+        this.env = saved;
+        if (r === BREAK) break;
+        if (typeof r === "object") return r;
+      }
+    } finally {
+      this.env = saved;
+    }
+    return undefined;
+  }
+
+  /**
+   * `try`/`catch`/`finally`: a catch whose type matches the failure's reason (names.ts `catches`) runs with the
+   * exception; a StepLimitExceeded is never caught, so the budget holds whatever the policy catches.
+   */
+  private tryStatement(s: Extract<Stmt, { t: "try" }>): Flow {
+    if (!Array.isArray(s.catches)) return this.invalid("try");
+    const saved = this.env;
+    const depth = this.depth;
+    let flow: Flow;
+    try {
+      flow = this.exec(s.body);
+    } catch (e) {
+      if (!(e instanceof PolicyRuntimeError)) throw e;
+      this.env = saved;
+      this.depth = depth;
+      const handler = s.catches.find((c) => c.type === null || catches(c.type, e.reason));
+      if (handler === undefined) throw e;
+      this.env = new Env(saved);
+      if (handler.name !== null) this.env.vars.set(handler.name, { value: new CsException(e.reason, e.message), type: "var" });
+      try {
+        flow = this.exec(handler.body);
+      } finally {
+        this.env = saved;
+      }
+    } finally {
+      if (s.fin !== null && s.fin !== undefined) {
+        this.env = saved;
+        const f = this.exec(s.fin);
+        if (f !== undefined) flow = f;
+      }
+    }
+    return flow;
   }
 
   private assign(s: Extract<Stmt, { t: "assign" }>): void {

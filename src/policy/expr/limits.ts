@@ -21,6 +21,13 @@ export const MAX_SOURCE_CHARS = 256 * 1024;
 export const MAX_STRING_CHARS = 1024 * 1024;
 
 /**
+ * Largest message body an expression can read (`context.Request.Body.As<string>()`): the runner buffers the body
+ * for it, and its text is one string, so the cap is MAX_STRING_CHARS' in bytes (UTF-8 text is never longer in
+ * characters than in bytes). A larger body is still forwarded; reading it is a LimitExceeded.
+ */
+export const MAX_BODY_BYTES = MAX_STRING_CHARS;
+
+/**
  * Most elements in a collection an expression builds (ToArray, ToList, Split, new[] {…}, JArray, JObject).
  * A header list or a JSON body's array rarely exceeds a few hundred entries; 100,000 bounds memory (≈ a few MiB).
  */

@@ -12,14 +12,16 @@ import {
   checkItems, collator, fold, ignoreCase, int, isComparison, isValue, isWhite, noOverload, num, outOfRange, str, text, withoutCulture,
 } from "./arguments";
 import { compareValues, csEquals, explicitCast, implicitConvert, isEnumerable, iterate, shortTypeName, toText, typeName } from "./convert";
-import { dateMin, daysInMonth, inDateRange, makeDate } from "./format";
+import { dateMin, daysInMonth, formatDateOffset, inDateRange, makeDate } from "./format";
 import { addArrayItem, addProperty, cloneToken, jvalueText, newJProperty, selectToken, setProperty, tokenType, writeJson } from "./json";
 import { LINQ_METHODS, NO_MEMBER, callLinq, ownArray, ownArrays } from "./linq";
 import { MAX_STRING_CHARS } from "./limits";
 import { ENUM_MEMBERS } from "./names";
 import { Fn, type Arg, type Rt } from "./runtime";
 import { TextBuilder, formatValue } from "./text";
-import { AnonObject, CsChar, CsDouble, CsEnum, CsList, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
+import { byteArray, bytesOf, decode, encode, formatGuid, guidBytes } from "./codecs";
+import { computeHash } from "./hashes";
+import { AnonObject, CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
 
 // ── host boundary ──────────────────────────────────────────────────────────────────────────────────────────
 
@@ -82,6 +84,13 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
   else if (v instanceof Map) r = mapMember(rt, v as ReadonlyMap<string, Value>, name, args, typeArgs);
   else if (v instanceof KeyValue) r = args === null && name === "Key" ? v.key : args === null && name === "Value" ? v.value : NO_MEMBER;
   else if (v instanceof AnonObject) r = args === null && v.props.has(name) ? v.props.get(name)! : NO_MEMBER;
+  else if (v instanceof CsGuid) r = guidMember(rt, v, name, args);
+  else if (v instanceof CsDateTimeOffset) r = dateOffsetMember(rt, v, name, args);
+  else if (v instanceof CsException) r = args === null && name === "Message" ? v.message : NO_MEMBER;
+  else if (v instanceof CsGroup) r = args !== null ? NO_MEMBER : groupMember(v, name);
+  else if (v instanceof CsGroups) r = args === null && name === "Count" ? v.match.groups.length : NO_MEMBER;
+  else if (v instanceof CsEncoding) r = encodingMember(rt, v, name, args);
+  else if (v instanceof CsHasher) r = hasherMember(rt, v, name, args);
   if (r !== NO_MEMBER) return r;
   // Nullable<T> members on a value that has one (the null case is handled by the evaluator).
   if (args === null && name === "HasValue" && isValueType(v)) return true;
@@ -101,7 +110,137 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
 }
 
 function isValueType(v: Value): boolean {
-  return typeof v === "number" || typeof v === "boolean" || v instanceof CsDouble || v instanceof CsChar || v instanceof Date || v instanceof TimeSpan || v instanceof CsEnum;
+  return typeof v === "number" || typeof v === "boolean" || v instanceof CsDouble || v instanceof CsChar || v instanceof Date || v instanceof TimeSpan || v instanceof CsEnum || v instanceof CsGuid || v instanceof CsDateTimeOffset;
+}
+
+/**
+ * DateTimeOffset at offset zero (learn.microsoft.com/dotnet/api/system.datetimeoffset): the DateTime views are its
+ * instant, Offset is TimeSpan.Zero, ToUnixTimeSeconds/-Milliseconds count from 1970-01-01T00:00:00Z (rounded
+ * down, as .NET's tick division is), the date parts and Add* are DateTime's, returning DateTimeOffsets.
+ */
+function dateOffsetMember(rt: Rt, o: CsDateTimeOffset, name: string, rawArgs: readonly Arg[] | null): Result {
+  const d = o.date;
+  if (rawArgs === null) {
+    switch (name) {
+      case "UtcDateTime":
+      case "DateTime":
+      case "LocalDateTime":
+        return d;
+      case "Offset":
+        return new TimeSpan(0);
+    }
+    const r = dateMember(rt, d, name, null);
+    return r;
+  }
+  const args = withoutCulture(rawArgs);
+  switch (name) {
+    case "ToUnixTimeSeconds":
+      if (args.length !== 0) noOverload(rt, `DateTimeOffset.${name}`);
+      return Math.floor(d.getTime() / 1000);
+    case "ToUnixTimeMilliseconds":
+      if (args.length !== 0) noOverload(rt, `DateTimeOffset.${name}`);
+      return d.getTime();
+    case "ToUniversalTime":
+    case "ToLocalTime":
+      if (args.length !== 0) noOverload(rt, `DateTimeOffset.${name}`);
+      return o;
+    case "ToString": {
+      if (args.length > 1) noOverload(rt, "DateTimeOffset.ToString");
+      const f = args.length === 1 && args[0] !== null ? str(rt, args[0], "DateTimeOffset.ToString") : null;
+      const out = formatDateOffset(d, f);
+      return out === null ? rt.fail("FormatException", "Input string was not in a correct format.") : out;
+    }
+  }
+  if (name.startsWith("Add")) {
+    const r = dateMember(rt, d, name, rawArgs);
+    return r instanceof Date ? new CsDateTimeOffset(r) : r;
+  }
+  return NO_MEMBER;
+}
+
+/** Match and Group properties (regex.ts). */
+function groupMember(g: CsGroup, name: string): Result {
+  switch (name) {
+    case "Success":
+      return g.success;
+    case "Value":
+      return g.value;
+    case "Index":
+      return Math.max(0, g.start);
+    case "Length":
+      return g.success ? g.end - g.start : 0;
+    case "Name":
+      return g.name;
+    case "Groups":
+      return g instanceof CsMatch ? new CsGroups(g) : NO_MEMBER;
+    default:
+      return NO_MEMBER;
+  }
+}
+
+/** Guid: ToString([format]), ToByteArray() (codecs.ts). */
+function guidMember(rt: Rt, g: CsGuid, name: string, rawArgs: readonly Arg[] | null): Result {
+  if (rawArgs === null) return NO_MEMBER;
+  const args = withoutCulture(rawArgs);
+  const what = `Guid.${name}`;
+  if (name === "ToString") {
+    if (args.length > 1) noOverload(rt, what);
+    const r = formatGuid(g.hex, args.length === 0 || args[0] === null ? "" : str(rt, args[0], what));
+    return typeof r === "string" ? r : rt.fail(r.reason, r.message);
+  }
+  if (name === "ToByteArray") {
+    if (args.length !== 0) noOverload(rt, what);
+    return byteArray(guidBytes(g.hex));
+  }
+  return NO_MEMBER;
+}
+
+/** HashAlgorithm.ComputeHash(byte[] [, offset, count]) (hashes.ts); the hashing is charged per byte. */
+function hasherMember(rt: Rt, h: CsHasher, name: string, args: readonly Arg[] | null): Result {
+  if (args === null || name !== "ComputeHash") return NO_MEMBER;
+  const what = `${h.key === null ? "" : "HMAC"}${h.algorithm}.ComputeHash`;
+  if (args.length !== 1 && args.length !== 3) noOverload(rt, what);
+  if (args[0] === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'buffer')");
+  let data = bytesOf(args[0] as Value) ?? noOverload(rt, what);
+  if (args.length === 3) {
+    const offset = int(rt, args[1], what);
+    const count = int(rt, args[2], what);
+    if (offset < 0 || count < 0 || offset > data.length - count) rt.fail("ArgumentException", "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.");
+    data = data.subarray(offset, offset + count);
+  }
+  rt.chars(data.length);
+  return byteArray(computeHash(h.algorithm, h.key, data));
+}
+
+/** Encoding.UTF8 / ASCII: GetBytes(string), GetString(byte[] [, index, count]) (codecs.ts). */
+function encodingMember(rt: Rt, e: CsEncoding, name: string, args: readonly Arg[] | null): Result {
+  if (args === null) return NO_MEMBER;
+  const what = `Encoding.${name}`;
+  const a0 = args[0] ?? null;
+  if (name === "GetBytes") {
+    if (args.length !== 1) noOverload(rt, what);
+    if (a0 === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 's')");
+    const s = str(rt, a0, what);
+    rt.chars(s.length);
+    const bytes = encode(e.name, s);
+    rt.items(bytes.length);
+    return byteArray(bytes);
+  }
+  if (name === "GetString") {
+    if (args.length !== 1 && args.length !== 3) noOverload(rt, what);
+    if (a0 === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'bytes')");
+    let bytes = bytesOf(a0 as Value) ?? noOverload(rt, what);
+    if (args.length === 3) {
+      const index = int(rt, args[1], what);
+      const count = int(rt, args[2], what);
+      if (index < 0 || count < 0) outOfRange(rt, index < 0 ? "index" : "count", "Non-negative number required.");
+      if (bytes.length - index < count) outOfRange(rt, "bytes", "Index and count must refer to a location within the buffer.");
+      bytes = bytes.subarray(index, index + count);
+    }
+    rt.chars(bytes.length);
+    return rt.str(decode(e.name, bytes));
+  }
+  return NO_MEMBER;
 }
 
 function hostMember(rt: Rt, v: HostObject, name: string, args: readonly Arg[] | null, typeArgs: readonly string[] | undefined): Result {
@@ -157,6 +296,13 @@ export function indexGet(rt: Rt, v: Value, key: Value): Value {
     return v.items[i]!;
   }
   if (v instanceof JValue || v instanceof JProperty) rt.fail("InvalidOperationException", `Cannot access child value on ${typeName(v)}.`);
+  if (v instanceof CsGroups) {
+    // .NET: a group number or name that does not exist gives a Group whose Success is false.
+    const groups = v.match.groups;
+    const found = typeof key === "number" ? groups[key] : typeof key === "string" ? groups.find((g) => g.name === key) : undefined;
+    if (typeof key !== "number" && typeof key !== "string") rt.fail("RuntimeBinderException", `cannot index GroupCollection with ${shortTypeName(key)}`);
+    return found ?? new CsGroup(v.match.input, -1, -1, String(key));
+  }
   return rt.fail("RuntimeBinderException", `cannot apply indexing to type ${shortTypeName(v)}`);
 }
 
@@ -744,6 +890,8 @@ export function defaultOf(type: string): Value {
       return dateMin();
     case "TimeSpan":
       return new TimeSpan(0);
+    case "Guid":
+      return new CsGuid("0".repeat(32));
     default:
       return null;
   }

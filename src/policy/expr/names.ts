@@ -30,20 +30,31 @@ export const ENUM_MEMBERS: ReadonlyMap<string, readonly string[]> = new Map([
   ["DayOfWeek", ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]],
   ["CultureInfo", ["InvariantCulture", "CurrentCulture"]],
   ["StringComparer", ["CurrentCulture", "CurrentCultureIgnoreCase", "InvariantCulture", "InvariantCultureIgnoreCase", "Ordinal", "OrdinalIgnoreCase"]],
+  ["RegexOptions", ["None", "IgnoreCase", "Multiline", "ExplicitCapture", "Compiled", "Singleline", "IgnorePatternWhitespace", "RightToLeft", "ECMAScript", "CultureInvariant", "NonBacktracking"]],
   ["JTokenType", ["None", "Object", "Array", "Constructor", "Property", "Comment", "Integer", "Float", "String", "Boolean", "Null", "Undefined", "Date", "Raw", "Bytes", "Guid", "Uri", "TimeSpan"]],
 ]);
 
 export const STATIC_TYPES: ReadonlyMap<string, StaticTypeMembers> = new Map([
   ["string", t(["Empty"], ["IsNullOrEmpty", "IsNullOrWhiteSpace", "Join", "Format", "Equals", "Concat", "Compare"])],
-  ["int", t(["MaxValue", "MinValue"], ["Parse"])],
-  ["long", t(["MaxValue", "MinValue"], ["Parse"])],
-  ["double", t([], ["Parse", "IsNaN"])],
-  ["bool", t([], ["Parse"])],
+  ["int", t(["MaxValue", "MinValue"], ["Parse", "TryParse"])],
+  ["long", t(["MaxValue", "MinValue"], ["Parse", "TryParse"])],
+  ["double", t([], ["Parse", "TryParse", "IsNaN"])],
+  ["bool", t([], ["Parse", "TryParse"])],
   ["char", t([], ["IsDigit", "IsLetter", "IsLetterOrDigit", "IsWhiteSpace", "IsUpper", "IsLower", "ToUpper", "ToLower"])],
-  ["DateTime", t(["Now", "UtcNow", "Today", "MinValue", "MaxValue"], ["Parse", "Compare", "DaysInMonth", "IsLeapYear"])],
+  ["DateTime", t(["Now", "UtcNow", "Today", "MinValue", "MaxValue"], ["Parse", "TryParse", "Compare", "DaysInMonth", "IsLeapYear"])],
+  ["DateTimeOffset", t(["UtcNow", "Now", "MinValue", "MaxValue", "UnixEpoch"], ["FromUnixTimeSeconds", "FromUnixTimeMilliseconds"])],
   ["TimeSpan", t(["Zero"], ["FromDays", "FromHours", "FromMinutes", "FromSeconds", "FromMilliseconds"])],
   ["Math", t([], ["Min", "Max", "Abs", "Floor", "Ceiling", "Round"])],
-  ["Convert", t([], ["ToInt32", "ToInt64", "ToString", "ToBoolean", "ToDouble", "ToDateTime"])],
+  ["Convert", t([], ["ToInt32", "ToInt64", "ToString", "ToBoolean", "ToDouble", "ToDateTime", "ToBase64String", "FromBase64String", "ToHexString"])],
+  ["Guid", t(["Empty"], ["NewGuid", "Parse", "TryParse"])],
+  ["Encoding", t(["UTF8", "ASCII"], [])],
+  ["Uri", t([], ["EscapeDataString", "UnescapeDataString"])],
+  ["WebUtility", t([], ["UrlEncode", "UrlDecode", "HtmlEncode"])],
+  ["Regex", t([], ["IsMatch", "Match", "Matches", "Replace", "Escape"])],
+  ["SHA1", t([], ["Create", "HashData"])],
+  ["SHA256", t([], ["Create", "HashData"])],
+  ["SHA384", t([], ["Create", "HashData"])],
+  ["SHA512", t([], ["Create", "HashData"])],
   ["JObject", t([], ["Parse", "FromObject"])],
   ["JArray", t([], ["Parse", "FromObject"])],
   ["JToken", t([], ["Parse", "FromObject"])],
@@ -71,23 +82,57 @@ export const TYPE_KEYWORDS: ReadonlySet<string> = new Set([
 export const NAMESPACE_ROOTS: ReadonlySet<string> = new Set(["System", "Newtonsoft"]);
 
 /** Types `new T(…)` may construct; `List<T>` is matched by its generic name and arrays by their `[]`. */
-export const CONSTRUCTIBLE: ReadonlySet<string> = new Set(["JObject", "JArray", "JProperty", "JValue", "TimeSpan", "DateTime", "List"]);
+export const CONSTRUCTIBLE: ReadonlySet<string> = new Set([
+  "JObject", "JArray", "JProperty", "JValue", "TimeSpan", "DateTime", "List", "HMACSHA1", "HMACSHA256", "HMACSHA384", "HMACSHA512",
+]);
+
+/**
+ * The exception types a `catch` may name, each with its base class (.NET's hierarchy, as far as expressions can
+ * raise them): a catch of a type also catches its subclasses. The runtime reasons (PolicyRuntimeError.reason) are
+ * these names; any other reason (a host's, LimitExceeded) is caught only by `Exception` or a bare `catch`.
+ */
+export const EXCEPTION_TYPES: ReadonlyMap<string, string | null> = new Map([
+  ["Exception", null],
+  ["SystemException", "Exception"],
+  ["ArgumentException", "SystemException"],
+  ["ArgumentNullException", "ArgumentException"],
+  ["ArgumentOutOfRangeException", "ArgumentException"],
+  ["FormatException", "SystemException"],
+  ["UriFormatException", "FormatException"],
+  ["InvalidCastException", "SystemException"],
+  ["InvalidOperationException", "SystemException"],
+  ["NotSupportedException", "SystemException"],
+  ["NullReferenceException", "SystemException"],
+  ["KeyNotFoundException", "SystemException"],
+  ["IndexOutOfRangeException", "SystemException"],
+  ["ArithmeticException", "SystemException"],
+  ["OverflowException", "ArithmeticException"],
+  ["DivideByZeroException", "ArithmeticException"],
+  ["RuntimeBinderException", "Exception"],
+  ["RegexParseException", "ArgumentException"],
+  ["JsonException", "Exception"],
+  ["JsonReaderException", "JsonException"],
+  ["JsonSerializationException", "JsonException"],
+]);
+
+/** Whether a failure with `reason` is caught by `catch (type)`. */
+export function catches(type: string, reason: string): boolean {
+  if (type === "Exception") return true;
+  for (let t: string | null | undefined = reason; t !== null && t !== undefined; t = EXCEPTION_TYPES.get(t)) {
+    if (t === type) return true;
+  }
+  return false;
+}
 
 /** C# keywords that are not supported anywhere, and the construct each one introduces. */
 export const UNSUPPORTED_KEYWORDS: ReadonlyMap<string, string> = new Map([
-  ["foreach", "foreach loop"],
   ["for", "for loop"],
   ["while", "while loop"],
   ["do", "do-while loop"],
   ["switch", "switch"],
-  ["try", "try statement"],
-  ["catch", "catch clause"],
-  ["finally", "finally clause"],
   ["throw", "throw"],
   ["using", "using statement"],
   ["goto", "goto"],
-  ["break", "break"],
-  ["continue", "continue"],
   ["lock", "lock statement"],
   ["yield", "yield"],
   ["fixed", "fixed statement"],
@@ -105,7 +150,6 @@ export const UNSUPPORTED_KEYWORDS: ReadonlyMap<string, string> = new Map([
   ["this", "this"],
   ["base", "base"],
   ["ref", "ref"],
-  ["out", "out argument"],
   ["class", "type declaration"],
   ["struct", "type declaration"],
   ["interface", "type declaration"],

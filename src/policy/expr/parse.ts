@@ -14,7 +14,7 @@
 import type { Block, Code, Expr, Pos, Stmt } from "./ast";
 import { LexError, lex, scanCodeEnd, type Tok } from "./lexer";
 import { MAX_NESTING, MAX_SOURCE_CHARS } from "./limits";
-import { CONSTRUCTIBLE, NAMESPACE_ROOTS, STATIC_TYPES, TYPE_ALIASES, TYPE_KEYWORDS, UNSUPPORTED_KEYWORDS, canonicalTypeName } from "./names";
+import { CONSTRUCTIBLE, EXCEPTION_TYPES, NAMESPACE_ROOTS, STATIC_TYPES, TYPE_ALIASES, TYPE_KEYWORDS, UNSUPPORTED_KEYWORDS, canonicalTypeName } from "./names";
 
 /** A compile-time error in an expression, at an absolute file position. */
 export interface CodeError {
@@ -113,6 +113,8 @@ class Parser {
   private depth = 0;
   /** Visible locals, innermost last. */
   private readonly scopes: Set<string>[] = [];
+  /** foreach loops around the current statement (break / continue need one). */
+  private loops = 0;
   /** Token index where the current expression statement starts (postfix ++/-- is allowed only there). */
   private statementStart = -1;
 
@@ -238,6 +240,14 @@ class Parser {
       }
       if (t.k === "id") {
         if (t.s === "if") return [this.parseIf()];
+        if (t.s === "foreach" && !this.isLocal(t.s)) return [this.parseForeach()];
+        if (t.s === "try" && !this.isLocal(t.s)) return [this.parseTry()];
+        if ((t.s === "break" || t.s === "continue") && !this.isLocal(t.s)) {
+          this.next();
+          if (this.loops === 0) this.fail(t, `'${t.s}' outside a loop`);
+          this.expectOp(";", `after ${t.s}`);
+          return [{ t: t.s, at: this.pos(t) }];
+        }
         if (t.s === "return") {
           this.next();
           const e = this.isOp(";") ? null : this.parseExpr();
@@ -285,6 +295,74 @@ class Parser {
       otherwise = this.parseEmbedded();
     }
     return { t: "if", at: this.pos(t), c, then, else: otherwise };
+  }
+
+  /** `foreach (var x in e) body`. */
+  private parseForeach(): Stmt {
+    const t = this.next();
+    this.expectOp("(", "after 'foreach'");
+    let type: string | null;
+    if (this.isId("var") && this.isId(undefined, 1)) {
+      this.next();
+      type = "var";
+    } else type = this.tryType();
+    if (type === null) this.fail(this.peek(), `expected a type (or var), found ${describe(this.peek())}`);
+    const nameTok = this.expectIdent("the loop variable's name");
+    if (!this.isId("in")) this.fail(this.peek(), `expected 'in', found ${describe(this.peek())}`);
+    this.next();
+    const e = this.parseExpr();
+    this.expectOp(")", "to close the foreach header");
+    this.scopes.push(new Set());
+    this.declare(nameTok, nameTok.s);
+    this.loops++;
+    try {
+      const body = this.parseEmbedded();
+      return { t: "foreach", at: this.pos(t), type, name: nameTok.s, e, body };
+    } finally {
+      this.loops--;
+      this.scopes.pop();
+    }
+  }
+
+  /** `try { } catch (T x) { } … finally { }`. */
+  private parseTry(): Stmt {
+    const t = this.next();
+    if (!this.isOp("{")) this.fail(this.peek(), `expected '{' after 'try', found ${describe(this.peek())}`);
+    // A loop around the try still owns break/continue inside it.
+    const body = this.parseBlock();
+    const catches: Array<{ type: string | null; name: string | null; body: Block }> = [];
+    while (this.isId("catch")) {
+      const c = this.next();
+      let type: string | null = null;
+      let name: string | null = null;
+      this.scopes.push(new Set());
+      if (this.isOp("(")) {
+        this.next();
+        const typeTok = this.peek();
+        const written = this.tryType();
+        if (written === null) this.fail(this.peek(), `expected an exception type, found ${describe(this.peek())}`);
+        type = written;
+        if (!EXCEPTION_TYPES.has(type)) this.report(typeTok, `unsupported exception type: ${type} (catch one of ${[...EXCEPTION_TYPES.keys()].join(", ")})`);
+        if (this.isId()) {
+          const n = this.next();
+          name = n.s;
+          this.declare(n, n.s);
+        }
+        this.expectOp(")", "to close the catch clause");
+      }
+      if (this.isId("when")) this.fail(this.peek(), "unsupported construct: exception filter (catch … when)");
+      if (!this.isOp("{")) this.fail(this.peek(), `expected '{' after ${describe(c)}, found ${describe(this.peek())}`);
+      catches.push({ type, name, body: this.parseBlock() });
+      this.scopes.pop();
+    }
+    let fin: Block | null = null;
+    if (this.isId("finally")) {
+      this.next();
+      if (!this.isOp("{")) this.fail(this.peek(), `expected '{' after 'finally', found ${describe(this.peek())}`);
+      fin = this.parseBlock();
+    }
+    if (catches.length === 0 && fin === null) this.fail(t, "a try needs a catch or a finally");
+    return { t: "try", at: this.pos(t), body, catches, fin };
   }
 
   /** The body of an if/else: one statement, never a bare declaration. */
@@ -839,10 +917,34 @@ class Parser {
 
   private parseArgument(): Expr {
     const t = this.peek();
-    if (t.k === "id" && (t.s === "out" || t.s === "ref" || t.s === "in") && this.isId(undefined, 1)) {
+    if (t.k === "id" && t.s === "out" && this.isId(undefined, 1) && !this.isLocal("out")) {
+      // `out var n`, `out int n` declare n in the enclosing scope (C# 7); `out n` assigns an existing local.
+      this.next();
+      if (this.isId(undefined, 0) && (this.isOp(")", 1) || this.isOp(",", 1))) {
+        const n = this.next();
+        if (!this.isLocal(n.s)) this.report(n, `unknown identifier: ${n.s}`);
+        return { t: "out", at: this.pos(t), name: n.s, type: null };
+      }
+      let type: string | null = null;
+      if (this.isId("var")) {
+        this.next();
+        type = "var";
+      } else type = this.tryType();
+      if (type === null) this.fail(this.peek(), `expected a type or var after 'out', found ${describe(this.peek())}`);
+      const n = this.expectIdent("a variable name");
+      this.declare(n, n.s);
+      return { t: "out", at: this.pos(t), name: n.s, type };
+    }
+    if (t.k === "id" && (t.s === "ref" || t.s === "in") && this.isId(undefined, 1)) {
       this.fail(t, `unsupported construct: ${t.s} argument`);
     }
-    if (t.k === "id" && this.isOp(":", 1) && !this.isOp(":", 2)) this.fail(t, "unsupported construct: named argument");
+    if (t.k === "id" && this.isOp(":", 1) && !this.isOp(":", 2)) {
+      // `Body.As<T>(preserveContent: true)`: the one named argument APIM policies use, on a method whose only
+      // parameter it is, so naming it changes nothing and the name is dropped.
+      if (t.s !== "preserveContent") this.fail(t, "unsupported construct: named argument");
+      this.next();
+      this.next();
+    }
     if (t.k === "id" && t.s === "async") this.fail(t, "unsupported construct: async lambda");
     if (this.lambdaAhead()) return this.parseLambda();
     if (t.k === "id" && t.s === "delegate") this.fail(t, "unsupported construct: anonymous method (delegate)");
@@ -898,7 +1000,11 @@ class Parser {
       params.push(name);
     }
     this.enter(arrow);
+    // A lambda's body is a new function: loops around it do not own a break inside it.
+    const loops = this.loops;
+    this.loops = 0;
     const body = this.isOp("{") ? this.parseBlock() : this.parseExpr();
+    this.loops = loops;
     this.leave();
     this.scopes.pop();
     return { t: "lambda", at: this.pos(start), params, body };
@@ -944,7 +1050,15 @@ class Parser {
     const typeTok = this.peek();
     const type = this.tryType(false);
     if (type === null) this.fail(typeTok, `expected a type after 'new', found ${describe(typeTok)}`);
-    if (this.isOp("[")) this.fail(this.peek(), "unsupported construct: sized array creation (write new[] { … })");
+    if (this.isOp("[")) {
+      // `new byte[n]`: n default values (the only sized form; an initializer gives the size itself).
+      const open = this.next();
+      const size = this.parseExpr();
+      this.expectOp("]", "to close the array size");
+      if (this.isOp("[")) this.fail(this.peek(), "unsupported construct: multi-dimensional or jagged array");
+      if (this.isOp("{")) this.fail(this.peek(), `unsupported construct: sized array with an initializer (write new ${type}[] { … })`);
+      return { t: "array", at: this.pos(open), type, items: [], size };
+    }
     if (type.endsWith("[]")) {
       const element = type.slice(0, -2);
       if (element.endsWith("]")) this.fail(typeTok, "unsupported construct: multi-dimensional or jagged array");
@@ -1069,6 +1183,8 @@ function alwaysReturns(s: Stmt): boolean {
       return s.body.some(alwaysReturns);
     case "if":
       return s.else !== null && alwaysReturns(s.then) && alwaysReturns(s.else);
+    case "try":
+      return (alwaysReturns(s.body) && s.catches.every((c) => alwaysReturns(c.body))) || (s.fin !== null && alwaysReturns(s.fin));
     default:
       return false;
   }

@@ -18,7 +18,10 @@ import { ENUM_MEMBERS, STATIC_TYPES } from "./names";
 import { Fn, type Arg, type Rt } from "./runtime";
 import { MS_PER_DAY, callMember, convertToken, listMember, makeTimeSpan } from "./members";
 import { TextBuilder, formatComposite } from "./text";
-import { CsChar, CsDouble, CsEnum, CsList, JArray, JObject, JProperty, JValue, TimeSpan, type JToken } from "./values";
+import { computeHash } from "./hashes";
+import { CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsGroup, CsGuid, CsHasher, CsMatch, CsList, JArray, JObject, JProperty, JValue, TimeSpan, type JToken } from "./values";
+import { compileRegex, execRegex, regexFlags, REGEX_OPTIONS, type CompiledRegex } from "./regex";
+import { byteArray, bytesOf, escapeDataString, fromBase64, htmlEncode, newGuidHex, parseGuidHex, toBase64, unescapeDataString, urlDecode, urlEncode } from "./codecs";
 
 /** A static method used as a function argument: `s.All(char.IsDigit)`. */
 export class MethodGroup extends Fn {
@@ -62,6 +65,21 @@ export function getStatic(rt: Rt, type: string, name: string): Value {
       return dateMax();
     case "TimeSpan.Zero":
       return new TimeSpan(0);
+    case "DateTimeOffset.UtcNow":
+    case "DateTimeOffset.Now":
+      return new CsDateTimeOffset(rt.now());
+    case "DateTimeOffset.MinValue":
+      return new CsDateTimeOffset(dateMin());
+    case "DateTimeOffset.MaxValue":
+      return new CsDateTimeOffset(dateMax());
+    case "DateTimeOffset.UnixEpoch":
+      return new CsDateTimeOffset(new Date(0));
+    case "Guid.Empty":
+      return new CsGuid("0".repeat(32));
+    case "Encoding.UTF8":
+      return new CsEncoding("UTF8");
+    case "Encoding.ASCII":
+      return new CsEncoding("ASCII");
     default:
       return rt.fail("RuntimeBinderException", `unknown member ${name} on type ${type}`);
   }
@@ -257,6 +275,56 @@ export function callStatic(rt: Rt, type: string, name: string, rawArgs: readonly
       return callMath(rt, name, args, what);
     case "Convert":
       return callConvert(rt, name, args, what);
+    case "Guid":
+      if (name === "NewGuid") {
+        if (n !== 0) noOverload(rt, what);
+        return new CsGuid(newGuidHex());
+      }
+      if (name === "Parse") {
+        if (n !== 1) noOverload(rt, what);
+        if (a0 === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'input')");
+        const hex = parseGuidHex(str(rt, a0, what));
+        return hex === null ? rt.fail("FormatException", "Unrecognized Guid format.") : new CsGuid(hex);
+      }
+      break;
+    case "Regex":
+      return callRegex(rt, name, args, what);
+    case "DateTimeOffset": {
+      // FromUnixTimeSeconds / -Milliseconds: ArgumentOutOfRange outside 0001-01-01 … 9999-12-31 (.NET's range).
+      if (n !== 1) noOverload(rt, what);
+      const scale = name === "FromUnixTimeSeconds" ? 1000 : name === "FromUnixTimeMilliseconds" ? 1 : null;
+      if (scale === null) break;
+      const ms = int(rt, a0, what) * scale;
+      if (!(ms >= dateMin().getTime() && ms <= dateMax().getTime())) outOfRange(rt, name === "FromUnixTimeSeconds" ? "seconds" : "milliseconds", "Valid values are between -62135596800 and 253402300799, inclusive.");
+      return new CsDateTimeOffset(new Date(ms));
+    }
+    case "SHA1":
+    case "SHA256":
+    case "SHA384":
+    case "SHA512":
+      if (name === "Create") {
+        if (n !== 0) noOverload(rt, what);
+        return new CsHasher(type, null);
+      }
+      if (name === "HashData") {
+        if (n !== 1) noOverload(rt, what);
+        if (a0 === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'source')");
+        const data = bytesOf(a0) ?? noOverload(rt, what);
+        rt.chars(data.length);
+        return byteArray(computeHash(type, null, data));
+      }
+      break;
+    case "Uri":
+    case "WebUtility": {
+      if (n !== 1) noOverload(rt, what);
+      // WebUtility answers null for null; Uri's methods throw.
+      if (a0 === null) return type === "WebUtility" ? null : rt.fail("ArgumentNullException", `Value cannot be null. (Parameter '${name === "EscapeDataString" ? "stringToEscape" : "stringToUnescape"}')`);
+      const s = str(rt, a0, what);
+      rt.chars(s.length * 3);
+      const codec = name === "EscapeDataString" ? escapeDataString : name === "UnescapeDataString" ? unescapeDataString : name === "UrlEncode" ? urlEncode : name === "UrlDecode" ? urlDecode : name === "HtmlEncode" ? htmlEncode : null;
+      if (codec === null) break;
+      return rt.str(codec(s));
+    }
     case "JObject":
     case "JArray":
     case "JToken": {
@@ -337,7 +405,169 @@ function callMath(rt: Rt, name: string, args: readonly Value[], what: string): V
   return noOverload(rt, what);
 }
 
+function regexOf(rt: Rt, pattern: Value, options: Value | undefined, what: string): CompiledRegex {
+  if (pattern === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'pattern')");
+  let option: string | null = null;
+  if (options !== undefined) {
+    if (!(options instanceof CsEnum && options.type === "RegexOptions")) noOverload(rt, what);
+    const o = options as CsEnum;
+    if (!REGEX_OPTIONS.has(o.name)) rt.fail("NotSupportedException", `RegexOptions.${o.name} is not supported`);
+    option = o.name;
+  }
+  const p = str(rt, pattern, what);
+  const r = compileRegex(p, regexFlags(option));
+  if (!r.ok) return rt.fail("RegexParseException", `Invalid pattern '${p}' at offset ${r.index}. ${r.message}`);
+  return r.regex;
+}
+
+function matchAt(rt: Rt, re: CompiledRegex, input: string, from: number): CsMatch | null {
+  const caps = execRegex(re, input, from, (n) => rt.step(n));
+  if (caps === null) return null;
+  const groups: CsGroup[] = [];
+  for (let g = 0; g < re.groups; g++) groups.push(new CsGroup(input, caps[2 * g]!, caps[2 * g + 1]!, re.names[g]!));
+  return new CsMatch(input, groups);
+}
+
+/** Every match, left to right; after an empty match the next attempt starts one character later (.NET). */
+function allMatches(rt: Rt, re: CompiledRegex, input: string): CsMatch[] {
+  const out: CsMatch[] = [];
+  let at = 0;
+  while (at <= input.length) {
+    const m = matchAt(rt, re, input, at);
+    if (m === null) break;
+    out.push(m);
+    rt.items(out.length);
+    at = m.end > m.start ? m.end : m.end + 1;
+  }
+  return out;
+}
+
+/** .NET replacement patterns: $n, ${name}, $$, $&, $`, $', $+, $_; anything else is literal. */
+function substitute(m: CsMatch, replacement: string): string {
+  let out = "";
+  for (let i = 0; i < replacement.length; i++) {
+    const c = replacement[i]!;
+    if (c !== "$" || i + 1 >= replacement.length) {
+      out += c;
+      continue;
+    }
+    const n = replacement[i + 1]!;
+    const named = /^\{([A-Za-z0-9_]+)\}/.exec(replacement.slice(i + 1));
+    const digits = /^[0-9]+/.exec(replacement.slice(i + 1));
+    const group = (key: string) => m.groups.find((g) => g.name === key);
+    if (n === "$") {
+      out += "$";
+      i++;
+    } else if (n === "&") {
+      out += m.value;
+      i++;
+    } else if (n === "`") {
+      out += m.input.slice(0, m.start);
+      i++;
+    } else if (n === "'") {
+      out += m.input.slice(m.end);
+      i++;
+    } else if (n === "+") {
+      out += m.groups.length > 1 ? m.groups[m.groups.length - 1]!.value : "";
+      i++;
+    } else if (n === "_") {
+      out += m.input;
+      i++;
+    } else if (named && group(named[1]!)) {
+      out += group(named[1]!)!.value;
+      i += named[0].length;
+    } else if (digits) {
+      // The longest run of digits that names a group (.NET reads $10 as group 10 only if it exists).
+      let k = digits[0].length;
+      while (k > 0 && !group(String(Number(digits[0].slice(0, k))))) k--;
+      if (k === 0) out += c;
+      else {
+        out += group(String(Number(digits[0].slice(0, k))))!.value;
+        i += k;
+      }
+    } else out += c;
+  }
+  return out;
+}
+
+function callRegex(rt: Rt, name: string, args: readonly Value[], what: string): Value {
+  const n = args.length;
+  if (name === "Escape") {
+    if (n !== 1) noOverload(rt, what);
+    if (args[0] === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'str')");
+    const s = str(rt, args[0], what);
+    rt.chars(s.length);
+    // Regex.Escape: \, *, +, ?, |, {, [, (, ), ^, $, ., #, space as escapes; \t \n \f \r as their escapes.
+    return rt.str(s.replace(/[\\*+?|{[()^$.# \t\n\f\r]/g, (c) => (c === "\t" ? "\\t" : c === "\n" ? "\\n" : c === "\f" ? "\\f" : c === "\r" ? "\\r" : `\\${c}`)));
+  }
+  const replace = name === "Replace";
+  if (n < (replace ? 3 : 2) || n > (replace ? 4 : 3)) noOverload(rt, what);
+  if (args[0] === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'input')");
+  const input = str(rt, args[0], what);
+  const re = regexOf(rt, args[1]!, args[replace ? 3 : 2], what);
+  switch (name) {
+    case "IsMatch":
+      return matchAt(rt, re, input, 0) !== null;
+    case "Match":
+      return matchAt(rt, re, input, 0) ?? new CsMatch(input, [new CsGroup(input, -1, -1, "0")]);
+    case "Matches":
+      return ownArray(allMatches(rt, re, input));
+    case "Replace": {
+      if (args[2] === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'replacement')");
+      const replacement = str(rt, args[2], what);
+      const out = new TextBuilder(rt);
+      let at = 0;
+      for (const m of allMatches(rt, re, input)) {
+        out.add(input.slice(at, m.start));
+        out.add(substitute(m, replacement));
+        at = m.end;
+      }
+      out.add(input.slice(at));
+      return out.done();
+    }
+  }
+  return noOverload(rt, what);
+}
+
+/** Convert.ToBase64String(byte[] [, offset, length]) and Convert.FromBase64String(string) (codecs.ts). */
+function callBase64(rt: Rt, name: string, args: readonly Value[], what: string): Value {
+  const a0 = args[0] ?? null;
+  if (name === "FromBase64String") {
+    if (args.length !== 1) noOverload(rt, what);
+    if (a0 === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 's')");
+    const s = str(rt, a0, what);
+    rt.chars(s.length);
+    const r = fromBase64(s);
+    if (!(r instanceof Uint8Array)) return rt.fail(r.reason, r.message);
+    rt.items(r.length);
+    return byteArray(r);
+  }
+  if (args.length !== 1 && args.length !== 3) noOverload(rt, what);
+  if (a0 === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'inArray')");
+  let bytes = bytesOf(a0) ?? noOverload(rt, what);
+  if (args.length === 3) {
+    const offset = int(rt, args[1], what);
+    const length = int(rt, args[2], what);
+    if (offset < 0 || length < 0) outOfRange(rt, offset < 0 ? "offset" : "length", "Value must be positive.");
+    if (offset > bytes.length - length) outOfRange(rt, "offset", "Offset and length must refer to a position in the string.");
+    bytes = bytes.subarray(offset, offset + length);
+  }
+  rt.chars(bytes.length * 2);
+  return rt.str(toBase64(bytes));
+}
+
 function callConvert(rt: Rt, name: string, args: readonly Value[], what: string): Value {
+  if (name === "ToBase64String" || name === "FromBase64String") return callBase64(rt, name, args, what);
+  if (name === "ToHexString") {
+    // Convert.ToHexString(byte[]): uppercase hex, two digits a byte (.NET 5).
+    if (args.length !== 1) noOverload(rt, what);
+    if (args[0] === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'inArray')");
+    const bytes = bytesOf(args[0]!) ?? noOverload(rt, what);
+    rt.chars(bytes.length * 2);
+    let hex = "";
+    for (const b of bytes) hex += (b < 16 ? "0" : "") + b.toString(16).toUpperCase();
+    return rt.str(hex);
+  }
   if (args.length !== 1) noOverload(rt, what);
   const v = args[0]!;
   switch (name) {
@@ -428,6 +658,17 @@ export function construct(rt: Rt, type: string, args: readonly Arg[], items: Rea
         else if (n === 3) made = makeTimeSpan(rt, ((xs[0]! * 60 + xs[1]!) * 60 + xs[2]!) * 1000);
         else if (n === 4 || n === 5) made = makeTimeSpan(rt, (((xs[0]! * 24 + xs[1]!) * 60 + xs[2]!) * 60 + xs[3]!) * 1000 + (xs[4] ?? 0));
         else noOverload(rt, what);
+        break;
+      }
+      case "HMACSHA1":
+      case "HMACSHA256":
+      case "HMACSHA384":
+      case "HMACSHA512": {
+        // new HMACSHA256() would make a random key, which no policy can use: the key is required here.
+        if (n !== 1) noOverload(rt, what);
+        if (values[0] === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'key')");
+        const key = bytesOf(values[0]!) ?? noOverload(rt, what);
+        made = new CsHasher(type.slice(4) as CsHasher["algorithm"], key);
         break;
       }
       case "DateTime": {

@@ -51,6 +51,71 @@ export class CsEnum extends Base {
   }
 }
 
+/** byte[] values the interpreter made (codecs.ts): arrays of integers 0–255 whose .NET type is System.Byte[]. */
+export const byteArrays = new WeakSet<readonly Value[]>();
+
+/** System.DateTimeOffset, always at offset zero (the edge has no local time zone): its instant. */
+export class CsDateTimeOffset extends Base {
+  constructor(readonly date: Date) {
+    super();
+  }
+}
+
+/** System.Guid: 32 lowercase hex digits in the order of its "D" text (codecs.ts). */
+export class CsGuid extends Base {
+  constructor(readonly hex: string) {
+    super();
+  }
+}
+
+/** A Regex match or one of its groups (regex.ts): `start` -1 when it did not participate (Success false). */
+export class CsGroup extends Base {
+  constructor(readonly input: string, readonly start: number, readonly end: number, readonly name: string) {
+    super();
+  }
+  get success(): boolean {
+    return this.start >= 0;
+  }
+  get value(): string {
+    return this.start >= 0 ? this.input.slice(this.start, this.end) : "";
+  }
+}
+
+/** System.Text.RegularExpressions.Match: group 0 plus every group by number and name. */
+export class CsMatch extends CsGroup {
+  constructor(input: string, readonly groups: readonly CsGroup[]) {
+    super(input, groups[0]!.start, groups[0]!.end, "0");
+  }
+}
+
+/** Match.Groups. */
+export class CsGroups extends Base {
+  constructor(readonly match: CsMatch) {
+    super();
+  }
+}
+
+/** A caught exception (`catch (FormatException e)`): its .NET type name and message. */
+export class CsException extends Base {
+  constructor(readonly type: string, readonly message: string) {
+    super();
+  }
+}
+
+/** A hash algorithm object (`SHA256.Create()`, `new HMACSHA256(key)`): key null for a plain hash (hashes.ts). */
+export class CsHasher extends Base {
+  constructor(readonly algorithm: "SHA1" | "SHA256" | "SHA384" | "SHA512", readonly key: Uint8Array | null) {
+    super();
+  }
+}
+
+/** System.Text.Encoding.UTF8 / .ASCII (codecs.ts). */
+export class CsEncoding extends Base {
+  constructor(readonly name: "UTF8" | "ASCII") {
+    super();
+  }
+}
+
 /** `new { A = …, B = … }`: read-only, ordered members. */
 export class AnonObject extends Base {
   constructor(readonly props: ReadonlyMap<string, Value>) {
