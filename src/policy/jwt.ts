@@ -158,7 +158,7 @@ async function verifyWithKeys(token: string, alg: string, kid: string | null, ke
     try {
       // Only the signature here (jose's compactVerify); time and claims are checked by checkClaims with APIM's semantics.
       const r = await compactVerify(token, key, { algorithms: [alg] });
-      const payload: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(r.payload));
+      const payload: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(r.payload));
       if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return fail("TokenNotValid", "the payload is not a JSON object");
       return { ok: true, value: payload as JWTPayload };
     } catch (e) {
@@ -221,4 +221,18 @@ export function certificateThumbprintS256(sha256Hex: string): string {
   const bytes = new Uint8Array(sha256Hex.length / 2);
   for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(sha256Hex.slice(2 * i, 2 * i + 2), 16);
   return base64url.encode(bytes);
+}
+
+/** The token of a validate-jwt step from its source: header (with require-scheme), query parameter, or token-value's text. */
+export function tokenOf(source: ValidateJwtStep["source"], scheme: string | null, headers: Headers, url: URL, value: string | null): Result<string, JwtFailure> {
+  switch (source.kind) {
+    case "header":
+      return tokenFromHeader(headers.get(source.name), scheme);
+    case "query": {
+      const v = url.searchParams.get(source.name);
+      return v === null || v === "" ? fail("TokenNotPresent") : { ok: true, value: v };
+    }
+    case "value":
+      return value === null || value.trim() === "" ? fail("TokenNotPresent") : { ok: true, value: value.trim() };
+  }
 }

@@ -71,6 +71,11 @@ import { MAX_BODY_BYTES } from "./expr/limits";
 import { evaluate, PolicyRuntimeError, StepLimitExceeded, toCondition, toText, type StepBudget } from "./expr/interpret";
 import { pathSegments } from "./routes";
 import type { Identity, Origin, SetHeader, Step, Template } from "./schema";
+import { tokenOf, validateJwt } from "./jwt";
+import type { ValidateJwtStep } from "./jwt-schema";
+import type { CounterCall } from "./state/counters";
+import { runLimit } from "./state/limit-step";
+import type { LimitStep } from "./state/schema";
 
 /**
  * Interpreter steps per request, shared by every expression of inbound, backend and outbound; on-error gets
@@ -144,6 +149,8 @@ export interface RunServices {
    */
   fetchOrigin(call: OriginCall, certificateId: string | null): Promise<Result<Response, GatewayError>>;
   log(level: "info" | "warn" | "error", event: string, fields: Record<string, unknown>): void;
+  /** The counter store of rate-limit-by-key / quota-by-key (state/counters.ts); absent: unavailable. */
+  readonly counter?: CounterCall;
 }
 
 /** One `trace` policy's output. */
@@ -203,7 +210,7 @@ class Stop {
  * (with `status`) is the answer when on-error returns nothing. `lastError` null → answered directly.
  */
 class Failure {
-  constructor(readonly error: GatewayError, readonly status: number | null, readonly lastError: LastError | null) {}
+  constructor(readonly error: GatewayError, readonly status: number | null, readonly lastError: LastError | null, readonly headers: Headers | null = null) {}
 }
 
 interface Current {
@@ -260,6 +267,8 @@ class Run {
   /** The path whose identity goes upstream. */
   private identity: { path: ValidatedPath; model: CertificateModel } | null = null;
   private registered: ReadonlyMap<string, RegisteredCertificate> | null = null;
+  /** rate-limit-by-key / quota-by-key: response headers to add, and increments deferred to after outbound. */
+  private readonly limits: { headers: Array<readonly [string, string]>; after: Array<(response: Response, requestBytes: number | null) => Promise<void>> } = { headers: [], after: [] };
 
   constructor(
     private readonly bundle: PreparedBundle,
@@ -299,7 +308,8 @@ class Run {
         this.state.section = "backend";
         if (program.backend.length > 0) await this.runSteps(program.backend, "");
         const response = await this.callOrigin();
-        const final = program.outbound.length === 0 || response.status === 101 ? response : await this.runOutbound(response);
+        let final = program.outbound.length === 0 || response.status === 101 ? response : await this.runOutbound(response);
+        if (this.limits.headers.length > 0 || this.limits.after.length > 0) final = await this.finishLimits(final);
         return { kind: "response", response: this.corsHeaders === null ? final : this.withCors(final), record: this.record() };
       } catch (e) {
         if (!(e instanceof Failure) || e.lastError === null) throw e;
@@ -307,7 +317,7 @@ class Run {
       }
     } catch (e) {
       if (e instanceof Stop) return { kind: "response", response: this.corsHeaders === null ? e.response : this.withCors(e.response), record: this.record() };
-      if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: null, record: this.record() };
+      if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: e.headers, record: this.record() };
       throw e;
     }
   }
@@ -527,7 +537,62 @@ class Run {
         this.certificateId = step.certificateId;
         this.note(step, path, step.certificateId);
         return;
+      case "validate-jwt":
+        return this.validateJwtStep(step, path);
+      case "rate-limit-by-key":
+      case "quota-by-key":
+        return this.limitStep(step, path);
     }
+  }
+
+  /** validate-jwt (policy/jwt.ts): a failure sets LastError (Source "validate-jwt", Reason APIM's) and runs on-error. */
+  private async validateJwtStep(step: ValidateJwtStep, path: string): Promise<void> {
+    const value = step.source.kind === "value" ? await this.text(step.source.value) : null;
+    const token = tokenOf(step.source, step.requireScheme, this.request.headers, this.request.url, value);
+    const r = token.ok ? await validateJwt(token.value, step, this.request.timestamp, this.identity?.model.sha256 ?? null) : token;
+    if (r.ok) {
+      // certgate has no Jwt type in expressions yet: the variable holds the validated token's text.
+      if (step.outputVariable !== null && token.ok) this.expressionContext.variables.set(step.outputVariable, token.value);
+      this.note(step, path, "valid");
+      return;
+    }
+    this.note(step, path, r.error.reason);
+    this.services.log("info", "policy_jwt_rejected", { requestId: this.request.requestId, reason: r.error.reason, at: position(step.at), internal: r.error.internal });
+    const message = step.failedMessage ?? r.error.message;
+    throw this.failure("validate-jwt", r.error.reason, message,
+      gatewayError("jwt_invalid", message, { requestId: this.request.requestId, reason: r.error.reason }), step.failedStatus);
+  }
+
+  /** rate-limit-by-key / quota-by-key (state/limit-step.ts): over the limit is answered directly, on-error does not run. */
+  private async limitStep(step: LimitStep, path: string): Promise<void> {
+    const outcome = await runLimit(step, {
+      text: (t) => this.text(t),
+      evaluate: (code) => this.evaluate(code),
+      condition: (value, code) => this.condition(value, code),
+      setVariable: (name, value) => this.expressionContext.variables.set(name, value),
+      counter: this.services.counter,
+      nowMs: this.request.timestamp.getTime(),
+      requestId: this.request.requestId,
+      log: (level, event, fields) => this.services.log(level, event, fields),
+    });
+    this.note(step, path, outcome.note);
+    if (outcome.kind === "denied") throw new Failure(outcome.error, null, null, outcome.headers);
+    this.limits.headers.push(...outcome.headers);
+    if (outcome.after) this.limits.after.push(outcome.after);
+  }
+
+  /** After outbound: the limit headers on the response, then the deferred increments (context.Response is the final response). */
+  private async finishLimits(final: Response): Promise<Response> {
+    if (final.status === 101) return final;
+    const response = new Response(final.body, final);
+    for (const [name, value] of this.limits.headers) response.headers.set(name, value);
+    if (this.limits.after.length > 0) {
+      this.state.section = "outbound";
+      this.state.response ??= { status: response.status, reason: response.statusText, headers: new Headers(response.headers) };
+      const length = Number(this.request.headers.get("content-length") ?? "0");
+      for (const after of this.limits.after) await after(response, Number.isFinite(length) && length > 0 ? length : null);
+    }
+    return response;
   }
 
   private async traceStep(step: Extract<Step, { k: "trace" }>, path: string): Promise<void> {
@@ -1029,7 +1094,7 @@ class Run {
       await this.runSteps(this.selection.program.program.onError, "");
     } catch (e) {
       if (e instanceof Stop) return { kind: "response", response: this.corsHeaders === null ? e.response : this.withCors(e.response), record: this.record() };
-      if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: null, record: this.record() };
+      if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: e.headers, record: this.record() };
       throw e;
     }
     const r = this.state.response;

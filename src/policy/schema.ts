@@ -8,6 +8,8 @@
  * section, every step tagged with where it came from.
  */
 import type { Code } from "./expr/ast";
+import type { ValidateJwtStep } from "./jwt-schema";
+import type { LimitStep } from "./state/schema";
 
 export const SCHEMA_VERSION = 1;
 
@@ -137,7 +139,9 @@ export type Step =
     readonly maxAge: number | null;
     readonly headers: readonly string[];
     readonly expose: readonly string[];
-  };
+  }
+  | ValidateJwtStep
+  | LimitStep;
 
 export interface SetHeader {
   readonly at: Origin;

@@ -15,18 +15,24 @@ export interface LimitStep {
   readonly at: Origin;
   /** Calls per period (null: quota by bandwidth only). */
   readonly calls: number | null;
-  /** Kilobytes per period (quota-by-key only). */
+  /** Kilobytes per period (quota-by-key only; null: no bandwidth limit). */
   readonly bandwidthKb: number | null;
+  /** Window length; 0 = endless (quota-by-key renewal-period="0"). */
   readonly periodSeconds: number;
+  /** Where windows start (quota-by-key first-period-start, default 0001-01-01T00:00:00Z; rate limit: the Unix epoch). */
+  readonly anchorMs: number;
   readonly counterKey: Template;
-  /** null: every call counts (APIM: the condition is evaluated after the response for the rate limit; see limit-step.ts). */
+  /** Set: evaluated after outbound, and the call is counted then (APIM defers the increment likewise). */
   readonly incrementCondition: Code | null;
-  /** Template: a literal number or an expression (rate-limit-by-key); 1 by default. */
-  readonly incrementCount: Template | null;
-  readonly retryAfterHeader: string | null;
+  /** A literal increment-count (default 1). */
+  readonly incrementCount: number;
+  /** An increment-count expression: evaluated after outbound (deferred like increment-condition). */
+  readonly incrementCountCode: Code | null;
+  readonly retryAfterHeader: string;
   readonly retryAfterVariable: string | null;
   readonly remainingCallsHeader: string | null;
   readonly remainingCallsVariable: string | null;
   readonly totalCallsHeader: string | null;
+  /** certgate: the counter store unreachable → deny (503, default) or allow; logged either way. */
   readonly failureMode: "deny" | "allow";
 }
