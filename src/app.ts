@@ -10,6 +10,7 @@
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { describeCertificate } from "./cert/model";
+import { counterCall } from "./policy/state/counters";
 import type { PresentedCertificate } from "./cert/sources/source";
 import { configOf, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "./config";
 import { GATEWAY_BINDINGS, type AppEnv, type Env, type Verification } from "./env";
@@ -309,5 +310,6 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
       return res;
     },
     log,
+    counter: counterCall(env.COUNTERS),
   };
 }

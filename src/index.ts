@@ -3,6 +3,9 @@ import { createApp } from "./app";
 import type { Env } from "./env";
 import { runScheduled } from "./scheduled/run";
 
+/** The Durable Object class of the COUNTERS binding (wrangler.toml). */
+export { CounterObject } from "./policy/state/counter";
+
 const app = createApp();
 
 export default {
