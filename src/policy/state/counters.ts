@@ -7,7 +7,8 @@
  */
 import { gatewayError, type GatewayError } from "../../errors";
 import { err, ok, type Result } from "../../result";
-import type { CounterAnswer, CounterObject, CounterRequest } from "./counter";
+import type { CounterObject } from "./counter";
+import type { CounterAnswer, CounterRequest } from "./window";
 
 /**
  * A Durable Object call from the same colo answers in a few ms; one from far away in ~100–300 ms. 2 s leaves room
@@ -15,7 +16,7 @@ import type { CounterAnswer, CounterObject, CounterRequest } from "./counter";
  */
 export const COUNTER_TIMEOUT_MS = 2_000;
 
-/** Counter keys longer than this are hashed by no one: they are refused (a key is typically a 40-hex thumbprint). */
+/** Counter keys longer than this are counted under their SHA-256 (limit-step.ts; a key is typically a 40-hex thumbprint). */
 export const MAX_COUNTER_KEY_CHARS = 512;
 
 export type CounterCall = (name: string, request: CounterRequest) => Promise<Result<CounterAnswer, GatewayError>>;

@@ -20,7 +20,7 @@ import { gatewayError, type GatewayError } from "../../errors";
 import type { Code } from "../expr/ast";
 import type { Value } from "../expr/host";
 import type { Template } from "../schema";
-import type { CounterAnswer, CounterRequest } from "./counter";
+import type { CounterAnswer, CounterRequest } from "./window";
 import { counterName, MAX_COUNTER_KEY_CHARS, type CounterCall } from "./counters";
 import type { LimitStep } from "./schema";
 
@@ -49,10 +49,9 @@ export type LimitOutcome =
 
 /** Runs the inbound part of a limit step. */
 export async function runLimit(step: LimitStep, host: LimitHost): Promise<LimitOutcome> {
-  const key = await host.text(step.counterKey);
-  if (key.length > MAX_COUNTER_KEY_CHARS) {
-    return unavailable(step, host, `counter-key of ${key.length} characters (at most ${MAX_COUNTER_KEY_CHARS})`);
-  }
+  const written = await host.text(step.counterKey);
+  // A long key (perhaps client-supplied) is counted under its SHA-256: never refused, which failure-mode allow would let through.
+  const key = written.length > MAX_COUNTER_KEY_CHARS ? `sha256:${await sha256Hex(written)}` : written;
   const name = counterName(step.k, step.periodSeconds, key);
   const deferred = step.incrementCondition !== null || step.incrementCountCode !== null || step.bandwidthKb !== null;
   const base = {
@@ -91,6 +90,11 @@ export async function runLimit(step: LimitStep, host: LimitHost): Promise<LimitO
       if (!added.ok) host.log("error", "counter_store_unavailable", { requestId: host.requestId, step: step.k, phase: "increment", internal: added.error.internal });
     },
   };
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function denied(step: LimitStep, host: LimitHost, answer: CounterAnswer, key: string): LimitOutcome {

@@ -9,7 +9,7 @@ import type { BuiltCertificate } from "../../../scripts/pki/builder";
 import { ca, leaf, root } from "../../../test/support/chains";
 import { byteSequence, publish, recordingOrigin, scenario, uniqueVersion, viaTerminator } from "../../../test/support/gateway";
 import { at, bundle, code, tpl } from "../../../test/support/policies";
-import { applyHit, windowStartOf, type CounterRequest } from "./counter";
+import { applyHit, windowStartOf, type CounterRequest } from "./window";
 import { counterCall } from "./counters";
 import type { LimitStep } from "./schema";
 
@@ -183,5 +183,14 @@ describe("quota-by-key through the Worker", () => {
     expect((await s.request("/", withCert(alice))).status).toBe(200); // 3 KB
     expect((await s.request("/", withCert(alice))).status).toBe(200); // 6 KB: over after this one
     expect((await s.request("/", withCert(alice))).status).toBe(403);
+  });
+});
+
+describe("counter keys", () => {
+  it("a key over 512 characters is counted under its SHA-256, never let through", async () => {
+    const long = `${unique()}-${"k".repeat(600)}`;
+    const s = scenario({}, recordingOrigin(), bundle({ inbound: [limit({ key: "", calls: 1, failureMode: "allow", counterKey: tpl(long) })] }));
+    expect((await s.request("/", withCert(alice))).status).toBe(200);
+    expect((await s.request("/", withCert(bob))).status).toBe(429);
   });
 });
