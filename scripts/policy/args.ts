@@ -42,6 +42,8 @@ export interface ExplainOptions {
   readonly at: Date | null;
   /** Status of the synthetic origin response outbound runs on. */
   readonly originStatus: number;
+  /** Stub for rate-limit-by-key / quota-by-key: calls every counter already holds in its window (null: 0). */
+  readonly counterUsed: number;
   readonly json: boolean;
 }
 
@@ -79,6 +81,7 @@ const EXPLAIN_OPTIONS: Readonly<Record<string, OptionKind>> = {
   body: { kind: "value", repeatable: false },
   at: { kind: "value", repeatable: false },
   "origin-status": { kind: "value", repeatable: false },
+  "counter-used": { kind: "value", repeatable: false },
 };
 
 /** The host of a request given as a path (`--url /hello`). */
@@ -211,6 +214,12 @@ function parseExplain(argv: readonly string[]): Result<Command, UsageError> {
     originStatus = /^\d{3}$/.test(statusText) ? Number(statusText) : NaN;
     if (!(originStatus >= 200 && originStatus <= 599)) messages.push(`--origin-status: ${JSON.stringify(statusText)} is not a status from 200 to 599`);
   }
+  let counterUsed = 0;
+  const usedText = one("counter-used");
+  if (usedText !== null) {
+    counterUsed = /^\d{1,12}$/.test(usedText) ? Number(usedText) : NaN;
+    if (Number.isNaN(counterUsed)) messages.push(`--counter-used: ${JSON.stringify(usedText)} is not a whole number`);
+  }
   const vars = pairs("var", "NAME=VALUE (a Worker variable, docs/configuration.md)", (key) =>
     !GATEWAY_BINDINGS.has(key) || NOT_VARS.has(key) ? "not a certgate variable (docs/configuration.md lists them; named values go in --named-value)" : null);
   const namedValues = pairs("named-value", "NAME=VALUE");
@@ -240,6 +249,7 @@ function parseExplain(argv: readonly string[]): Result<Command, UsageError> {
       body: one("body"),
       at,
       originStatus,
+      counterUsed,
       json: flags.has("json"),
     },
   });

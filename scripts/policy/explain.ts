@@ -17,6 +17,7 @@
  * Everything the Worker answers is answered here: the decision is the same for the same inputs, which the
  * policy cases (test/policies/<case>/cases.json) check by running each case through both.
  */
+import { applyHit, windowStartOf } from "../../src/policy/state/window";
 import { traceHeader } from "../../src/policy/trace-header";
 import { describeCertificate, type CertificateModel } from "../../src/cert/model";
 import { parseConfig, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "../../src/config";
@@ -56,6 +57,11 @@ export interface ExplainSetup {
   readonly runtimeValues: ReadonlyMap<string, string>;
   /** Status of the synthetic origin response (no headers, empty body). */
   readonly originStatus: number;
+  /**
+   * Stub counter of rate-limit-by-key / quota-by-key: the calls every counter holds before this request (absent: 0).
+   * Explain never reads the Worker's Durable Objects; the step's note and this input say so.
+   */
+  readonly counterUsed?: number;
 }
 
 /** One request. */
@@ -227,6 +233,8 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
       });
     },
     log: write,
+    // A stub, not the Durable Objects: every counter starts this request holding `counterUsed` calls.
+    counter: async (_name, r) => ok(applyHit({ windowStart: windowStartOf(r.nowMs, r.periodMs, r.anchorMs), calls: setup.counterUsed ?? 0, kilobytes: 0 }, r).answer),
   };
   let response: Response;
   let record: RunRecord | null = null;

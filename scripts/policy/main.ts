@@ -72,6 +72,8 @@ The request:
   --at TIME                 the request's time, ISO 8601 (default now; UTC when no offset is given)
   --origin-status N         status of the synthetic origin response outbound runs on (default 200;
                             no headers, empty body)
+  --counter-used N          STUB for rate-limit-by-key / quota-by-key: the calls each counter already
+                            holds in its window (default 0); explain never reads the real counters
 
 Output:
   --json                    exactly one JSON object: {"effect": "forward"|"respond", "status",
@@ -123,6 +125,7 @@ export async function main(argv: readonly string[], output: Output, clock: () =>
     registered: trust.value.registered,
     runtimeValues: c.runtimeValues,
     originStatus: o.originStatus,
+    counterUsed: o.counterUsed,
   }, {
     method: o.method,
     url: o.url,
@@ -148,6 +151,7 @@ export async function main(argv: readonly string[], output: Output, clock: () =>
     url: o.url.toString(),
     at,
     originStatus: o.originStatus,
+    counterUsed: o.counterUsed,
   })) output.out(line);
   return EXIT_DECIDED;
 }
