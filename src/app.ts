@@ -11,6 +11,7 @@ import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { describeCertificate } from "./cert/model";
 import { counterCall } from "./policy/state/counters";
+import { openIdKeySource } from "./policy/openid";
 import type { PresentedCertificate } from "./cert/sources/source";
 import { configOf, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "./config";
 import { GATEWAY_BINDINGS, type AppEnv, type Env, type Verification } from "./env";
@@ -254,6 +255,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
 
 const NO_TOKENS: ReadonlySet<string> = new Set();
 
+/** validate-jwt's openid-config keys, cached per isolate (policy/openid.ts). */
+const openIdKeys = openIdKeySource((url, init) => fetch(url, init));
+
 /** The runner's services in the Worker: the trust store and verifier, KV values and secrets, the bindings. */
 function policyServices(env: Env, config: Config, presented: PresentedCertificate | null, now: Date, record: RequestRecord): RunServices {
   const store = trustStoreOf(env, config);
@@ -311,5 +315,6 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
     },
     log,
     counter: counterCall(env.COUNTERS),
+    openIdKeys,
   };
 }

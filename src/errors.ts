@@ -63,6 +63,7 @@ export const GATEWAY_ERROR_CODES = [
   "rate_limit_exceeded",
   "quota_exceeded",
   "counter_store_unavailable",
+  "jwt_keys_unavailable",
   // the origin (forward/origin.ts)
   "origin_unreachable",
   "origin_timeout",

@@ -3,8 +3,8 @@
  *
  * Contract: pure; reports every problem and returns null when any was found. Attributes and elements follow the APIM
  * policy reference, "Validate JWT" (https://learn.microsoft.com/azure/api-management/validate-jwt-policy). What
- * certgate does not run is a compile error naming it: `openid-config`, `decryption-keys`, `key certificate-id`
- * (no certificate store for keys yet). certgate's extension: `require-certificate-binding` (RFC 8705 §3).
+ * certgate does not run is a compile error naming it: `decryption-keys`, `key certificate-id` (no certificate store
+ * for keys yet), openid-config's `validate-connectivity`. certgate's extension: `require-certificate-binding` (RFC 8705 §3).
  */
 import type { JwtKey, JwtRequiredClaim, ValidateJwtStep } from "../../src/policy/jwt-schema";
 import { MAX_SIGNING_KEYS } from "../../src/policy/jwt";
@@ -54,6 +54,7 @@ export function checkValidateJwt(t: CheckTools, ctx: CheckContext, el: XmlElemen
   const issuers: string[] = [];
   const requiredClaims: JwtRequiredClaim[] = [];
   const seen = new Set<string>();
+  let openidConfig: string | null = null;
   for (const child of t.children(ctx, el, ["openid-config", "issuer-signing-keys", "decryption-keys", "audiences", "issuers", "required-claims"])) {
     if (seen.has(child.name)) {
       t.diags.error(ctx.file, child.start, `<${child.name}> appears twice in <validate-jwt>`, child.name.length + 1);
@@ -61,9 +62,18 @@ export function checkValidateJwt(t: CheckTools, ctx: CheckContext, el: XmlElemen
     }
     seen.add(child.name);
     switch (child.name) {
-      case "openid-config":
+      case "openid-config": {
+        const u = t.attributes(ctx, child, ["url"], []);
+        t.noChildren(ctx, child);
+        const url = t.literal(ctx, u.get("url"));
+        if (url !== null && u.get("url")) {
+          if (openIdUrlOk(url)) openidConfig = url;
+          else t.badValue(ctx, u.get("url")!, "an https URL (http only for localhost / 127.0.0.1)");
+        }
+        break;
+      }
       case "decryption-keys":
-        t.diags.error(ctx.file, child.start, `<${child.name}> is not supported by certgate yet; list the signing keys in <issuer-signing-keys>`, child.name.length + 1);
+        t.diags.error(ctx.file, child.start, "<decryption-keys> is not supported by certgate yet (encrypted tokens)", child.name.length + 1);
         break;
       case "issuer-signing-keys":
         t.noAttributes(ctx, child);
@@ -100,8 +110,17 @@ export function checkValidateJwt(t: CheckTools, ctx: CheckContext, el: XmlElemen
   if (errorCount(t.diags) > before || source === null || failedStatus === null || clockSkew === null) return [];
   return [{
     k: "validate-jwt", at: t.origin(ctx, el), source, failedStatus, failedMessage, requireExpirationTime: t.bool(ctx, a.get("require-expiration-time"), true),
-    requireScheme, requireSignedTokens, clockSkewSeconds: clockSkew, outputVariable, keys, audiences, issuers, requiredClaims, requireCertificateBinding,
+    requireScheme, requireSignedTokens, clockSkewSeconds: clockSkew, outputVariable, keys, openidConfig, audiences, issuers, requiredClaims, requireCertificateBinding,
   }];
+}
+
+function openIdUrlOk(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return u.protocol === "https:" || (u.protocol === "http:" && (u.hostname === "localhost" || u.hostname === "127.0.0.1"));
+  } catch {
+    return false;
+  }
 }
 
 /** `<key id="kid">base64</key>` or `<key id="kid" n="…" e="…"/>`. */

@@ -71,6 +71,7 @@ export function statusOf(code: ErrorCode, denyStatus: number): number {
     case "policy_value_missing":
     case "mtls_certificate_unavailable":
     case "counter_store_unavailable":
+    case "jwt_keys_unavailable":
       return 503;
     case "origin_unreachable":
       return 502;
@@ -101,6 +102,7 @@ function titleOf(code: ErrorCode, status: number): string {
   if (code === "rate_limit_exceeded") return "Rate limit exceeded";
   if (code === "quota_exceeded") return "Quota exceeded";
   if (code === "counter_store_unavailable") return "The rate limit store is unavailable";
+  if (code === "jwt_keys_unavailable") return "The token signing keys are unavailable";
   if (status === 503) return "Certificate validation is unavailable";
   if (code === "origin_unreachable" || code === "origin_timeout") return "The origin did not answer";
   if (status === 400 || status === 431) return "Invalid client certificate information";

@@ -38,6 +38,8 @@ export interface ValidateJwtStep {
   readonly clockSkewSeconds: number;
   readonly outputVariable: string | null;
   readonly keys: readonly JwtKey[];
+  /** `<openid-config url>`: keys (and the issuer) from OpenID discovery, fetched and cached (policy/openid.ts). */
+  readonly openidConfig: string | null;
   readonly audiences: readonly string[];
   readonly issuers: readonly string[];
   readonly requiredClaims: readonly JwtRequiredClaim[];

@@ -29,7 +29,7 @@ function jwtStep(o: Partial<ValidateJwtStep> = {}): ValidateJwtStep {
   return {
     k: "validate-jwt", at: at(), source: { kind: "header", name: "Authorization" }, failedStatus: 401, failedMessage: null,
     requireExpirationTime: true, requireScheme: "Bearer", requireSignedTokens: true, clockSkewSeconds: 0, outputVariable: null,
-    keys: [{ kind: "symmetric", base64: SECRET, id: null }], audiences: ["api://certgate"], issuers: ["https://issuer.test"],
+    keys: [{ kind: "symmetric", base64: SECRET, id: null }], openidConfig: null, audiences: ["api://certgate"], issuers: ["https://issuer.test"],
     requiredClaims: [], requireCertificateBinding: false, ...o,
   };
 }
@@ -102,5 +102,15 @@ describe("validate-jwt through the Worker", () => {
     const unbound = await s.request("/", request(alice, { authorization: `Bearer ${await token()}` }));
     expect(unbound.status).toBe(401);
     expect(s.origin.calls).toHaveLength(1);
+  });
+});
+
+describe("validate-jwt openid-config through the Worker", () => {
+  it("the identity provider unreachable: 503 jwt_keys_unavailable, the origin is not called (fail closed)", async () => {
+    const s = scenario({}, recordingOrigin(), bundle({ inbound: [jwtStep({ keys: [], openidConfig: "http://127.0.0.1:9/.well-known/openid-configuration" })] }));
+    const res = await s.request("/", request(alice, { authorization: `Bearer ${await token()}` }));
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ code: "jwt_keys_unavailable" });
+    expect(s.origin.calls).toHaveLength(0);
   });
 });

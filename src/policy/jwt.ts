@@ -11,7 +11,8 @@
  * when require-signed-tokens is false) → exp present (require-expiration-time) → exp / nbf with clock-skew →
  * issuer (any of) → audience (any of) → required claims → certificate binding (RFC 8705 §3.1).
  */
-import { base64url, compactVerify, decodeProtectedHeader, decodeJwt, errors, importJWK, type JWTPayload } from "jose";
+import { base64url, compactVerify, createLocalJWKSet, decodeProtectedHeader, decodeJwt, errors, importJWK, type JWTPayload } from "jose";
+import type { OpenIdKeys } from "./openid";
 import type { Result } from "../result";
 import type { JwtKey, JwtRequiredClaim, ValidateJwtStep } from "./jwt-schema";
 
@@ -112,12 +113,14 @@ function base64Bytes(text: string): Uint8Array {
 
 const RSA_ALGORITHMS = new Set(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"]);
 const HMAC_ALGORITHMS = new Set(["HS256", "HS384", "HS512"]);
+/** EC keys come only from an openid-config JWK Set (APIM's <key> has no EC form). */
+const EC_ALGORITHMS = new Set(["ES256", "ES384"]);
 
 /**
  * Validates `token` at `now`. `certificateSha256Hex`: the validated client certificate's SHA-256 (lowercase hex), or
  * null when the request has no validated certificate (a certificate-bound check then fails: fail closed).
  */
-export async function validateJwt(token: string, checks: JwtChecks, now: Date, certificateSha256Hex: string | null): Promise<Result<JWTPayload, JwtFailure>> {
+export async function validateJwt(token: string, checks: JwtChecks, now: Date, certificateSha256Hex: string | null, openid: OpenIdKeys | null = null): Promise<Result<JWTPayload, JwtFailure>> {
   if (token.length > MAX_TOKEN_CHARS) return fail("TokenNotValid", `token of ${token.length} characters`);
   if (token.split(".").length !== 3) return fail("TokenNotValid", "not a compact JWS (JWE decryption is not supported)");
   let header: ReturnType<typeof decodeProtectedHeader>;
@@ -138,12 +141,16 @@ export async function validateJwt(token: string, checks: JwtChecks, now: Date, c
       return fail("TokenNotValid", String(e));
     }
   } else {
-    if (!RSA_ALGORITHMS.has(alg) && !HMAC_ALGORITHMS.has(alg)) return fail("TokenSignatureInvalid", `algorithm ${alg} is not accepted`);
-    const verified = await verifyWithKeys(token, alg, typeof header.kid === "string" ? header.kid : null, checks.keys);
+    const fromSet = openid !== null && (RSA_ALGORITHMS.has(alg) || EC_ALGORITHMS.has(alg));
+    if (!RSA_ALGORITHMS.has(alg) && !HMAC_ALGORITHMS.has(alg) && !fromSet) return fail("TokenSignatureInvalid", `algorithm ${alg} is not accepted`);
+    let verified = await verifyWithKeys(token, alg, typeof header.kid === "string" ? header.kid : null, checks.keys);
+    if (!verified.ok && verified.error.reason === "TokenSignatureInvalid" && fromSet) verified = await verifyWithSet(token, alg, openid.jwks);
     if (!verified.ok) return verified;
     payload = verified.value;
   }
-  return checkClaims(payload, checks, now, certificateSha256Hex);
+  // APIM: with openid-config and no <issuers>, the discovery document's issuer is the one allowed.
+  const effective = checks.issuers.length === 0 && openid?.issuer ? { ...checks, issuers: [openid.issuer] } : checks;
+  return checkClaims(payload, effective, now, certificateSha256Hex);
 }
 
 async function verifyWithKeys(token: string, alg: string, kid: string | null, keys: readonly JwtKey[]): Promise<Result<JWTPayload, JwtFailure>> {
@@ -158,9 +165,7 @@ async function verifyWithKeys(token: string, alg: string, kid: string | null, ke
     try {
       // Only the signature here (jose's compactVerify); time and claims are checked by checkClaims with APIM's semantics.
       const r = await compactVerify(token, key, { algorithms: [alg] });
-      const payload: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(r.payload));
-      if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return fail("TokenNotValid", "the payload is not a JSON object");
-      return { ok: true, value: payload as JWTPayload };
+      return parsePayload(r.payload);
     } catch (e) {
       if (e instanceof errors.JWSSignatureVerificationFailed) last = "signature does not verify";
       else if (e instanceof errors.JOSEError) return fail("TokenNotValid", `${e.code}: ${e.message}`);
@@ -168,6 +173,31 @@ async function verifyWithKeys(token: string, alg: string, kid: string | null, ke
     }
   }
   return fail("TokenSignatureInvalid", last);
+}
+
+/** A token against a JWK Set (jose's createLocalJWKSet picks the key by kid / kty / alg). */
+async function verifyWithSet(token: string, alg: string, jwks: OpenIdKeys["jwks"]): Promise<Result<JWTPayload, JwtFailure>> {
+  try {
+    const r = await compactVerify(token, createLocalJWKSet(jwks), { algorithms: [alg] });
+    return parsePayload(r.payload);
+  } catch (e) {
+    if (e instanceof errors.JWSSignatureVerificationFailed || e instanceof errors.JWKSNoMatchingKey || e instanceof errors.JWKSMultipleMatchingKeys) {
+      return fail("TokenSignatureInvalid", e.code);
+    }
+    if (e instanceof errors.JOSEError) return fail("TokenNotValid", `${e.code}: ${e.message}`);
+    return fail("TokenNotValid", String(e));
+  }
+}
+
+function parsePayload(bytes: Uint8Array): Result<JWTPayload, JwtFailure> {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+  } catch {
+    return fail("TokenNotValid", "the payload is not JSON");
+  }
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return fail("TokenNotValid", "the payload is not a JSON object");
+  return { ok: true, value: payload as JWTPayload };
 }
 
 function checkClaims(p: JWTPayload, checks: JwtChecks, now: Date, certificateSha256Hex: string | null): Result<JWTPayload, JwtFailure> {

@@ -73,6 +73,7 @@ import { pathSegments } from "./routes";
 import type { Identity, Origin, SetHeader, Step, Template } from "./schema";
 import { tokenOf, validateJwt } from "./jwt";
 import type { ValidateJwtStep } from "./jwt-schema";
+import type { OpenIdKeys, OpenIdKeySource } from "./openid";
 import type { CounterCall } from "./state/counters";
 import { runLimit } from "./state/limit-step";
 import type { LimitStep } from "./state/schema";
@@ -151,6 +152,8 @@ export interface RunServices {
   log(level: "info" | "warn" | "error", event: string, fields: Record<string, unknown>): void;
   /** The counter store of rate-limit-by-key / quota-by-key (state/counters.ts); absent: unavailable. */
   readonly counter?: CounterCall;
+  /** validate-jwt's openid-config keys (policy/openid.ts), cached per isolate; absent: unavailable. */
+  readonly openIdKeys?: OpenIdKeySource;
 }
 
 /** One `trace` policy's output. */
@@ -549,7 +552,18 @@ class Run {
   private async validateJwtStep(step: ValidateJwtStep, path: string): Promise<void> {
     const value = step.source.kind === "value" ? await this.text(step.source.value) : null;
     const token = tokenOf(step.source, step.requireScheme, this.request.headers, this.request.url, value);
-    const r = token.ok ? await validateJwt(token.value, step, this.request.timestamp, this.identity?.model.sha256 ?? null) : token;
+    let openid: OpenIdKeys | null = null;
+    if (token.ok && step.openidConfig !== null) {
+      // The identity provider unreachable is the gateway's problem, not the client's: 503, answered directly (fail closed).
+      const keys = this.services.openIdKeys ? await this.services.openIdKeys(step.openidConfig) : { ok: false as const, error: "no openid-config key source" };
+      if (!keys.ok) {
+        this.services.log("error", "jwt_keys_unavailable", { requestId: this.request.requestId, url: step.openidConfig, internal: keys.error });
+        this.note(step, path, "openid-config keys unavailable");
+        throw new Failure(gatewayError("jwt_keys_unavailable", "The token signing keys are unavailable.", undefined, keys.error), null, null);
+      }
+      openid = keys.value;
+    }
+    const r = token.ok ? await validateJwt(token.value, step, this.request.timestamp, this.identity?.model.sha256 ?? null, openid) : token;
     if (r.ok) {
       // certgate has no Jwt type in expressions yet: the variable holds the validated token's text.
       if (step.outputVariable !== null && token.ok) this.expressionContext.variables.set(step.outputVariable, token.value);
