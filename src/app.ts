@@ -12,6 +12,7 @@ import { HTTPException } from "hono/http-exception";
 import { describeCertificate } from "./cert/model";
 import { counterCall } from "./policy/state/counters";
 import { openIdKeySource } from "./policy/openid";
+import { workersValueCache } from "./policy/value-cache";
 import type { PresentedCertificate } from "./cert/sources/source";
 import { configOf, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "./config";
 import { GATEWAY_BINDINGS, type AppEnv, type Env, type Verification } from "./env";
@@ -316,5 +317,6 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
     log,
     counter: counterCall(env.COUNTERS),
     openIdKeys,
+    valueCache: workersValueCache(caches.default, (event, fields) => log("warn", event, fields)),
   };
 }

@@ -39,6 +39,10 @@ export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   "validate-jwt": ["inbound"],
   "rate-limit-by-key": ["inbound"],
   "quota-by-key": ["inbound"],
+  // check-cache.ts: APIM allows the value-cache policies in every section.
+  "cache-lookup-value": ALL,
+  "cache-store-value": ALL,
+  "cache-remove-value": ALL,
 };
 
 /** The elements allowed directly in `section` (or in a `<when>`/`<otherwise>`/fragment, without base). */
@@ -88,8 +92,8 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
 /** APIM policies certgate does not implement: named as such in errors, rather than "unknown". */
 export const UNSUPPORTED_APIM_POLICIES: ReadonlySet<string> = new Set([
   "authentication-basic", "authentication-managed-identity", "azure-openai-emit-token-metric", "azure-openai-semantic-cache-lookup",
-  "azure-openai-semantic-cache-store", "azure-openai-token-limit", "cache-lookup", "cache-lookup-value", "cache-remove-value",
-  "cache-store", "cache-store-value", "cross-domain", "emit-metric",
+  "azure-openai-semantic-cache-store", "azure-openai-token-limit", "cache-lookup",
+  "cache-store", "cross-domain", "emit-metric",
   "get-authorization-context", "http-data-source", "invoke-dapr-binding", "json-to-xml", "jsonp", "limit-concurrency",
   "llm-content-safety", "llm-emit-token-metric", "llm-semantic-cache-lookup", "llm-semantic-cache-store", "llm-token-limit",
   "log-to-eventhub", "proxy", "publish-to-dapr", "quota", "rate-limit",

@@ -23,6 +23,7 @@ import type { NamedValues } from "./values";
 import type { CheckTools } from "./check-tools";
 import { checkValidateJwt } from "./check-jwt";
 import { checkLimit } from "./check-limits";
+import { checkCacheValue } from "./check-cache";
 
 /** A section entry: a step, or the place where the parent scope's section runs. */
 export type Item = Step | { readonly k: "base"; readonly at: Origin };
@@ -271,6 +272,10 @@ export class Checker {
       case "rate-limit-by-key":
       case "quota-by-key":
         return checkLimit(this.tools, ctx, el);
+      case "cache-lookup-value":
+      case "cache-store-value":
+      case "cache-remove-value":
+        return checkCacheValue(this.tools, ctx, el);
       default:
         throw new Error(`catalog lists <${el.name}> but check.ts has no rule for it`);
     }

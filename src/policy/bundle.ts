@@ -190,6 +190,7 @@ const STEP_KINDS = new Set<Step["k"]>([
   "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-variable", "trace",
   "set-backend-service", "authentication-certificate", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
   "mock-response", "cors", "find-and-replace", "forward-request", "validate-jwt", "rate-limit-by-key", "quota-by-key",
+  "cache-lookup-value", "cache-store-value", "cache-remove-value",
 ]);
 const EXISTS_ACTIONS = new Set(["override", "skip", "append", "delete"]);
 const SEVERITIES = new Set(["verbose", "information", "error"]);
@@ -381,6 +382,19 @@ class Checker {
         if (!(Number.isInteger(v.periodSeconds) && (v.periodSeconds as number) >= 0)) this.fail(`${where}.periodSeconds`, "must be seconds");
         if (v.calls === null && v.bandwidthKb === null) this.fail(`${where}.calls`, "calls or bandwidthKb must be set");
         if (v.failureMode !== "deny" && v.failureMode !== "allow") this.fail(`${where}.failureMode`, "must be deny or allow");
+        break;
+      case "cache-lookup-value":
+        this.template(v.key, `${where}.key`);
+        if (typeof v.variable !== "string" || v.variable === "") this.fail(`${where}.variable`, "must be a variable name");
+        if (v.defaultValue !== null) this.template(v.defaultValue, `${where}.defaultValue`);
+        break;
+      case "cache-store-value":
+        this.template(v.key, `${where}.key`);
+        this.template(v.value, `${where}.value`);
+        this.template(v.durationSeconds, `${where}.durationSeconds`);
+        break;
+      case "cache-remove-value":
+        this.template(v.key, `${where}.key`);
         break;
     }
   }

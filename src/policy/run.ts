@@ -74,6 +74,8 @@ import type { Identity, Origin, SetHeader, Step, Template } from "./schema";
 import { tokenOf, validateJwt } from "./jwt";
 import type { ValidateJwtStep } from "./jwt-schema";
 import type { OpenIdKeys, OpenIdKeySource } from "./openid";
+import type { CacheValueStep } from "./cache-schema";
+import { isCacheable, MAX_CACHE_SECONDS, type ValueCache } from "./value-cache";
 import type { CounterCall } from "./state/counters";
 import { runLimit } from "./state/limit-step";
 import type { LimitStep } from "./state/schema";
@@ -154,6 +156,8 @@ export interface RunServices {
   readonly counter?: CounterCall;
   /** validate-jwt's openid-config keys (policy/openid.ts), cached per isolate; absent: unavailable. */
   readonly openIdKeys?: OpenIdKeySource;
+  /** cache-*-value's cache (policy/value-cache.ts); absent: every lookup misses and stores do nothing. */
+  readonly valueCache?: ValueCache;
 }
 
 /** One `trace` policy's output. */
@@ -545,6 +549,43 @@ class Run {
       case "rate-limit-by-key":
       case "quota-by-key":
         return this.limitStep(step, path);
+      case "cache-lookup-value":
+      case "cache-store-value":
+      case "cache-remove-value":
+        return this.cacheValueStep(step, path);
+    }
+  }
+
+  /** cache-lookup-value / cache-store-value / cache-remove-value (policy/value-cache.ts: a cache failure is a miss). */
+  private async cacheValueStep(step: CacheValueStep, path: string): Promise<void> {
+    const key = await this.text(step.key);
+    const cache = this.services.valueCache;
+    switch (step.k) {
+      case "cache-lookup-value": {
+        const hit = cache ? await cache.get(key) : null;
+        // APIM: on a miss the variable gets default-value, or is not set at all.
+        const value = hit !== null ? hit : step.defaultValue !== null ? await this.value(step.defaultValue) : undefined;
+        if (value !== undefined) this.expressionContext.variables.set(step.variable, value);
+        this.note(step, path, `${key}: ${hit !== null ? "hit" : "miss"}${cache ? "" : " (no cache)"}`);
+        return;
+      }
+      case "cache-store-value": {
+        const value = await this.value(step.value);
+        const durationText = (await this.text(step.durationSeconds)).trim();
+        const seconds = /^[0-9]{1,10}$/.test(durationText) ? Number(durationText) : NaN;
+        if (!(seconds >= 1 && seconds <= MAX_CACHE_SECONDS) || !isCacheable(value)) {
+          const why = !isCacheable(value) ? "the value is not a string, number or boolean" : `duration ${JSON.stringify(durationText)} is not 1 to ${MAX_CACHE_SECONDS} seconds`;
+          throw this.failure("cache-store-value", "invalid_value", why,
+            gatewayError("policy_expression_failed", "A policy stored an invalid cache value.", { requestId: this.request.requestId }), 500);
+        }
+        if (cache) await cache.put(key, value, seconds);
+        this.note(step, path, `${key}: stored for ${seconds} s${cache ? "" : " (no cache)"}`);
+        return;
+      }
+      case "cache-remove-value":
+        if (cache) await cache.delete(key);
+        this.note(step, path, `${key}: removed${cache ? "" : " (no cache)"}`);
+        return;
     }
   }
 

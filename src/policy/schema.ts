@@ -10,6 +10,7 @@
 import type { Code } from "./expr/ast";
 import type { ValidateJwtStep } from "./jwt-schema";
 import type { LimitStep } from "./state/schema";
+import type { CacheValueStep } from "./cache-schema";
 
 export const SCHEMA_VERSION = 1;
 
@@ -141,7 +142,8 @@ export type Step =
     readonly expose: readonly string[];
   }
   | ValidateJwtStep
-  | LimitStep;
+  | LimitStep
+  | CacheValueStep;
 
 export interface SetHeader {
   readonly at: Origin;
