@@ -49,6 +49,10 @@
  *   its path is removed from the request path before it is joined to the origin (APIM's API URL suffix).
  *   `authentication-certificate certificate-id="X"` sends the origin request through the Worker's
  *   `mtls_certificates` binding X.
+ * - validate-jwt (jwt.ts, openid.ts), rate-limit-by-key / quota-by-key (state/limit-step.ts) and cache-*-value
+ *   (value-cache.ts) reach their I/O through the optional services `openIdKeys`, `counter` and `valueCache`. A
+ *   JWT failure runs on-error like a failed certificate validation; a limit refusal is answered directly with its
+ *   headers (Retry-After); deferred limit increments run after outbound, only when the origin's response is sent.
  */
 import type { CertificateModel } from "../cert/model";
 import { describeCertificate } from "../cert/model";

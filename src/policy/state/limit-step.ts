@@ -7,7 +7,8 @@
  *   counter operation in inbound ("take"): exact under concurrency.
  * - With increment-condition or an increment-count expression, APIM defers evaluation and the increment to the end
  *   of outbound: inbound only checks that something is left ("check"); the runner calls `after` once the response
- *   is known, which evaluates them and counts ("add"). Concurrent calls may then overshoot, as in APIM.
+ *   is known, which evaluates them and counts ("add"). Concurrent calls may then overshoot, as in APIM. A request
+ *   answered by return-response or on-error is not counted then.
  * - quota-by-key bandwidth: the request's and response's Content-Length (kilobytes, rounded up) counted after the
  *   response; a body without Content-Length counts 0 (documented).
  * - Over the limit: rate-limit-by-key → 429 `rate_limit_exceeded`, quota-by-key → 403 `quota_exceeded`, with the
