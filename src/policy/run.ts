@@ -49,10 +49,9 @@
  *   its path is removed from the request path before it is joined to the origin (APIM's API URL suffix).
  *   `authentication-certificate certificate-id="X"` sends the origin request through the Worker's
  *   `mtls_certificates` binding X.
- * - validate-jwt (jwt.ts, openid.ts), rate-limit-by-key / quota-by-key (state/limit-step.ts) and cache-*-value
- *   (value-cache.ts) reach their I/O through the optional services `openIdKeys`, `counter` and `valueCache`. A
- *   JWT failure runs on-error like a failed certificate validation; a limit refusal is answered directly with its
- *   headers (Retry-After); deferred limit increments run after outbound, only when the origin's response is sent.
+ * - validate-jwt, rate-limit-by-key / quota-by-key and cache-*-value run in extension-steps.ts (its header has their
+ *   semantics) through a StepHost, with the optional services `openIdKeys`, `counter` and `valueCache`; deferred
+ *   limit increments run after outbound, only when the origin's response is sent.
  */
 import type { CertificateModel } from "../cert/model";
 import { describeCertificate } from "../cert/model";
@@ -75,14 +74,10 @@ import { MAX_BODY_BYTES } from "./expr/limits";
 import { evaluate, PolicyRuntimeError, StepLimitExceeded, toCondition, toText, type StepBudget } from "./expr/interpret";
 import { pathSegments } from "./routes";
 import type { Identity, Origin, SetHeader, Step, Template } from "./schema";
-import { tokenOf, validateJwt } from "./jwt";
-import type { ValidateJwtStep } from "./jwt-schema";
-import type { OpenIdKeys, OpenIdKeySource } from "./openid";
-import type { CacheValueStep } from "./cache-schema";
-import { isCacheable, MAX_CACHE_SECONDS, type ValueCache } from "./value-cache";
+import { runExtensionStep, type ExtensionStep, type StepHost } from "./extension-steps";
+import type { OpenIdKeySource } from "./openid";
+import type { ValueCache } from "./value-cache";
 import type { CounterCall } from "./state/counters";
-import { runLimit } from "./state/limit-step";
-import type { LimitStep } from "./state/schema";
 
 /**
  * Interpreter steps per request, shared by every expression of inbound, backend and outbound; on-error gets
@@ -549,95 +544,39 @@ class Run {
         this.note(step, path, step.certificateId);
         return;
       case "validate-jwt":
-        return this.validateJwtStep(step, path);
       case "rate-limit-by-key":
       case "quota-by-key":
-        return this.limitStep(step, path);
       case "cache-lookup-value":
       case "cache-store-value":
       case "cache-remove-value":
-        return this.cacheValueStep(step, path);
+        return runExtensionStep(step, this.stepHost(step, path));
     }
   }
 
-  /** cache-lookup-value / cache-store-value / cache-remove-value (policy/value-cache.ts: a cache failure is a miss). */
-  private async cacheValueStep(step: CacheValueStep, path: string): Promise<void> {
-    const key = await this.text(step.key);
-    const cache = this.services.valueCache;
-    switch (step.k) {
-      case "cache-lookup-value": {
-        const hit = cache ? await cache.get(key) : null;
-        // APIM: on a miss the variable gets default-value, or is not set at all.
-        const value = hit !== null ? hit : step.defaultValue !== null ? await this.value(step.defaultValue) : undefined;
-        if (value !== undefined) this.expressionContext.variables.set(step.variable, value);
-        this.note(step, path, `${key}: ${hit !== null ? "hit" : "miss"}${cache ? "" : " (no cache)"}`);
-        return;
-      }
-      case "cache-store-value": {
-        const value = await this.value(step.value);
-        const durationText = (await this.text(step.durationSeconds)).trim();
-        const seconds = /^[0-9]{1,10}$/.test(durationText) ? Number(durationText) : NaN;
-        if (!(seconds >= 1 && seconds <= MAX_CACHE_SECONDS) || !isCacheable(value)) {
-          const why = !isCacheable(value) ? "the value is not a string, number or boolean" : `duration ${JSON.stringify(durationText)} is not 1 to ${MAX_CACHE_SECONDS} seconds`;
-          throw this.failure("cache-store-value", "invalid_value", why,
-            gatewayError("policy_expression_failed", "A policy stored an invalid cache value.", { requestId: this.request.requestId }), 500);
-        }
-        if (cache) await cache.put(key, value, seconds);
-        this.note(step, path, `${key}: stored for ${seconds} s${cache ? "" : " (no cache)"}`);
-        return;
-      }
-      case "cache-remove-value":
-        if (cache) await cache.delete(key);
-        this.note(step, path, `${key}: removed${cache ? "" : " (no cache)"}`);
-        return;
-    }
-  }
-
-  /** validate-jwt (policy/jwt.ts): a failure sets LastError (Source "validate-jwt", Reason APIM's) and runs on-error. */
-  private async validateJwtStep(step: ValidateJwtStep, path: string): Promise<void> {
-    const value = step.source.kind === "value" ? await this.text(step.source.value) : null;
-    const token = tokenOf(step.source, step.requireScheme, this.request.headers, this.request.url, value);
-    let openid: OpenIdKeys | null = null;
-    if (token.ok && step.openidConfig !== null) {
-      // The identity provider unreachable is the gateway's problem, not the client's: 503, answered directly (fail closed).
-      const keys = this.services.openIdKeys ? await this.services.openIdKeys(step.openidConfig) : { ok: false as const, error: "no openid-config key source" };
-      if (!keys.ok) {
-        this.services.log("error", "jwt_keys_unavailable", { requestId: this.request.requestId, url: step.openidConfig, internal: keys.error });
-        this.note(step, path, "openid-config keys unavailable");
-        throw new Failure(gatewayError("jwt_keys_unavailable", "The token signing keys are unavailable.", undefined, keys.error), null, null);
-      }
-      openid = keys.value;
-    }
-    const r = token.ok ? await validateJwt(token.value, step, this.request.timestamp, this.identity?.model.sha256 ?? null, openid) : token;
-    if (r.ok) {
-      // certgate has no Jwt type in expressions yet: the variable holds the validated token's text.
-      if (step.outputVariable !== null && token.ok) this.expressionContext.variables.set(step.outputVariable, token.value);
-      this.note(step, path, "valid");
-      return;
-    }
-    this.note(step, path, r.error.reason);
-    this.services.log("info", "policy_jwt_rejected", { requestId: this.request.requestId, reason: r.error.reason, at: position(step.at), internal: r.error.internal });
-    const message = step.failedMessage ?? r.error.message;
-    throw this.failure("validate-jwt", r.error.reason, message,
-      gatewayError("jwt_invalid", message, { requestId: this.request.requestId, reason: r.error.reason }), step.failedStatus);
-  }
-
-  /** rate-limit-by-key / quota-by-key (state/limit-step.ts): over the limit is answered directly, on-error does not run. */
-  private async limitStep(step: LimitStep, path: string): Promise<void> {
-    const outcome = await runLimit(step, {
+  /** The runner as issue 14's steps see it (extension-steps.ts). */
+  private stepHost(step: ExtensionStep, path: string): StepHost {
+    return {
       text: (t) => this.text(t),
+      value: (t) => this.value(t),
       evaluate: (code) => this.evaluate(code),
       condition: (value, code) => this.condition(value, code),
       setVariable: (name, value) => this.expressionContext.variables.set(name, value),
-      counter: this.services.counter,
-      nowMs: this.request.timestamp.getTime(),
-      requestId: this.request.requestId,
+      note: (text) => this.note(step, path, text),
       log: (level, event, fields) => this.services.log(level, event, fields),
-    });
-    this.note(step, path, outcome.note);
-    if (outcome.kind === "denied") throw new Failure(outcome.error, null, null, outcome.headers);
-    this.limits.headers.push(...outcome.headers);
-    if (outcome.after) this.limits.after.push(outcome.after);
+      fail: (source, reason, message, answer, status) => this.failure(source, reason, message, answer, status),
+      answer: (error, headers) => new Failure(error, null, null, headers),
+      admitted: (headers, after) => {
+        this.limits.headers.push(...headers);
+        if (after) this.limits.after.push(after);
+      },
+      requestId: this.request.requestId,
+      timestamp: this.request.timestamp,
+      headers: this.request.headers,
+      url: this.request.url,
+      certificateSha256: this.identity?.model.sha256 ?? null,
+      position: position(step.at),
+      services: this.services,
+    };
   }
 
   /** After outbound: the limit headers on the response, then the deferred increments (context.Response is the final response). */
