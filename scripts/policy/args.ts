@@ -44,6 +44,8 @@ export interface ExplainOptions {
   readonly originStatus: number;
   /** Stub for rate-limit-by-key / quota-by-key: calls every counter already holds in its window (null: 0). */
   readonly counterUsed: number;
+  /** Stub for cache-lookup-value: the entries the value cache holds (key → text). */
+  readonly cache: ReadonlyMap<string, string>;
   readonly json: boolean;
 }
 
@@ -82,6 +84,7 @@ const EXPLAIN_OPTIONS: Readonly<Record<string, OptionKind>> = {
   at: { kind: "value", repeatable: false },
   "origin-status": { kind: "value", repeatable: false },
   "counter-used": { kind: "value", repeatable: false },
+  cache: { kind: "value", repeatable: true },
 };
 
 /** The host of a request given as a path (`--url /hello`). */
@@ -223,6 +226,7 @@ function parseExplain(argv: readonly string[]): Result<Command, UsageError> {
   const vars = pairs("var", "NAME=VALUE (a Worker variable, docs/configuration.md)", (key) =>
     !GATEWAY_BINDINGS.has(key) || NOT_VARS.has(key) ? "not a certgate variable (docs/configuration.md lists them; named values go in --named-value)" : null);
   const namedValues = pairs("named-value", "NAME=VALUE");
+  const cache = pairs("cache", "KEY=VALUE");
   const registered = pairs("registered", "ID=CERT.pem");
   const stores = pairs("store", "NAME=FILE.pem", (key) => (/^[A-Za-z0-9._-]{1,64}$/.test(key) ? null : "a store name is 1–64 of A–Z a–z 0–9 . _ -"));
 
@@ -250,6 +254,7 @@ function parseExplain(argv: readonly string[]): Result<Command, UsageError> {
       at,
       originStatus,
       counterUsed,
+      cache,
       json: flags.has("json"),
     },
   });

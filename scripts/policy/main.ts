@@ -74,6 +74,8 @@ The request:
                             no headers, empty body)
   --counter-used N          STUB for rate-limit-by-key / quota-by-key: the calls each counter already
                             holds in its window (default 0); explain never reads the real counters
+  --cache KEY=VALUE         STUB for cache-lookup-value: an entry of the value cache (repeatable;
+                            default empty); stores and removals change only this run's stub
 
 Output:
   --json                    exactly one JSON object: {"effect": "forward"|"respond", "status",
@@ -126,6 +128,7 @@ export async function main(argv: readonly string[], output: Output, clock: () =>
     runtimeValues: c.runtimeValues,
     originStatus: o.originStatus,
     counterUsed: o.counterUsed,
+    cache: o.cache,
   }, {
     method: o.method,
     url: o.url,
@@ -152,6 +155,7 @@ export async function main(argv: readonly string[], output: Output, clock: () =>
     at,
     originStatus: o.originStatus,
     counterUsed: o.counterUsed,
+    cacheEntries: o.cache.size,
   })) output.out(line);
   return EXIT_DECIDED;
 }
