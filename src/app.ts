@@ -10,6 +10,9 @@
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { describeCertificate } from "./cert/model";
+import { counterCall } from "./policy/state/counters";
+import { openIdKeySource } from "./policy/openid";
+import { workersValueCache } from "./policy/value-cache";
 import type { PresentedCertificate } from "./cert/sources/source";
 import { configOf, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "./config";
 import { GATEWAY_BINDINGS, type AppEnv, type Env, type Verification } from "./env";
@@ -274,6 +277,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   return app;
 }
 
+/** validate-jwt's openid-config keys, cached per isolate (policy/openid.ts). */
+const openIdKeys = openIdKeySource((url, init) => fetch(url, init));
+
 /** The runner's services in the Worker: the trust store and verifier, KV values and secrets, the bindings. */
 function policyServices(env: Env, config: Config, presented: PresentedCertificate | null, now: Date, record: RequestRecord): RunServices {
   const store = trustStoreOf(env, config);
@@ -330,5 +336,8 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
       return res;
     },
     log,
+    counter: counterCall(env.COUNTERS),
+    openIdKeys,
+    valueCache: workersValueCache(caches.default, (event, fields) => log("warn", event, fields)),
   };
 }

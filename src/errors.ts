@@ -58,6 +58,12 @@ export const GATEWAY_ERROR_CODES = [
   "mtls_certificate_unavailable",
   "policy_check_failed",
   "caller_ip_not_allowed",
+  // validate-jwt (policy/jwt.ts), rate-limit-by-key / quota-by-key (policy/state/)
+  "jwt_invalid",
+  "rate_limit_exceeded",
+  "quota_exceeded",
+  "counter_store_unavailable",
+  "jwt_keys_unavailable",
   // the origin (forward/origin.ts)
   "origin_unreachable",
   "origin_timeout",

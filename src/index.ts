@@ -5,6 +5,9 @@ import type { Env } from "./env";
 import { log } from "./log";
 import { runScheduled } from "./scheduled/run";
 
+/** The Durable Object class of the COUNTERS binding (wrangler.toml). */
+export { CounterObject } from "./policy/state/counter";
+
 const app = createApp();
 
 // A misconfiguration is reported when the Worker starts (wrangler dev prints it at once), not on the first

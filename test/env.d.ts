@@ -2,5 +2,6 @@
 declare namespace Cloudflare {
   interface Env {
     TRUST: KVNamespace;
+    COUNTERS: DurableObjectNamespace<import("../src/policy/state/counter").CounterObject>;
   }
 }

@@ -35,6 +35,14 @@ export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   "set-variable": ALL,
   trace: ["inbound", "backend", "outbound"],
   "validate-client-certificate": ["inbound"],
+  // issue 14 (check-jwt.ts, check-limits.ts): APIM allows each in inbound only.
+  "validate-jwt": ["inbound"],
+  "rate-limit-by-key": ["inbound"],
+  "quota-by-key": ["inbound"],
+  // check-cache.ts: APIM allows the value-cache policies in every section.
+  "cache-lookup-value": ALL,
+  "cache-store-value": ALL,
+  "cache-remove-value": ALL,
 };
 
 /** The elements allowed directly in `section` (or in a `<when>`/`<otherwise>`/fragment, without base). */
@@ -67,6 +75,16 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
   identity: "<identities>",
   message: "<trace>",
   metadata: "<trace>",
+  "openid-config": "<validate-jwt>",
+  "issuer-signing-keys": "<validate-jwt>",
+  "decryption-keys": "<validate-jwt>",
+  audiences: "<validate-jwt>",
+  audience: "<audiences>",
+  issuers: "<validate-jwt>",
+  issuer: "<issuers>",
+  "required-claims": "<validate-jwt>",
+  claim: "<required-claims>",
+  key: "<issuer-signing-keys>",
   policies: "no parent (it is a document's root)",
   fragment: "no parent (it is a fragment file's root)",
 };
@@ -74,13 +92,13 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
 /** APIM policies certgate does not implement: named as such in errors, rather than "unknown". */
 export const UNSUPPORTED_APIM_POLICIES: ReadonlySet<string> = new Set([
   "authentication-basic", "authentication-managed-identity", "azure-openai-emit-token-metric", "azure-openai-semantic-cache-lookup",
-  "azure-openai-semantic-cache-store", "azure-openai-token-limit", "cache-lookup", "cache-lookup-value", "cache-remove-value",
-  "cache-store", "cache-store-value", "cross-domain", "emit-metric",
+  "azure-openai-semantic-cache-store", "azure-openai-token-limit", "cache-lookup",
+  "cache-store", "cross-domain", "emit-metric",
   "get-authorization-context", "http-data-source", "invoke-dapr-binding", "json-to-xml", "jsonp", "limit-concurrency",
   "llm-content-safety", "llm-emit-token-metric", "llm-semantic-cache-lookup", "llm-semantic-cache-store", "llm-token-limit",
-  "log-to-eventhub", "proxy", "publish-to-dapr", "quota", "quota-by-key", "rate-limit", "rate-limit-by-key",
+  "log-to-eventhub", "proxy", "publish-to-dapr", "quota", "rate-limit",
   "redirect-content-urls", "retry", "send-one-way-request", "send-request", "set-graphql-resolver", "sql-data-source", "validate-azure-ad-token", "validate-content", "validate-graphql-request",
-  "validate-headers", "validate-jwt", "validate-odata-request", "validate-parameters", "validate-status-code", "wait",
+  "validate-headers", "validate-odata-request", "validate-parameters", "validate-status-code", "wait",
   "xml-to-json", "xsl-transform",
 ]);
 

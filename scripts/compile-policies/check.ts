@@ -20,6 +20,10 @@ import { textOffset, type XmlAttribute, type XmlDocument, type XmlElement, type 
 import type { Diagnostics } from "./source";
 import { toLiteral, toTemplate, type ValueContext } from "./template";
 import type { NamedValues } from "./values";
+import type { CheckTools } from "./check-tools";
+import { checkValidateJwt } from "./check-jwt";
+import { checkLimit } from "./check-limits";
+import { checkCacheValue } from "./check-cache";
 
 /** A section entry: a step, or the place where the parent scope's section runs. */
 export type Item = Step | { readonly k: "base"; readonly at: Origin };
@@ -263,6 +267,15 @@ export class Checker {
       }
       case "forward-request":
         return this.forwardRequest(ctx, el);
+      case "validate-jwt":
+        return checkValidateJwt(this.tools, ctx, el);
+      case "rate-limit-by-key":
+      case "quota-by-key":
+        return checkLimit(this.tools, ctx, el);
+      case "cache-lookup-value":
+      case "cache-store-value":
+      case "cache-remove-value":
+        return checkCacheValue(this.tools, ctx, el);
       default:
         throw new Error(`catalog lists <${el.name}> but check.ts has no rule for it`);
     }
@@ -873,6 +886,22 @@ export class Checker {
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------
+
+  /** The helpers below for element checkers in their own files (check-tools.ts). */
+  private get tools(): CheckTools {
+    return {
+      diags: this.diags,
+      origin: (ctx, el) => this.origin(ctx as Ctx, el),
+      attributes: (ctx, el, required, optional) => this.attributes(ctx as Ctx, el, required, optional),
+      noAttributes: (ctx, el) => this.noAttributes(ctx as Ctx, el),
+      children: (ctx, el, allowed) => this.children(ctx as Ctx, el, allowed),
+      noChildren: (ctx, el) => this.noChildren(ctx as Ctx, el),
+      text: (ctx, el) => this.text(ctx as Ctx, el),
+      literal: (ctx, a) => this.literal(ctx as Ctx, a),
+      bool: (ctx, a, fallback) => this.bool(ctx as Ctx, a, fallback),
+      badValue: (ctx, a, expected, value) => this.badValue(ctx as Ctx, a, expected, value),
+    };
+  }
 
   private origin(ctx: Ctx, el: XmlElement): Origin {
     const { line, col } = ctx.file.position(el.start);

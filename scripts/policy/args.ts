@@ -42,6 +42,10 @@ export interface ExplainOptions {
   readonly at: Date | null;
   /** Status of the synthetic origin response outbound runs on. */
   readonly originStatus: number;
+  /** Stub for rate-limit-by-key / quota-by-key: calls every counter already holds in its window (null: 0). */
+  readonly counterUsed: number;
+  /** Stub for cache-lookup-value: the entries the value cache holds (key → text). */
+  readonly cache: ReadonlyMap<string, string>;
   readonly json: boolean;
 }
 
@@ -75,6 +79,8 @@ const EXPLAIN_OPTIONS: OptionTable = {
   body: VALUE,
   at: VALUE,
   "origin-status": VALUE,
+  "counter-used": VALUE,
+  cache: REPEATABLE,
 };
 
 /** The host of a request given as a path (`--url /hello`). */
@@ -165,12 +171,19 @@ function parseExplain(argv: readonly string[]): Result<Command, UsageError> {
     originStatus = /^\d{3}$/.test(statusText) ? Number(statusText) : NaN;
     if (!(originStatus >= 200 && originStatus <= 599)) messages.push(`--origin-status: ${JSON.stringify(statusText)} is not a status from 200 to 599`);
   }
+  let counterUsed = 0;
+  const usedText = one("counter-used");
+  if (usedText !== null) {
+    counterUsed = /^\d{1,12}$/.test(usedText) ? Number(usedText) : NaN;
+    if (Number.isNaN(counterUsed)) messages.push(`--counter-used: ${JSON.stringify(usedText)} is not a whole number`);
+  }
   const vars = pairs("var", "NAME=VALUE (a Worker variable, docs/configuration.md)", (key) => {
     if (GATEWAY_BINDINGS.has(key) && !NOT_VARS.has(key)) return null;
     const near = NOT_VARS.has(key) ? null : closestName(key, [...GATEWAY_BINDINGS].filter((n) => !NOT_VARS.has(n)));
     return `not a certgate variable${near ? ` (did you mean ${near}?)` : ""} (docs/configuration.md lists them; named values go in --named-value)`;
   });
   const namedValues = pairs("named-value", "NAME=VALUE");
+  const cache = pairs("cache", "KEY=VALUE");
   const registered = pairs("registered", "ID=CERT.pem");
   const stores = pairs("store", "NAME=FILE.pem", (key) => (/^[A-Za-z0-9._-]{1,64}$/.test(key) ? null : "a store name is 1–64 of A–Z a–z 0–9 . _ -"));
 
@@ -197,6 +210,8 @@ function parseExplain(argv: readonly string[]): Result<Command, UsageError> {
       body: one("body"),
       at,
       originStatus,
+      counterUsed,
+      cache,
       json: flags.has("json"),
     },
   });

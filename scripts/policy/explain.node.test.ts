@@ -152,6 +152,28 @@ describe("policy explain, the command", () => {
     expect([d.effect, d.origin, d.response?.status, d.response?.headers["x-origin-status"]]).toEqual(["forward", "https://origin.example.com/", 503, "503"]);
   });
 
+  it("--counter-used is the stub counter of rate-limit-by-key: at the limit, 429 with Retry-After; below it, forwarded", async () => {
+    const args = ["explain", "--json", "--policy=test/policies/rate-limit-by-key/policy.xml", ...TRUST, "--url=/", `--cert=${join(PKI, "valid.pem")}`];
+    const over = JSON.parse((await run([...args, "--counter-used=5"])).out[0]!) as Decision;
+    expect([over.effect, over.status, JSON.parse(over.body ?? "{}").code]).toEqual(["respond", 429, "rate_limit_exceeded"]);
+    expect(Number(over.headers["retry-after"])).toBeGreaterThan(0);
+    const under = JSON.parse((await run([...args, "--counter-used=3"])).out[0]!) as Decision;
+    expect([under.effect, under.response?.headers["x-ratelimit-remaining"]]).toEqual(["forward", "1"]);
+    expect((await run([...args, "--counter-used=lots"])).err.join("\n")).toContain("--counter-used: \"lots\" is not a whole number");
+  });
+
+  it("--cache is the stub value cache of cache-lookup-value: a given entry is a hit, and the text output says STUB", async () => {
+    const args = ["explain", "--policy=test/policies/cache-value/policy.xml", ...TRUST, "--url=/", `--cert=${join(PKI, "valid.pem")}`];
+    const miss = JSON.parse((await run([...args, "--json"])).out[0]!) as Decision;
+    expect(miss.headers["x-entitlements"]).toBe("none");
+    // The step's note names the key it looked up: "entitlements-<thumbprint>: miss (…)".
+    const thumbprint = miss.steps.map((s) => s.note).join(" ").match(/entitlements-([0-9A-F]{40}): miss/)?.[1];
+    expect(thumbprint).toBeDefined();
+    const hit = await run([...args, `--cache=entitlements-${thumbprint}=gold=1`]);
+    expect(hit.out.join("\n")).toContain("x-entitlements: gold=1");
+    expect(hit.out.join("\n")).toContain("value cache  STUB: 1 entry given with --cache");
+  });
+
   it("applies the REQUIRE_CERTIFICATE floor by default, as the Worker does, and says so", async () => {
     const r = await run(["explain", "--policy=test/policies/require-certificate-floor/policy.xml", ...TRUST, "--url=/"]);
     expect(r.code).toBe(0);

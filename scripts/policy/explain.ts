@@ -17,6 +17,8 @@
  * Everything the Worker answers is answered here: the decision is the same for the same inputs, which the
  * policy cases (test/policies/<case>/cases.json) check by running each case through both.
  */
+import { applyHit, windowStartOf } from "../../src/policy/state/window";
+import type { CachedValue, ValueCache } from "../../src/policy/value-cache";
 import { traceHeader } from "../../src/policy/trace-header";
 import { describeCertificate, type CertificateModel } from "../../src/cert/model";
 import { parseConfig, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "../../src/config";
@@ -56,6 +58,13 @@ export interface ExplainSetup {
   readonly runtimeValues: ReadonlyMap<string, string>;
   /** Status of the synthetic origin response (no headers, empty body). */
   readonly originStatus: number;
+  /**
+   * Stub counter of rate-limit-by-key / quota-by-key: the calls every counter holds before this request (absent: 0).
+   * Explain never reads the Worker's Durable Objects; the step's note and this input say so.
+   */
+  readonly counterUsed?: number;
+  /** Stub value cache of cache-*-value (absent: empty); never the Workers Cache API. */
+  readonly cache?: ReadonlyMap<string, string>;
 }
 
 /** One request. */
@@ -231,6 +240,10 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
       });
     },
     log: write,
+    // A stub, not the Durable Objects: every counter starts this request holding `counterUsed` calls.
+    counter: async (_name, r) => ok(applyHit({ windowStart: windowStartOf(r.nowMs, r.periodMs, r.anchorMs), calls: setup.counterUsed ?? 0, kilobytes: 0 }, r).answer),
+    // A stub, not the Cache API: the entries given, changed by this request's stores and removals only.
+    valueCache: stubCache(setup.cache),
   };
   let response: Response;
   let record: RunRecord | null = null;
@@ -285,6 +298,15 @@ function storeUnavailable(name: string): GatewayError {
     `no trust store ${JSON.stringify(name)} (explain: the deployment's comes from --ca / the demo PKI, others from --store NAME=FILE)`);
 }
 
+
+function stubCache(entries: ReadonlyMap<string, string> | undefined): ValueCache {
+  const m = new Map<string, CachedValue>(entries ?? []);
+  return {
+    get: async (key) => m.get(key) ?? null,
+    put: async (key, value) => void m.set(key, value),
+    delete: async (key) => void m.delete(key),
+  };
+}
 
 /** Every step of a program by its `file:line:col` (the runner's record names steps by position). */
 function stepOrigins(program: Program): Map<string, Origin> {

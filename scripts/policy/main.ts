@@ -69,6 +69,10 @@ The request:
   --at TIME                 the request's time, ISO 8601 (default now; UTC when no offset is given)
   --origin-status N         status of the synthetic origin response outbound runs on (default 200;
                             no headers, empty body)
+  --counter-used N          STUB for rate-limit-by-key / quota-by-key: the calls each counter already
+                            holds in its window (default 0); explain never reads the real counters
+  --cache KEY=VALUE         STUB for cache-lookup-value: an entry of the value cache (repeatable;
+                            default empty); stores and removals change only this run's stub
 
 Output:
   --json                    exactly one JSON object: {"effect": "forward"|"respond", "status",
@@ -117,6 +121,8 @@ export async function main(argv: readonly string[], output: Output, clock: () =>
     registered: trust.value.registered,
     runtimeValues: c.runtimeValues,
     originStatus: o.originStatus,
+    counterUsed: o.counterUsed,
+    cache: o.cache,
   }, {
     method: o.method,
     url: o.url,
@@ -142,6 +148,8 @@ export async function main(argv: readonly string[], output: Output, clock: () =>
     url: o.url.toString(),
     at,
     originStatus: o.originStatus,
+    counterUsed: o.counterUsed,
+    cacheEntries: o.cache.size,
   })) output.out(line);
   return EXIT_DECIDED;
 }

@@ -17,6 +17,10 @@ export interface RenderContext {
   readonly url: string;
   readonly at: Date;
   readonly originStatus: number;
+  /** The stub counter's starting count (--counter-used), shown when a rate-limit-by-key / quota-by-key step ran. */
+  readonly counterUsed?: number;
+  /** Entries of the stub value cache (--cache), shown when a cache-*-value step ran. */
+  readonly cacheEntries?: number;
 }
 
 /** Longest header value shown in full; longer ones (Client-Cert …) are cut, --json has them whole. */
@@ -58,6 +62,12 @@ export function renderExplanation(x: Explanation, ctx: RenderContext): string[] 
   const d = x.decision;
   out.push(`policies     ${ctx.policies}`);
   ctx.trust.forEach((t, i) => out.push(`${i === 0 ? "trust        " : "             "}${t}`));
+  if (x.decision.steps.some((s) => s.step === "rate-limit-by-key" || s.step === "quota-by-key")) {
+    out.push(`counters     STUB: every counter holds ${ctx.counterUsed ?? 0} calls before this request (--counter-used); the Worker's Durable Objects are not read`);
+  }
+  if (x.decision.steps.some((s) => s.step.startsWith("cache-") && s.step.endsWith("-value"))) {
+    out.push(`value cache  STUB: ${ctx.cacheEntries ?? 0} entr${ctx.cacheEntries === 1 ? "y" : "ies"} given with --cache; the Workers Cache API is not read`);
+  }
   out.push(`request      ${ctx.method} ${ctx.url} at ${ctx.at.toISOString()}`);
   if (x.certificate === null) {
     out.push("certificate  none presented");

@@ -44,7 +44,13 @@ export function statusOf(code: ErrorCode, denyStatus: number): number {
     // A policy's own check refused the request (check-header carries its status; ip-filter is APIM's 403).
     case "policy_check_failed":
     case "caller_ip_not_allowed":
+    case "quota_exceeded":
       return 403;
+    // validate-jwt's APIM default (failed-validation-httpcode overrides it).
+    case "jwt_invalid":
+      return 401;
+    case "rate_limit_exceeded":
+      return 429;
     // The request itself is ill-formed.
     case "certificate_malformed":
     case "certificate_too_large":
@@ -64,6 +70,8 @@ export function statusOf(code: ErrorCode, denyStatus: number): number {
     case "policy_bundle_invalid":
     case "policy_value_missing":
     case "mtls_certificate_unavailable":
+    case "counter_store_unavailable":
+    case "jwt_keys_unavailable":
       return 503;
     case "origin_unreachable":
       return 502;
@@ -93,6 +101,11 @@ function titleOf(code: ErrorCode, status: number): string {
   // The two 503s an operator meets most, told apart without detail: a setting to fix, or KV to look at.
   if (code === "configuration_invalid") return "The gateway is misconfigured";
   if (code === "trust_store_unavailable") return "The trust store is unavailable";
+  if (code === "jwt_invalid") return "Access token rejected";
+  if (code === "rate_limit_exceeded") return "Rate limit exceeded";
+  if (code === "quota_exceeded") return "Quota exceeded";
+  if (code === "counter_store_unavailable") return "The rate limit store is unavailable";
+  if (code === "jwt_keys_unavailable") return "The token signing keys are unavailable";
   if (status === 503) return "Certificate validation is unavailable";
   if (code === "origin_unreachable" || code === "origin_timeout") return "The origin did not answer";
   if (status === 400 || status === 431) return "Invalid client certificate information";

@@ -198,7 +198,8 @@ function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: 
 const STEP_KINDS = new Set<Step["k"]>([
   "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-variable", "trace",
   "set-backend-service", "authentication-certificate", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
-  "mock-response", "cors", "find-and-replace", "forward-request",
+  "mock-response", "cors", "find-and-replace", "forward-request", "validate-jwt", "rate-limit-by-key", "quota-by-key",
+  "cache-lookup-value", "cache-store-value", "cache-remove-value",
 ]);
 const EXISTS_ACTIONS = new Set(["override", "skip", "append", "delete"]);
 const SEVERITIES = new Set(["verbose", "information", "error"]);
@@ -370,6 +371,39 @@ class Checker {
       case "mock-response":
         if (!(Number.isInteger(v.status) && (v.status as number) >= 200 && (v.status as number) <= 599)) this.fail(`${where}.status`, "must be an HTTP status 200–599");
         if (v.contentType !== null && typeof v.contentType !== "string") this.fail(`${where}.contentType`, "must be null or a string");
+        break;
+      case "validate-jwt": {
+        const source = v.source as Record<string, unknown> | null;
+        if (!this.obj(source, `${where}.source`)) break;
+        if (source.kind === "value") this.template(source.value, `${where}.source.value`);
+        else if ((source.kind !== "header" && source.kind !== "query") || typeof source.name !== "string") this.fail(`${where}.source`, "must be a header, query or value source");
+        if (!(Number.isInteger(v.failedStatus) && (v.failedStatus as number) >= 200 && (v.failedStatus as number) <= 599)) this.fail(`${where}.failedStatus`, "must be an HTTP status 200–599");
+        if (!(Number.isInteger(v.clockSkewSeconds) && (v.clockSkewSeconds as number) >= 0)) this.fail(`${where}.clockSkewSeconds`, "must be seconds");
+        for (const f of ["keys", "audiences", "issuers", "requiredClaims"]) if (!Array.isArray(v[f])) this.fail(`${where}.${f}`, "must be an array");
+        if (v.openidConfig !== null && typeof v.openidConfig !== "string") this.fail(`${where}.openidConfig`, "must be null or a URL");
+        break;
+      }
+      case "rate-limit-by-key":
+      case "quota-by-key":
+        this.template(v.counterKey, `${where}.counterKey`);
+        if (v.incrementCondition !== null) this.code(v.incrementCondition, `${where}.incrementCondition`);
+        if (v.incrementCountCode !== null) this.code(v.incrementCountCode, `${where}.incrementCountCode`);
+        if (!(Number.isInteger(v.periodSeconds) && (v.periodSeconds as number) >= 0)) this.fail(`${where}.periodSeconds`, "must be seconds");
+        if (v.calls === null && v.bandwidthKb === null) this.fail(`${where}.calls`, "calls or bandwidthKb must be set");
+        if (v.failureMode !== "deny" && v.failureMode !== "allow") this.fail(`${where}.failureMode`, "must be deny or allow");
+        break;
+      case "cache-lookup-value":
+        this.template(v.key, `${where}.key`);
+        if (typeof v.variable !== "string" || v.variable === "") this.fail(`${where}.variable`, "must be a variable name");
+        if (v.defaultValue !== null) this.template(v.defaultValue, `${where}.defaultValue`);
+        break;
+      case "cache-store-value":
+        this.template(v.key, `${where}.key`);
+        this.template(v.value, `${where}.value`);
+        this.template(v.durationSeconds, `${where}.durationSeconds`);
+        break;
+      case "cache-remove-value":
+        this.template(v.key, `${where}.key`);
         break;
     }
   }

@@ -55,6 +55,9 @@
  *   on-error with APIM's reasons; cors answers preflights and adds its headers to the response; mock-response
  *   answers; find-and-replace edits the section's body. Programs whose expressions read `Body` (or that run
  *   find-and-replace) buffer the bodies (body.ts, up to MAX_BODY_BYTES); all others stream them.
+ * - validate-jwt, rate-limit-by-key / quota-by-key and cache-*-value run in extension-steps.ts (its header has their
+ *   semantics) through a StepHost, with the optional services `openIdKeys`, `counter` and `valueCache`; deferred
+ *   limit increments run after outbound, only when the origin's response is sent.
  */
 import type { CertificateModel } from "../cert/model";
 import { describeCertificate } from "../cert/model";
@@ -78,6 +81,10 @@ import { MAX_BODY_BYTES } from "./expr/limits";
 import { evaluate, PolicyRuntimeError, StepLimitExceeded, toCondition, toText, type StepBudget } from "./expr/interpret";
 import { pathSegments } from "./routes";
 import type { Identity, Origin, SetHeader, Step, Template } from "./schema";
+import { runExtensionStep, type ExtensionStep, type StepHost } from "./extension-steps";
+import type { OpenIdKeySource } from "./openid";
+import type { ValueCache } from "./value-cache";
+import type { CounterCall } from "./state/counters";
 
 /**
  * Interpreter steps per request, shared by every expression of inbound, backend and outbound; on-error gets
@@ -151,6 +158,12 @@ export interface RunServices {
    */
   fetchOrigin(call: OriginCall, certificateId: string | null): Promise<Result<Response, GatewayError>>;
   log(level: "info" | "warn" | "error", event: string, fields: Record<string, unknown>): void;
+  /** The counter store of rate-limit-by-key / quota-by-key (state/counters.ts); absent: unavailable. */
+  readonly counter?: CounterCall;
+  /** validate-jwt's openid-config keys (policy/openid.ts), cached per isolate; absent: unavailable. */
+  readonly openIdKeys?: OpenIdKeySource;
+  /** cache-*-value's cache (policy/value-cache.ts); absent: every lookup misses and stores do nothing. */
+  readonly valueCache?: ValueCache;
 }
 
 /** One `trace` policy's output. */
@@ -245,7 +258,7 @@ function answerCode(status: number, body: string | null, headers: Headers): stri
  * (with `status`) is the answer when on-error returns nothing. `lastError` null → answered directly.
  */
 class Failure {
-  constructor(readonly error: GatewayError, readonly status: number | null, readonly lastError: LastError | null) {}
+  constructor(readonly error: GatewayError, readonly status: number | null, readonly lastError: LastError | null, readonly headers: Headers | null = null) {}
 }
 
 interface Current {
@@ -302,6 +315,8 @@ class Run {
   /** The path whose identity goes upstream. */
   private identity: { path: ValidatedPath; model: CertificateModel } | null = null;
   private registered: ReadonlyMap<string, RegisteredCertificate> | null = null;
+  /** rate-limit-by-key / quota-by-key: response headers to add, and increments deferred to after outbound. */
+  private readonly limits: { headers: Array<readonly [string, string]>; after: Array<(response: Response, requestBytes: number | null) => Promise<void>> } = { headers: [], after: [] };
 
   constructor(
     private readonly bundle: PreparedBundle,
@@ -341,7 +356,8 @@ class Run {
         this.state.section = "backend";
         if (program.backend.length > 0) await this.runSteps(program.backend, "");
         const response = await this.callOrigin();
-        const final = program.outbound.length === 0 || response.status === 101 ? response : await this.runOutbound(response);
+        let final = program.outbound.length === 0 || response.status === 101 ? response : await this.runOutbound(response);
+        if (this.limits.headers.length > 0 || this.limits.after.length > 0) final = await this.finishLimits(final);
         return { kind: "response", response: this.corsHeaders === null ? final : this.withCors(final), record: this.record(), answer: null };
       } catch (e) {
         if (!(e instanceof Failure) || e.lastError === null) throw e;
@@ -349,7 +365,7 @@ class Run {
       }
     } catch (e) {
       if (e instanceof Stop) return { kind: "response", response: this.corsHeaders === null ? e.response : this.withCors(e.response), record: this.record(), answer: e.answer };
-      if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: null, record: this.record() };
+      if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: e.headers, record: this.record() };
       throw e;
     }
   }
@@ -570,7 +586,54 @@ class Run {
         this.certificateId = step.certificateId;
         this.note(step, path, step.certificateId);
         return;
+      case "validate-jwt":
+      case "rate-limit-by-key":
+      case "quota-by-key":
+      case "cache-lookup-value":
+      case "cache-store-value":
+      case "cache-remove-value":
+        return runExtensionStep(step, this.stepHost(step, path));
     }
+  }
+
+  /** The runner as issue 14's steps see it (extension-steps.ts). */
+  private stepHost(step: ExtensionStep, path: string): StepHost {
+    return {
+      text: (t) => this.text(t),
+      value: (t) => this.value(t),
+      evaluate: (code) => this.evaluate(code),
+      condition: (value, code) => this.condition(value, code),
+      setVariable: (name, value) => this.expressionContext.variables.set(name, value),
+      note: (text) => this.note(step, path, text),
+      log: (level, event, fields) => this.services.log(level, event, fields),
+      fail: (source, reason, message, answer, status) => this.failure(source, reason, message, answer, status),
+      answer: (error, headers) => new Failure(error, null, null, headers),
+      admitted: (headers, after) => {
+        this.limits.headers.push(...headers);
+        if (after) this.limits.after.push(after);
+      },
+      requestId: this.request.requestId,
+      timestamp: this.request.timestamp,
+      headers: this.request.headers,
+      url: this.request.url,
+      certificateSha256: this.identity?.model.sha256 ?? null,
+      position: position(step.at),
+      services: this.services,
+    };
+  }
+
+  /** After outbound: the limit headers on the response, then the deferred increments (context.Response is the final response). */
+  private async finishLimits(final: Response): Promise<Response> {
+    if (final.status === 101) return final;
+    const response = new Response(final.body, final);
+    for (const [name, value] of this.limits.headers) response.headers.set(name, value);
+    if (this.limits.after.length > 0) {
+      this.state.section = "outbound";
+      this.state.response ??= { status: response.status, reason: response.statusText, headers: new Headers(response.headers) };
+      const length = Number(this.request.headers.get("content-length") ?? "0");
+      for (const after of this.limits.after) await after(response, Number.isFinite(length) && length > 0 ? length : null);
+    }
+    return response;
   }
 
   private async traceStep(step: Extract<Step, { k: "trace" }>, path: string): Promise<void> {
@@ -962,7 +1025,7 @@ class Run {
       await this.runSteps(this.selection.program.program.onError, "");
     } catch (e) {
       if (e instanceof Stop) return { kind: "response", response: this.corsHeaders === null ? e.response : this.withCors(e.response), record: this.record(), answer: e.answer };
-      if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: null, record: this.record() };
+      if (e instanceof Failure) return { kind: "problem", error: e.error, status: e.status, headers: e.headers, record: this.record() };
       throw e;
     }
     const r = this.state.response;

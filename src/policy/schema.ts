@@ -8,6 +8,9 @@
  * section, every step tagged with where it came from.
  */
 import type { Code } from "./expr/ast";
+import type { ValidateJwtStep } from "./jwt-schema";
+import type { LimitStep } from "./state/schema";
+import type { CacheValueStep } from "./cache-schema";
 
 export const SCHEMA_VERSION = 1;
 
@@ -137,7 +140,10 @@ export type Step =
     readonly maxAge: number | null;
     readonly headers: readonly string[];
     readonly expose: readonly string[];
-  };
+  }
+  | ValidateJwtStep
+  | LimitStep
+  | CacheValueStep;
 
 export interface SetHeader {
   readonly at: Origin;

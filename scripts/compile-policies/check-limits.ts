@@ -1,0 +1,116 @@
+/**
+ * compile-policies/check-limits — `<rate-limit-by-key>` and `<quota-by-key>` → a LimitStep (src/policy/state/schema.ts).
+ *
+ * Contract: pure; reports every problem and returns no step when any was found. Attributes follow the APIM policy
+ * reference, "Limit call rate by key" (https://learn.microsoft.com/azure/api-management/rate-limit-by-key-policy) and
+ * "Set usage quota by key" (https://learn.microsoft.com/azure/api-management/quota-by-key-policy). Where certgate's
+ * counters need a value at compile time, an expression is an error saying so: `calls` and `renewal-period`
+ * (APIM allows expressions in rate-limit-by-key's), and ISO 8601 periods (P…) in renewal-period.
+ * certgate's addition: `failure-mode="deny|allow"` (the counter store is unreachable; default deny).
+ */
+import type { LimitStep } from "../../src/policy/state/schema";
+import type { XmlElement } from "./read-xml";
+import { errorCount, HEADER_NAME, integerAttribute, type CheckContext, type CheckTools } from "./check-tools";
+import { toTemplate } from "./template";
+
+/** APIM: rate-limit-by-key renewal-period at most 300 s. */
+const MAX_RATE_PERIOD_SECONDS = 300;
+/** APIM: quota renewal-period at least 300 s, or 0 (endless). Upper bound: 10 years, enough for any plan. */
+const MIN_QUOTA_PERIOD_SECONDS = 300;
+const MAX_QUOTA_PERIOD_SECONDS = 10 * 366 * 86_400;
+/** Calls and kilobytes fit a Durable Object counter exactly (below 2^53) with room to add. */
+const MAX_COUNT = 1_000_000_000_000;
+/** .NET DateTime.MinValue, APIM's default first-period-start (0001-01-01T00:00:00Z), in Unix milliseconds. */
+const DOTNET_MIN_DATE_MS = -62_135_596_800_000;
+
+export function checkLimit(t: CheckTools, ctx: CheckContext, el: XmlElement): LimitStep[] {
+  const before = errorCount(t.diags);
+  const quota = el.name === "quota-by-key";
+  const a = quota
+    ? t.attributes(ctx, el, ["renewal-period", "counter-key"], ["calls", "bandwidth", "increment-condition", "increment-count", "first-period-start", "failure-mode"])
+    : t.attributes(ctx, el, ["calls", "renewal-period", "counter-key"], [
+      "increment-condition", "increment-count", "retry-after-header-name", "retry-after-variable-name",
+      "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name", "failure-mode",
+    ]);
+  t.noChildren(ctx, el);
+  const calls = a.has("calls") ? integerAttribute(t, ctx, a.get("calls"), 1, MAX_COUNT) : null;
+  const bandwidthKb = a.has("bandwidth") ? integerAttribute(t, ctx, a.get("bandwidth"), 1, MAX_COUNT) : null;
+  if (quota && !a.has("calls") && !a.has("bandwidth")) t.diags.error(ctx.file, el.start, "<quota-by-key> needs calls, bandwidth or both", el.name.length + 1);
+  let periodSeconds: number | null = null;
+  const period = a.get("renewal-period");
+  if (period) {
+    const text = t.literal(ctx, period);
+    if (text !== null && /^P/i.test(text.trim())) {
+      t.badValue(ctx, period, "a number of seconds (ISO 8601 periods are not supported by certgate)");
+    } else if (quota) {
+      periodSeconds = integerAttribute(t, ctx, period, 0, MAX_QUOTA_PERIOD_SECONDS);
+      if (periodSeconds !== null && periodSeconds > 0 && periodSeconds < MIN_QUOTA_PERIOD_SECONDS) {
+        t.badValue(ctx, period, `0 (endless) or at least ${MIN_QUOTA_PERIOD_SECONDS} seconds (APIM's minimum)`);
+        periodSeconds = null;
+      }
+    } else {
+      periodSeconds = integerAttribute(t, ctx, period, 1, MAX_RATE_PERIOD_SECONDS);
+    }
+  }
+  const counterKey = a.get("counter-key") ? toTemplate(ctx, a.get("counter-key")!.value, false) : null;
+  let incrementCondition = null;
+  const cond = a.get("increment-condition");
+  if (cond) {
+    const tpl = toTemplate(ctx, cond.value, false);
+    if (tpl?.t === "code") incrementCondition = tpl.code;
+    else if (tpl?.t === "text" && tpl.v.trim().toLowerCase() === "true") incrementCondition = null;
+    else if (tpl) t.badValue(ctx, cond, "a policy expression @(…) or true");
+  }
+  let incrementCount = 1;
+  let incrementCountCode = null;
+  const count = a.get("increment-count");
+  if (count) {
+    const tpl = toTemplate(ctx, count.value, false);
+    if (tpl?.t === "code") incrementCountCode = tpl.code;
+    else if (tpl) incrementCount = integerAttribute(t, ctx, count, 0, MAX_COUNT) ?? 1;
+  }
+  let anchorMs = 0;
+  const start = a.get("first-period-start");
+  if (quota) {
+    anchorMs = DOTNET_MIN_DATE_MS;
+    const text = t.literal(ctx, start);
+    if (text !== null && start) {
+      const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(text.trim()) ? Date.parse(text.trim()) : NaN;
+      if (Number.isNaN(ms)) t.badValue(ctx, start, "a UTC date-time yyyy-MM-ddTHH:mm:ssZ");
+      else anchorMs = ms;
+    }
+  }
+  const header = (name: string): string | null => {
+    const attr = a.get(name);
+    const v = t.literal(ctx, attr);
+    if (v !== null && attr && !HEADER_NAME.test(v)) {
+      t.badValue(ctx, attr, "a header name");
+      return null;
+    }
+    return v;
+  };
+  const variable = (name: string): string | null => {
+    const attr = a.get(name);
+    const v = t.literal(ctx, attr);
+    if (v === "" && attr) t.badValue(ctx, attr, "a variable name (not empty)");
+    return v === "" ? null : v;
+  };
+  const retryAfterHeader = header("retry-after-header-name") ?? "Retry-After";
+  const remainingCallsHeader = header("remaining-calls-header-name");
+  const totalCallsHeader = header("total-calls-header-name");
+  const retryAfterVariable = variable("retry-after-variable-name");
+  const remainingCallsVariable = variable("remaining-calls-variable-name");
+  let failureMode: "deny" | "allow" = "deny";
+  const mode = a.get("failure-mode");
+  if (mode) {
+    const v = t.literal(ctx, mode);
+    if (v === "allow" || v === "deny") failureMode = v;
+    else if (v !== null) t.badValue(ctx, mode, "deny or allow");
+  }
+  if (errorCount(t.diags) > before || periodSeconds === null || counterKey === null) return [];
+  return [{
+    k: quota ? "quota-by-key" : "rate-limit-by-key", at: t.origin(ctx, el), calls, bandwidthKb, periodSeconds, anchorMs, counterKey,
+    incrementCondition, incrementCount, incrementCountCode, retryAfterHeader, retryAfterVariable, remainingCallsHeader,
+    remainingCallsVariable, totalCallsHeader, failureMode,
+  }];
+}
