@@ -120,7 +120,8 @@ function nonStringVariables(env: Env): string[] {
   const values = env as unknown as Record<string, unknown>;
   for (const name of GATEWAY_BINDINGS) {
     const v = values[name];
-    if (v === undefined || typeof v === "string" || name === "TRUST" || name === "ORIGIN") continue;
+    // TRUST (KV), ORIGIN (service), COUNTERS (Durable Object) are bindings, not vars.
+    if (v === undefined || typeof v === "string" || name === "TRUST" || name === "ORIGIN" || name === "COUNTERS") continue;
     if (name === "CERT_SOURCE_HEADERS" && typeof v === "object" && v !== null) continue;
     problems.push(`${name} must be a string (in wrangler.toml, quote it: ${name} = "${String(v)}")`);
   }
