@@ -16,6 +16,7 @@ import type { KvStore } from "./kv-store";
 import type { KvWrite } from "./schema";
 import { displayPath } from "../lib/cli";
 import { KV_BINDING, PROJECT_ROOT } from "./wrangler-kv";
+import { kvOnlyConfig } from "./kv-config";
 
 export class LocalKv implements KvStore {
   private constructor(
@@ -28,7 +29,7 @@ export class LocalKv implements KvStore {
   static async open(persistTo: string, config: string = join(PROJECT_ROOT, "wrangler.toml")): Promise<LocalKv> {
     const { getPlatformProxy } = await import("wrangler");
     const proxy = await getPlatformProxy<Record<string, unknown>>({
-      configPath: resolve(config),
+      configPath: await kvOnlyConfig(config),
       persist: { path: join(resolve(persistTo), "v3") },
       // Only the KV binding matters: no .env / .dev.vars, no remote bindings.
       envFiles: [],

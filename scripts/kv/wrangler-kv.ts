@@ -21,6 +21,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { kvOnlyConfig } from "./kv-config";
 import { encodeBase64 } from "../../src/cert/decode";
 import { displayPath } from "../lib/cli";
 import type { KvStore } from "./kv-store";
@@ -117,8 +118,9 @@ export class WranglerKv implements KvStore {
   }
 
   /** Runs `wrangler <args> <location flags>`; rejects on a non-zero exit with wrangler's output. */
-  private spawn(args: readonly string[]): Promise<{ stdout: Uint8Array; stderr: string }> {
-    const full = [wranglerBin(), ...args, ...locationFlags(this.options.location, this.config)];
+  private async spawn(args: readonly string[]): Promise<{ stdout: Uint8Array; stderr: string }> {
+    const config = await kvOnlyConfig(this.config);
+    const full = [wranglerBin(), ...args, ...locationFlags(this.options.location, config)];
     return new Promise((done, fail) => {
       const child = spawn(process.execPath, full, { cwd: PROJECT_ROOT, env: wranglerEnv(), stdio: ["ignore", "pipe", "pipe"] });
       const out: Buffer[] = [];
