@@ -34,6 +34,8 @@ export interface WorkerdOptions {
   readonly quiet?: boolean;
   /** V8 flags for the isolate (default: WORKERD_V8_FLAGS, space-separated — e.g. `--perf-basic-prof` to profile with perf). */
   readonly v8Flags?: readonly string[];
+  /** Receives the Worker's standard output (and V8's, e.g. `--trace-gc` lines) instead of discarding or inheriting it. */
+  readonly onStdout?: (text: string) => void;
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -85,7 +87,10 @@ const worker :Workerd.Worker = (
 `);
   const require = createRequire(import.meta.url);
   const bin = join(require.resolve("workerd/package.json"), "..", "bin", "workerd");
-  const child = spawn(bin, ["serve", join(dir, "config.capnp"), "--experimental"], { stdio: options.quiet ? "ignore" : ["ignore", "inherit", "inherit"] });
+  const stdio = options.onStdout ? ["ignore", "pipe", options.quiet ? "ignore" : "inherit"] as const
+    : options.quiet ? "ignore" : ["ignore", "inherit", "inherit"] as const;
+  const child = spawn(bin, ["serve", join(dir, "config.capnp"), "--experimental"], { stdio: stdio as never });
+  if (options.onStdout) child.stdout!.setEncoding("utf8").on("data", options.onStdout);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
   let exited = false;
