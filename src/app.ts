@@ -309,7 +309,7 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
     },
     identityHeaders: (path, model) => identityHeaders(path, model, config.identityHeaders),
     async fetchOrigin(call, certificateId) {
-      let fetcher: (r: Request) => Promise<Response>;
+      let fetcher: (url: string, init: RequestInit) => Promise<Response>;
       if (certificateId !== null) {
         const binding = GATEWAY_BINDINGS.has(certificateId) ? undefined : bindings[certificateId];
         if (typeof binding !== "object" || binding === null || typeof (binding as Fetcher).fetch !== "function") {
@@ -318,9 +318,9 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
           log("error", "mtls_certificate_unavailable", { certificateId, internal: e.internal });
           return err(e);
         }
-        fetcher = (r) => (binding as Fetcher).fetch(r);
+        fetcher = (url, init) => (binding as Fetcher).fetch(url, init);
       } else {
-        fetcher = env.ORIGIN ? (r) => env.ORIGIN!.fetch(r) : (r) => fetch(r);
+        fetcher = env.ORIGIN ? (url, init) => env.ORIGIN!.fetch(url, init) : (url, init) => fetch(url, init);
       }
       const started = Date.now();
       const res = await sendToOrigin(call, { timeoutMs: config.origin.timeoutMs, fetcher });

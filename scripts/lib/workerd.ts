@@ -67,11 +67,12 @@ function capnpString(s: string): string {
 
 export async function startWorkerd(options: WorkerdOptions): Promise<RunningWorker> {
   const dir = mkdtempSync(join(tmpdir(), "certgate-workerd-"));
-  writeFileSync(join(dir, "worker.js"), await bundleWorker(options.entry));
+  const v8Flags = options.v8Flags ?? (process.env.WORKERD_V8_FLAGS ?? "").split(" ").filter(Boolean);
+  // A profiled Worker keeps its function names (perf's map then names them, not minified letters).
+  writeFileSync(join(dir, "worker.js"), await bundleWorker(options.entry, !v8Flags.includes("--perf-basic-prof")));
   const port = await freePort();
   const bindings = Object.entries(options.vars ?? {})
     .map(([name, value]) => `(name = ${capnpString(name)}, text = ${capnpString(value)})`).join(", ");
-  const v8Flags = options.v8Flags ?? (process.env.WORKERD_V8_FLAGS ?? "").split(" ").filter(Boolean);
   writeFileSync(join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (${v8Flags.length > 0 ? `
   v8Flags = [ ${v8Flags.map(capnpString).join(", ")} ],` : ""}
