@@ -178,8 +178,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     const tracing = config.traceSecret !== null && secretsEqual(c.req.header(TRACE_SECRET_HEADER) ?? "", config.traceSecret);
     const record = c.get("record");
     const requestIdOf = () => (record.requestId ??= crypto.randomUUID());
+    const clientIp = raw.headers.get("cf-connecting-ip");
     const headers = upstreamHeaders(raw.headers, config, {}, {
-      clientIp: c.req.header("cf-connecting-ip") ?? null,
+      clientIp,
       proto: url.protocol.replace(":", ""),
       host: url.host,
       fromTerminator: c.get("terminator"),
@@ -191,7 +192,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       url,
       headers,
       body: raw.body,
-      ipAddress: c.req.header("cf-connecting-ip") ?? "",
+      ipAddress: clientIp ?? "",
       // Read only when a policy or a log line asks for them (`request.cf` is materialized on access).
       get requestId() { return requestIdOf(); },
       get region() { return typeof raw.cf?.colo === "string" ? raw.cf.colo : ""; },
