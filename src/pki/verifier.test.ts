@@ -50,6 +50,15 @@ describe("result cache", () => {
     expect((await v.verify(m, other.der, [], at(2000))).cached).toBe(true);
   });
 
+  it("uses the store's own parsed certificate for a presented intermediate with the same bytes", async () => {
+    const m = await material({ anchors: [r], intermediates: [i] });
+    const stored = [...m.bySha256.values()].find((s) => s.cert.der.length === i.der.length && s.cert.der.every((b, k) => b === i.der[k]))!;
+    const v = new CertificateVerifier();
+    const verdict = await v.verify(m, l.der, [i.der.slice()], NOW);
+    expect(verdict.result.ok).toBe(true);
+    if (verdict.result.ok) expect(verdict.result.value.certificates[1]).toBe(stored.cert);
+  });
+
   it("misses when the trust material version or the options change", async () => {
     const v = new CertificateVerifier();
     await v.verify(await material({ anchors: [r], version: "v1" }), l.der, [i.der], NOW);

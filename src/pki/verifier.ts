@@ -15,7 +15,7 @@ import { certError, type CertError } from "../errors";
 import { MAX_PRESENTED_CHAIN } from "../limits";
 import { err, type Result } from "../result";
 import { sha256Hex } from "./crypto";
-import type { TrustMaterial } from "./trust-material";
+import type { StoredCertificate, TrustMaterial } from "./trust-material";
 import { validatePath, validationOptionsKey, type ValidatedPath, type ValidationOptions } from "./validate";
 
 /** Most entries in the result cache (each also counts against RESULT_CACHE_BYTES). */
@@ -66,6 +66,8 @@ export class CertificateVerifier {
   private readonly cache = new Map<number, Entry>();
   /** Seeds the key hash (set on first use: Workers give no random values at module scope). */
   private seed = 0;
+  /** Per trust material version: its certificates by bytesHash of their DER (storedCertificate). */
+  private readonly storedByBytes = new WeakMap<TrustMaterial, Map<number, StoredCertificate[]>>();
   private held = 0;
 
   constructor(private readonly capacity = RESULT_CACHE_ENTRIES, private readonly byteCapacity = RESULT_CACHE_BYTES) {}
@@ -126,9 +128,7 @@ export class CertificateVerifier {
       this.remove(key, hit);
     }
     const leafSha256 = chain.length === 0 && digest !== null ? digest : await sha256Hex(leaf);
-    const chainHashes: string[] = [];
-    for (const der of chain) chainHashes.push(await sha256Hex(der));
-    const verdict = await this.compute(material, leaf, leafSha256, chain, chainHashes, now, options);
+    const verdict = await this.compute(material, leaf, leafSha256, chain, now, options);
     // The cache keeps its own copies: the caller's arrays may be views of a larger buffer it reuses.
     const kept: PresentedId = "ders" in presented ? { ders: presented.ders.map((d) => d.slice()) } : presented;
     this.store(key, scope, kept, verdict, t);
@@ -136,13 +136,13 @@ export class CertificateVerifier {
   }
 
   private async compute(material: TrustMaterial, leafDer: Uint8Array, leafSha256: string, chain: readonly Uint8Array[],
-    chainHashes: readonly string[], now: Date, options?: ValidationOptions): Promise<Verdict> {
+    now: Date, options?: ValidationOptions): Promise<Verdict> {
     const known = material.bySha256.get(leafSha256);
     const leaf = known ? { ok: true as const, value: known.cert } : parseCertificate(leafDer);
     if (!leaf.ok) return { result: leaf, leaf: null, leafSha256, cached: false };
     const presented: ParsedCertificate[] = [];
     for (const [i, der] of chain.entries()) {
-      const stored = material.bySha256.get(chainHashes[i]!);
+      const stored = this.storedCertificate(material, der);
       if (stored) {
         presented.push(stored.cert);
         continue;
@@ -155,6 +155,26 @@ export class CertificateVerifier {
     }
     const result = await validatePath({ leaf: leaf.value, presented, material, now, options });
     return { result, leaf: leaf.value, leafSha256, cached: false };
+  }
+
+  /**
+   * The store's certificate with exactly these bytes, if any: presented intermediates are usually the store's
+   * own, and finding them by bytes (a hash index built once per material) spares a SHA-256 per presented
+   * certificate on every new chain (bench:verify: ≈ 9 µs of a 3-certificate cold validation).
+   */
+  private storedCertificate(material: TrustMaterial, der: Uint8Array): StoredCertificate | undefined {
+    let index = this.storedByBytes.get(material);
+    if (!index) {
+      index = new Map();
+      for (const stored of material.bySha256.values()) {
+        const h = bytesHash(stored.cert.der);
+        const bucket = index.get(h);
+        if (bucket) bucket.push(stored);
+        else index.set(h, [stored]);
+      }
+      this.storedByBytes.set(material, index);
+    }
+    return index.get(bytesHash(der))?.find((s) => equalBytes(s.cert.der, der));
   }
 
   private store(key: number, scope: string, presented: PresentedId, verdict: Verdict, t: number): void {
@@ -251,6 +271,13 @@ function samePresented(a: PresentedId, b: PresentedId): boolean {
  * characters), from a per-isolate random seed. Collisions are harmless (entries compare what they were for);
  * the seed keeps a client from aiming its certificates at another client's slot.
  */
+/** FNV-1a of bytes: the index of store certificates by their DER (buckets compare bytes exactly). */
+function bytesHash(der: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < der.length; i++) h = Math.imul(h ^ der[i]!, 0x01000193);
+  return h >>> 0;
+}
+
 function hashKey(seed: number, scope: string, presented: PresentedId): number {
   let h = (seed ^ 0x811c9dc5) >>> 0;
   for (let i = 0; i < scope.length; i++) h = Math.imul(h ^ scope.charCodeAt(i), 0x01000193);
