@@ -24,6 +24,9 @@
  * upstream (headers dropped, headers added or changed, with the gateway's values) is what the reference
  * makes. So the reference follows the gateway's stripping and identity headers as they change.
  *
+ * A/B against another version of the gateway: BENCH_COMPARE_ENTRY=<that checkout>/scripts/bench/gateway-worker.ts
+ * adds its three scenarios (`compare: …`) to the same alternating rounds and prints each of ours over its own.
+ *
  * Heap (BENCH_HEAP=0 skips it): after the rounds, a fresh gateway with V8's `--trace-gc` takes cold load for
  * 3 × BENCH_SECONDS and the isolate's heap is read from its GC lines (LOG_REQUESTS=denied there, so the
  * pipe carries only GC lines).
@@ -322,6 +325,21 @@ end
       vars: { ...gatewayVars, BENCH_BUNDLE: JSON.stringify(compiled.bundle) } });
     running.push(policyGateway);
 
+    const compareEntry = process.env.BENCH_COMPARE_ENTRY;
+    const compared: Array<{ name: string; url: string; file: string; worker: RunningWorker }> = [];
+    if (compareEntry) {
+      const other = await startWorkerd({ entry: compareEntry, allowLocalOutbound: true, quiet: true, vars: gatewayVars });
+      running.push(other);
+      const otherPolicy = await startWorkerd({ entry: compareEntry, allowLocalOutbound: true, quiet: true,
+        vars: { ...gatewayVars, BENCH_BUNDLE: JSON.stringify(compiled.bundle) } });
+      running.push(otherPolicy);
+      compared.push(
+        { name: "compare: gateway warm", url: `${other.url}/bench`, file: "warm.txt", worker: other },
+        { name: "compare: gateway cold", url: `${other.url}/bench`, file: "cold.txt", worker: other },
+        { name: "compare: gateway warm + policy", url: `${otherPolicy.url}/bench`, file: "warm.txt", worker: otherPolicy },
+      );
+    }
+
     // Sanity: the gateway forwards the warm certificate and denies a request without one.
     const ok = await fetch(`${gateway.url}/bench`, { headers: { "client-cert": leaves[0]!, "x-certgate-terminator-secret": SECRET } });
     const denied = await fetch(`${gateway.url}/bench`);
@@ -335,6 +353,7 @@ end
       { name: "gateway warm", url: `${gateway.url}/bench`, file: "warm.txt", worker: gateway },
       { name: "gateway cold", url: `${gateway.url}/bench`, file: "cold.txt", worker: gateway },
       { name: "gateway warm + policy", url: `${policyGateway.url}/bench`, file: "warm.txt", worker: policyGateway },
+      ...compared,
     ];
     const samples = new Map<string, Row[]>(targets.map((t) => [t.name, []]));
     let coldOffset = 0;
@@ -402,6 +421,15 @@ end
         "p99 ms": row.p99.toFixed(2),
       };
     }));
+    if (compared.length > 0) {
+      console.log(`\nA/B against ${compareEntry} (ratios within each round, medians):`);
+      console.table(TARGETS.map(({ target }) => ({
+        scenario: target,
+        "req/s: ours / compared": ratio(target, `compare: ${target}`, (x) => x.rps).toFixed(2),
+        "CPU µs/req: ours / compared": ratio(target, `compare: ${target}`, (x) => x.cpuUs!).toFixed(2),
+        "compared vs forwarder + edits": rows.find((r) => r.target === `compare: ${target}`)!.rpsVsEdits.toFixed(2),
+      })));
+    }
     if (process.env.BENCH_HEAP !== "0") await measureHeap(here, gatewayVars, lua, dir, () => coldOffset, (n) => (coldOffset += n));
   } finally {
     for (const r of running.reverse()) await r.stop();
