@@ -181,8 +181,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     const tracing = config.traceSecret !== null && secretsEqual(c.req.header(TRACE_SECRET_HEADER) ?? "", config.traceSecret);
     const record = c.get("record");
     const requestIdOf = () => (record.requestId ??= crypto.randomUUID());
+    const clientIp = raw.headers.get("cf-connecting-ip");
     const headers = upstreamHeaders(raw.headers, config, {}, {
-      clientIp: c.req.header("cf-connecting-ip") ?? null,
+      clientIp,
       proto: url.protocol.replace(":", ""),
       host: url.host,
       fromTerminator: c.get("terminator"),
@@ -194,7 +195,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       url,
       headers,
       body: raw.body,
-      ipAddress: c.req.header("cf-connecting-ip") ?? "",
+      ipAddress: clientIp ?? "",
       // Read only when a policy or a log line asks for them (`request.cf` is materialized on access).
       get requestId() { return requestIdOf(); },
       get region() { return typeof raw.cf?.colo === "string" ? raw.cf.colo : ""; },
@@ -316,7 +317,7 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
     },
     identityHeaders: (path, model) => identityHeaders(path, model, config.identityHeaders),
     async fetchOrigin(call, certificateId) {
-      let fetcher: (r: Request) => Promise<Response>;
+      let fetcher: (url: string, init: RequestInit) => Promise<Response>;
       if (certificateId !== null) {
         const binding = GATEWAY_BINDINGS.has(certificateId) ? undefined : bindings[certificateId];
         if (typeof binding !== "object" || binding === null || typeof (binding as Fetcher).fetch !== "function") {
@@ -325,9 +326,9 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
           log("error", "mtls_certificate_unavailable", { certificateId, internal: e.internal });
           return err(e);
         }
-        fetcher = (r) => (binding as Fetcher).fetch(r);
+        fetcher = (url, init) => (binding as Fetcher).fetch(url, init);
       } else {
-        fetcher = env.ORIGIN ? (r) => env.ORIGIN!.fetch(r) : (r) => fetch(r);
+        fetcher = env.ORIGIN ? (url, init) => env.ORIGIN!.fetch(url, init) : (url, init) => fetch(url, init);
       }
       const started = Date.now();
       const res = await sendToOrigin(call, { timeoutMs: config.origin.timeoutMs, fetcher });

@@ -55,16 +55,52 @@ export interface PolicyAnswerFields {
 
 /** The request's log line (decisions: see Decision). */
 export function logRequest(record: RequestRecord, decision: Decision, status: number, code: string | null, internal?: string, answer?: PolicyAnswerFields): void {
-  log(decision === "error" ? "warn" : "info", "request", requestLogFields(record, decision, status, code, internal, answer));
+  const level: LogLevel = decision === "error" ? "warn" : "info";
+  // One object, written once, in log()'s field order (level, event, then the fields): the request line is on
+  // every request, and log()'s spread of a spread of the record measured ≈ 2% of a warm request's CPU (perf).
+  const line = JSON.stringify(fillRequestFields({ level, event: "request" }, record, decision, status, code, internal, answer));
+  if (level === "warn") console.warn(line);
+  else console.log(line);
 }
 
 /** The fields of the `request` line (also what `policy explain` shows). */
 export function requestLogFields(record: RequestRecord, decision: Decision, status: number, code: string | null, internal?: string, answer?: PolicyAnswerFields): Record<string, unknown> {
-  const { started, notes, ...facts } = record;
-  const fields: Record<string, unknown> = { decision, status, code, ...facts, totalMs: Date.now() - started };
-  if (answer !== undefined) Object.assign(fields, answer);
-  const operatorOnly = [...(internal === undefined ? [] : [internal]), ...(notes ?? [])];
-  if (operatorOnly.length > 0) fields.internal = operatorOnly.join("; ");
+  return fillRequestFields({}, record, decision, status, code, internal, answer);
+}
+
+/** Every fact of RequestRecord is written by fillRequestFields: adding one there without writing it fails typecheck here. */
+type WrittenFacts = "method" | "path" | "requestId" | "source" | "sha256" | "subject" | "issuer" | "store" | "cached" | "operation" | "validateMs" | "originMs";
+const allFactsWritten: [Exclude<keyof RequestRecord, WrittenFacts | "started" | "notes">] extends [never] ? true : never = true;
+void allFactsWritten;
+
+function fillRequestFields(fields: Record<string, unknown>, record: RequestRecord, decision: Decision, status: number, code: string | null,
+  internal: string | undefined, answer: PolicyAnswerFields | undefined): Record<string, unknown> {
+  // The record's facts in RequestRecord's order (not `started`, not `notes`).
+  fields.decision = decision;
+  fields.status = status;
+  fields.code = code;
+  fields.method = record.method;
+  fields.path = record.path;
+  fields.requestId = record.requestId;
+  fields.source = record.source;
+  fields.sha256 = record.sha256;
+  fields.subject = record.subject;
+  fields.issuer = record.issuer;
+  fields.store = record.store;
+  fields.cached = record.cached;
+  fields.operation = record.operation;
+  fields.validateMs = record.validateMs;
+  fields.originMs = record.originMs;
+  fields.totalMs = Date.now() - record.started;
+  if (answer !== undefined) {
+    fields.policy = answer.policy;
+    fields.policyAt = answer.policyAt;
+  }
+  const notes = record.notes;
+  if (internal !== undefined || (notes !== undefined && notes.length > 0)) {
+    const operatorOnly = [...(internal === undefined ? [] : [internal]), ...(notes ?? [])];
+    fields.internal = operatorOnly.join("; ");
+  }
   return fields;
 }
 

@@ -9,19 +9,33 @@
  * Node server. Load: wrk (Debian package `wrk`). Bounded: 2 s warm-up, then BENCH_ROUNDS (9) rounds of
  * BENCH_SECONDS (2) per target, alternating targets so drifts in machine load hit all alike; 127.0.0.1 only.
  *
+ * Targets (issue 15), as req/s ratios to `forwarder + gateway's header edits` taken within each round, medians
+ * over rounds: gateway warm ≥ 0.85, gateway warm + policy ≥ 0.80, gateway cold ≥ 0.55. p99 is reported, not
+ * targeted (the forwarder's own p99 swings by tens of ms on a shared 2-core machine).
+ *
  * Scenarios: `gateway warm` (the same certificate every request: the validation cache answers), `gateway
  * cold` (every request a different leaf, cycling through more leaves than the cache holds) — both with the
  * pass-through policy bundle — and `gateway warm + policy` (validate-client-certificate with an identity and
  * an expression-valued header, compiled with the project's compiler). A second reference, `forwarder +
  * gateway's header edits`, is the bare forwarder making the gateway's header changes with static values
- * (forwarder-worker.ts): what the gateway's output costs in workerd before any of its own work.
+ * (forwarder-worker.ts): what the gateway's output costs in workerd before any of its own work. The edits are
+ * not written down here: they are read off the wire before the run — the warm request goes once through the
+ * gateway and once through the bare forwarder to an echo origin, and the difference of what each sent
+ * upstream (headers dropped, headers added or changed, with the gateway's values) is what the reference
+ * makes. So the reference follows the gateway's stripping and identity headers as they change.
+ *
+ * A/B against another version of the gateway: BENCH_COMPARE_ENTRY=<that checkout>/scripts/bench/gateway-worker.ts
+ * adds its three scenarios (`compare: …`) to the same alternating rounds and prints each of ours over its own.
+ *
+ * Heap (BENCH_HEAP=0 skips it): after the rounds, a fresh gateway with V8's `--trace-gc` takes cold load for
+ * 3 × BENCH_SECONDS and the isolate's heap is read from its GC lines (LOG_REQUESTS=denied there, so the
+ * pipe carries only GC lines).
  *
  * Profiling: WORKERD_V8_FLAGS=--perf-basic-prof makes workerd write /tmp/perf-<pid>.map, so `perf record -g
  * -p <workerd pid>` during a run names the Worker's JavaScript functions next to workerd's own symbols.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { X509Certificate } from "node:crypto";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,29 +78,74 @@ interface Row {
   cpuUs: number | null;
 }
 
+/** The targets of issue 15: req/s of each scenario over `forwarder + gateway's header edits`, same round. */
+const TARGETS: ReadonlyArray<{ target: string; min: number }> = [
+  { target: "gateway warm", min: 0.85 },
+  { target: "gateway warm + policy", min: 0.8 },
+  { target: "gateway cold", min: 0.55 },
+];
+
+type HeaderEdits = { drop: string[]; set: Record<string, string> };
+
 /**
- * The gateway's header edits for the warm certificate with static values of the same names and sizes: drop
- * the certificate and secret headers; add Client-Cert, Client-Cert-Chain, the six readable identity headers
- * of the default IDENTITY_HEADERS, X-Forwarded-Proto and X-Forwarded-Host (no X-Forwarded-For: the bench's
- * requests carry no CF-Connecting-IP).
+ * The gateway's header edits, read off the wire: the same request through the bare forwarder and through the
+ * gateway to an echo origin; names the gateway did not pass on are dropped, names it added or changed are set
+ * to the gateway's values. Fails when the gateway did not forward (the scenario would be broken).
  */
-function gatewayHeaderEdits(leaf: Uint8Array, intermediate: Uint8Array): { drop: string[]; set: Record<string, string> } {
-  const x = new X509Certificate(Buffer.from(leaf));
-  return {
-    drop: ["client-cert", "x-certgate-terminator-secret"],
-    set: {
-      "Client-Cert": `:${encodeBase64(leaf)}:`,
-      "Client-Cert-Chain": `:${encodeBase64(intermediate)}:`,
-      "X-Client-Cert-Subject": x.subject.split("\n").reverse().join(","),
-      "X-Client-Cert-Issuer": x.issuer.split("\n").reverse().join(","),
-      "X-Client-Cert-Thumbprint": x.fingerprint.replace(/:/g, ""),
-      "X-Client-Cert-SHA256": x.fingerprint256.replace(/:/g, "").toLowerCase(),
-      "X-Client-Cert-Serial": x.serialNumber,
-      "X-Client-Cert-Verified": "SUCCESS",
-      "X-Forwarded-Proto": "http",
-      "X-Forwarded-Host": "127.0.0.1",
-    },
-  };
+async function measureHeaderEdits(gatewayVars: Record<string, string>, request: Record<string, string>): Promise<HeaderEdits> {
+  const seen: Array<Record<string, string | string[] | undefined>> = [];
+  const server = createServer((req, res) => {
+    // Only the probe's requests (startWorkerd's readiness HEADs reach the origin through the Workers too).
+    if (req.method === "GET" && req.url === "/bench") seen.push(req.headers);
+    res.end("ok\n");
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  const echo = `http://127.0.0.1:${port}`;
+  const here = fileURLToPath(new URL(".", import.meta.url));
+  const started: RunningWorker[] = [];
+  try {
+    const forwarder = await startWorkerd({ entry: join(here, "forwarder-worker.ts"), vars: { ORIGIN_URL: echo }, allowLocalOutbound: true });
+    started.push(forwarder);
+    const gateway = await startWorkerd({ entry: join(here, "gateway-worker.ts"), allowLocalOutbound: true, quiet: true, vars: { ...gatewayVars, ORIGIN_URL: echo } });
+    started.push(gateway);
+    const viaForwarder = await fetch(`${forwarder.url}/bench`, { headers: request });
+    const viaGateway = await fetch(`${gateway.url}/bench`, { headers: request });
+    if (viaForwarder.status !== 200 || viaGateway.status !== 200 || seen.length !== 2) {
+      throw new Error(`header-edit probe failed: forwarder ${viaForwarder.status}, gateway ${viaGateway.status} ${await viaGateway.text()}`);
+    }
+  } finally {
+    for (const w of started.reverse()) await w.stop();
+    server.close();
+  }
+  const [plain, edited] = seen as [Record<string, string | string[] | undefined>, Record<string, string | string[] | undefined>];
+  const drop = Object.keys(plain).filter((n) => !(n in edited));
+  const set: Record<string, string> = {};
+  for (const [name, value] of Object.entries(edited)) {
+    if (name === "host") continue;
+    const v = Array.isArray(value) ? value.join(", ") : value ?? "";
+    const before = plain[name];
+    if (before === undefined || (Array.isArray(before) ? before.join(", ") : before) !== v) set[name] = v;
+  }
+  return { drop, set };
+}
+
+/** The isolate's heap from V8 `--trace-gc` lines: `Mark-Compact 12.3 (15.0) -> 10.1 (15.6) MB`. */
+function heapFromGcTrace(text: string): { peakMb: number; lastAfterMb: number; lastAfterFullGcMb: number | null; fullGcs: number; scavenges: number } | null {
+  let peak = 0;
+  let lastAfter = 0;
+  let last: number | null = null;
+  let full = 0;
+  let scav = 0;
+  for (const m of text.matchAll(/(Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Sweep|Minor Mark-Compact)[^\n]*?([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/g)) {
+    peak = Math.max(peak, Number(m[2]));
+    lastAfter = Number(m[4]);
+    if (m[1] === "Mark-Compact" || m[1] === "Mark-sweep") {
+      full++;
+      last = Number(m[4]);
+    } else scav++;
+  }
+  return full + scav === 0 ? null : { peakMb: peak, lastAfterMb: lastAfter, lastAfterFullGcMb: last, fullGcs: full, scavenges: scav };
 }
 
 function has(cmd: string): boolean {
@@ -160,9 +219,37 @@ function wrk(url: string, script: string, args: string[], seconds: number): { rp
   return { rps, p50, p99, requests };
 }
 
+/**
+ * The isolate's heap under cold load: a fresh gateway with `--trace-gc` (its request lines off, so stdout
+ * carries only V8's GC lines) takes new leaves for 3 × SECONDS; prints the peak before a GC and the heap
+ * left after the last full GC.
+ */
+async function measureHeap(here: string, gatewayVars: Record<string, string>, lua: string, dir: string, offset: () => number, advance: (n: number) => void): Promise<void> {
+  let trace = "";
+  const gateway = await startWorkerd({ entry: join(here, "gateway-worker.ts"), allowLocalOutbound: true, quiet: true,
+    v8Flags: ["--trace-gc"], onStdout: (t) => (trace += t), vars: { ...gatewayVars, LOG_REQUESTS: "denied" } });
+  try {
+    const r = wrk(`${gateway.url}/bench`, lua, [join(dir, "cold.txt"), SECRET, String(offset())], SECONDS * 3);
+    advance(r.requests + 64);
+    // workerd's stdout is a pipe here, so V8's lines arrive in blocks: stop it (flushing them) before reading.
+    await new Promise((res) => setTimeout(res, 200));
+    await gateway.stop();
+    if (process.env.BENCH_HEAP_RAW) process.stderr.write(trace);
+    const heap = heapFromGcTrace(trace);
+    console.log(heap === null
+      ? "\nisolate heap under cold load: no GC lines (this workerd does not print V8's --trace-gc output)"
+      : `\nisolate heap under cold load (${r.requests} new leaves in ${SECONDS * 3} s, V8 --trace-gc): peak ${heap.peakMb.toFixed(1)} MB before a GC, ${heap.lastAfterMb.toFixed(1)} MB after the last; ` +
+        `${heap.lastAfterFullGcMb === null ? "no full GC" : `${heap.lastAfterFullGcMb.toFixed(1)} MB after the last full GC`} ` +
+        `(${heap.fullGcs} full GCs, ${heap.scavenges} scavenges)`);
+  } finally {
+    await gateway.stop();
+  }
+}
+
 async function main(): Promise<void> {
   if (!has("wrk")) {
-    console.error("npm run bench needs wrk: apt-get install wrk");
+    console.error("npm run bench: wrk is not installed (not on PATH). It is the load generator; install it first:\n" +
+      "  Debian/Ubuntu: apt-get install wrk    macOS: brew install wrk\nNothing was measured.");
     process.exit(2);
   }
   const here = fileURLToPath(new URL(".", import.meta.url));
@@ -179,12 +266,10 @@ async function main(): Promise<void> {
     const leafKey = await pooledKeyPair("p-256", 3);
     process.stderr.write(`generating ${COLD_LEAVES + 1} leaves…\n`);
     const leaves: string[] = [];
-    let leafDer0: Uint8Array = new Uint8Array(0);
     for (let k = 0; k <= COLD_LEAVES; k++) {
       const l = await issueCertificate({ subject: `CN=bench-client-${k}, O=certgate bench`, issuer: int, key: leafKey, ...validity,
         extensions: { keyUsage: { usages: ["digitalSignature"] }, extKeyUsage: { oids: ["clientAuth"] } } });
       leaves.push(`:${encodeBase64(l.der)}:`);
-      if (k === 0) leafDer0 = l.der;
     }
     writeFileSync(join(dir, "warm.txt"), leaves[0] + "\n");
     writeFileSync(join(dir, "cold.txt"), leaves.slice(1).join("\n") + "\n");
@@ -225,10 +310,13 @@ end
     };
     const forwarder = await startWorkerd({ entry: join(here, "forwarder-worker.ts"), vars: { ORIGIN_URL: origin.url }, allowLocalOutbound: true });
     running.push(forwarder);
-    const editing = await startWorkerd({ entry: join(here, "forwarder-worker.ts"), allowLocalOutbound: true,
-      vars: { ORIGIN_URL: origin.url, FORWARD_EDITS: JSON.stringify(gatewayHeaderEdits(leafDer0, int.der)) } });
-    running.push(editing);
     const gatewayVars = { ORIGIN_URL: origin.url, CERT_SOURCES: "rfc9440", TERMINATOR_SECRET: SECRET, REVOCATION: "off", BENCH_KV: JSON.stringify(kv) };
+    // wrk's request: Host, the certificate and the secret (the probe's fetch adds a few of its own, alike on both).
+    const headerEdits = await measureHeaderEdits(gatewayVars, { "client-cert": leaves[0]!, "x-certgate-terminator-secret": SECRET });
+    process.stderr.write(`the gateway's header edits (read off the wire): drop ${headerEdits.drop.join(", ")}; set ${Object.keys(headerEdits.set).join(", ")}\n`);
+    const editing = await startWorkerd({ entry: join(here, "forwarder-worker.ts"), allowLocalOutbound: true,
+      vars: { ORIGIN_URL: origin.url, FORWARD_EDITS: JSON.stringify(headerEdits) } });
+    running.push(editing);
     const gateway = await startWorkerd({ entry: join(here, "gateway-worker.ts"), allowLocalOutbound: true, quiet: true, vars: gatewayVars });
     running.push(gateway);
     const compiled = compileSingleDocument(BENCH_POLICY, "bench-policy.xml");
@@ -236,6 +324,21 @@ end
     const policyGateway = await startWorkerd({ entry: join(here, "gateway-worker.ts"), allowLocalOutbound: true, quiet: true,
       vars: { ...gatewayVars, BENCH_BUNDLE: JSON.stringify(compiled.bundle) } });
     running.push(policyGateway);
+
+    const compareEntry = process.env.BENCH_COMPARE_ENTRY;
+    const compared: Array<{ name: string; url: string; file: string; worker: RunningWorker }> = [];
+    if (compareEntry) {
+      const other = await startWorkerd({ entry: compareEntry, allowLocalOutbound: true, quiet: true, vars: gatewayVars });
+      running.push(other);
+      const otherPolicy = await startWorkerd({ entry: compareEntry, allowLocalOutbound: true, quiet: true,
+        vars: { ...gatewayVars, BENCH_BUNDLE: JSON.stringify(compiled.bundle) } });
+      running.push(otherPolicy);
+      compared.push(
+        { name: "compare: gateway warm", url: `${other.url}/bench`, file: "warm.txt", worker: other },
+        { name: "compare: gateway cold", url: `${other.url}/bench`, file: "cold.txt", worker: other },
+        { name: "compare: gateway warm + policy", url: `${otherPolicy.url}/bench`, file: "warm.txt", worker: otherPolicy },
+      );
+    }
 
     // Sanity: the gateway forwards the warm certificate and denies a request without one.
     const ok = await fetch(`${gateway.url}/bench`, { headers: { "client-cert": leaves[0]!, "x-certgate-terminator-secret": SECRET } });
@@ -250,6 +353,7 @@ end
       { name: "gateway warm", url: `${gateway.url}/bench`, file: "warm.txt", worker: gateway },
       { name: "gateway cold", url: `${gateway.url}/bench`, file: "cold.txt", worker: gateway },
       { name: "gateway warm + policy", url: `${policyGateway.url}/bench`, file: "warm.txt", worker: policyGateway },
+      ...compared,
     ];
     const samples = new Map<string, Row[]>(targets.map((t) => [t.name, []]));
     let coldOffset = 0;
@@ -302,10 +406,31 @@ end
       "req/s vs forwarder + edits": i === 0 ? "" : r.rpsVsEdits.toFixed(2),
       "p99 added ms": i === 0 ? "" : r.p99Added.toFixed(2),
     })));
-    console.log("targets: warm ≥ 0.90 of the forwarder with p99 added ≤ 1 ms; cold ≥ 0.50 of the forwarder.");
     const edits = rows[2]!;
     console.log(`the gateway's header edits alone (static values): ${(edits.cpuUs! - rows[1]!.cpuUs!).toFixed(0)} µs of workerd CPU per request ` +
       `(medians), ${edits.rpsVsForwarder.toFixed(2)} of the forwarder's throughput.`);
+    console.log("\ntargets (issue 15): req/s over forwarder + gateway's header edits, ratio within each round, median over rounds; p99 not targeted");
+    console.table(TARGETS.map(({ target, min }) => {
+      const row = rows.find((r) => r.target === target)!;
+      return {
+        scenario: target,
+        "vs forwarder + edits": row.rpsVsEdits.toFixed(2),
+        target: `≥ ${min.toFixed(2)}`,
+        result: row.rpsVsEdits >= min ? "PASS" : "FAIL",
+        "own CPU µs/req (over edits)": (row.cpuUs! - edits.cpuUs!).toFixed(0),
+        "p99 ms": row.p99.toFixed(2),
+      };
+    }));
+    if (compared.length > 0) {
+      console.log(`\nA/B against ${compareEntry} (ratios within each round, medians):`);
+      console.table(TARGETS.map(({ target }) => ({
+        scenario: target,
+        "req/s: ours / compared": ratio(target, `compare: ${target}`, (x) => x.rps).toFixed(2),
+        "CPU µs/req: ours / compared": ratio(target, `compare: ${target}`, (x) => x.cpuUs!).toFixed(2),
+        "compared vs forwarder + edits": rows.find((r) => r.target === `compare: ${target}`)!.rpsVsEdits.toFixed(2),
+      })));
+    }
+    if (process.env.BENCH_HEAP !== "0") await measureHeap(here, gatewayVars, lua, dir, () => coldOffset, (n) => (coldOffset += n));
   } finally {
     for (const r of running.reverse()) await r.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -34,6 +34,8 @@ export interface WorkerdOptions {
   readonly quiet?: boolean;
   /** V8 flags for the isolate (default: WORKERD_V8_FLAGS, space-separated — e.g. `--perf-basic-prof` to profile with perf). */
   readonly v8Flags?: readonly string[];
+  /** Receives the Worker's standard output (and V8's, e.g. `--trace-gc` lines) instead of discarding or inheriting it. */
+  readonly onStdout?: (text: string) => void;
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -65,11 +67,12 @@ function capnpString(s: string): string {
 
 export async function startWorkerd(options: WorkerdOptions): Promise<RunningWorker> {
   const dir = mkdtempSync(join(tmpdir(), "certgate-workerd-"));
-  writeFileSync(join(dir, "worker.js"), await bundleWorker(options.entry));
+  const v8Flags = options.v8Flags ?? (process.env.WORKERD_V8_FLAGS ?? "").split(" ").filter(Boolean);
+  // A profiled Worker keeps its function names (perf's map then names them, not minified letters).
+  writeFileSync(join(dir, "worker.js"), await bundleWorker(options.entry, !v8Flags.includes("--perf-basic-prof")));
   const port = await freePort();
   const bindings = Object.entries(options.vars ?? {})
     .map(([name, value]) => `(name = ${capnpString(name)}, text = ${capnpString(value)})`).join(", ");
-  const v8Flags = options.v8Flags ?? (process.env.WORKERD_V8_FLAGS ?? "").split(" ").filter(Boolean);
   writeFileSync(join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (${v8Flags.length > 0 ? `
   v8Flags = [ ${v8Flags.map(capnpString).join(", ")} ],` : ""}
@@ -85,7 +88,10 @@ const worker :Workerd.Worker = (
 `);
   const require = createRequire(import.meta.url);
   const bin = join(require.resolve("workerd/package.json"), "..", "bin", "workerd");
-  const child = spawn(bin, ["serve", join(dir, "config.capnp"), "--experimental"], { stdio: options.quiet ? "ignore" : ["ignore", "inherit", "inherit"] });
+  const stdio = options.onStdout ? ["ignore", "pipe", options.quiet ? "ignore" : "inherit"] as const
+    : options.quiet ? "ignore" : ["ignore", "inherit", "inherit"] as const;
+  const child = spawn(bin, ["serve", join(dir, "config.capnp"), "--experimental"], { stdio: stdio as never });
+  if (options.onStdout) child.stdout!.setEncoding("utf8").on("data", options.onStdout);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
   let exited = false;

@@ -233,7 +233,8 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
       const sent: OriginCall = c.body === body && body !== null ? { ...c, body: req.body } : c.body instanceof ReadableStream ? { ...c, body: await new Response(c.body).text() } : c;
       return sendToOrigin(sent, {
         timeoutMs: config.origin.timeoutMs,
-        fetcher: async (r) => {
+        fetcher: async (url, init) => {
+          const r = new Request(url, init);
           call = { url: r.url, headers: Object.fromEntries(r.headers), body: emptyToNull(await r.text()), certificateId };
           return new Response(null, { status: setup.originStatus });
         },

@@ -207,23 +207,39 @@ export function decodeSmallInteger(content: Uint8Array): number {
  */
 export function decodeTime(bytes: Uint8Array, el: DerElement): Date {
   if (el.constructed) throw new DerError("constructed Time (DER times are primitive)");
-  let s = "";
-  for (let i = el.contentStart; i < el.end; i++) s += String.fromCharCode(bytes[i]!);
-  let m: RegExpExecArray | null;
+  // Read digit by digit (no string, no RegExp: two per certificate on the cold path, ≈ 2 µs each as a RegExp).
+  const at = el.contentStart;
+  const n = el.end - at;
+  const digits = (from: number, count: number): number => {
+    let v = 0;
+    for (let i = from; i < from + count; i++) {
+      const c = bytes[at + i]! - 0x30;
+      if (c < 0 || c > 9) return -1;
+      v = v * 10 + c;
+    }
+    return v;
+  };
   let year: number;
+  let rest: number;
   if (el.tagClass === 0 && el.tagNumber === TAG.UTC_TIME) {
-    m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
-    if (!m) throw new DerError("invalid UTCTime");
-    const yy = Number(m[1]);
+    // YYMMDDHHMMSSZ
+    const yy = n === 13 && bytes[at + 12] === 0x5a ? digits(0, 2) : -1;
+    if (yy < 0 || digits(2, 10) < 0) throw new DerError("invalid UTCTime");
     year = yy >= 50 ? 1900 + yy : 2000 + yy;
+    rest = 2;
   } else if (el.tagClass === 0 && el.tagNumber === TAG.GENERALIZED_TIME) {
-    m = /^(\d\d\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
-    if (!m) throw new DerError("invalid GeneralizedTime");
-    year = Number(m[1]);
+    // YYYYMMDDHHMMSSZ
+    year = n === 15 && bytes[at + 14] === 0x5a ? digits(0, 4) : -1;
+    if (year < 0 || digits(4, 10) < 0) throw new DerError("invalid GeneralizedTime");
+    rest = 4;
   } else {
     throw new DerError("invalid Time");
   }
-  const [mo, d, h, mi, se] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
+  const mo = digits(rest, 2);
+  const d = digits(rest + 2, 2);
+  const h = digits(rest + 4, 2);
+  const mi = digits(rest + 6, 2);
+  const se = digits(rest + 8, 2);
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59) throw new DerError("invalid Time");
   const date = new Date(Date.UTC(year, mo - 1, d, h, mi, se));
   if (date.getUTCDate() !== d) throw new DerError("invalid Time");

@@ -30,6 +30,35 @@ describe("result cache", () => {
     expect(bare.result.ok ? "ok" : bare.result.error.code).toBe("certificate_not_trusted");
   });
 
+  it("never answers from an entry for other certificates that shares its hash slot", async () => {
+    const m = await material({ anchors: [r] });
+    const v = new CertificateVerifier();
+    const other = await leaf("Cache Other", r); // no intermediate: issued by the root itself
+    const cache = (v as unknown as { cache: Map<number, unknown> }).cache;
+    await v.verify(m, l.der, [i.der], NOW);
+    const [keyA, entryA] = [...cache][0]!;
+    await v.verify(m, other.der, [], NOW);
+    const keyB = [...cache.keys()].find((k) => k !== keyA)!;
+    // A collision, made by hand: the slot of `other` now holds the entry for l + i.
+    cache.set(keyB, entryA);
+    const again = await v.verify(m, other.der, [], at(1000));
+    expect(again.cached).toBe(false);
+    expect(again.leafSha256).not.toBe((entryA as { verdict: { leafSha256: string } }).verdict.leafSha256);
+    expect(again.result.ok).toBe(true);
+    if (again.result.ok) expect(again.result.value.certificates[0]!.der).toEqual(other.der);
+    // And its own entry took the slot back.
+    expect((await v.verify(m, other.der, [], at(2000))).cached).toBe(true);
+  });
+
+  it("uses the store's own parsed certificate for a presented intermediate with the same bytes", async () => {
+    const m = await material({ anchors: [r], intermediates: [i] });
+    const stored = [...m.bySha256.values()].find((s) => s.cert.der.length === i.der.length && s.cert.der.every((b, k) => b === i.der[k]))!;
+    const v = new CertificateVerifier();
+    const verdict = await v.verify(m, l.der, [i.der.slice()], NOW);
+    expect(verdict.result.ok).toBe(true);
+    if (verdict.result.ok) expect(verdict.result.value.certificates[1]).toBe(stored.cert);
+  });
+
   it("misses when the trust material version or the options change", async () => {
     const v = new CertificateVerifier();
     await v.verify(await material({ anchors: [r], version: "v1" }), l.der, [i.der], NOW);
