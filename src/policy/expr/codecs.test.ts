@@ -4,18 +4,8 @@
  * documented example layout).
  */
 import { describe, expect, it } from "vitest";
-import { PolicyRuntimeError } from "./interpret";
-import { run, runText } from "./test-context";
+import { failure, run, runText } from "./test-context";
 
-function failure(source: string): PolicyRuntimeError {
-  try {
-    run(source);
-  } catch (e) {
-    if (e instanceof PolicyRuntimeError) return e;
-    throw e;
-  }
-  throw new Error(`${source}: expected a PolicyRuntimeError`);
-}
 
 describe("Convert base64 and Encoding", () => {
   it.each([

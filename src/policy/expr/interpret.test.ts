@@ -4,19 +4,9 @@ import { HostError, type Value } from "./host";
 import { PolicyRuntimeError, StepLimitExceeded, evaluate, toCondition, toText } from "./interpret";
 import { parseJsonForHost } from "./json";
 import { parseCode } from "./parse";
-import { makeContext, run, runText } from "./test-context";
+import { failure, makeContext, run, runText } from "./test-context";
 import { CsDouble, JObject, JValue } from "./values";
 
-/** The reason (and message) a source fails with. */
-function failure(source: string): PolicyRuntimeError {
-  try {
-    run(source);
-  } catch (e) {
-    if (e instanceof PolicyRuntimeError) return e;
-    throw e;
-  }
-  throw new Error(`${source}: expected a PolicyRuntimeError`);
-}
 
 describe("evaluate: operators with C# semantics", () => {
   it.each([

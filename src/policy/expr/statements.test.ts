@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { PolicyRuntimeError, StepLimitExceeded } from "./interpret";
 import { checkTypes } from "./check-types";
 import { parseCode } from "./parse";
-import { makeContext, run, runText } from "./test-context";
+import { failureReason, makeContext, run, runText } from "./test-context";
 
 function parseErrors(source: string): string[] {
   const r = parseCode(source, "t.xml", [1, 1]);
@@ -28,15 +28,7 @@ describe("foreach", () => {
   });
 
   it("fails as C# does on null, a non-enumerable and a bad conversion", () => {
-    const reason = (source: string) => {
-      try {
-        run(source);
-      } catch (e) {
-        if (e instanceof PolicyRuntimeError) return e.reason;
-        throw e;
-      }
-      return "none";
-    };
+    const reason = failureReason;
     expect(reason(`@{ string[] a = null; foreach (var s in a) { } return 1; }`)).toBe("NullReferenceException");
     expect(reason(`@{ foreach (var s in 42) { } return 1; }`)).toBe("RuntimeBinderException");
     expect(reason(`@{ foreach (int s in new[] { "a" }) { } return 1; }`)).toBe("InvalidCastException");

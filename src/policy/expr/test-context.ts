@@ -4,7 +4,7 @@
  * thumbprint and names, and a `Throws` member that raises a HostError.
  */
 import { parseCode } from "./parse";
-import { evaluate, toText, type StepBudget } from "./interpret";
+import { evaluate, PolicyRuntimeError, toText, type StepBudget } from "./interpret";
 import { HostError, type HostObject, type MutableDictionary, type Value } from "./host";
 
 /** 2024-01-31T10:20:30.456Z: the end of a month, to exercise AddMonths and friends. */
@@ -102,4 +102,26 @@ export function run(source: string, budget: StepBudget = { remaining: 100_000 },
 /** run() then toText(). */
 export function runText(source: string, ctx?: FakeContext): string {
   return toText(run(source, undefined, ctx));
+}
+
+/** The PolicyRuntimeError `source` fails with; throws when it does not fail. */
+export function failure(source: string): PolicyRuntimeError {
+  try {
+    run(source);
+  } catch (e) {
+    if (e instanceof PolicyRuntimeError) return e;
+    throw e;
+  }
+  throw new Error(`${source}: expected a PolicyRuntimeError`);
+}
+
+/** The .NET exception name `source` fails with, or `none` when it runs through. */
+export function failureReason(source: string): string {
+  try {
+    run(source);
+  } catch (e) {
+    if (e instanceof PolicyRuntimeError) return e.reason;
+    throw e;
+  }
+  return "none";
 }
