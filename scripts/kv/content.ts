@@ -12,7 +12,7 @@ import { MAX_CERTIFICATE_BYTES, MAX_CRL_BYTES, MAX_STORE_BUNDLE_BYTES, MAX_STORE
 import { sha256Hex } from "../../src/pki/crypto";
 import { err, ok, type Result } from "../../src/result";
 import type { RefreshSettings } from "../../src/scheduled/refresh-settings";
-import { MAX_CRLS_PER_STORE } from "./schema";
+import { MAX_CRLS_PER_STORE } from "../../src/kv-schema";
 
 /** The certificate fields of a store (docs/kv-schema.md). */
 export const CERTIFICATE_FIELDS = ["anchors", "intermediates", "pinned"] as const;

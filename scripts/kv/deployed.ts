@@ -19,7 +19,7 @@ import {
   type TrustContent,
 } from "./content";
 import type { KvStore } from "./kv-store";
-import { ACTIVE_KEY, crlKey, MAX_CRLS_PER_STORE, registeredKey, storeKey, valuesKey, VERSION_PATTERN, versionPrefix } from "./schema";
+import { ACTIVE_KEY, crlKey, MAX_CRLS_PER_STORE, registeredKey, storeKey, valuesKey, VERSION_PATTERN, versionPrefix } from "../../src/kv-schema";
 
 /** A part of the deployed content that could not be read. */
 export interface DeployedIssue {

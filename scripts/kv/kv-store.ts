@@ -7,7 +7,7 @@
  * Contract: reads return null for a missing key; `putMany` stages a batch (no order promised within it);
  * `put` is a single write, used for the `active` flip after `putMany` has succeeded.
  */
-import type { KvWrite } from "./schema";
+import type { KvWrite } from "../../src/kv-schema";
 
 export interface KvStore {
   /** Where this store writes, for messages: "local KV (.dev/state)", "remote KV namespace <id>". */

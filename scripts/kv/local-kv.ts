@@ -13,7 +13,7 @@
  */
 import { join, resolve } from "node:path";
 import type { KvStore } from "./kv-store";
-import type { KvWrite } from "./schema";
+import type { KvWrite } from "../../src/kv-schema";
 import { displayPath } from "../lib/cli";
 import { KV_BINDING, PROJECT_ROOT } from "./wrangler-kv";
 import { kvOnlyConfig } from "./kv-config";

@@ -17,7 +17,7 @@ import { readDeployed } from "./deployed";
 import { MemoryKv } from "./kv-store";
 import { planSync, type Plan } from "./plan";
 import { renderPlan, renderStatus } from "./render";
-import { ACTIVE_KEY } from "./schema";
+import { ACTIVE_KEY } from "../../src/kv-schema";
 import { checkSource, FORCEABLE, loadSource, type Problem, type SourceTree } from "./source";
 import { applyPlan, runStatus, runSync, type Output } from "./sync";
 import { bulkEntry, locationFlags, readBulkGetOutput, readKeyListOutput } from "./wrangler-kv";

@@ -26,7 +26,7 @@ import {
 } from "./content";
 import type { DeployedState } from "./deployed";
 import { NO_REFRESH, sameRefreshSettings, type RefreshSettings } from "../../src/scheduled/refresh-settings";
-import { encodeActive, encodeVersion, type KvWrite } from "./schema";
+import { encodeActive, encodeVersion, type KvWrite } from "../../src/kv-schema";
 import type { Problem } from "./source";
 
 export type ChangeKind = "added" | "removed" | "replaced";

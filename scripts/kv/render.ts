@@ -15,7 +15,7 @@ import {
 } from "./content";
 import type { DeployedState } from "./deployed";
 import type { Plan } from "./plan";
-import { valueBytes } from "./schema";
+import { valueBytes } from "../../src/kv-schema";
 import type { Problem } from "./source";
 
 /** Hex digits of a SHA-256 shown in text output (64 bits: collisions are not a concern between a few files). */

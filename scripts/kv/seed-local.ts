@@ -26,7 +26,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { decodeCertificates } from "../../src/cert/decode";
 import { DEFAULT_DEMO_PKI_DIR, REGISTERED_CLIENT_ID, type DemoManifest } from "../pki/demo";
-import { encodeActive, encodeVersion, type VersionContent } from "./schema";
+import { encodeActive, encodeVersion, type VersionContent } from "../../src/kv-schema";
 import { bulkEntry, DEFAULT_PERSIST_TO, locationFlags, PROJECT_ROOT, wranglerBin, wranglerEnv } from "./wrangler-kv";
 
 export { DEFAULT_PERSIST_TO, PROJECT_ROOT, wranglerBin, wranglerEnv };

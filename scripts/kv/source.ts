@@ -35,7 +35,7 @@ import {
   type StoreContent,
   type TrustContent,
 } from "./content";
-import { certificatesToPem, ITEM_NAME_PATTERN, MAX_CRLS_PER_STORE, MAX_RECORD_CHARS, MAX_VALUES_CHARS, STORE_NAME_PATTERN } from "./schema";
+import { certificatesToPem, ITEM_NAME_PATTERN, MAX_CRLS_PER_STORE, MAX_RECORD_CHARS, MAX_VALUES_CHARS, STORE_NAME_PATTERN } from "../../src/kv-schema";
 import { reasonOf } from "../lib/cli";
 
 export type ProblemCode =

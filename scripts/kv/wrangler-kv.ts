@@ -25,7 +25,7 @@ import { kvOnlyConfig } from "./kv-config";
 import { encodeBase64 } from "../../src/cert/decode";
 import { displayPath } from "../lib/cli";
 import type { KvStore } from "./kv-store";
-import type { KvWrite } from "./schema";
+import type { KvWrite } from "../../src/kv-schema";
 
 /** The project root (where wrangler.toml is). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");

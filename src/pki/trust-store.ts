@@ -38,6 +38,10 @@ import { gatewayError, type GatewayError } from "../errors";
 import { MAX_CRL_BYTES, MAX_STORE_BUNDLE_BYTES, MAX_STORE_CERTIFICATES } from "../limits";
 import { log } from "../log";
 import { err, ok, type Result } from "../result";
+import {
+  ACTIVE_KEY, crlKey, ITEM_NAME_PATTERN, MAX_CRLS_PER_STORE, MAX_RECORD_CHARS, MAX_VALUES_CHARS, registeredKey, storeKey, valuesKey,
+  VERSION_PATTERN,
+} from "../kv-schema";
 import { prepareTrustMaterial, type TrustMaterial } from "./trust-material";
 
 /** KV's minimum edge cache TTL for reads, in seconds. */
@@ -48,8 +52,6 @@ const KV_MIN_CACHE_TTL = 30;
  * clients, and a revocation published during the outage is delayed by at most that much more.
  */
 export const ACTIVE_GRACE_MS = KV_MIN_CACHE_TTL * 1000;
-/** Most CRLs per store (each is one KV read on load). */
-const MAX_CRLS_PER_STORE = 64;
 
 export interface TrustStoreOptions {
   readonly refreshMs: number;
@@ -74,10 +76,6 @@ export interface RegisteredCertificate {
   readonly model: CertificateModel;
 }
 
-/** Ids of registered certificates and names of named values (scripts/kv/schema.ts ITEM_NAME_PATTERN). */
-const ITEM_NAME = /^[A-Za-z0-9._-]{1,128}$/;
-/** Largest `values` record: named values are short strings; 1 MiB bounds a mistaken upload. */
-const MAX_VALUES_BYTES = 1024 * 1024;
 
 function unavailable(internal: string): Unavailable {
   return gatewayError("trust_store_unavailable", "The trust store could not be loaded; no certificate can be validated right now.", undefined, internal);
@@ -118,7 +116,7 @@ export class TrustStore {
   }
 
   private async readActive(): Promise<Result<string, Unavailable>> {
-    const raw = await this.get("active", "text");
+    const raw = await this.get(ACTIVE_KEY, "text");
     if (!raw.ok) return raw;
     if (raw.value === null) return err(unavailable("KV key `active` is missing: no trust material has been published"));
     let parsed: unknown;
@@ -129,7 +127,7 @@ export class TrustStore {
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return err(unavailable("KV key `active` is not a JSON object"));
     const version = (parsed as { version?: unknown }).version;
-    if (typeof version !== "string" || !/^[A-Za-z0-9._:-]{1,128}$/.test(version)) {
+    if (typeof version !== "string" || !VERSION_PATTERN.test(version)) {
       return err(unavailable("KV key `active` has no valid version"));
     }
     if (version !== this.version) {
@@ -200,14 +198,14 @@ export class TrustStore {
   }
 
   private async loadRegistered(version: string): Promise<Result<ReadonlyMap<string, RegisteredCertificate>, Unavailable>> {
-    const key = `v/${version}/registered`;
-    const record = await this.readRecord(key, MAX_STORE_BUNDLE_BYTES * 3);
+    const key = registeredKey(version);
+    const record = await this.readRecord(key, MAX_RECORD_CHARS);
     if (!record.ok) return record;
     const out = new Map<string, RegisteredCertificate>();
     const entries = Object.entries(record.value);
     if (entries.length > MAX_STORE_CERTIFICATES) return err(unavailable(`KV key \`${key}\` has more than ${MAX_STORE_CERTIFICATES} certificates`));
     for (const [id, pem] of entries) {
-      if (!ITEM_NAME.test(id)) return err(unavailable(`KV key \`${key}\`: ${JSON.stringify(id)} is not a valid certificate id`));
+      if (!ITEM_NAME_PATTERN.test(id)) return err(unavailable(`KV key \`${key}\`: ${JSON.stringify(id)} is not a valid certificate id`));
       if (typeof pem !== "string") return err(unavailable(`KV key \`${key}\`: ${id} is not a PEM string`));
       const der = decodeCertificate(pem);
       if (!der.ok) return err(unavailable(`KV key \`${key}\`: ${id}: ${der.error.detail}`));
@@ -219,12 +217,12 @@ export class TrustStore {
   }
 
   private async loadValues(version: string): Promise<Result<ReadonlyMap<string, string>, Unavailable>> {
-    const key = `v/${version}/values`;
-    const record = await this.readRecord(key, MAX_VALUES_BYTES);
+    const key = valuesKey(version);
+    const record = await this.readRecord(key, MAX_VALUES_CHARS);
     if (!record.ok) return record;
     const out = new Map<string, string>();
     for (const [name, value] of Object.entries(record.value)) {
-      if (!ITEM_NAME.test(name)) return err(unavailable(`KV key \`${key}\`: ${JSON.stringify(name)} is not a valid value name`));
+      if (!ITEM_NAME_PATTERN.test(name)) return err(unavailable(`KV key \`${key}\`: ${JSON.stringify(name)} is not a valid value name`));
       if (typeof value !== "string") return err(unavailable(`KV key \`${key}\`: ${name} is not a string`));
       out.set(name, value);
     }
@@ -248,11 +246,11 @@ export class TrustStore {
   }
 
   private async load(version: string, name: string): Promise<Result<TrustMaterial, Unavailable>> {
-    const key = `v/${version}/store/${name}`;
+    const key = storeKey(version, name);
     const raw = await this.get(key, "text");
     if (!raw.ok) return raw;
     if (raw.value === null) return err(unavailable(`KV key \`${key}\` is missing`));
-    if ((raw.value as string).length > MAX_STORE_BUNDLE_BYTES * 3) return err(unavailable(`KV key \`${key}\` is too large`));
+    if ((raw.value as string).length > MAX_RECORD_CHARS) return err(unavailable(`KV key \`${key}\` is too large`));
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw.value as string);
@@ -283,21 +281,21 @@ export class TrustStore {
     const crls: Uint8Array[] = [];
     /** The KV key each entry of `crls` came from (a PEM value may hold several CRLs). */
     const crlSources: string[] = [];
-    const reads = await Promise.all(Array.from({ length: crlCount }, (_, i) => this.get(`v/${version}/crl/${name}/${i}`, "arrayBuffer")));
+    const reads = await Promise.all(Array.from({ length: crlCount }, (_, i) => this.get(crlKey(version, name, i), "arrayBuffer")));
     for (const [i, r] of reads.entries()) {
-      const crlKey = `v/${version}/crl/${name}/${i}`;
+      const key = crlKey(version, name, i);
       if (!r.ok) return r;
-      if (r.value === null) return err(unavailable(`KV key \`${crlKey}\` is missing`));
+      if (r.value === null) return err(unavailable(`KV key \`${key}\` is missing`));
       const bytes = new Uint8Array(r.value as ArrayBuffer);
-      if (bytes.length > MAX_CRL_BYTES * 2) return err(unavailable(`KV key \`${crlKey}\` is too large`));
+      if (bytes.length > MAX_CRL_BYTES * 2) return err(unavailable(`KV key \`${key}\` is too large`));
       if (bytes[0] === 0x30) {
         crls.push(bytes);
-        crlSources.push(crlKey);
+        crlSources.push(key);
       } else {
         const pem = decodePemBlocks(new TextDecoder().decode(bytes), "X509 CRL", { maxBytes: MAX_CRL_BYTES * 2, maxCount: 16, maxBlockBytes: MAX_CRL_BYTES });
-        if (!pem.ok) return err(unavailable(`KV key \`${crlKey}\`: not a DER or PEM CRL`));
+        if (!pem.ok) return err(unavailable(`KV key \`${key}\`: not a DER or PEM CRL`));
         crls.push(...pem.value);
-        for (const _ of pem.value) crlSources.push(crlKey);
+        for (const _ of pem.value) crlSources.push(key);
       }
     }
     const material = await prepareTrustMaterial({

@@ -21,7 +21,7 @@ import { renderName } from "../cert/dn";
 import { KEY_USAGE_BITS, parseCrl, type ParsedCertificate, type ParsedCrl } from "../cert/parse";
 import { MAX_CRL_BYTES } from "../limits";
 import { sha256Hex, verifySignature } from "../pki/crypto";
-import { encodeActive, crlKey, storeKey, versionPrefix } from "../../scripts/kv/schema";
+import { encodeActive, crlKey, storeKey, versionPrefix } from "../kv-schema";
 import { crlDer, readActiveVersion, type SnapshotCertificate, type StoreSnapshot, type TrustSnapshot } from "./snapshot";
 
 /** Most CRL fetches per run: bounds the run's subrequests (Workers allow 50 on the free plan). */

@@ -15,7 +15,7 @@ import { parseCertificate, parseCrl, type ParsedCertificate, type ParsedCrl } fr
 import { MAX_CRL_BYTES, MAX_STORE_BUNDLE_BYTES, MAX_STORE_CERTIFICATES } from "../limits";
 import { sha256Hex } from "../pki/crypto";
 import { NO_REFRESH, parseRefreshSettings } from "./refresh-settings";
-import { ACTIVE_KEY, VERSION_PATTERN, crlKey, registeredKey, versionPrefix } from "../../scripts/kv/schema";
+import { ACTIVE_KEY, VERSION_PATTERN, crlKey, registeredKey, versionPrefix } from "../kv-schema";
 
 /** Most keys one version may hold that the job will list (stores × (1 + 64 CRLs) + 2, far above any real store set). */
 export const MAX_VERSION_KEYS = 10_000;

@@ -1,15 +1,15 @@
 /**
- * The writer's half of docs/kv-schema.md: key names, name rules and value encodings, mirroring
- * src/pki/trust-store.ts (the only reader). Every tool that writes trust material to KV (`kv sync`, the demo
- * seed) encodes through here, so there is one writer format.
+ * The one home of docs/kv-schema.md's contract: key names, name rules and value encodings. The reader
+ * (src/pki/trust-store.ts), the scheduled job (src/scheduled/) and every tool that writes trust material to KV
+ * (`kv sync`, the demo seed, scripts/kv/) build keys and values through here, so reader and writers cannot drift.
  *
  * Contract: pure (no I/O, no clock). Values are what the reader expects: store records as JSON with PEM
  * bundles, CRLs as DER bytes, registered certificates as JSON `{id: PEM}`, named values as JSON
  * `{name: value}`, `active` as JSON `{version, activatedAt}`.
  */
-import { encodeBase64 } from "../../src/cert/decode";
-import { MAX_STORE_BUNDLE_BYTES } from "../../src/limits";
-import { refreshRecordFields, type RefreshSettings } from "../../src/scheduled/refresh-settings";
+import { encodeBase64 } from "./cert/decode";
+import { MAX_STORE_BUNDLE_BYTES } from "./limits";
+import { refreshRecordFields, type RefreshSettings } from "./scheduled/refresh-settings";
 
 /** KV key of the active-version pointer. */
 export const ACTIVE_KEY = "active";
