@@ -43,6 +43,7 @@ import type { CertificateModel } from "../cert/model";
 import type { ParsedCertificate } from "../cert/parse";
 import { latin1 } from "../bytes";
 import { DerReader, TAG, decodeOid } from "../cert/der";
+import type { DerElement } from "../cert/decode";
 import type { RegisteredCertificate } from "../pki/trust-store";
 import { HostError, type HostObject, type MutableDictionary, type Value } from "./expr/host";
 import { formatDate } from "./expr/format";
@@ -654,26 +655,35 @@ class SanExtensionHost implements HostObject {
   }
 }
 
-/** The certificate's extensions in order: OID and criticality (RFC 5280 §4.1: Extension ::= SEQUENCE { extnID, critical DEFAULT FALSE, extnValue }). */
+/**
+ * The certificate's extensions in order: OID, criticality and the extnValue element (RFC 5280 §4.1: Extension ::=
+ * SEQUENCE { extnID, critical DEFAULT FALSE, extnValue }). Throws DerError on malformed input (callers catch).
+ */
+function extensionsOf(der: Uint8Array): Array<{ oid: string; critical: boolean; value: DerElement }> {
+  const cert = DerReader.of(der, new DerReader(der).expect(TAG.SEQUENCE, "Certificate"));
+  const tbs = DerReader.of(der, cert.expect(TAG.SEQUENCE, "TBSCertificate"));
+  while (!tbs.done) {
+    const el = tbs.next();
+    if (el.tagClass !== 2 || el.tagNumber !== 3) continue;
+    const exts = DerReader.of(der, DerReader.of(der, el).expect(TAG.SEQUENCE, "Extensions"));
+    const out: Array<{ oid: string; critical: boolean; value: DerElement }> = [];
+    while (!exts.done) {
+      const ext = DerReader.of(der, exts.expect(TAG.SEQUENCE, "Extension"));
+      const oid = decodeOid(ext.content(ext.expect(TAG.OID, "extnID")));
+      let value = ext.next();
+      const critical = value.tagClass === 0 && value.tagNumber === TAG.BOOLEAN && der[value.contentStart] !== 0;
+      if (value.tagClass === 0 && value.tagNumber === TAG.BOOLEAN) value = ext.next();
+      out.push({ oid, critical, value });
+    }
+    return out;
+  }
+  return [];
+}
+
+/** The certificate's extensions in order: OID and criticality. */
 function readExtensions(der: Uint8Array): Array<{ oid: string; critical: boolean }> {
   try {
-    const cert = DerReader.of(der, new DerReader(der).expect(TAG.SEQUENCE, "Certificate"));
-    const tbs = DerReader.of(der, cert.expect(TAG.SEQUENCE, "TBSCertificate"));
-    while (!tbs.done) {
-      const el = tbs.next();
-      if (el.tagClass !== 2 || el.tagNumber !== 3) continue;
-      const exts = DerReader.of(der, DerReader.of(der, el).expect(TAG.SEQUENCE, "Extensions"));
-      const out: Array<{ oid: string; critical: boolean }> = [];
-      while (!exts.done) {
-        const ext = DerReader.of(der, exts.expect(TAG.SEQUENCE, "Extension"));
-        const oid = decodeOid(ext.content(ext.expect(TAG.OID, "extnID")));
-        const next = ext.next();
-        const critical = next.tagClass === 0 && next.tagNumber === TAG.BOOLEAN && der[next.contentStart] !== 0;
-        out.push({ oid, critical });
-      }
-      return out;
-    }
-    return [];
+    return extensionsOf(der).map(({ oid, critical }) => ({ oid, critical }));
   } catch {
     return [];
   }
@@ -826,36 +836,26 @@ function readAttributes(name: Uint8Array): NameFacts["attributes"] {
 /** GeneralNames of the extension `oid` (SAN or IAN) of a certificate, in order. */
 function readAltNames(der: Uint8Array, oid: string): AltName[] {
   try {
-    const cert = DerReader.of(der, new DerReader(der).expect(TAG.SEQUENCE, "Certificate"));
-    const tbs = DerReader.of(der, cert.expect(TAG.SEQUENCE, "TBSCertificate"));
-    while (!tbs.done) {
-      const el = tbs.next();
-      if (el.tagClass !== 2 || el.tagNumber !== 3) continue;
-      const exts = DerReader.of(der, DerReader.of(der, el).expect(TAG.SEQUENCE, "Extensions"));
-      while (!exts.done) {
-        const ext = DerReader.of(der, exts.expect(TAG.SEQUENCE, "Extension"));
-        if (decodeOid(ext.content(ext.expect(TAG.OID, "extnID"))) !== oid) continue;
-        let value = ext.next();
-        if (value.tagClass === 0 && value.tagNumber === TAG.BOOLEAN) value = ext.next();
-        const names = DerReader.of(der, DerReader.of(der, value).expect(TAG.SEQUENCE, "GeneralNames"));
-        const out: AltName[] = [];
-        while (!names.done) {
-          const n = names.next();
-          if (n.tagClass !== 2) continue;
-          const content = der.subarray(n.contentStart, n.end);
-          if (n.tagNumber === 1 || n.tagNumber === 2 || n.tagNumber === 6) {
-            out.push({ tag: n.tagNumber, value: latin1(content) });
-          } else if (n.tagNumber === 0) {
-            const other = DerReader.of(der, n);
-            const typeId = decodeOid(other.content(other.expect(TAG.OID, "type-id")));
-            const explicit = other.next();
-            const inner = DerReader.of(der, explicit).next();
-            const text = inner.tagClass === 0 ? decodeNameString(inner.tagNumber, der.subarray(inner.contentStart, inner.end)) : null;
-            if (text !== null) out.push({ tag: 0, value: text, otherOid: typeId });
-          }
+    for (const { oid: id, value } of extensionsOf(der)) {
+      if (id !== oid) continue;
+      const names = DerReader.of(der, DerReader.of(der, value).expect(TAG.SEQUENCE, "GeneralNames"));
+      const out: AltName[] = [];
+      while (!names.done) {
+        const n = names.next();
+        if (n.tagClass !== 2) continue;
+        const content = der.subarray(n.contentStart, n.end);
+        if (n.tagNumber === 1 || n.tagNumber === 2 || n.tagNumber === 6) {
+          out.push({ tag: n.tagNumber, value: latin1(content) });
+        } else if (n.tagNumber === 0) {
+          const other = DerReader.of(der, n);
+          const typeId = decodeOid(other.content(other.expect(TAG.OID, "type-id")));
+          const explicit = other.next();
+          const inner = DerReader.of(der, explicit).next();
+          const text = inner.tagClass === 0 ? decodeNameString(inner.tagNumber, der.subarray(inner.contentStart, inner.end)) : null;
+          if (text !== null) out.push({ tag: 0, value: text, otherOid: typeId });
         }
-        return out;
       }
+      return out;
     }
     return [];
   } catch {
