@@ -9,7 +9,7 @@
  * CRLs it used; a negative entry lives NEGATIVE_TTL_MS. An entry is used only for times at or after the time
  * it was computed for (a validation "in the past", as the CLI's --at allows, is never served from the cache).
  */
-import { equalBytes } from "../bytes";
+import { concatBytes, equalBytes } from "../bytes";
 import { parseCertificate, type ParsedCertificate } from "../cert/parse";
 import { certError, type CertError } from "../errors";
 import { MAX_PRESENTED_CHAIN } from "../limits";
@@ -110,7 +110,7 @@ export class CertificateVerifier {
     let presented: PresentedId;
     if (presentedBytes(leaf, chain) <= EXACT_KEY_MAX_BYTES) presented = { ders: [leaf, ...chain] };
     else {
-      digest = await sha256Hex(chain.length === 0 ? leaf : concat(leaf, chain));
+      digest = await sha256Hex(chain.length === 0 ? leaf : concatBytes([leaf, ...chain]));
       presented = { digest };
     }
     const key = hashKey(this.seed, scope, presented);
@@ -231,18 +231,6 @@ function entryBytes(scope: string, presented: PresentedId, verdict: Verdict, lea
 /** Heap per DER byte of a parsed leaf kept in a valid entry (measured: see entryBytes). */
 const PARSED_BYTES_PER_DER_BYTE = 4;
 
-function concat(first: Uint8Array, rest: readonly Uint8Array[]): Uint8Array {
-  let n = first.length;
-  for (const r of rest) n += r.length;
-  const out = new Uint8Array(n);
-  out.set(first, 0);
-  let at = first.length;
-  for (const r of rest) {
-    out.set(r, at);
-    at += r.length;
-  }
-  return out;
-}
 
 /**
  * Presented DERs up to this many bytes in all are kept (copied) as their own key: 5,000 entries × at most 4 KiB

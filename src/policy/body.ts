@@ -7,6 +7,7 @@
  * only when the bundle's scan found `Body`), so streaming stays the default.
  */
 import type { BufferedBody } from "./context";
+import { concatBytes } from "../bytes";
 
 export interface Buffered {
   /** What expressions see (context.ts); `consumed` is set by a read without preserveContent. */
@@ -45,11 +46,6 @@ export async function bufferBody(stream: ReadableStream<Uint8Array>, cap: number
       return { body: { text: null, consumed: false }, forward: rest };
     }
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
+  const bytes = concatBytes(chunks);
   return { body: { text: UTF8.decode(bytes), consumed: false }, forward: new Response(bytes).body! };
 }

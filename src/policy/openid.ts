@@ -9,6 +9,7 @@
  */
 import type { JSONWebKeySet } from "jose";
 import type { Result } from "../result";
+import { readCapped } from "../bytes";
 
 /** Both fetches of a refresh share this deadline: identity providers answer in well under a second. */
 export const OPENID_FETCH_TIMEOUT_MS = 5_000;
@@ -78,7 +79,7 @@ async function fetchJson(fetcher: OpenIdFetch, url: string, maxBytes: number, si
     await res.body?.cancel().catch(() => {});
     return { ok: false, error: `${url}: ${declared} bytes (at most ${maxBytes})` };
   }
-  const text = await readCapped(res, maxBytes);
+  const text = await readText(res, maxBytes);
   if (text === null) return { ok: false, error: `${url}: over ${maxBytes} bytes` };
   try {
     const v: unknown = JSON.parse(text);
@@ -88,28 +89,10 @@ async function fetchJson(fetcher: OpenIdFetch, url: string, maxBytes: number, si
   }
 }
 
-async function readCapped(res: Response, maxBytes: number): Promise<string | null> {
+async function readText(res: Response, maxBytes: number): Promise<string | null> {
   if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
+  const bytes = await readCapped(res.body, maxBytes);
+  return bytes === null ? null : new TextDecoder().decode(bytes);
 }
 
 function isHttpUrl(s: string): boolean {

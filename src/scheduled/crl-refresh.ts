@@ -20,6 +20,7 @@
 import { renderName } from "../cert/dn";
 import { KEY_USAGE_BITS, parseCrl, type ParsedCertificate, type ParsedCrl } from "../cert/parse";
 import { MAX_CRL_BYTES } from "../limits";
+import { readCapped } from "../bytes";
 import { sha256Hex, verifySignature } from "../pki/crypto";
 import { encodeActive, crlKey, storeKey, versionPrefix } from "../kv-schema";
 import { crlDer, readActiveVersion, type SnapshotCertificate, type StoreSnapshot, type TrustSnapshot } from "./snapshot";
@@ -99,25 +100,8 @@ export async function fetchCrl(url: string, f: typeof fetch, timeoutMs: number, 
       return { ok: false, reason: "too_large", detail: `Content-Length ${declared} > ${maxBytes}` };
     }
     if (!res.body) return { ok: false, reason: "malformed", detail: "empty body" };
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > maxBytes) {
-        await reader.cancel();
-        return { ok: false, reason: "too_large", detail: `body exceeds ${maxBytes} bytes` };
-      }
-      chunks.push(value);
-    }
-    const bytes = new Uint8Array(size);
-    let at = 0;
-    for (const c of chunks) {
-      bytes.set(c, at);
-      at += c.length;
-    }
+    const bytes = await readCapped(res.body, maxBytes);
+    if (bytes === null) return { ok: false, reason: "too_large", detail: `body exceeds ${maxBytes} bytes` };
     return { ok: true, bytes };
   };
   const attempt = read();
