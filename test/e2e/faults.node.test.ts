@@ -133,6 +133,13 @@ beforeAll(async () => {
     start(`http://127.0.0.1:${originPort}`, LONG_TIMEOUT_MS),
   ]);
   timings.startup = Math.round(performance.now() - started);
+  // One request per gateway before the timed cases: the first request of an isolate compiles the Worker's
+  // code paths and reads KV, which on a loaded machine can take longer than ANSWER_DEADLINE_MS. The
+  // deadlines below measure the fault handling, not that warm-up.
+  const warm = performance.now();
+  await Promise.all([refused, short, long].map((w) =>
+    fetch(w!.url + "/warm/1", { headers: headers(), signal: AbortSignal.timeout(30_000) }).then((r) => r.arrayBuffer())));
+  timings.warmup = Math.round(performance.now() - warm);
 }, 90_000);
 
 afterAll(async () => {
