@@ -65,12 +65,12 @@ function template(ctx: CheckContext, a: XmlAttribute | undefined): Template | nu
 }
 
 /** A literal whole number of seconds within [min, max] (an expression is checked at run time). */
-function seconds(t: CheckTools, ctx: CheckContext, a: XmlAttribute | undefined, min: number, max: number, what: string): Template | null {
+function seconds(t: CheckTools, ctx: CheckContext, a: XmlAttribute | undefined, min: number, max: number, what: string, why = ""): Template | null {
   const tpl = template(ctx, a);
   if (a && tpl?.t === "text") {
     const v = tpl.v.trim();
     const n = /^[0-9]{1,10}$/.test(v) ? Number(v) : NaN;
-    if (!(n >= min && n <= max)) t.badValue(ctx, a, `${what} from ${min} to ${max}, or an expression`);
+    if (!(n >= min && n <= max)) t.badValue(ctx, a, `${what} from ${min} to ${max}${why}, or an expression`);
   }
   return tpl;
 }
@@ -78,7 +78,7 @@ function seconds(t: CheckTools, ctx: CheckContext, a: XmlAttribute | undefined, 
 function outboundRequest(t: CheckTools, ctx: CheckContext, el: XmlElement, a: Map<string, XmlAttribute>): OutboundRequest | null {
   const mode = template(ctx, a.get("mode")) ?? { t: "text", v: "new" };
   if (mode.t === "text" && mode.v.trim() !== "new" && mode.v.trim() !== "copy") t.badValue(ctx, a.get("mode")!, "new or copy");
-  const timeout = seconds(t, ctx, a.get("timeout"), 1, MAX_OUTBOUND_TIMEOUT_SECONDS, "seconds (certgate's cap, src/limits.ts MAX_OUTBOUND_TIMEOUT_SECONDS)");
+  const timeout = seconds(t, ctx, a.get("timeout"), 1, MAX_OUTBOUND_TIMEOUT_SECONDS, "seconds", " (certgate's cap on one call's wait)");
   let url: Template | null = null;
   let method: Template | null = null;
   let body: Template | null = null;
