@@ -141,7 +141,7 @@ describe("send-request", () => {
     }), { answers: [new Response(JSON.stringify({ access_token: "abc" }), { status: 201, statusText: "Created" })] });
     expect(await response(x).text()).toBe("origin");
     expect(x.sent[0]!.method).toBe("GET");
-    expect(x.originHeaders[0]).toMatchObject({ authorization: "Bearer abc", "x-raw": "20|Created", "x-after": "0" });
+    expect(x.originHeaders[0]).toMatchObject({ authorization: "Bearer abc", "x-raw": "22|Created", "x-after": "0" });
   });
 
   it("mode=copy sends the client's method, headers and body to the new URL; set-header edits the copy only", async () => {
