@@ -51,8 +51,12 @@ import type { SetHeader, Step, Template } from "./schema";
 /** APIM's default send-request timeout, seconds. */
 export const DEFAULT_OUTBOUND_TIMEOUT_SECONDS = 60;
 
-/** Sends one outbound request (through the mTLS binding `certificateId` when not null); rejects on a network failure. */
-export type OutboundFetch = (url: string, init: RequestInit, certificateId: string | null) => Promise<Result<Response, GatewayError>>;
+/**
+ * Sends one outbound request (through the mTLS binding `certificateId` when not null). `variable`: send-request's
+ * response variable (null for send-one-way-request), which explain's stub answers by. Errors: `origin_unreachable`
+ * (no connection), anything else (`mtls_certificate_unavailable`) is answered directly.
+ */
+export type OutboundFetch = (url: string, init: RequestInit, certificateId: string | null, variable: string | null) => Promise<Result<Response, GatewayError>>;
 
 /** What an outbound step needs from the runner. */
 export interface OutboundHost {
@@ -206,7 +210,7 @@ function shown(url: URL): string {
 
 type Sent = { readonly ok: true; readonly response: Response; readonly ms: number } | { readonly ok: false; readonly reason: "unreachable" | "timeout"; readonly message: string; readonly ms: number };
 
-async function send(p: Extract<Prepared, { ok: true }>, host: OutboundHost): Promise<Sent> {
+async function send(p: Extract<Prepared, { ok: true }>, host: OutboundHost, variable: string | null): Promise<Sent> {
   const started = host.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
@@ -214,7 +218,7 @@ async function send(p: Extract<Prepared, { ok: true }>, host: OutboundHost): Pro
   });
   try {
     if (!host.fetch) return { ok: false, reason: "unreachable", message: "outbound calls are not available here", ms: 0 };
-    const r = await Promise.race([host.fetch(p.url.href, p.init, p.certificateId), timeout]);
+    const r = await Promise.race([host.fetch(p.url.href, p.init, p.certificateId, variable), timeout]);
     if (r === TIMED_OUT) return { ok: false, reason: "timeout", message: `no answer from ${p.url.host} within ${p.timeoutMs / 1000} s`, ms: host.now() - started };
     if (!r.ok) {
       // A missing mtls_certificates binding is the deployment's fault: answered directly, 503 (fail closed).
@@ -241,7 +245,7 @@ async function sendRequest(step: SendRequestStep, host: OutboundHost): Promise<v
   let sent: Sent | null = null;
   if (p.ok) {
     countCall("send-request", host);
-    sent = await send(p, host);
+    sent = await send(p, host, variable);
   }
   const method = p.ok ? String(p.init.method) : "";
   if (sent?.ok) {
@@ -291,7 +295,7 @@ async function sendOneWay(step: SendOneWayRequestStep, host: OutboundHost): Prom
   host.budget.calls++;
   const method = String(p.init.method);
   const url = shown(p.url);
-  const background = send(p, host).then(
+  const background = send(p, host, null).then(
     async (sent) => {
       if (sent.ok) await sent.response.body?.cancel().catch(() => {});
       else host.log("warn", "send_one_way_request_failed", { requestId: host.requestId, at: host.path, reason: sent.reason, url, internal: sent.message });
