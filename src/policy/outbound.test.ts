@@ -59,6 +59,7 @@ async function run(b: PolicyBundle, o: { answers?: Answer[]; origin?: (n: number
   const sent: Sent[] = [];
   const originCalls: string[] = [];
   const originHeaders: Array<Record<string, string>> = [];
+  const originUrls: string[] = [];
   const waits: number[] = [];
   const logs: Array<{ event: string; fields: Record<string, unknown> }> = [];
   const answers = o.answers ?? [Response.json({ access_token: "t0k3n" })];
@@ -74,6 +75,7 @@ async function run(b: PolicyBundle, o: { answers?: Answer[]; origin?: (n: number
     identityHeaders: () => ({}),
     async fetchOrigin(call) {
       originHeaders.push(Object.fromEntries(call.headers));
+      originUrls.push(call.url);
       originCalls.push(call.body === null ? "" : typeof call.body === "string" ? call.body : await new Response(call.body).text());
       return ok(o.origin ? o.origin(originCalls.length) : new Response("origin"));
     },
@@ -92,7 +94,7 @@ async function run(b: PolicyBundle, o: { answers?: Answer[]; origin?: (n: number
     },
     random: () => 0.5,
   });
-  return { result, sent, originCalls, originHeaders, waits, logs };
+  return { result, sent, originCalls, originHeaders, originUrls, waits, logs };
 }
 
 function response(x: { result: RunResult }): Response {
@@ -305,6 +307,22 @@ describe("retry", () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("attempt 2");
     expect(x.originCalls).toEqual(["order 7", "order 7"]);
+  });
+});
+
+describe("retry: a fail-over backend (the corpus' redundancy shape)", () => {
+  it("the first attempt sees no response; after a 404 a choose inside retry switches the backend for the next attempt", async () => {
+    const x = await run(bundle({
+      inbound: [step.setBackend("https://primary.example.test/")],
+      backend: [retry({ condition: "@(context.Response.StatusCode == 404)", count: "2", interval: "1", maxInterval: "10", delta: "1", firstFastRetry: "true", forwardsOrigin: true }, [
+        step.choose([["@(context.Response != null && context.Response.StatusCode == 404)", [step.setBackend("https://secondary.example.test/")]]]),
+      ])],
+    }), { origin: (n) => new Response(`from ${n}`, { status: n === 1 ? 404 : 200 }) });
+    expect(response(x).status).toBe(200);
+    expect(x.originUrls).toEqual(["https://primary.example.test/orders?id=7", "https://secondary.example.test/orders?id=7"]);
+    // first-fast-retry: the first retry does not wait
+    expect(x.waits).toEqual([]);
+    expect(x.result.record.traces.map((t) => t.message)).toEqual(["retry 1 of 2 after 0 ms"]);
   });
 });
 
