@@ -13,7 +13,7 @@ import { byteSequence, publish, recordingOrigin, scenario, uniqueVersion, viaTer
 import { at, bundle, header, step, tpl } from "../../test/support/policies";
 import { MAX_OUTBOUND_CALLS, MAX_RETRY_TOTAL_WAIT_SECONDS } from "../limits";
 import { err, ok } from "../result";
-import { prepareBundle, selectProgram } from "./bundle";
+import { policyBindingNames, prepareBundle, selectProgram } from "./bundle";
 import { INSTANCE_TYPES } from "./expr/types";
 import { forbiddenHost, OutboundResponse, retryWaitMs } from "./outbound";
 import type { OutboundRequest, RetryStep, SendOneWayRequestStep, SendRequestStep } from "./outbound-schema";
@@ -352,6 +352,12 @@ describe("through the Worker, with an mtls_certificates binding", () => {
     expect(s.origin.calls[0]!.headers["x-tier"]).toBe("gold");
     expect(seen.map((q) => q.url)).toEqual(["https://entitlements.example.test/v1/tier"]);
     expect(seen[0]!.headers.get("x-client")).toMatch(/^[0-9A-F]{40}$/);
+  });
+
+  it("the bundle names its send-request bindings (also inside retry), so `npm run check` reports a missing [[mtls_certificates]] before deploying", () => {
+    const p = prepareBundle(bundle({ inbound: [retry({ condition: "false", count: "1", interval: "0" }, [send("e", request({ url: "https://a.example.test/", certificateId: "NESTED_CERT" }))])], onError: [oneWay(request({ url: "https://b.example.test/", certificateId: "HOOK_CERT" }))] }));
+    if (!p.ok) throw new Error(p.error.join("\n"));
+    expect([...policyBindingNames(p.value)].sort()).toEqual(["HOOK_CERT", "NESTED_CERT"]);
   });
 
   it("a certificate-id with no binding: 503 mtls_certificate_unavailable, nothing sent", async () => {
