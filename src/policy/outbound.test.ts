@@ -154,6 +154,13 @@ describe("send-request", () => {
     expect(x.originCalls).toEqual(["the client's body"]);
   });
 
+  it("mode=copy in outbound sends no body (APIM); the client's body went to the origin", async () => {
+    const x = await run(bundle({ outbound: [send("copy", request({ mode: "copy", url: "https://mirror.example.test/out" }))] }), { body: "sent once" });
+    expect(response(x).status).toBe(200);
+    expect(x.originCalls).toEqual(["sent once"]);
+    expect(x.sent[0]).toMatchObject({ method: "POST", body: null });
+  });
+
   it("a failure runs on-error with LastError Source send-request; unhandled it is 502 send_request_failed", async () => {
     const onError = [step.setHeader("X-Error", ["@(context.LastError.Source + \":\" + context.LastError.Reason)"])];
     const x = await run(bundle({ inbound: [send("r", request({ url: "https://down.example.test/" }))], onError }), { answers: ["unreachable"] });

@@ -65,8 +65,8 @@ export interface OutboundHost {
   condition(value: Value, code: Code): boolean;
   setVariable(name: string, value: Value): void;
   applyHeader(h: SetHeader, headers: Headers): Promise<void>;
-  /** The current request, for mode="copy": URL, method, the headers the origin gets, the body text (null: none). */
-  copySource(): Promise<{ url: string; method: string; headers: Headers; body: string | null }>;
+  /** The current request, for mode="copy": URL, method, the headers the origin gets, the body text (null: none or not asked for). */
+  copySource(withBody: boolean): Promise<{ url: string; method: string; headers: Headers; body: string | null }>;
   note(text: string): void;
   /** A trace line (the request's policy trace). */
   trace(message: string, metadata: Record<string, string>): void;
@@ -159,12 +159,13 @@ async function prepare(source: string, r: OutboundRequest, host: OutboundHost): 
     if (!(seconds >= 1)) throw expressionFailure(host, source, "invalid_timeout", `timeout ${JSON.stringify(text)} is not a whole number of seconds`);
     if (seconds > MAX_OUTBOUND_TIMEOUT_SECONDS) throw budgetFailure(host, source, `timeout ${seconds} s is above the ${MAX_OUTBOUND_TIMEOUT_SECONDS} s cap`);
   }
-  const copy = mode === "copy" ? await host.copySource() : null;
+  // APIM: in outbound, copy does not initialize the body (the client's body went to the origin already).
+  const copy = mode === "copy" ? await host.copySource(r.body === null && host.section !== "outbound") : null;
   const urlText = r.url !== null ? (await host.text(r.url)).trim() : copy?.url ?? "";
   const method = r.method !== null ? (await host.text(r.method)).trim() : copy?.method ?? "GET";
   const headers = copy ? new Headers(copy.headers) : new Headers();
   for (const h of r.headers) await host.applyHeader(h, headers);
-  const body = r.body !== null ? await host.text(r.body) : copy && host.section !== "outbound" ? copy.body : null;
+  const body = r.body !== null ? await host.text(r.body) : copy ? copy.body : null;
   let url: URL | null = null;
   try {
     url = new URL(urlText);

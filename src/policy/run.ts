@@ -643,8 +643,8 @@ class Run {
       condition: (value, code) => this.condition(value, code),
       setVariable: (name, value) => this.expressionContext.variables.set(name, value),
       applyHeader: (h, headers) => this.applyHeader(h, headers, false, path),
-      copySource: async () => {
-        const body = await this.requestBodyText();
+      copySource: async (withBody) => {
+        const body = withBody ? await this.requestBodyText() : null;
         return { url: this.request.url.href, method: this.method, headers: new Headers(this.request.headers), body };
       },
       note: (text) => this.note(step, path, text),
@@ -677,6 +677,9 @@ class Run {
   /** The client's body as text for send-request mode="copy" (buffered once; null: none). */
   private async requestBodyText(): Promise<string | null> {
     if (this.requestBody !== null) return this.requestBody;
+    if (this.replayBody !== null) return new TextDecoder().decode(this.replayBody);
+    // In on-error after the origin call the client's body has gone to the origin: there is none left to copy.
+    if (this.bufferedRequest === null && this.request.body && this.request.body.locked) return null;
     if (this.bufferedRequest === null && this.request.body) this.bufferedRequest = await bufferBody(this.request.body, MAX_BODY_BYTES);
     const b = this.bufferedRequest?.body;
     if (!b) return null;
