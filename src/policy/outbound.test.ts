@@ -11,7 +11,7 @@ import type { BuiltCertificate } from "../../scripts/pki/builder";
 import { ca, leaf, NOW, root } from "../../test/support/chains";
 import { byteSequence, publish, recordingOrigin, scenario, uniqueVersion, viaTerminator } from "../../test/support/gateway";
 import { at, bundle, header, step, tpl } from "../../test/support/policies";
-import { MAX_OUTBOUND_CALLS, MAX_RETRY_TOTAL_WAIT_SECONDS } from "../limits";
+import { MAX_OUTBOUND_CALLS, MAX_OUTBOUND_RESPONSE_BYTES, MAX_RETRY_TOTAL_WAIT_SECONDS } from "../limits";
 import { err, ok } from "../result";
 import { policyBindingNames, prepareBundle, selectProgram } from "./bundle";
 import { INSTANCE_TYPES } from "./expr/types";
@@ -105,6 +105,9 @@ function problem(x: { result: RunResult }) {
   if (x.result.kind !== "problem") throw new Error(`expected a problem, got ${x.result.response.status}`);
   return x.result;
 }
+
+/** The X-S header the origin got. */
+const x200 = (x: { originHeaders: Array<Record<string, string>> }) => x.originHeaders[0]?.["x-s"];
 
 const TOKEN = `@("Bearer " + (String)((IResponse)context.Variables["token"]).Body.As<JObject>()["access_token"])`;
 
@@ -214,6 +217,14 @@ describe("send-request", () => {
     const y = await run(bundle({ inbound: [send("r", request({ url: "https://api.example.test/", certificateId: "API_CERT" }))], onError: [step.setStatus("418")] }), { answers: ["no-binding"] });
     expect(problem(y).error.code).toBe("mtls_certificate_unavailable");
     expect(y.sent[0]!.certificateId).toBe("API_CERT");
+  });
+
+  it(`an answer over ${MAX_OUTBOUND_RESPONSE_BYTES} bytes is outbound_budget_exceeded when the program reads it; unread, its size does not matter`, async () => {
+    const big = () => new Response(new Uint8Array(MAX_OUTBOUND_RESPONSE_BYTES + 1));
+    const reads = await run(bundle({ inbound: [send("r", request({ url: "https://big.example.test/" })), step.setVariable("n", `@(((IResponse)context.Variables["r"]).Body.As<string>().Length)`)] }), { answers: [big()] });
+    expect(problem(reads).error.code).toBe("outbound_budget_exceeded");
+    const unread = await run(bundle({ inbound: [send("r", request({ url: "https://big.example.test/" })), step.setHeader("X-S", [`@(((IResponse)context.Variables["r"]).StatusCode.ToString())`])] }), { answers: [big()] });
+    expect(x200(unread)).toBe("200");
   });
 
   it("the response variable answers every IResponse member the checker accepts", () => {

@@ -243,42 +243,40 @@ async function sendRequest(step: SendRequestStep, host: OutboundHost): Promise<v
   const variable = (await host.text(step.responseVariable)).trim();
   if (variable === "") throw expressionFailure(host, "send-request", "invalid_variable", "response-variable-name is empty");
   const p = await prepare("send-request", step.request, host);
-  let sent: Sent | null = null;
-  if (p.ok) {
-    countCall("send-request", host);
-    sent = await send(p, host, variable);
+  if (!p.ok) return sendFailed(step, host, variable, { method: "", url: "", reason: p.reason, message: p.message, ms: 0 });
+  countCall("send-request", host);
+  const sent = await send(p, host, variable);
+  const method = String(p.init.method);
+  const url = shown(p.url);
+  if (!sent.ok) return sendFailed(step, host, variable, { method, url, reason: sent.reason, message: sent.message, ms: sent.ms });
+  const response = sent.response;
+  let bytes: Uint8Array | null = null;
+  if (host.readsBody && response.body) {
+    bytes = await readCapped(response.body, MAX_OUTBOUND_RESPONSE_BYTES);
+    if (bytes === null) throw budgetFailure(host, "send-request", `the response of ${url} is larger than ${MAX_OUTBOUND_RESPONSE_BYTES} bytes`);
+  } else {
+    // Nothing reads it: never buffered.
+    await response.body?.cancel().catch(() => {});
   }
-  const method = p.ok ? String(p.init.method) : "";
-  if (sent?.ok) {
-    const response = sent.response;
-    let bytes: Uint8Array | null = null;
-    if (host.readsBody && response.body) {
-      bytes = await readCapped(response.body, MAX_OUTBOUND_RESPONSE_BYTES);
-      if (bytes === null) throw budgetFailure(host, "send-request", `the response of ${shown(p.ok ? p.url : new URL("about:blank"))} is larger than ${MAX_OUTBOUND_RESPONSE_BYTES} bytes`);
-    } else {
-      await response.body?.cancel().catch(() => {});
-    }
-    const state: ResponseState = { status: response.status, reason: response.statusText, headers: new Headers(response.headers) };
-    if (host.readsBody) state.body = { text: bytes ? UTF8.decode(bytes) : "", consumed: false };
-    host.setVariable(variable, new OutboundResponse(state, bytes ?? new Uint8Array()));
-    const url = shown((p as Extract<Prepared, { ok: true }>).url);
-    host.trace(`${method} ${url} → ${response.status} in ${sent.ms} ms`, { method, url, status: String(response.status), ms: String(sent.ms), variable });
-    host.note(`${method} ${url} → ${response.status} (${variable})`);
-    return;
-  }
-  const reason = p.ok ? (sent as Extract<Sent, { ok: false }>).reason : p.reason;
-  const message = p.ok ? (sent as Extract<Sent, { ok: false }>).message : p.message;
-  const url = p.ok ? shown(p.url) : "";
-  host.trace(`${method} ${url} failed: ${reason}`.replace(/^ +/, ""), { method, url, reason, ms: String(sent && !sent.ok ? sent.ms : 0), variable });
-  host.log("warn", "send_request_failed", { requestId: host.requestId, at: host.path, reason, url, internal: message });
+  const state: ResponseState = { status: response.status, reason: response.statusText, headers: new Headers(response.headers) };
+  if (host.readsBody) state.body = { text: bytes ? UTF8.decode(bytes) : "", consumed: false };
+  host.setVariable(variable, new OutboundResponse(state, bytes ?? new Uint8Array()));
+  host.trace(`${method} ${url} → ${response.status} in ${sent.ms} ms`, { method, url, status: String(response.status), ms: String(sent.ms), variable });
+  host.note(`${method} ${url} → ${response.status} (${variable})`);
+}
+
+/** A send-request that got no response: null with ignore-error, else LastError and on-error. */
+function sendFailed(step: SendRequestStep, host: OutboundHost, variable: string, f: { method: string; url: string; reason: string; message: string; ms: number }): void {
+  host.trace(`${f.method} ${f.url} failed: ${f.reason}`.trim(), { method: f.method, url: f.url, reason: f.reason, ms: String(f.ms), variable });
+  host.log("warn", "send_request_failed", { requestId: host.requestId, at: host.path, reason: f.reason, url: f.url, internal: f.message });
   if (step.ignoreError) {
     host.setVariable(variable, null);
-    host.note(`${reason}, ignored: ${variable} is null`);
+    host.note(`${f.reason}, ignored: ${variable} is null`);
     return;
   }
-  host.note(reason);
-  throw host.fail("send-request", reason, message,
-    gatewayError("send_request_failed", "A call the gateway's policy makes failed.", { requestId: host.requestId, reason }), null);
+  host.note(f.reason);
+  throw host.fail("send-request", f.reason, f.message,
+    gatewayError("send_request_failed", "A call the gateway's policy makes failed.", { requestId: host.requestId, reason: f.reason }), null);
 }
 
 async function sendOneWay(step: SendOneWayRequestStep, host: OutboundHost): Promise<void> {
@@ -337,6 +335,7 @@ export function retryWaitMs(n: number, o: { interval: number; delta: number | nu
 
 async function retry(step: RetryStep, host: OutboundHost): Promise<void> {
   const count = (await number(host, step.count, "count", 1, 50))!;
+  if (!Number.isInteger(count)) throw expressionFailure(host, "retry", "invalid_value", `count ${count} is not a whole number`);
   const interval = (await number(host, step.interval, "interval", 0, 3600))!;
   const delta = await number(host, step.delta, "delta", 0, 3600);
   const maxInterval = await number(host, step.maxInterval, "max-interval", 0, 3600);
