@@ -31,7 +31,7 @@ import { DEFAULT_BUNDLE } from "./policy/built-bundle";
 import { traceHeader } from "./policy/trace-header";
 import { runProgram, type RunServices } from "./policy/run";
 import type { PolicyBundle } from "./policy/schema";
-import { err } from "./result";
+import { err, ok } from "./result";
 
 /** A denial or failure on the request path; turned into problem+json by onError. */
 export class DenyException extends Error {
@@ -208,7 +208,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       defaultOrigin: config.origin.url ?? new URL("http://origin.invalid"),
       isOwnedHeader: (name) => isReserved(name, config),
       isIdentityHeader: (name) => name === "client-cert" || name === "client-cert-chain" || name.startsWith(config.identityHeaders.prefix.toLowerCase()),
-    }, policyServices(c.env, config, c.get("presented"), c.get("now"), record));
+    }, policyServices(c.env, config, c.get("presented"), c.get("now"), record, waitUntilOf(c)));
     if (result.kind === "problem") {
       const extra = result.headers ?? new Headers();
       if (tracing) extra.set(TRACE_HEADER, traceHeader(result.record.traces));
@@ -281,8 +281,29 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
 /** validate-jwt's openid-config keys, cached per isolate (policy/openid.ts). */
 const openIdKeys = openIdKeySource((url, init) => fetch(url, init));
 
+/** The request's ctx.waitUntil (absent when the app runs without an execution context, as `app.request` in tests). */
+function waitUntilOf(c: Context<AppEnv>): ((p: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (p) => ctx.waitUntil(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The fetch of a policy's outbound call: through the `mtls_certificates` binding `certificateId`, else the global fetch. */
+function mtlsFetcher(bindings: Record<string, unknown>, certificateId: string | null): ((url: string, init: RequestInit) => Promise<Response>) | GatewayError {
+  if (certificateId === null) return (url, init) => fetch(url, init);
+  const binding = GATEWAY_BINDINGS.has(certificateId) ? undefined : bindings[certificateId];
+  if (typeof binding !== "object" || binding === null || typeof (binding as Fetcher).fetch !== "function") {
+    return gatewayError("mtls_certificate_unavailable", "The client certificate a policy's call requires is not configured on this gateway.",
+      { certificateId }, `authentication-certificate names ${certificateId}, but the Worker has no mtls_certificates binding of that name ([[mtls_certificates]] binding = "${certificateId}" in wrangler.toml)`);
+  }
+  return (url, init) => (binding as Fetcher).fetch(url, init);
+}
+
 /** The runner's services in the Worker: the trust store and verifier, KV values and secrets, the bindings. */
-function policyServices(env: Env, config: Config, presented: PresentedCertificate | null, now: Date, record: RequestRecord): RunServices {
+function policyServices(env: Env, config: Config, presented: PresentedCertificate | null, now: Date, record: RequestRecord, waitUntil?: (p: Promise<unknown>) => void): RunServices {
   const store = trustStoreOf(env, config);
   const bindings = env as unknown as Record<string, unknown>;
   return {
@@ -340,5 +361,18 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
     counter: counterCall(env.COUNTERS),
     openIdKeys,
     valueCache: workersValueCache(caches.default, (event, fields) => log("warn", event, fields)),
+    async fetchOutbound(url, init, certificateId) {
+      const fetcher = mtlsFetcher(bindings, certificateId);
+      if (typeof fetcher !== "function") {
+        log("error", "mtls_certificate_unavailable", { certificateId, internal: fetcher.internal });
+        return err(fetcher);
+      }
+      try {
+        return ok(await fetcher(url, init));
+      } catch (e) {
+        return err(gatewayError("origin_unreachable", "The host could not be reached.", undefined, e instanceof Error ? e.message : String(e)));
+      }
+    },
+    ...(waitUntil ? { waitUntil } : {}),
   };
 }

@@ -64,6 +64,9 @@ export const GATEWAY_ERROR_CODES = [
   "quota_exceeded",
   "counter_store_unavailable",
   "jwt_keys_unavailable",
+  // send-request, send-one-way-request, retry (policy/outbound.ts)
+  "send_request_failed",
+  "outbound_budget_exceeded",
   // the origin (forward/origin.ts)
   "origin_unreachable",
   "origin_timeout",

@@ -82,3 +82,35 @@ export const NAME_CONSTRAINT_COMPARISON_BUDGET = 250_000;
 
 /** Nodes of the RFC 5280 §6.1.2 valid_policy_tree; policy mapping can blow it up (CVE-2023-0464). */
 export const POLICY_TREE_NODE_BUDGET = 1000;
+
+// ---- outbound calls of policies (send-request, send-one-way-request, retry: src/policy/outbound.ts) ----------------
+
+/**
+ * Outbound calls one request's policies may make: send-request and send-one-way-request, every retry attempt counted
+ * (the origin call of forward-request is not). Cloudflare allows 50 subrequests per invocation on the Free plan
+ * (1,000 on Paid) and certgate itself spends a few (KV reads, the origin): 10 leaves that headroom while covering the
+ * corpus' shapes (a token call, a lookup, a notification, each retried a few times). Past it: `outbound_budget_exceeded`.
+ */
+export const MAX_OUTBOUND_CALLS = 10;
+
+/**
+ * Longest `timeout` of one outbound call, seconds. APIM's default is 60 s; certgate accepts up to that figure and no
+ * more (a client waits on every second of it), literal values above it are compile errors, an expression's is a
+ * policy error at run time.
+ */
+export const MAX_OUTBOUND_TIMEOUT_SECONDS = 60;
+
+/**
+ * Most bytes of an outbound response certgate reads into the response variable. The body is read once, capped, when
+ * the program reads a body (`Body`) or returns it (`return-response response-variable-name`); otherwise it is never
+ * read. 1 MiB equals the cap on the bodies expressions read (expr/limits.ts MAX_BODY_BYTES stays the larger bound):
+ * token, lookup and entitlement answers are a few KiB. Past it: `outbound_budget_exceeded`.
+ */
+export const MAX_OUTBOUND_RESPONSE_BYTES = 1024 * 1024;
+
+/**
+ * Longest total wait of one `retry` between its attempts, seconds. APIM bounds the count (1–50) and each interval, not
+ * the sum (50 × a 100 s max-interval is over an hour); a gateway holding a client that long helps no one. When the
+ * next wait would pass this sum, retry stops and the last attempt's outcome stands (logged, noted in the trace).
+ */
+export const MAX_RETRY_TOTAL_WAIT_SECONDS = 30;

@@ -43,6 +43,10 @@ export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   "cache-lookup-value": ALL,
   "cache-store-value": ALL,
   "cache-remove-value": ALL,
+  // check-outbound.ts: APIM allows send-request, send-one-way-request and retry in every section.
+  "send-request": ALL,
+  "send-one-way-request": ALL,
+  retry: ALL,
 };
 
 /** The elements allowed directly in `section` (or in a `<when>`/`<otherwise>`/fragment, without base). */
@@ -85,6 +89,7 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
   "required-claims": "<validate-jwt>",
   claim: "<required-claims>",
   key: "<issuer-signing-keys>",
+  "set-url": "<send-request> or <send-one-way-request>",
   policies: "no parent (it is a document's root)",
   fragment: "no parent (it is a fragment file's root)",
 };
@@ -97,7 +102,7 @@ export const UNSUPPORTED_APIM_POLICIES: ReadonlySet<string> = new Set([
   "get-authorization-context", "http-data-source", "invoke-dapr-binding", "json-to-xml", "jsonp", "limit-concurrency",
   "llm-content-safety", "llm-emit-token-metric", "llm-semantic-cache-lookup", "llm-semantic-cache-store", "llm-token-limit",
   "log-to-eventhub", "proxy", "publish-to-dapr", "quota", "rate-limit",
-  "redirect-content-urls", "retry", "send-one-way-request", "send-request", "set-graphql-resolver", "sql-data-source", "validate-azure-ad-token", "validate-content", "validate-graphql-request",
+  "redirect-content-urls", "set-graphql-resolver", "sql-data-source", "validate-azure-ad-token", "validate-content", "validate-graphql-request",
   "validate-headers", "validate-odata-request", "validate-parameters", "validate-status-code", "wait",
   "xml-to-json", "xsl-transform",
 ]);

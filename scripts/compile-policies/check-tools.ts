@@ -4,7 +4,7 @@
  *
  * Contract: the helpers report to the compilation's diagnostics and return what they could read (see check.ts).
  */
-import type { Origin, Template } from "../../src/policy/schema";
+import type { Origin, SetHeader, Step, Template } from "../../src/policy/schema";
 import type { XmlAttribute, XmlElement } from "./read-xml";
 import type { Diagnostics, SourceFile } from "./source";
 import type { ValueContext } from "./template";
@@ -28,6 +28,12 @@ export interface CheckTools {
   literal(ctx: CheckContext, a: XmlAttribute | undefined): string | null;
   bool(ctx: CheckContext, a: XmlAttribute | undefined, fallback: boolean): boolean;
   badValue(ctx: CheckContext, a: XmlAttribute, expected: string, value?: string): void;
+  /** The policies inside a container element (retry), checked against the enclosing section. */
+  policies(ctx: CheckContext, container: XmlElement): Step[];
+  /** A `<set-header>` as set-header checks it. */
+  setHeader(ctx: CheckContext, el: XmlElement): SetHeader | null;
+  /** A `<set-body>` as set-body checks it. */
+  body(ctx: CheckContext, el: XmlElement): Template | null;
 }
 
 /** RFC 9110 §5.1 field-name token. */

@@ -24,6 +24,7 @@ import type { CheckTools } from "./check-tools";
 import { checkValidateJwt } from "./check-jwt";
 import { checkLimit } from "./check-limits";
 import { checkCacheValue } from "./check-cache";
+import { checkOutbound, checkResponseVariable } from "./check-outbound";
 
 /** A section entry: a step, or the place where the parent scope's section runs. */
 export type Item = Step | { readonly k: "base"; readonly at: Origin };
@@ -276,6 +277,10 @@ export class Checker {
       case "cache-store-value":
       case "cache-remove-value":
         return checkCacheValue(this.tools, ctx, el);
+      case "send-request":
+      case "send-one-way-request":
+      case "retry":
+        return checkOutbound(this.tools, ctx, el);
       default:
         throw new Error(`catalog lists <${el.name}> but check.ts has no rule for it`);
     }
@@ -431,7 +436,7 @@ export class Checker {
   }
 
   private returnResponse(ctx: Ctx, el: XmlElement): Step[] {
-    this.noAttributes(ctx, el);
+    const responseVariable = checkResponseVariable(this.tools, ctx, el);
     let status: { code: Template; reason: Template | null } | null = null;
     const headers: SetHeader[] = [];
     let body: Template | null = null;
@@ -454,7 +459,7 @@ export class Checker {
         body = this.body(ctx, child);
       }
     }
-    return [{ k: "return-response", at: this.origin(ctx, el), status, headers, body }];
+    return [{ k: "return-response", at: this.origin(ctx, el), status, headers, body, ...(responseVariable !== null ? { responseVariable } : {}) }];
   }
 
   private setStatus(ctx: Ctx, el: XmlElement): Step[] {
@@ -900,6 +905,9 @@ export class Checker {
       literal: (ctx, a) => this.literal(ctx as Ctx, a),
       bool: (ctx, a, fallback) => this.bool(ctx as Ctx, a, fallback),
       badValue: (ctx, a, expected, value) => this.badValue(ctx as Ctx, a, expected, value),
+      policies: (ctx, container) => this.policies(ctx as Ctx, container, false) as Step[],
+      setHeader: (ctx, el) => this.setHeader(ctx as Ctx, el),
+      body: (ctx, el) => this.body(ctx as Ctx, el),
     };
   }
 

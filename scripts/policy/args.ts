@@ -46,6 +46,8 @@ export interface ExplainOptions {
   readonly counterUsed: number;
   /** Stub for cache-lookup-value: the entries the value cache holds (key → text). */
   readonly cache: ReadonlyMap<string, string>;
+  /** Stub for send-request: the answer for a response variable (VAR=STATUS[:BODY]). */
+  readonly sendResponses: ReadonlyMap<string, { readonly status: number; readonly body: string }>;
   readonly json: boolean;
 }
 
@@ -81,6 +83,7 @@ const EXPLAIN_OPTIONS: OptionTable = {
   "origin-status": VALUE,
   "counter-used": VALUE,
   cache: REPEATABLE,
+  "send-response": REPEATABLE,
 };
 
 /** The host of a request given as a path (`--url /hello`). */
@@ -185,6 +188,13 @@ function parseExplain(argv: readonly string[]): Result<Command, UsageError> {
   const namedValues = pairs("named-value", "NAME=VALUE");
   const cache = pairs("cache", "KEY=VALUE");
   const registered = pairs("registered", "ID=CERT.pem");
+  const sendResponses = new Map<string, { status: number; body: string }>();
+  for (const [variable, answer] of pairs("send-response", "VAR=STATUS[:BODY]")) {
+    const m = /^(\d{3})(?::([\s\S]*))?$/.exec(answer);
+    const status = m ? Number(m[1]) : NaN;
+    if (!(status >= 200 && status <= 599)) messages.push(`--send-response ${variable}: ${JSON.stringify(answer)} is not STATUS[:BODY] with a status from 200 to 599`);
+    else sendResponses.set(variable, { status, body: m![2] ?? "" });
+  }
   const stores = pairs("store", "NAME=FILE.pem", (key) => (/^[A-Za-z0-9._-]{1,64}$/.test(key) ? null : "a store name is 1–64 of A–Z a–z 0–9 . _ -"));
 
   if (messages.length > 0 || url === null) return err({ messages, topic: "explain" });
@@ -212,6 +222,7 @@ function parseExplain(argv: readonly string[]): Result<Command, UsageError> {
       originStatus,
       counterUsed,
       cache,
+      sendResponses,
       json: flags.has("json"),
     },
   });

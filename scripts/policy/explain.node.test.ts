@@ -174,6 +174,21 @@ describe("policy explain, the command", () => {
     expect(hit.out.join("\n")).toContain("value cache  STUB: 1 entry given with --cache");
   });
 
+  it("--send-response is the stub answer of send-request: no call is made, the variable holds the stub, the text output says STUB", async () => {
+    const args = ["explain", "--policy=test/policies/outbound-shapes/policy.xml", ...TRUST, "--url=/", `--cert=${join(PKI, "valid.pem")}`];
+    const token = JSON.parse((await run([...args, "--json", '--send-response=tokenResponse=200:{"access_token":"abc"}'])).out[0]!) as Decision;
+    expect([token.effect, token.headers.authorization, token.headers["x-status"]]).toEqual(["forward", "Bearer abc", "200"]);
+    expect(token.steps.find((s) => s.step === "send-one-way-request")?.note).toBe("POST https://hooks.example.test/audit (not awaited)");
+    // No stub for the token call: unreachable, on-error replays — with a stub for that one, its answer is returned.
+    const replayed = JSON.parse((await run([...args, "--json", "--send-response=replay=203:from the fallback"])).out[0]!) as Decision;
+    expect([replayed.effect, replayed.status, replayed.body, replayed.headers["x-replayed"], replayed.lastError?.reason]).toEqual(["respond", 203, "from the fallback", "true", "unreachable"]);
+    const none = JSON.parse((await run([...args, "--json"])).out[0]!) as Decision;
+    expect([none.status, JSON.parse(none.body ?? "{}").code]).toEqual([502, "send_request_failed"]);
+    const text = await run([...args, '--send-response=tokenResponse=200:{"access_token":"abc"}']);
+    expect(text.out.join("\n")).toContain("outbound     STUB: no call is made; send-request answers come from --send-response (1 given)");
+    expect((await run([...args, "--send-response=x=abc"])).err.join("\n")).toContain("--send-response x: \"abc\" is not STATUS[:BODY]");
+  });
+
   it("applies the REQUIRE_CERTIFICATE floor by default, as the Worker does, and says so", async () => {
     const r = await run(["explain", "--policy=test/policies/require-certificate-floor/policy.xml", ...TRUST, "--url=/"]);
     expect(r.code).toBe(0);

@@ -13,7 +13,10 @@
  *   synthetic origin response (`originStatus`, no headers, empty body);
  * - `authentication-certificate` is reported (the binding the call would go through), never missing: there
  *   are no Worker bindings here, so the Worker's 503 `mtls_certificate_unavailable` cannot happen;
- * - log lines are collected for the readable output instead of printed.
+ * - log lines are collected for the readable output instead of printed;
+ * - send-request and send-one-way-request make no call: a send-request is answered by the stub given for its
+ *   response variable (`sendResponses`, `--send-response VAR=STATUS[:BODY]`), or fails as unreachable; retry's waits
+ *   are not waited (the trace shows them).
  * Everything the Worker answers is answered here: the decision is the same for the same inputs, which the
  * policy cases (test/policies/<case>/cases.json) check by running each case through both.
  */
@@ -36,7 +39,7 @@ import { CertificateVerifier } from "../../src/pki/verifier";
 import { selectProgram, type PreparedBundle, type Selection } from "../../src/policy/bundle";
 import { runProgram, type PolicyAnswer, type RunRecord, type RunServices, type TraceLine } from "../../src/policy/run";
 import type { Origin, Program, Step } from "../../src/policy/schema";
-import { ok, type Result } from "../../src/result";
+import { err, ok, type Result } from "../../src/result";
 
 /** Worker variables explain starts from (wrangler.toml's ORIGIN_URL); `--var` overrides them. */
 export const DEFAULT_VARS: Readonly<Record<string, string>> = { ORIGIN_URL: "https://origin.example.com" };
@@ -65,6 +68,12 @@ export interface ExplainSetup {
   readonly counterUsed?: number;
   /** Stub value cache of cache-*-value (absent: empty); never the Workers Cache API. */
   readonly cache?: ReadonlyMap<string, string>;
+  /**
+   * Stub answers of send-request, by response variable (absent: none). Explain makes no outbound call: a
+   * send-request whose variable has no stub fails as unreachable (so ignore-error and on-error run as they would);
+   * a send-one-way-request is recorded, never sent.
+   */
+  readonly sendResponses?: ReadonlyMap<string, { readonly status: number; readonly body: string }>;
 }
 
 /** One request. */
@@ -245,6 +254,17 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
     counter: async (_name, r) => ok(applyHit({ windowStart: windowStartOf(r.nowMs, r.periodMs, r.anchorMs), calls: setup.counterUsed ?? 0, kilobytes: 0 }, r).answer),
     // A stub, not the Cache API: the entries given, changed by this request's stores and removals only.
     valueCache: stubCache(setup.cache),
+    // A stub, not the network: the answer given for the response variable, else unreachable.
+    async fetchOutbound(_url, _init, _certificateId, variable) {
+      const stub = variable === null ? { status: 202, body: "" } : setup.sendResponses?.get(variable);
+      if (!stub) {
+        return err(gatewayError("origin_unreachable", "The host could not be reached.", undefined,
+          `explain makes no outbound calls: give --send-response ${variable}=STATUS[:BODY]`));
+      }
+      return ok(new Response(stub.body === "" ? null : stub.body, { status: stub.status }));
+    },
+    sleep: async () => {},
+    random: () => 0.5,
   };
   let response: Response;
   let record: RunRecord | null = null;
@@ -319,6 +339,7 @@ function stepOrigins(program: Program): Map<string, Origin> {
         for (const w of s.whens) walk(w.steps);
         if (s.otherwise) walk(s.otherwise);
       }
+      if (s.k === "retry") walk(s.steps);
     }
   };
   for (const section of [program.inbound, program.backend, program.outbound, program.onError]) walk(section);

@@ -73,6 +73,10 @@ The request:
                             holds in its window (default 0); explain never reads the real counters
   --cache KEY=VALUE         STUB for cache-lookup-value: an entry of the value cache (repeatable;
                             default empty); stores and removals change only this run's stub
+  --send-response VAR=STATUS[:BODY]
+                            STUB for send-request: the answer stored in response variable VAR
+                            (repeatable); explain makes no outbound call, a send-request without a
+                            stub fails as unreachable, a send-one-way-request is not sent
 
 Output:
   --json                    exactly one JSON object: {"effect": "forward"|"respond", "status",
@@ -123,6 +127,7 @@ export async function main(argv: readonly string[], output: Output, clock: () =>
     originStatus: o.originStatus,
     counterUsed: o.counterUsed,
     cache: o.cache,
+    sendResponses: o.sendResponses,
   }, {
     method: o.method,
     url: o.url,
@@ -150,6 +155,7 @@ export async function main(argv: readonly string[], output: Output, clock: () =>
     originStatus: o.originStatus,
     counterUsed: o.counterUsed,
     cacheEntries: o.cache.size,
+    sendResponses: o.sendResponses.size,
   })) output.out(line);
   return EXIT_DECIDED;
 }

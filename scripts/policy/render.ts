@@ -21,6 +21,8 @@ export interface RenderContext {
   readonly counterUsed?: number;
   /** Entries of the stub value cache (--cache), shown when a cache-*-value step ran. */
   readonly cacheEntries?: number;
+  /** Stub answers given for send-request (--send-response), shown when an outbound step ran. */
+  readonly sendResponses?: number;
 }
 
 /** Longest header value shown in full; longer ones (Client-Cert …) are cut, --json has them whole. */
@@ -67,6 +69,9 @@ export function renderExplanation(x: Explanation, ctx: RenderContext): string[] 
   }
   if (x.decision.steps.some((s) => s.step.startsWith("cache-") && s.step.endsWith("-value"))) {
     out.push(`value cache  STUB: ${ctx.cacheEntries ?? 0} entr${ctx.cacheEntries === 1 ? "y" : "ies"} given with --cache; the Workers Cache API is not read`);
+  }
+  if (x.decision.steps.some((s) => s.step === "send-request" || s.step === "send-one-way-request")) {
+    out.push(`outbound     STUB: no call is made; send-request answers come from --send-response (${ctx.sendResponses ?? 0} given), send-one-way-request is not sent`);
   }
   out.push(`request      ${ctx.method} ${ctx.url} at ${ctx.at.toISOString()}`);
   if (x.certificate === null) {

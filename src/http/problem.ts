@@ -74,11 +74,13 @@ export function statusOf(code: ErrorCode, denyStatus: number): number {
     case "jwt_keys_unavailable":
       return 503;
     case "origin_unreachable":
+    case "send_request_failed":
       return 502;
     case "origin_timeout":
       return 504;
     case "internal_error":
     case "policy_expression_failed":
+    case "outbound_budget_exceeded":
       return 500;
   }
 }
@@ -106,6 +108,8 @@ function titleOf(code: ErrorCode, status: number): string {
   if (code === "quota_exceeded") return "Quota exceeded";
   if (code === "counter_store_unavailable") return "The rate limit store is unavailable";
   if (code === "jwt_keys_unavailable") return "The token signing keys are unavailable";
+  if (code === "send_request_failed") return "A call made by the gateway's policy failed";
+  if (code === "outbound_budget_exceeded") return "The gateway policy could not be applied";
   if (status === 503) return "Certificate validation is unavailable";
   if (code === "origin_unreachable" || code === "origin_timeout") return "The origin did not answer";
   if (status === 400 || status === 431) return "Invalid client certificate information";

@@ -33,6 +33,8 @@ export interface PreparedProgram {
   readonly needsRegistered: boolean;
   /** Buffer the request and origin response bodies for expressions (context.Request.Body, context.Response.Body). */
   readonly needsBody: boolean;
+  /** Read send-request's response bodies: an expression reads `Body`, or a return-response returns a response variable. */
+  readonly needsOutboundBody?: boolean;
 }
 
 /** A checked bundle with its route index. */
@@ -131,8 +133,10 @@ function prepareProgram(key: string, program: Program): PreparedProgram {
   const scan = { verify: program.needs.includes("verify"), verifyNoRevocation: program.needs.includes("verifyNoRevocation"), deployment: false, body: false };
   const sections = [program.inbound, program.backend, program.outbound, program.onError];
   let issuerIds = false;
+  let returnsVariable = false;
   for (const steps of sections) {
     forEachStep(steps, (s) => {
+      if (s.k === "return-response" && s.responseVariable !== undefined) returnsVariable = true;
       if (s.k === "validate-client-certificate" && s.identities.some((i) => i.issuerCertificateId !== undefined)) issuerIds = true;
       if (s.k === "find-and-replace") scan.body = true;
     });
@@ -145,6 +149,7 @@ function prepareProgram(key: string, program: Program): PreparedProgram {
     needsVerifyNoRevocation: scan.verifyNoRevocation,
     needsRegistered: scan.deployment || issuerIds,
     needsBody: scan.body,
+    needsOutboundBody: scan.body || returnsVariable,
   };
 }
 
@@ -159,6 +164,7 @@ export function policyBindingNames(prepared: PreparedBundle): ReadonlySet<string
     for (const steps of [p.program.inbound, p.program.backend, p.program.outbound, p.program.onError]) {
       forEachStep(steps, (s) => {
         if (s.k === "authentication-certificate") names.add(s.certificateId);
+        if ((s.k === "send-request" || s.k === "send-one-way-request") && s.request.certificateId !== null) names.add(s.request.certificateId);
       });
     }
   }
@@ -172,6 +178,7 @@ function forEachStep(steps: readonly Step[], visit: (s: Step) => void): void {
       for (const w of s.whens) forEachStep(w.steps, visit);
       if (s.otherwise) forEachStep(s.otherwise, visit);
     }
+    if (s.k === "retry") forEachStep(s.steps, visit);
   }
 }
 
@@ -199,7 +206,7 @@ const STEP_KINDS = new Set<Step["k"]>([
   "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-variable", "trace",
   "set-backend-service", "authentication-certificate", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
   "mock-response", "cors", "find-and-replace", "forward-request", "validate-jwt", "rate-limit-by-key", "quota-by-key",
-  "cache-lookup-value", "cache-store-value", "cache-remove-value",
+  "cache-lookup-value", "cache-store-value", "cache-remove-value", "send-request", "send-one-way-request", "retry",
 ]);
 const EXISTS_ACTIONS = new Set(["override", "skip", "append", "delete"]);
 const SEVERITIES = new Set(["verbose", "information", "error"]);
@@ -292,6 +299,7 @@ class Checker {
         if (!Array.isArray(v.headers)) this.fail(`${where}.headers`, "must be an array");
         else v.headers.forEach((h, i) => this.setHeader(h, `${where}.headers[${i}]`));
         if (v.body !== null) this.template(v.body, `${where}.body`);
+        if (v.responseVariable !== undefined && (typeof v.responseVariable !== "string" || v.responseVariable === "")) this.fail(`${where}.responseVariable`, "must be a variable name");
         break;
       case "set-status":
         this.template(v.code, `${where}.code`);
@@ -404,6 +412,27 @@ class Checker {
         break;
       case "cache-remove-value":
         this.template(v.key, `${where}.key`);
+        break;
+      case "send-request":
+      case "send-one-way-request": {
+        const r = v.request;
+        if (!this.obj(r, `${where}.request`)) break;
+        this.template(r.mode, `${where}.request.mode`);
+        for (const f of ["timeout", "url", "method", "body"]) if (r[f] !== null) this.template(r[f], `${where}.request.${f}`);
+        if (!Array.isArray(r.headers)) this.fail(`${where}.request.headers`, "must be an array");
+        else r.headers.forEach((h, i) => this.setHeader(h, `${where}.request.headers[${i}]`));
+        if (r.certificateId !== null && (typeof r.certificateId !== "string" || r.certificateId === "")) this.fail(`${where}.request.certificateId`, "must be null or a binding name");
+        if (v.k === "send-request") {
+          this.template(v.responseVariable, `${where}.responseVariable`);
+          if (typeof v.ignoreError !== "boolean") this.fail(`${where}.ignoreError`, "must be a boolean");
+        }
+        break;
+      }
+      case "retry":
+        for (const f of ["condition", "count", "interval"]) this.template(v[f], `${where}.${f}`);
+        for (const f of ["maxInterval", "delta", "firstFastRetry"]) if (v[f] !== null) this.template(v[f], `${where}.${f}`);
+        if (typeof v.forwardsOrigin !== "boolean") this.fail(`${where}.forwardsOrigin`, "must be a boolean");
+        this.steps(v.steps, `${where}.steps`);
         break;
     }
   }

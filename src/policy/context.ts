@@ -862,3 +862,8 @@ function readAltNames(der: Uint8Array, oid: string): AltName[] {
     return [];
   }
 }
+
+/** An IResponse over `state`: send-request's response variable (policy/outbound.ts) reads as context.Response does. */
+export function responseHost(state: ResponseState): HostObject {
+  return new ResponseHost(state);
+}

@@ -58,6 +58,11 @@
  * - validate-jwt, rate-limit-by-key / quota-by-key and cache-*-value run in extension-steps.ts (its header has their
  *   semantics) through a StepHost, with the optional services `openIdKeys`, `counter` and `valueCache`; deferred
  *   limit increments run after outbound, only when the origin's response is sent.
+ * - send-request, send-one-way-request and retry run in outbound.ts (its header has their semantics) with the
+ *   optional services `fetchOutbound` and `waitUntil`. A retry around forward-request calls the origin inside the
+ *   retry, once per attempt (the request body is buffered, up to MAX_BODY_BYTES, to be sent again); the backend
+ *   section then does not call it again. `return-response response-variable-name` answers with the IResponse a
+ *   send-request stored (its status, headers and body, which the step's own set-status / set-header / set-body edit).
  */
 import type { CertificateModel } from "../cert/model";
 import { describeCertificate } from "../cert/model";
@@ -85,6 +90,9 @@ import { runExtensionStep, type ExtensionStep, type StepHost } from "./extension
 import type { OpenIdKeySource } from "./openid";
 import type { ValueCache } from "./value-cache";
 import type { CounterCall } from "./state/counters";
+import { OutboundResponse, runOutboundStep, type OutboundFetch, type OutboundHost } from "./outbound";
+import type { OutboundStep } from "./outbound-schema";
+import { readCapped } from "../bytes";
 
 /**
  * Interpreter steps per request, shared by every expression of inbound, backend and outbound; on-error gets
@@ -132,6 +140,8 @@ export interface RunSettings {
    * them — where every other owned header stays out of its reach. Absent: none (the policy's edit is skipped).
    */
   readonly isIdentityHeader?: (name: string) => boolean;
+  /** send-request may call literal private / loopback addresses (tests and explain only; policy/outbound.ts). */
+  readonly allowPrivateOutbound?: boolean;
 }
 
 /** A validation of the presented certificate with given options. */
@@ -164,6 +174,14 @@ export interface RunServices {
   readonly openIdKeys?: OpenIdKeySource;
   /** cache-*-value's cache (policy/value-cache.ts); absent: every lookup misses and stores do nothing. */
   readonly valueCache?: ValueCache;
+  /** send-request / send-one-way-request's fetch (policy/outbound.ts); absent: every call fails as unreachable. */
+  readonly fetchOutbound?: OutboundFetch;
+  /** Keeps send-one-way-request's call alive after the answer (the Worker's ctx.waitUntil). */
+  readonly waitUntil?: (p: Promise<unknown>) => void;
+  /** retry's wait (default: a timer); tests and explain pass their own. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** retry's jitter, in [0, 1) (default Math.random). */
+  readonly random?: () => number;
 }
 
 /** One `trace` policy's output. */
@@ -317,6 +335,12 @@ class Run {
   private registered: ReadonlyMap<string, RegisteredCertificate> | null = null;
   /** rate-limit-by-key / quota-by-key: response headers to add, and increments deferred to after outbound. */
   private readonly limits: { headers: Array<readonly [string, string]>; after: Array<(response: Response, requestBytes: number | null) => Promise<void>> } = { headers: [], after: [] };
+  /** Outbound calls made (send-request, send-one-way-request: src/limits.ts MAX_OUTBOUND_CALLS). */
+  private readonly outboundBudget = { calls: 0 };
+  /** The origin's response when a retry around forward-request already called it. */
+  private originResponse: Response | null = null;
+  /** The client's body, read once so that a retry can send it again. */
+  private replayBody: Uint8Array | null = null;
 
   constructor(
     private readonly bundle: PreparedBundle,
@@ -355,7 +379,7 @@ class Run {
         if (this.corsPreflightDeclined) throw new Stop(this.response(null, 200, "", new Headers()), { policyId: "cors", at: null, code: null });
         this.state.section = "backend";
         if (program.backend.length > 0) await this.runSteps(program.backend, "");
-        const response = await this.callOrigin();
+        const response = this.originResponse ?? await this.callOrigin();
         let final = program.outbound.length === 0 || response.status === 101 ? response : await this.runOutbound(response);
         if (this.limits.headers.length > 0 || this.limits.after.length > 0) final = await this.finishLimits(final);
         return { kind: "response", response: this.corsHeaders === null ? final : this.withCors(final), record: this.record(), answer: null };
@@ -485,13 +509,14 @@ class Run {
         return;
       }
       case "return-response": {
-        const status = step.status ? await this.statusOf(step.status.code) : this.pendingStatus?.code ?? 200;
-        const reason = step.status?.reason ? await this.text(step.status.reason) : step.status ? "" : this.pendingStatus?.reason ?? "";
-        const headers = new Headers();
+        const stored = step.responseVariable !== undefined ? this.storedResponse(step.responseVariable) : null;
+        const status = step.status ? await this.statusOf(step.status.code) : stored?.state.status ?? this.pendingStatus?.code ?? 200;
+        const reason = step.status?.reason ? await this.text(step.status.reason) : step.status ? "" : stored?.state.reason ?? this.pendingStatus?.reason ?? "";
+        const headers = stored ? storedHeaders(stored.state.headers) : new Headers();
         for (const h of step.headers) await this.applyHeader(h, headers, false, path);
-        const body = step.body ? await this.text(step.body) : null;
+        const body: BodyInit | null = step.body ? await this.text(step.body) : stored?.bytes ?? null;
         this.note(step, path, `${status}`);
-        const answer = { policyId: step.at.policyId, at: `${step.at.file}:${step.at.line}:${step.at.col}`, code: answerCode(status, body, headers) };
+        const answer = { policyId: step.at.policyId, at: `${step.at.file}:${step.at.line}:${step.at.col}`, code: answerCode(status, typeof body === "string" ? body : null, headers) };
         throw new Stop(this.response(NULL_BODY_STATUSES.has(status) ? null : body, status, reason, headers), answer);
       }
       case "set-status": {
@@ -593,7 +618,98 @@ class Run {
       case "cache-store-value":
       case "cache-remove-value":
         return runExtensionStep(step, this.stepHost(step, path));
+      case "send-request":
+      case "send-one-way-request":
+      case "retry":
+        return runOutboundStep(step, this.outboundHost(step, path));
     }
+  }
+
+  /** The IResponse a send-request stored in `name` (return-response response-variable-name), or a failure. */
+  private storedResponse(name: string): OutboundResponse {
+    const v = this.expressionContext.variables.call("GetValueOrDefault", [name, null]);
+    if (v instanceof OutboundResponse) return v;
+    throw this.failure("return-response", "invalid_variable", `response-variable-name ${JSON.stringify(name)} holds no response of a send-request (${v === null ? "null" : "another value"})`,
+      gatewayError("policy_expression_failed", "A policy returned a response it does not have.", { requestId: this.request.requestId }), 500);
+  }
+
+  /** The runner as send-request, send-one-way-request and retry see it (outbound.ts). */
+  private outboundHost(step: OutboundStep, path: string): OutboundHost {
+    const services = this.services;
+    const p = this.selection.program;
+    return {
+      text: (t) => this.text(t),
+      evaluate: (code) => this.evaluate(code),
+      condition: (value, code) => this.condition(value, code),
+      setVariable: (name, value) => this.expressionContext.variables.set(name, value),
+      applyHeader: (h, headers) => this.applyHeader(h, headers, false, path),
+      copySource: async (withBody) => {
+        const body = withBody ? await this.requestBodyText() : null;
+        return { url: this.request.url.href, method: this.method, headers: new Headers(this.request.headers), body };
+      },
+      note: (text) => this.note(step, path, text),
+      trace: (message, metadata) => {
+        if (this.traces.length < MAX_TRACE_LINES) this.traces.push({ source: step.k, severity: "information", message, metadata, section: this.state.section, at: position(step.at) });
+      },
+      log: (level, event, fields) => services.log(level, event, fields),
+      fail: (source, reason, message, answer, status) => this.failure(source, reason, message, answer, status),
+      answer: (error) => new Failure(error, null, null),
+      runSteps: async (steps, prefix) => {
+        await this.runSteps(steps, prefix);
+        this.current = { step, path };
+      },
+      forwardOrigin: () => this.forwardInRetry(),
+      path,
+      requestId: this.request.requestId,
+      section: this.state.section,
+      ownHost: this.request.url.host,
+      readsBody: p.needsOutboundBody === true || p.needsBody,
+      allowPrivate: this.settings.allowPrivateOutbound === true,
+      budget: this.outboundBudget,
+      fetch: services.fetchOutbound,
+      waitUntil: services.waitUntil,
+      now: () => Date.now(),
+      sleep: services.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      random: services.random ?? Math.random,
+    };
+  }
+
+  /** The client's body as text for send-request mode="copy" (buffered once; null: none). */
+  private async requestBodyText(): Promise<string | null> {
+    if (this.requestBody !== null) return this.requestBody;
+    if (this.replayBody !== null) return new TextDecoder().decode(this.replayBody);
+    // In on-error after the origin call the client's body has gone to the origin: there is none left to copy.
+    if (this.bufferedRequest === null && this.request.body && this.request.body.locked) return null;
+    if (this.bufferedRequest === null && this.request.body) this.bufferedRequest = await bufferBody(this.request.body, MAX_BODY_BYTES);
+    const b = this.bufferedRequest?.body;
+    if (!b) return null;
+    if (b.text === null) {
+      throw this.failure("send-request", "outbound_budget_exceeded", `the request body is larger than ${MAX_BODY_BYTES} bytes and cannot be copied`,
+        gatewayError("outbound_budget_exceeded", "A policy exceeded the gateway's budget for outbound calls.", { requestId: this.request.requestId }), null);
+    }
+    return b.consumed ? "" : b.text;
+  }
+
+  /** forward-request inside retry: the origin call of this attempt (the previous attempt's response is dropped). */
+  private async forwardInRetry(): Promise<void> {
+    if (this.originResponse) await this.originResponse.body?.cancel().catch(() => {});
+    this.originResponse = null;
+    if (this.replayBody === null && this.requestBody === null && this.request.body && this.method !== "GET" && this.method !== "HEAD") {
+      const stream = this.bufferedRequest === null ? this.request.body : this.bufferedRequest.body.consumed ? null : this.bufferedRequest.forward;
+      const bytes = stream ? await readCapped(stream, MAX_BODY_BYTES) : new Uint8Array();
+      if (bytes === null) {
+        throw this.failure("retry", "outbound_budget_exceeded", `the request body is larger than ${MAX_BODY_BYTES} bytes and cannot be sent again`,
+          gatewayError("outbound_budget_exceeded", "A policy exceeded the gateway's budget for outbound calls.", { requestId: this.request.requestId }), null);
+      }
+      this.replayBody = bytes;
+    }
+    const section = this.state.section;
+    const current = this.current;
+    const response = await this.callOrigin();
+    this.current = current;
+    this.state.section = section;
+    this.originResponse = response;
+    this.state.response = { status: response.status, reason: response.statusText, headers: new Headers(response.headers) };
   }
 
   /** The runner as issue 14's steps see it (extension-steps.ts). */
@@ -975,7 +1091,7 @@ class Run {
       url: upstreamUrl(this.origin, path, this.upstreamQuery === null ? this.request.url.search : this.upstreamQuery.size > 0 ? `?${this.upstreamQuery}` : ""),
       method: this.method,
       headers,
-      body: bodiless ? null : this.requestBody ?? (buffered === null ? this.request.body : consumed ? null : buffered.forward),
+      body: bodiless ? null : this.requestBody ?? (this.replayBody !== null ? new Response(this.replayBody).body : buffered === null ? this.request.body : consumed ? null : buffered.forward),
       ...this.forward,
     };
     const r = await this.services.fetchOrigin(call, this.certificateId);
@@ -1172,10 +1288,18 @@ class Run {
   }
 }
 
+/** A stored response's headers for return-response: without those that described the bytes on the wire (fetch decoded them). */
+function storedHeaders(from: Headers): Headers {
+  const headers = new Headers(from);
+  for (const name of ["content-length", "content-encoding", "transfer-encoding", "connection"]) headers.delete(name);
+  return headers;
+}
+
 /** The status an error answers with when nothing overrides it (for context.Response in on-error). */
 function defaultStatus(error: GatewayError): number {
   switch (error.code) {
     case "origin_unreachable":
+    case "send_request_failed":
       return 502;
     case "origin_timeout":
       return 504;

@@ -11,6 +11,7 @@ import type { Code } from "./expr/ast";
 import type { ValidateJwtStep } from "./jwt-schema";
 import type { LimitStep } from "./state/schema";
 import type { CacheValueStep } from "./cache-schema";
+import type { OutboundStep } from "./outbound-schema";
 
 export const SCHEMA_VERSION = 1;
 
@@ -98,7 +99,15 @@ export type Step =
     readonly identities: readonly Identity[];
   }
   | { readonly k: "choose"; readonly at: Origin; readonly whens: ReadonlyArray<{ readonly condition: Code; readonly steps: readonly Step[] }>; readonly otherwise: readonly Step[] | null }
-  | { readonly k: "return-response"; readonly at: Origin; readonly status: { readonly code: Template; readonly reason: Template | null } | null; readonly headers: readonly SetHeader[]; readonly body: Template | null }
+  | {
+    readonly k: "return-response";
+    readonly at: Origin;
+    readonly status: { readonly code: Template; readonly reason: Template | null } | null;
+    readonly headers: readonly SetHeader[];
+    readonly body: Template | null;
+    /** `response-variable-name`: start from the IResponse send-request stored there (outbound-schema.ts). */
+    readonly responseVariable?: string;
+  }
   | { readonly k: "set-status"; readonly at: Origin; readonly code: Template; readonly reason: Template | null }
   | ({ readonly k: "set-header" } & SetHeader)
   | { readonly k: "set-body"; readonly at: Origin; readonly body: Template }
@@ -143,7 +152,8 @@ export type Step =
   }
   | ValidateJwtStep
   | LimitStep
-  | CacheValueStep;
+  | CacheValueStep
+  | OutboundStep;
 
 export interface SetHeader {
   readonly at: Origin;
