@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { countReasons, reasonOf, shapeOf, snippetSection, topLevelElements, type CorpusReport, type DocumentOutcome } from "./corpus";
+import { countReasons, firstElement, reasonOf, shapeOf, snippetSection, type CorpusReport, type DocumentOutcome } from "./corpus";
 import { main } from "./main";
 
 const EMPTY = "<backend><forward-request /></backend><outbound /><on-error />";
@@ -23,6 +23,8 @@ const files: Record<string, string> = {
   "nested/rejected.xml": `<policies><inbound><set-header name="X-Key" exists-action="override"><value>{{undefined-name}}</value></set-header><frobnicate /></inbound>${EMPTY}</policies>`,
   // A snippet meant for outbound, denied there by its own return-response? No: it answers 418 itself.
   "snippet.xml": `<!-- Paste this into the outbound section. -->\n<return-response><set-status code="418" reason="Teapot" /></return-response>`,
+  // Answers 503 itself, without any error: the policy ran (a 5xx of its own choosing is not a failure).
+  "own-503.xml": `<policies><inbound><return-response><set-status code="503" reason="Maintenance" /></return-response></inbound>${EMPTY}</policies>`,
   // Not XML APIM would accept: "--" inside a comment.
   "broken.xml": `<!-- a comment <!-- inside a comment -->\n<policies><inbound /></policies>`,
 };
@@ -42,13 +44,15 @@ describe("policy corpus DIR", () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out.join("\n")) as CorpusReport;
     const by = Object.fromEntries(report.documents.map((d) => [d.file, d])) as Record<string, DocumentOutcome>;
-    expect(Object.keys(by).sort()).toEqual(["broken.xml", "fails.xml", join("nested", "rejected.xml"), "runs.xml", "snippet.xml"]);
+    expect(Object.keys(by).sort()).toEqual(["broken.xml", "fails.xml", join("nested", "rejected.xml"), "own-503.xml", "runs.xml", "snippet.xml"]);
 
     expect(by["runs.xml"]).toMatchObject({ shape: "policies", compiledAs: "as is", verdict: "runs", status: 200 });
     expect(by["fails.xml"]).toMatchObject({ verdict: "fails", status: 500 });
+    expect(by["own-503.xml"]).toMatchObject({ verdict: "runs", status: 503 });
     expect(by["fails.xml"]!.detail).toContain("never-set");
     expect(by["snippet.xml"]).toMatchObject({ shape: "snippet", compiledAs: "wrapped in <outbound>", verdict: "denies", status: 418 });
-    expect(by["broken.xml"]).toMatchObject({ shape: "invalid-xml", verdict: "rejected", reasons: ["invalid XML"] });
+    expect(by["broken.xml"]).toMatchObject({ shape: "policies", verdict: "rejected", reasons: ["invalid XML"] });
+    expect(by["broken.xml"]!.detail).toMatch(/^1:\d+ invalid XML/);
 
     const rejected = by[join("nested", "rejected.xml")]!;
     expect(rejected.verdict).toBe("rejected");
@@ -75,8 +79,8 @@ describe("policy corpus DIR", () => {
   it("prints totals, the compile-then-fails and the reasons as text", async () => {
     const r = await run(["corpus", dir]);
     expect(r.code).toBe(0);
-    expect(r.out[0]).toBe(`5 documents in ${dir}`);
-    expect(r.out[1]).toBe("  compiled: 3 (runs 1, denies cleanly 1, a service unreachable 0, compile-then-fail 1); rejected: 2");
+    expect(r.out[0]).toBe(`6 documents in ${dir}`);
+    expect(r.out[1]).toBe("  compiled: 4 (runs 2, denies cleanly 1, a service unreachable 0, compile-then-fail 1); rejected: 2");
     const fails = r.out.indexOf("Compile-then-fail:");
     expect(r.out[fails + 1]).toMatch(/^ {2}fails\.xml: answered 500 after /);
     expect(r.out).toContain("    1   1  invalid XML");
@@ -96,11 +100,11 @@ describe("policy corpus DIR", () => {
 });
 
 describe("what a file is", () => {
-  it("reads top-level elements leniently where APIM is lenient, strictly where .NET is strict", () => {
-    expect(topLevelElements(`<!-- c --><policies><inbound><set-variable name="a" value="@(x["k"] < 3 ? "y" : ">")" /></inbound></policies>`)).toEqual(["policies"]);
-    expect(topLevelElements(`<set-header name="a" /><choose><when condition="@(true)" /></choose>`)).toEqual(["set-header", "choose"]);
-    expect(topLevelElements("<!-- a -- b --><policies />")).toBeNull();
-    expect(topLevelElements("<!-- never closed")).toBeNull();
+  it("finds the first element past the prolog, leaving well-formedness to the compiler", () => {
+    expect(firstElement(`<?xml version="1.0"?>\n<!-- c --><policies><inbound /></policies>`)).toBe("policies");
+    expect(firstElement(`<!-- a -- b --><set-header name="a" /><choose />`)).toBe("set-header");
+    expect(firstElement("<!-- never closed <policies />")).toBeNull();
+    expect(firstElement("no markup")).toBeNull();
   });
 
   it("tells documents, sections, fragments and snippets apart", () => {
@@ -109,6 +113,7 @@ describe("what a file is", () => {
     expect(shapeOf("<fragment><set-variable name=\"a\" value=\"b\" /></fragment>")).toBe("fragment");
     expect(shapeOf("<set-header name=\"a\" exists-action=\"delete\" />")).toBe("snippet");
     expect(shapeOf("just text")).toBe("invalid-xml");
+    expect(shapeOf("<!-- a <!-- b -->\n<policies />")).toBe("policies");
     expect(snippetSection("<!-- Copy the following snippet into the on-error section. -->")).toBe("on-error");
     expect(snippetSection("<!-- no hint -->")).toBe("inbound");
   });

@@ -7,8 +7,8 @@
  * certificate, the way `policy explain` does (explain.ts: the origin is not called, outbound runs on a synthetic
  * 200, rate-limit counters and the value cache are explain's stubs). Each document ends in one verdict:
  *   runs      compiled; the request was forwarded, or the policy answered it itself (return-response,
- *             mock-response …) with a status below 500 or without any error
- *   denies    compiled; the request was refused cleanly: a 4xx the gateway or a policy check chose
+ *             mock-response …) with a 2xx/3xx, or with a 5xx of its own choosing (no error, no problem)
+ *   denies    compiled; the request was refused cleanly: a 4xx the gateway, a policy check or the policy chose
  *   unreachable  compiled; a 5xx without any policy error, from a service the run could not reach (an
  *             openid-config URL: the measuring machine may have no network): not the policy's fault
  *   fails     compiled, then the request failed with a 5xx after an error (an expression that threw, a runner
@@ -94,75 +94,28 @@ export function corpusFiles(dir: string): string[] {
 }
 
 /**
- * The top-level element names of an XML text, read leniently (comments, processing instructions and text
- * skipped), or null when the text has a comment that is not well-formed XML (`--` inside, which .NET's
- * XmlReader, and so APIM, rejects too). Hand-written: a strict parser (saxes) stops at APIM's lenient
- * expressions (`"` and `<` inside `@(…)` attribute values), and only the names at depth 0 are needed here.
+ * The name of the first element of an XML text, skipping the prolog (comments, processing instructions,
+ * doctype, whitespace), or null when there is none. Lenient on purpose: whether the text is well-formed is the
+ * compiler's to say (its XML reader reports a malformed comment as `invalid XML` at its position); this only
+ * tells which way to compile it. Hand-written, because a strict parser stops at the first problem.
  */
-export function topLevelElements(text: string): string[] | null {
-  const names: string[] = [];
-  let depth = 0;
+export function firstElement(text: string): string | null {
   let i = 0;
-  while (i < text.length) {
+  for (;;) {
     const lt = text.indexOf("<", i);
-    if (lt < 0) break;
+    if (lt < 0) return null;
     if (text.startsWith("<!--", lt)) {
       const end = text.indexOf("-->", lt + 4);
       if (end < 0) return null;
-      const body = text.slice(lt + 4, end);
-      if (body.includes("--") || body.endsWith("-")) return null;
       i = end + 3;
-      continue;
-    }
-    if (text.startsWith("<![CDATA[", lt)) {
-      const end = text.indexOf("]]>", lt);
-      if (end < 0) return null;
-      i = end + 3;
-      continue;
-    }
-    if (text.startsWith("<?", lt) || text.startsWith("<!", lt)) {
+    } else if (text.startsWith("<?", lt) || text.startsWith("<!", lt)) {
       const end = text.indexOf(">", lt);
       if (end < 0) return null;
       i = end + 1;
-      continue;
+    } else {
+      return /^<([A-Za-z_][\w:.-]*)/.exec(text.slice(lt, lt + 200))?.[1] ?? null;
     }
-    const closing = text[lt + 1] === "/";
-    const m = /^<\/?([A-Za-z_][\w:.-]*)/.exec(text.slice(lt, lt + 200));
-    if (!m) {
-      i = lt + 1;
-      continue;
-    }
-    const end = tagEnd(text, lt + m[0].length);
-    if (end < 0) return null;
-    const selfClosing = text[end - 1] === "/";
-    if (closing) depth = Math.max(0, depth - 1);
-    else {
-      if (depth === 0) names.push(m[1]!);
-      if (!selfClosing) depth++;
-    }
-    i = end + 1;
   }
-  return names;
-}
-
-/** The `>` ending a start or end tag from `i`, skipping quoted attribute values (APIM's `@(…)` may hold `>` and `"`). */
-function tagEnd(text: string, i: number): number {
-  let quote: string | null = null;
-  let parens = 0;
-  for (; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote !== null) {
-      if (c === "(" || c === "{") parens++;
-      else if ((c === ")" || c === "}") && parens > 0) parens--;
-      else if (c === quote && parens === 0) quote = null;
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      quote = c;
-      parens = 0;
-    } else if (c === ">") return i;
-  }
-  return -1;
 }
 
 /** The section a snippet's comments tell the reader to paste it into ("… into the outbound section"). */
@@ -171,14 +124,12 @@ export function snippetSection(text: string): (typeof SECTIONS)[number] {
   return (m?.[1]?.toLowerCase() as (typeof SECTIONS)[number] | undefined) ?? "inbound";
 }
 
-/** Shape of a document from its top-level elements. */
+/** Shape of a document from its first element (a snippet is anything that is not a document, section or fragment). */
 export function shapeOf(text: string): Shape {
-  const top = topLevelElements(text);
-  if (top === null || top.length === 0) return "invalid-xml";
-  if (top.length === 1 && top[0] === "policies") return "policies";
-  if (top.length === 1 && top[0] === "fragment") return "fragment";
-  if (top.length === 1 && (SECTIONS as readonly string[]).includes(top[0]!)) return "section";
-  if (top.includes("policies") || top.includes("fragment")) return "invalid-xml";
+  const first = firstElement(text);
+  if (first === null) return "invalid-xml";
+  if (first === "policies" || first === "fragment") return first;
+  if ((SECTIONS as readonly string[]).includes(first)) return "section";
   return "snippet";
 }
 
@@ -321,6 +272,8 @@ export async function runDocument(bundle: PolicyBundle, kit: RunKit, now: Date):
       return { verdict: "fails", status, detail: `${what}${errorText ? ` after ${errorText}` : ""}${code ? ` [${code}]` : ""}` };
     }
     if (status >= 500 && code !== null) return { verdict: "unreachable", status, detail: `${what} [${code}]` };
+    // A 5xx the policy chose itself (return-response with set-status 500), with no error: the policy ran.
+    if (status >= 500) return { verdict: "runs", status, detail: `${what} (the policy's own answer)` };
     if (status >= 400) return { verdict: "denies", status, detail: `${what}${errorText ? ` after ${errorText}` : ""}${problemCode(body) ? ` [${problemCode(body)}]` : ""}` };
     return { verdict: "runs", status, detail: what };
   } catch (e) {
@@ -357,7 +310,7 @@ export async function measureDocument(text: string, file: string, values: NamedV
   const shape = shapeOf(text);
   const compiled = compileDocument(text, file, shape, values);
   if (compiled === null) {
-    return { file, shape, compiledAs: null, verdict: "rejected", detail: "not well-formed XML (a malformed comment or a stray root)", reasons: ["invalid XML"], status: 0 };
+    return { file, shape, compiledAs: null, verdict: "rejected", detail: "no XML element in the file", reasons: ["invalid XML"], status: 0 };
   }
   const { result, as } = compiled;
   if ("errors" in result) {
