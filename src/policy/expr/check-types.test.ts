@@ -28,6 +28,14 @@ describe("checkTypes", () => {
     expect(errors(`@(Convert.FromBase64String("AA==").Substring(1))`)).toEqual(["1:36 unsupported member: byte[].Substring"]);
   });
 
+  it("takes new DateTimeOffset(DateTime) and refuses the overloads with an offset, at compile time", () => {
+    expect(errors(`@(new DateTimeOffset(DateTime.Now.AddMinutes(10)).ToUnixTimeSeconds())`)).toEqual([]);
+    expect(errors(`@(new DateTimeOffset(DateTime.UtcNow, TimeSpan.FromHours(2)))`)).toEqual([
+      "1:3 unsupported constructor: new DateTimeOffset takes one DateTime here (certgate's DateTimeOffset is always at offset zero)",
+    ]);
+    expect(errors(`@(new DateTimeOffset(DateTime.UtcNow).Lenght)`)).toEqual(["1:39 unsupported member: DateTimeOffset.Lenght"]);
+  });
+
   it("rejects an argument of a known type a common static does not take", () => {
     expect(errors(`@(Convert.ToBase64String("user:pass"))`)).toEqual(["1:26 Convert.ToBase64String takes a byte[] here, not a string"]);
     expect(errors(`@(Convert.ToBase64String(Encoding.UTF8.GetBytes("user:pass")))`)).toEqual([]);
