@@ -46,6 +46,13 @@ describe("checkTypes", () => {
   it("knows APIM's members of the values certgate always has as null (User, Subscription, Product)", () => {
     expect(errors(`@(context.User?.Email ?? context.Subscription?.Name ?? context.Product?.Name)`)).toEqual([]);
     expect(errors(`@(context.Subscription?.Owner)`)).toEqual(["1:25 unsupported member: ISubscription.Owner"]);
+    // A "." member would throw on every request: a compile error, not a run-time 500.
+    expect(errors(`@(context.Product.Name)`)).toEqual(["1:19 context.Product is always null in certgate (no subscriptions): '.Name' would fail on every request; write '?.Name' (null)"]);
+    expect(errors(`@(String.Concat(context.Subscription.Id, "TPM"))`)).toEqual([
+      "1:38 context.Subscription is always null in certgate (no subscriptions): '.Id' would fail on every request; write '?.Id' (null)",
+    ]);
+    expect(errors(`@(context.User.Email.Length)`)).toEqual(["1:16 context.User is always null in certgate (no subscriptions): '.Email' would fail on every request; write '?.Email' (null)"]);
+    expect(errors(`@(context.User?.Email?.Length)`)).toEqual([]);
   });
 
   it("rejects a member no type has, whatever the value's type", () => {
