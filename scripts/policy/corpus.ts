@@ -9,8 +9,8 @@
  *   runs      compiled; the request was forwarded, or the policy answered it itself (return-response,
  *             mock-response …) with a 2xx/3xx, or with a 5xx of its own choosing (no error, no problem)
  *   denies    compiled; the request was refused cleanly: a 4xx the gateway, a policy check or the policy chose
- *   unreachable  compiled; a 5xx without any policy error, from a service the run could not reach (an
- *             openid-config URL: the measuring machine may have no network): not the policy's fault
+ *   unreachable  compiled; a 5xx with a problem code but no policy error, from a service the run does not call
+ *             (validate-jwt's openid-config: explain does not fetch its keys, docs/policies.md): not the policy's fault
  *   fails     compiled, then the request failed with a 5xx after an error (an expression that threw, a runner
  *             bug …): a "compile-then-fail", which issue 13 wants at zero. Whether it fails on *every* request
  *             or only on this one (a body that is not the JSON array the policy expects) is for a reader of
