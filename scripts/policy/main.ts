@@ -13,6 +13,7 @@ import { pathToFileURL } from "node:url";
 import { formatDiagnostics } from "../compile-policies/source";
 import { runMain, usageError, type Output } from "../lib/cli";
 import { parseCommandLine } from "./args";
+import { corpusMain } from "./corpus";
 import { configFromVars, explainRequest } from "./explain";
 import { compileForExplain, loadPresented, loadTrust } from "./inputs";
 import { renderExplanation } from "./render";
@@ -27,6 +28,8 @@ const MAIN_USAGE = `Usage: policy <command> [options]
 Commands:
   explain [options] --url URL   run compiled policies on one request in Node, as the Worker would,
                                 and print the decision (docs/policies.md)
+  corpus DIR [--values FILE]    measure a folder of APIM policy documents: how many compile, run,
+                                deny or fail, and what blocks the rest (scripts/policy/corpus.ts)
   help [COMMAND]                print this help, or a command's
 
 Exit status: 0 a decision was reached (allowed or denied), 2 bad arguments, unusable files or policies
@@ -89,6 +92,8 @@ or policies that do not compile (the compiler's errors are printed).`;
 
 /** Runs the CLI on `argv` (program name excluded); returns the exit status. */
 export async function main(argv: readonly string[], output: Output, clock: () => Date = () => new Date()): Promise<number> {
+  if (argv[0] === "corpus") return corpusMain(argv.slice(1), output, clock);
+  if (argv[0] === "help" && argv[1] === "corpus") return corpusMain(["--help"], output, clock);
   const parsed = parseCommandLine(argv);
   if (!parsed.ok) {
     return usageError(output, parsed.error.topic === "main" ? "policy" : `policy ${parsed.error.topic}`, parsed.error.messages);

@@ -28,6 +28,14 @@ describe("checkTypes", () => {
     expect(errors(`@(Convert.FromBase64String("AA==").Substring(1))`)).toEqual(["1:36 unsupported member: byte[].Substring"]);
   });
 
+  it("takes new DateTimeOffset(DateTime) and refuses the overloads with an offset, at compile time", () => {
+    expect(errors(`@(new DateTimeOffset(DateTime.Now.AddMinutes(10)).ToUnixTimeSeconds())`)).toEqual([]);
+    expect(errors(`@(new DateTimeOffset(DateTime.UtcNow, TimeSpan.FromHours(2)))`)).toEqual([
+      "1:3 unsupported constructor: new DateTimeOffset takes one DateTime here (certgate's DateTimeOffset is always at offset zero)",
+    ]);
+    expect(errors(`@(new DateTimeOffset(DateTime.UtcNow).Lenght)`)).toEqual(["1:39 unsupported member: DateTimeOffset.Lenght"]);
+  });
+
   it("rejects an argument of a known type a common static does not take", () => {
     expect(errors(`@(Convert.ToBase64String("user:pass"))`)).toEqual(["1:26 Convert.ToBase64String takes a byte[] here, not a string"]);
     expect(errors(`@(Convert.ToBase64String(Encoding.UTF8.GetBytes("user:pass")))`)).toEqual([]);
@@ -38,6 +46,13 @@ describe("checkTypes", () => {
   it("knows APIM's members of the values certgate always has as null (User, Subscription, Product)", () => {
     expect(errors(`@(context.User?.Email ?? context.Subscription?.Name ?? context.Product?.Name)`)).toEqual([]);
     expect(errors(`@(context.Subscription?.Owner)`)).toEqual(["1:25 unsupported member: ISubscription.Owner"]);
+    // A "." member would throw on every request: a compile error, not a run-time 500.
+    expect(errors(`@(context.Product.Name)`)).toEqual(["1:19 context.Product is always null in certgate (no subscriptions): '.Name' would fail on every request; write '?.Name' (null)"]);
+    expect(errors(`@(String.Concat(context.Subscription.Id, "TPM"))`)).toEqual([
+      "1:38 context.Subscription is always null in certgate (no subscriptions): '.Id' would fail on every request; write '?.Id' (null)",
+    ]);
+    expect(errors(`@(context.User.Email.Length)`)).toEqual(["1:16 context.User is always null in certgate (no subscriptions): '.Email' would fail on every request; write '?.Email' (null)"]);
+    expect(errors(`@(context.User?.Email?.Length)`)).toEqual([]);
   });
 
   it("rejects a member no type has, whatever the value's type", () => {

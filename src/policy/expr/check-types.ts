@@ -11,7 +11,7 @@
  */
 import type { Block, Code, Expr, Pos, Stmt } from "./ast";
 import { ENUM_MEMBERS, EXCEPTION_TYPES, STATIC_TYPES, TYPE_KEYWORDS } from "./names";
-import { ANY_MEMBER, INSTANCE_TYPES, JTOKEN_TYPES, NULLABLE_MEMBERS, OBJECT_MEMBERS, typeDecl, type MemberDecl, type MemberKind } from "./types";
+import { ANY_MEMBER, INSTANCE_TYPES, JTOKEN_TYPES, NULL_ONLY_TYPES, NULLABLE_MEMBERS, OBJECT_MEMBERS, typeDecl, type MemberDecl, type MemberKind } from "./types";
 import { LINQ_METHODS } from "./linq";
 import { compileRegex, regexFlags, REGEX_OPTIONS } from "./regex";
 
@@ -173,6 +173,19 @@ class TypeChecker {
     this.errors.push({ at, message, length });
   }
 
+  /**
+   * A `.` member of context.User / Subscription / Product, which are always null in certgate (no subscriptions):
+   * it would throw a NullReferenceException on every request, so it is a compile error (`?.` gives null, as in
+   * APIM without a subscription). Reported when the member exists; an unknown one gets the usual error.
+   */
+  alwaysNull(at: Pos, type: string, name: string): boolean {
+    const decl = NULL_ONLY_TYPES.get(type);
+    if (decl === undefined || !decl.members.has(name)) return false;
+    const owner = { IUser: "User", ISubscription: "Subscription", IProduct: "Product" }[type] ?? type;
+    this.error(at, `context.${owner} is always null in certgate (no subscriptions): '.${name}' would fail on every request; write '?.${name}' (null)`);
+    return true;
+  }
+
   checkType(at: Pos, type: string, what: string): void {
     const bad = unknownType(type);
     if (bad !== null) this.error(at, `unsupported type: ${bad} (${what})`);
@@ -324,6 +337,7 @@ class TypeChecker {
         // The parser checked static members (names.ts).
         if (this.isStatic(e.obj, scope)) return STATIC_RESULTS.get(`${(e.obj as Extract<Expr, { t: "id" }>).name}.${e.name}`) ?? UNKNOWN;
         const t = this.expr(e.obj, scope);
+        if (!e.nullCond && this.alwaysNull(e.at, t, e.name)) return REPORTED;
         return this.member(e.at, t, e.name, "prop");
       }
       case "index": {
@@ -359,6 +373,7 @@ class TypeChecker {
         }
         const t = this.expr(callee.obj, scope);
         if (this.errors.length > before) return REPORTED;
+        if (!callee.nullCond && this.alwaysNull(callee.at, t, callee.name)) return REPORTED;
         return this.member(callee.at, t, callee.name, "method", e.typeArgs);
       }
       case "unary": {
@@ -400,6 +415,8 @@ class TypeChecker {
         for (const [, v] of e.init ?? []) this.expr(v, scope);
         for (const item of e.items ?? []) for (const a of item) this.expr(a, scope);
         this.checkType(e.at, e.type, "new");
+        // certgate's DateTimeOffset is always at offset zero: only new DateTimeOffset(DateTime) is supported.
+        if (e.type === "DateTimeOffset" && e.args.length !== 1) this.error(e.at, "unsupported constructor: new DateTimeOffset takes one DateTime here (certgate's DateTimeOffset is always at offset zero)");
         return e.type.startsWith("List<") ? e.type : declaredType(e.type);
       case "anon":
         for (const [, v] of e.props) this.expr(v, scope);

@@ -116,6 +116,11 @@ describe("DateTimeOffset (at offset zero)", () => {
     [`@(DateTimeOffset.FromUnixTimeSeconds(1) > DateTimeOffset.UnixEpoch)`, "True"],
     [`@((DateTimeOffset.FromUnixTimeSeconds(90) - DateTimeOffset.UnixEpoch).TotalMinutes)`, "1.5"],
     [`@((DateTimeOffset.UnixEpoch + TimeSpan.FromDays(1)).ToUnixTimeSeconds())`, "86400"],
+    // new DateTimeOffset(DateTime): the DateTime's instant at offset zero (the edge's zone is UTC).
+    [`@(new DateTimeOffset(new DateTime(2023, 11, 14, 22, 13, 20)).ToUnixTimeSeconds())`, "1700000000"],
+    [`@(new DateTimeOffset(DateTime.UtcNow) == DateTimeOffset.UtcNow)`, "True"],
+    [`@(new DateTimeOffset(new DateTime(1970, 1, 1)).Offset == TimeSpan.Zero)`, "True"],
+    [`@(new System.DateTimeOffset(new DateTime(2023, 11, 14)).ToString("o"))`, "2023-11-14T00:00:00.0000000+00:00"],
   ])("%s → %s", (source, expected) => {
     expect(runText(source)).toBe(expected);
   });

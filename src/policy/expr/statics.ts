@@ -671,6 +671,14 @@ export function construct(rt: Rt, type: string, args: readonly Arg[], items: Rea
         made = new CsHasher(type.slice(4) as CsHasher["algorithm"], key);
         break;
       }
+      case "DateTimeOffset": {
+        // new DateTimeOffset(DateTime) only (the checker refuses the other overloads): a Utc DateTime gets offset
+        // zero, a Local or Unspecified one the local zone's offset — zero here, the edge's zone being UTC, so the
+        // instant is the DateTime's (docs.microsoft.com/dotnet/api/system.datetimeoffset.-ctor, DateTimeOffset(DateTime)).
+        if (n !== 1 || !(values[0] instanceof Date)) noOverload(rt, what);
+        made = new CsDateTimeOffset(new Date((values[0] as Date).getTime()));
+        break;
+      }
       case "DateTime": {
         if (n !== 3 && n !== 6 && n !== 7) noOverload(rt, what);
         const xs = values.map((v) => int(rt, v, what));
