@@ -16,6 +16,7 @@ import { gatewayError, type GatewayError } from "../errors";
 import type { CacheValueStep } from "./cache-schema";
 import type { Code } from "./expr/ast";
 import type { Value } from "./expr/host";
+import { parseJwtValue } from "./expr/jwt-value";
 import { tokenOf, validateJwt } from "./jwt";
 import type { ValidateJwtStep } from "./jwt-schema";
 import type { OpenIdKeys, OpenIdKeySource } from "./openid";
@@ -85,8 +86,8 @@ async function validateJwtStep(step: ValidateJwtStep, host: StepHost): Promise<v
   }
   const r = token.ok ? await validateJwt(token.value, step, host.timestamp, host.certificateSha256, openid) : token;
   if (r.ok) {
-    // certgate has no Jwt type in expressions yet: the variable holds the validated token's text.
-    if (step.outputVariable !== null && token.ok) host.setVariable(step.outputVariable, token.value);
+    // APIM: the variable holds the validated token as a Jwt (expr/jwt-value.ts); it parsed, so it is not null.
+    if (step.outputVariable !== null && token.ok) host.setVariable(step.outputVariable, parseJwtValue(token.value) ?? token.value);
     host.note("valid");
     return;
   }
