@@ -39,6 +39,9 @@ export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   "validate-jwt": ["inbound"],
   "rate-limit-by-key": ["inbound"],
   "quota-by-key": ["inbound"],
+  // Per subscription = per client certificate (check-limits.ts, docs/per-client-limits.md); APIM: inbound only.
+  "rate-limit": ["inbound"],
+  quota: ["inbound"],
   // check-cache.ts: APIM allows the value-cache policies in every section.
   "cache-lookup-value": ALL,
   "cache-store-value": ALL,
@@ -85,6 +88,8 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
   "required-claims": "<validate-jwt>",
   claim: "<required-claims>",
   key: "<issuer-signing-keys>",
+  api: "<rate-limit> or <quota>",
+  operation: "<api> (in <rate-limit> or <quota>)",
   policies: "no parent (it is a document's root)",
   fragment: "no parent (it is a fragment file's root)",
 };
@@ -96,7 +101,7 @@ export const UNSUPPORTED_APIM_POLICIES: ReadonlySet<string> = new Set([
   "cache-store", "cross-domain", "emit-metric",
   "get-authorization-context", "http-data-source", "invoke-dapr-binding", "json-to-xml", "jsonp", "limit-concurrency",
   "llm-content-safety", "llm-emit-token-metric", "llm-semantic-cache-lookup", "llm-semantic-cache-store", "llm-token-limit",
-  "log-to-eventhub", "proxy", "publish-to-dapr", "quota", "rate-limit",
+  "log-to-eventhub", "proxy", "publish-to-dapr",
   "redirect-content-urls", "retry", "send-one-way-request", "send-request", "set-graphql-resolver", "sql-data-source", "validate-azure-ad-token", "validate-content", "validate-graphql-request",
   "validate-headers", "validate-odata-request", "validate-parameters", "validate-status-code", "wait",
   "xml-to-json", "xsl-transform",

@@ -271,6 +271,8 @@ export class Checker {
         return checkValidateJwt(this.tools, ctx, el);
       case "rate-limit-by-key":
       case "quota-by-key":
+      case "rate-limit":
+      case "quota":
         return checkLimit(this.tools, ctx, el);
       case "cache-lookup-value":
       case "cache-store-value":

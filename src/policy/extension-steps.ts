@@ -53,6 +53,13 @@ export interface StepHost {
   /** "file:line:col" of the step. */
   readonly position: string;
   readonly services: { readonly counter?: CounterCall; readonly openIdKeys?: OpenIdKeySource; readonly valueCache?: ValueCache };
+  /**
+   * rate-limit / quota: the request's subscription — `registered:<id>` for a registered certificate (KV `registered`),
+   * `certificate:<sha256>` for any other validated certificate, `anonymous` without one; null: registered unreadable.
+   */
+  subscription(): Promise<string | null>;
+  /** The request's API and operation (null: no route matched). */
+  readonly operation: { readonly apiId: string; readonly apiName: string; readonly id: string | null; readonly name: string | null } | null;
 }
 
 /** Runs one extension step; throws what the host builds for a failure. */
@@ -105,6 +112,13 @@ async function limitStep(step: LimitStep, host: StepHost): Promise<void> {
     condition: (value, code) => host.condition(value, code),
     setVariable: (name, value) => host.setVariable(name, value),
     counter: host.services.counter,
+    subscription: () => host.subscription(),
+    operation: host.operation,
+    invalid: (message) => {
+      host.log("error", "policy_limit_invalid", { requestId: host.requestId, at: host.position, message });
+      return host.fail(step.k, "invalid_value", message,
+        gatewayError("policy_expression_failed", "A policy computed an invalid limit.", { requestId: host.requestId }), 500);
+    },
     nowMs: host.timestamp.getTime(),
     requestId: host.requestId,
     log: (level, event, fields) => host.log(level, event, fields),

@@ -619,7 +619,27 @@ class Run {
       certificateSha256: this.identity?.model.sha256 ?? null,
       position: position(step.at),
       services: this.services,
+      subscription: () => this.subscription(),
+      operation: this.selection.program.program.api === null ? null : {
+        apiId: this.selection.program.program.api.id,
+        apiName: this.selection.program.program.api.name,
+        id: this.selection.program.program.operation?.id ?? null,
+        name: this.selection.program.program.operation?.name ?? null,
+      },
     };
+  }
+
+  /** rate-limit / quota's subscription (extension-steps.ts StepHost.subscription). */
+  private async subscription(): Promise<string | null> {
+    const sha256 = this.identity?.model.sha256;
+    if (sha256 === undefined) return "anonymous";
+    if (this.registered === null) {
+      const r = await this.services.registered();
+      if (!r.ok) return null;
+      this.registered = r.value;
+    }
+    for (const c of this.registered.values()) if (c.model.sha256 === sha256) return `registered:${c.id}`;
+    return `certificate:${sha256}`;
   }
 
   /** After outbound: the limit headers on the response, then the deferred increments (context.Response is the final response). */
