@@ -13,6 +13,7 @@ import { describeCertificate } from "./cert/model";
 import { counterCall } from "./policy/state/counters";
 import { openIdKeySource } from "./policy/openid";
 import { workersValueCache } from "./policy/value-cache";
+import { cacheApiStore, kvStore, textResponseCache, textValueCache } from "./policy/response-cache";
 import type { PresentedCertificate } from "./cert/sources/source";
 import { configOf, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "./config";
 import { GATEWAY_BINDINGS, type AppEnv, type Env, type Verification } from "./env";
@@ -340,5 +341,18 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
     counter: counterCall(env.COUNTERS),
     openIdKeys,
     valueCache: workersValueCache(caches.default, (event, fields) => log("warn", event, fields)),
+    ...policyCaches(env, (event, fields) => log("warn", event, fields)),
+  };
+}
+
+/** cache-lookup / cache-store's caches and the external (KV POLICY_CACHE) value cache (policy/response-cache.ts). */
+function policyCaches(env: Env, log: (event: string, fields: Record<string, unknown>) => void) {
+  const kv = env.POLICY_CACHE;
+  return {
+    externalValueCache: kv ? textValueCache(kvStore(kv, "value", log)) : undefined,
+    responseCache: {
+      internal: textResponseCache(cacheApiStore(caches.default, "response-cache", log)),
+      external: kv ? textResponseCache(kvStore(kv, "response", log)) : undefined,
+    },
   };
 }

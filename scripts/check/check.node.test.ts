@@ -51,6 +51,14 @@ describe("checkDeployment", () => {
     expect(bound.warnings).toEqual([expect.stringContaining("TRUST_API_KEY")]);
   });
 
+  it("caching-type=\"external\" needs the KV namespace POLICY_CACHE; without such a policy it is not required", () => {
+    const needs = { certificateIds: new Set<string>(), runtimeValues: new Set<string>(), externalCache: true };
+    expect(checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS }, needs, new Set()).problems)
+      .toEqual([expect.stringContaining('caching-type="external", but no KV namespace is bound as POLICY_CACHE')]);
+    expect(checkDeployment({ kv_namespaces: [...TRUST, { binding: "POLICY_CACHE" }], vars: GOOD_VARS }, needs, new Set()).problems).toEqual([]);
+    expect(checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS }, { ...needs, externalCache: false }, new Set()).problems).toEqual([]);
+  });
+
   it("an unknown --env is a problem naming the environments there are", () => {
     expect(checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS }, NO_NEEDS, new Set(), ["prod"]).problems)
       .toEqual(["[env.prod]: no such environment in the wrangler config (it has: top level)"]);

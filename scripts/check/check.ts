@@ -34,6 +34,8 @@ export interface PolicyNeeds {
   readonly certificateIds: ReadonlySet<string>;
   /** Run-time named values: KV `values` or Worker secrets of these names. */
   readonly runtimeValues: ReadonlySet<string>;
+  /** A policy asks for caching-type="external": the KV namespace POLICY_CACHE must be bound. */
+  readonly externalCache?: boolean;
 }
 
 export interface CheckReport {
@@ -79,6 +81,9 @@ export function checkDeployment(config: RawWranglerConfig, needs: PolicyNeeds, s
 
     if (!kv.has("TRUST")) {
       problems.push(at(`no KV namespace bound as TRUST (the trust material, docs/kv-schema.md)${name === null ? "" : "; kv_namespaces are not inherited from the top level"}`));
+    }
+    if (needs.externalCache && !kv.has("POLICY_CACHE")) {
+      problems.push(at(`the policies ask for caching-type="external", but no KV namespace is bound as POLICY_CACHE (docs/per-client-limits.md, "Caches")`));
     }
     for (const id of needs.certificateIds) {
       if (!mtls.has(id)) problems.push(at(`the policies' authentication-certificate certificate-id="${id}" has no [[mtls_certificates]] binding "${id}"`));

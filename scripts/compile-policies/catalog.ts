@@ -46,6 +46,9 @@ export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   "cache-lookup-value": ALL,
   "cache-store-value": ALL,
   "cache-remove-value": ALL,
+  // check-response-cache.ts: APIM allows cache-lookup in inbound, cache-store in outbound.
+  "cache-lookup": ["inbound"],
+  "cache-store": ["outbound"],
 };
 
 /** The elements allowed directly in `section` (or in a `<when>`/`<otherwise>`/fragment, without base). */
@@ -89,6 +92,8 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
   claim: "<required-claims>",
   key: "<issuer-signing-keys>",
   api: "<rate-limit> or <quota>",
+  "vary-by-header": "<cache-lookup>",
+  "vary-by-query-parameter": "<cache-lookup>",
   operation: "<api> (in <rate-limit> or <quota>)",
   policies: "no parent (it is a document's root)",
   fragment: "no parent (it is a fragment file's root)",
@@ -97,8 +102,7 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
 /** APIM policies certgate does not implement: named as such in errors, rather than "unknown". */
 export const UNSUPPORTED_APIM_POLICIES: ReadonlySet<string> = new Set([
   "authentication-basic", "authentication-managed-identity", "azure-openai-emit-token-metric", "azure-openai-semantic-cache-lookup",
-  "azure-openai-semantic-cache-store", "azure-openai-token-limit", "cache-lookup",
-  "cache-store", "cross-domain", "emit-metric",
+  "azure-openai-semantic-cache-store", "azure-openai-token-limit", "cross-domain", "emit-metric",
   "get-authorization-context", "http-data-source", "invoke-dapr-binding", "json-to-xml", "jsonp", "limit-concurrency",
   "llm-content-safety", "llm-emit-token-metric", "llm-semantic-cache-lookup", "llm-semantic-cache-store", "llm-token-limit",
   "log-to-eventhub", "proxy", "publish-to-dapr",

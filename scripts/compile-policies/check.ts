@@ -24,6 +24,7 @@ import type { CheckTools } from "./check-tools";
 import { checkValidateJwt } from "./check-jwt";
 import { checkLimit } from "./check-limits";
 import { checkCacheValue } from "./check-cache";
+import { checkResponseCache } from "./check-response-cache";
 
 /** A section entry: a step, or the place where the parent scope's section runs. */
 export type Item = Step | { readonly k: "base"; readonly at: Origin };
@@ -278,6 +279,9 @@ export class Checker {
       case "cache-store-value":
       case "cache-remove-value":
         return checkCacheValue(this.tools, ctx, el);
+      case "cache-lookup":
+      case "cache-store":
+        return checkResponseCache(this.tools, ctx, el);
       default:
         throw new Error(`catalog lists <${el.name}> but check.ts has no rule for it`);
     }

@@ -148,6 +148,19 @@ function prepareProgram(key: string, program: Program): PreparedProgram {
   };
 }
 
+/** True when a step asks for caching-type="external" (KV POLICY_CACHE must be bound; scripts/check). */
+export function usesExternalCache(prepared: PreparedBundle): boolean {
+  let found = false;
+  for (const p of prepared.programs.values()) {
+    for (const steps of [p.program.inbound, p.program.backend, p.program.outbound, p.program.onError]) {
+      forEachStep(steps, (s) => {
+        if ((s.k === "cache-lookup" || s.k === "cache-lookup-value" || s.k === "cache-store-value" || s.k === "cache-remove-value") && s.store === "external") found = true;
+      });
+    }
+  }
+  return found;
+}
+
 /**
  * Binding names the bundle reads by name: its run-time named values (Worker secrets) and the ids of its
  * `authentication-certificate` steps (mtls_certificates bindings). The configuration check does not take
@@ -199,7 +212,7 @@ const STEP_KINDS = new Set<Step["k"]>([
   "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-variable", "trace",
   "set-backend-service", "authentication-certificate", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
   "mock-response", "cors", "find-and-replace", "forward-request", "validate-jwt", "rate-limit-by-key", "quota-by-key",
-  "cache-lookup-value", "cache-store-value", "cache-remove-value",
+  "cache-lookup-value", "cache-store-value", "cache-remove-value", "cache-lookup", "cache-store",
 ]);
 const EXISTS_ACTIONS = new Set(["override", "skip", "append", "delete"]);
 const SEVERITIES = new Set(["verbose", "information", "error"]);
@@ -391,6 +404,23 @@ class Checker {
         if (!(Number.isInteger(v.periodSeconds) && (v.periodSeconds as number) >= 0)) this.fail(`${where}.periodSeconds`, "must be seconds");
         if (v.calls === null && v.bandwidthKb === null) this.fail(`${where}.calls`, "calls or bandwidthKb must be set");
         if (v.failureMode !== "deny" && v.failureMode !== "allow") this.fail(`${where}.failureMode`, "must be deny or allow");
+        if (v.callsCode != null) this.code(v.callsCode, `${where}.callsCode`);
+        if (v.periodCode != null) this.code(v.periodCode, `${where}.periodCode`);
+        if (v.subscription != null && (typeof v.subscription !== "object" || !["rate-limit", "quota"].includes((v.subscription as { element?: string }).element ?? ""))) {
+          this.fail(`${where}.subscription`, "must be {element, api, operation}");
+        }
+        break;
+      case "cache-lookup":
+        for (const f of ["varyByHeaders", "varyByQuery"]) if (!Array.isArray(v[f]) || !(v[f] as unknown[]).every((x) => typeof x === "string")) this.fail(`${where}.${f}`, "must be an array of names");
+        if (typeof v.shared !== "boolean") this.fail(`${where}.shared`, "must be a boolean");
+        if (v.store !== "internal" && v.store !== "external") this.fail(`${where}.store`, "must be internal or external");
+        this.template(v.downstreamCachingType, `${where}.downstreamCachingType`);
+        this.template(v.mustRevalidate, `${where}.mustRevalidate`);
+        this.template(v.allowPrivateResponseCaching, `${where}.allowPrivateResponseCaching`);
+        break;
+      case "cache-store":
+        this.template(v.duration, `${where}.duration`);
+        if (v.cacheResponse !== null) this.template(v.cacheResponse, `${where}.cacheResponse`);
         break;
       case "cache-lookup-value":
         this.template(v.key, `${where}.key`);

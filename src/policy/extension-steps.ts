@@ -52,7 +52,7 @@ export interface StepHost {
   readonly certificateSha256: string | null;
   /** "file:line:col" of the step. */
   readonly position: string;
-  readonly services: { readonly counter?: CounterCall; readonly openIdKeys?: OpenIdKeySource; readonly valueCache?: ValueCache };
+  readonly services: { readonly counter?: CounterCall; readonly openIdKeys?: OpenIdKeySource; readonly valueCache?: ValueCache; readonly externalValueCache?: ValueCache };
   /**
    * rate-limit / quota: the request's subscription — `registered:<id>` for a registered certificate (KV `registered`),
    * `certificate:<sha256>` for any other validated certificate, `anonymous` without one; null: registered unreadable.
@@ -130,8 +130,11 @@ async function limitStep(step: LimitStep, host: StepHost): Promise<void> {
 
 async function cacheValueStep(step: CacheValueStep, host: StepHost): Promise<void> {
   const key = await host.text(step.key);
-  const cache = host.services.valueCache;
-  const stub = cache ? "" : " (no cache)";
+  // caching-type="external": KV POLICY_CACHE; not bound → every lookup misses (logged; npm run check refuses it).
+  const external = step.store === "external";
+  const cache = external ? host.services.externalValueCache : host.services.valueCache;
+  if (!cache && external) host.log("error", "policy_cache_unbound", { requestId: host.requestId, at: host.position });
+  const stub = cache ? (external ? " (external)" : "") : external ? " (no POLICY_CACHE binding)" : " (no cache)";
   switch (step.k) {
     case "cache-lookup-value": {
       const hit = cache ? await cache.get(key) : null;

@@ -82,6 +82,8 @@ import { evaluate, PolicyRuntimeError, StepLimitExceeded, toCondition, toText, t
 import { pathSegments } from "./routes";
 import type { Identity, Origin, SetHeader, Step, Template } from "./schema";
 import { runExtensionStep, type ExtensionStep, type StepHost } from "./extension-steps";
+import { lookupResponse, storeResponse, storeSettings, type PendingStore } from "./response-cache-step";
+import type { ResponseCache } from "./response-cache";
 import type { OpenIdKeySource } from "./openid";
 import type { ValueCache } from "./value-cache";
 import type { CounterCall } from "./state/counters";
@@ -164,6 +166,10 @@ export interface RunServices {
   readonly openIdKeys?: OpenIdKeySource;
   /** cache-*-value's cache (policy/value-cache.ts); absent: every lookup misses and stores do nothing. */
   readonly valueCache?: ValueCache;
+  /** caching-type="external": the KV namespace POLICY_CACHE (policy/response-cache.ts); absent: not bound (a miss, logged). */
+  readonly externalValueCache?: ValueCache;
+  /** cache-lookup / cache-store's caches by store (policy/response-cache.ts); absent: every lookup is skipped. */
+  readonly responseCache?: { readonly internal?: ResponseCache; readonly external?: ResponseCache };
 }
 
 /** One `trace` policy's output. */
@@ -315,6 +321,10 @@ class Run {
   /** The path whose identity goes upstream. */
   private identity: { path: ValidatedPath; model: CertificateModel } | null = null;
   private registered: ReadonlyMap<string, RegisteredCertificate> | null = null;
+  /** cache-lookup missed: where cache-store stores (null: no lookup, a hit, or skipped). */
+  private cacheMiss: PendingStore | null = null;
+  /** cache-store ran (outbound): its evaluated attributes. */
+  private cacheStore: { seconds: number; anyStatus: boolean; step: Step; path: string } | null = null;
   /** rate-limit-by-key / quota-by-key: response headers to add, and increments deferred to after outbound. */
   private readonly limits: { headers: Array<readonly [string, string]>; after: Array<(response: Response, requestBytes: number | null) => Promise<void>> } = { headers: [], after: [] };
 
@@ -358,6 +368,12 @@ class Run {
         const response = await this.callOrigin();
         let final = program.outbound.length === 0 || response.status === 101 ? response : await this.runOutbound(response);
         if (this.limits.headers.length > 0 || this.limits.after.length > 0) final = await this.finishLimits(final);
+        if (this.cacheMiss !== null && this.cacheStore !== null && final.status !== 101) {
+          const { step, path, ...settings } = this.cacheStore;
+          const stored = await storeResponse(final, this.cacheMiss, settings);
+          this.note(step, path, stored.note);
+          final = stored.response;
+        }
         return { kind: "response", response: this.corsHeaders === null ? final : this.withCors(final), record: this.record(), answer: null };
       } catch (e) {
         if (!(e instanceof Failure) || e.lastError === null) throw e;
@@ -593,6 +609,35 @@ class Run {
       case "cache-store-value":
       case "cache-remove-value":
         return runExtensionStep(step, this.stepHost(step, path));
+      case "cache-lookup": {
+        const outcome = await lookupResponse(step, {
+          text: (t) => this.text(t),
+          method: this.method,
+          url: this.request.url,
+          headers: this.request.headers,
+          operation: this.selection.program.key,
+          client: this.identity?.model.sha256 ?? null,
+          cache: (store) => {
+            const c = this.services.responseCache?.[store] ?? null;
+            if (c === null && store === "external") this.services.log("error", "policy_cache_unbound", { requestId: this.request.requestId, at: position(step.at) });
+            return c;
+          },
+        });
+        this.note(step, path, outcome.note);
+        if (outcome.kind === "miss") this.cacheMiss = outcome.pending;
+        if (outcome.kind === "hit") throw new Stop(outcome.response, { policyId: step.at.policyId, at: position(step.at), code: null });
+        return;
+      }
+      case "cache-store": {
+        const settings = await storeSettings(step, { text: (t) => this.text(t) });
+        if (typeof settings === "string") {
+          throw this.failure("cache-store", "invalid_value", settings,
+            gatewayError("policy_expression_failed", "A policy set an invalid cache duration.", { requestId: this.request.requestId }), 500);
+        }
+        this.cacheStore = { ...settings, step, path };
+        this.note(step, path, this.cacheMiss ? `will store for ${settings.seconds} s` : "nothing to store (no cache-lookup missed)");
+        return;
+      }
     }
   }
 

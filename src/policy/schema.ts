@@ -11,6 +11,7 @@ import type { Code } from "./expr/ast";
 import type { ValidateJwtStep } from "./jwt-schema";
 import type { LimitStep } from "./state/schema";
 import type { CacheValueStep } from "./cache-schema";
+import type { ResponseCacheStep } from "./response-cache-schema";
 
 export const SCHEMA_VERSION = 1;
 
@@ -143,7 +144,8 @@ export type Step =
   }
   | ValidateJwtStep
   | LimitStep
-  | CacheValueStep;
+  | CacheValueStep
+  | ResponseCacheStep;
 
 export interface SetHeader {
   readonly at: Origin;
