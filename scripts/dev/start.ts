@@ -81,6 +81,8 @@ export interface DemoRequest {
   readonly path: string;
   readonly body?: string;
   readonly expect: { readonly status: number; readonly code?: string };
+  /** Calls this client already made to a limited route earlier in the list (`policy explain --counter-used`, a stub of the counter). */
+  readonly priorCalls?: number;
 }
 
 /** The requests printed and checked, in order. A 200 is answered by the echo origin. */
@@ -91,8 +93,8 @@ export const DEMO_REQUESTS: readonly DemoRequest[] = [
   { title: "denied by policy: POST /orders accepts registered clients only (scripts/dev/policies/apis/demo/create-order.xml)", headerFiles: ["unregistered.txt", SECRET_HEADER_FILE], method: "POST", path: "/orders", body: '{"id":2}', expect: { status: 403, code: "certificate_not_registered" } },
   { title: "allowed: GET /public needs no certificate (scripts/dev/policies/apis/demo/public.xml)", headerFiles: [SECRET_HEADER_FILE], method: "GET", path: "/public", expect: { status: 200 } },
   { title: "per-client limit: GET /limited allows 2 calls a minute per client certificate (scripts/dev/policies/apis/demo/limited.xml)", headerFiles: ["valid.txt", SECRET_HEADER_FILE], method: "GET", path: "/limited", expect: { status: 200 } },
-  { title: "per-client limit: the second call, still under the limit", headerFiles: ["valid.txt", SECRET_HEADER_FILE], method: "GET", path: "/limited", expect: { status: 200 } },
-  { title: "denied by the per-client limit: the third call within the minute gets 429 with Retry-After", headerFiles: ["valid.txt", SECRET_HEADER_FILE], method: "GET", path: "/limited", expect: { status: 429, code: "rate_limit_exceeded" } },
+  { title: "per-client limit: the second call, still under the limit", headerFiles: ["valid.txt", SECRET_HEADER_FILE], method: "GET", path: "/limited", expect: { status: 200 }, priorCalls: 1 },
+  { title: "denied by the per-client limit: the third call within the minute gets 429 with Retry-After", headerFiles: ["valid.txt", SECRET_HEADER_FILE], method: "GET", path: "/limited", expect: { status: 429, code: "rate_limit_exceeded" }, priorCalls: 2 },
   { title: "another client has its own counter", headerFiles: ["unregistered.txt", SECRET_HEADER_FILE], method: "GET", path: "/limited", expect: { status: 200 } },
   { title: "denied: no certificate", headerFiles: [SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 403, code: "certificate_missing" } },
   { title: "denied: expired client", headerFiles: ["expired.txt", SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 403, code: "certificate_expired" } },

@@ -46,6 +46,8 @@ export interface ExplainOptions {
   readonly counterUsed: number;
   /** Stub for cache-lookup-value: the entries the value cache holds (key → text). */
   readonly cache: ReadonlyMap<string, string>;
+  /** Stub for cache-lookup: every lookup hits with a 200 of this body (null: the stub cache is empty, every lookup misses). */
+  readonly cachedResponse: string | null;
   readonly json: boolean;
 }
 
@@ -81,6 +83,7 @@ const EXPLAIN_OPTIONS: OptionTable = {
   "origin-status": VALUE,
   "counter-used": VALUE,
   cache: REPEATABLE,
+  "cached-response": VALUE,
 };
 
 /** The host of a request given as a path (`--url /hello`). */
@@ -212,6 +215,7 @@ function parseExplain(argv: readonly string[]): Result<Command, UsageError> {
       originStatus,
       counterUsed,
       cache,
+      cachedResponse: one("cached-response"),
       json: flags.has("json"),
     },
   });

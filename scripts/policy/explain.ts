@@ -19,6 +19,8 @@
  */
 import { applyHit, windowStartOf } from "../../src/policy/state/window";
 import type { CachedValue, ValueCache } from "../../src/policy/value-cache";
+import type { ResponseCache } from "../../src/policy/response-cache";
+import { encodeBase64 } from "../../src/cert/decode";
 import { traceHeader } from "../../src/policy/trace-header";
 import { describeCertificate, type CertificateModel } from "../../src/cert/model";
 import { parseConfig, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "../../src/config";
@@ -65,6 +67,8 @@ export interface ExplainSetup {
   readonly counterUsed?: number;
   /** Stub value cache of cache-*-value (absent: empty); never the Workers Cache API. */
   readonly cache?: ReadonlyMap<string, string>;
+  /** Stub response cache of cache-lookup: every lookup hits with a 200 of this body (absent / null: every lookup misses). */
+  readonly cachedResponse?: string | null;
 }
 
 /** One request. */
@@ -245,6 +249,9 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
     counter: async (_name, r) => ok(applyHit({ windowStart: windowStartOf(r.nowMs, r.periodMs, r.anchorMs), calls: setup.counterUsed ?? 0, kilobytes: 0 }, r).answer),
     // A stub, not the Cache API: the entries given, changed by this request's stores and removals only.
     valueCache: stubCache(setup.cache),
+    // caching-type="external" reads the same stub: explain never reads KV.
+    externalValueCache: stubCache(setup.cache),
+    responseCache: { internal: stubResponseCache(setup.cachedResponse ?? null), external: stubResponseCache(setup.cachedResponse ?? null) },
   };
   let response: Response;
   let record: RunRecord | null = null;
@@ -306,6 +313,14 @@ function stubCache(entries: ReadonlyMap<string, string> | undefined): ValueCache
     get: async (key) => m.get(key) ?? null,
     put: async (key, value) => void m.set(key, value),
     delete: async (key) => void m.delete(key),
+  };
+}
+
+/** A response cache where every lookup misses (null) or hits with a 200 of `body`; stores are dropped. */
+function stubResponseCache(body: string | null): ResponseCache {
+  return {
+    get: async () => (body === null ? null : { status: 200, statusText: "OK", headers: [["content-type", "text/plain; charset=utf-8"]], body: encodeBase64(new TextEncoder().encode(body)) }),
+    put: async () => {},
   };
 }
 

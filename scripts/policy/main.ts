@@ -71,6 +71,8 @@ The request:
                             no headers, empty body)
   --counter-used N          STUB for rate-limit-by-key / quota-by-key: the calls each counter already
                             holds in its window (default 0); explain never reads the real counters
+  --cached-response TEXT    STUB for cache-lookup: every lookup hits with a 200 of body TEXT (default:
+                            the stub response cache is empty, every lookup misses); never the real caches
   --cache KEY=VALUE         STUB for cache-lookup-value: an entry of the value cache (repeatable;
                             default empty); stores and removals change only this run's stub
 
@@ -123,6 +125,7 @@ export async function main(argv: readonly string[], output: Output, clock: () =>
     originStatus: o.originStatus,
     counterUsed: o.counterUsed,
     cache: o.cache,
+    cachedResponse: o.cachedResponse,
   }, {
     method: o.method,
     url: o.url,
@@ -150,6 +153,7 @@ export async function main(argv: readonly string[], output: Output, clock: () =>
     originStatus: o.originStatus,
     counterUsed: o.counterUsed,
     cacheEntries: o.cache.size,
+    cachedResponse: o.cachedResponse,
   })) output.out(line);
   return EXIT_DECIDED;
 }

@@ -21,6 +21,8 @@ export interface RenderContext {
   readonly counterUsed?: number;
   /** Entries of the stub value cache (--cache), shown when a cache-*-value step ran. */
   readonly cacheEntries?: number;
+  /** The stub response cache's body (--cached-response; null: empty), shown when a cache-lookup step ran. */
+  readonly cachedResponse?: string | null;
 }
 
 /** Longest header value shown in full; longer ones (Client-Cert …) are cut, --json has them whole. */
@@ -67,6 +69,9 @@ export function renderExplanation(x: Explanation, ctx: RenderContext): string[] 
   }
   if (x.decision.steps.some((s) => s.step.startsWith("cache-") && s.step.endsWith("-value"))) {
     out.push(`value cache  STUB: ${ctx.cacheEntries ?? 0} entr${ctx.cacheEntries === 1 ? "y" : "ies"} given with --cache; the Workers Cache API is not read`);
+  }
+  if (x.decision.steps.some((s) => s.step === "cache-lookup" || s.step === "cache-store")) {
+    out.push(`resp. cache  STUB: ${ctx.cachedResponse == null ? "empty, every lookup misses" : "every lookup hits with a 200 of the --cached-response body"}; the Workers Cache API and KV POLICY_CACHE are not read`);
   }
   out.push(`request      ${ctx.method} ${ctx.url} at ${ctx.at.toISOString()}`);
   if (x.certificate === null) {
