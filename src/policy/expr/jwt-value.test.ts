@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { parseCode } from "./parse";
 import { checkTypes } from "./check-types";
-import { runText } from "./test-context";
+import { makeContext, runText } from "./test-context";
+import { parseJwtValue } from "./jwt-value";
 
 const b64url = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
 const token = (payload: Record<string, unknown>, header: Record<string, unknown> = { alg: "ES256", typ: "at+jwt" }) =>
@@ -45,6 +46,13 @@ describe("Jwt (AsJwt, TryParseJwt)", () => {
     [`@("${token({})}".AsJwt().Audiences.Count())`, "0"],
   ])("%s → %s", (source, expected) => {
     expect(runText(source)).toBe(expected);
+  });
+
+  it("a Jwt in a variable (validate-jwt's output-token-variable-name) reads back by cast and GetValueOrDefault<Jwt>", () => {
+    const ctx = makeContext({ jwt: parseJwtValue(TOKEN) });
+    expect(runText(`@(((Jwt)context.Variables["jwt"]).Subject)`, ctx)).toBe("alice");
+    expect(runText(`@(context.Variables.GetValueOrDefault<Jwt>("jwt").Issuer)`, ctx)).toBe("https://idp.example");
+    expect(runText(`@(context.Variables["jwt"] is Jwt)`, ctx)).toBe("True");
   });
 
   it("the checker types TryParseJwt's out local as a Jwt and rejects other shapes", () => {
