@@ -13,7 +13,12 @@
  *   certificate's id, else the certificate's SHA-256). Each `<api>` and `<operation>` child is one more step with its
  *   own counter that applies only to that API / operation (name or id; calls, renewal-period — and bandwidth for
  *   quota — default to the parent's where APIM leaves them optional).
- * certgate's addition: `failure-mode="deny|allow"` (the counter store is unreachable; default deny).
+ * certgate's additions: `failure-mode="deny|allow"` (the counter store is unreachable; default deny), and on
+ * rate-limit-by-key / rate-limit `rate-limiting-binding="NAME"`: count in that Workers Rate Limiting binding
+ * (https://developers.cloudflare.com/workers/runtime-apis/bindings/rate-limit/) — approximate, per Cloudflare
+ * location, periods of 10 or 60 s only — for operators who accept approximate counts. It takes literal `calls` and
+ * `renewal-period` (10 or 60) and none of what the binding cannot do (increment-condition, increment-count,
+ * remaining-calls-*, `<api>` children); `npm run check` requires the binding with the same limit and period.
  */
 import type { Code } from "../../src/policy/expr/ast";
 import type { LimitStep, SubscriptionScope } from "../../src/policy/state/schema";
@@ -39,7 +44,7 @@ export function checkLimit(t: CheckTools, ctx: CheckContext, el: XmlElement): Li
     ? t.attributes(ctx, el, ["renewal-period", "counter-key"], ["calls", "bandwidth", "increment-condition", "increment-count", "first-period-start", "failure-mode"])
     : t.attributes(ctx, el, ["calls", "renewal-period", "counter-key"], [
       "increment-condition", "increment-count", "retry-after-header-name", "retry-after-variable-name",
-      "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name", "failure-mode",
+      "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name", "failure-mode", "rate-limiting-binding",
     ]);
   t.noChildren(ctx, el);
   // rate-limit-by-key: calls and renewal-period may be expressions (evaluated per request).
@@ -125,12 +130,38 @@ export function checkLimit(t: CheckTools, ctx: CheckContext, el: XmlElement): Li
     if (v === "allow" || v === "deny") failureMode = v;
     else if (v !== null) t.badValue(ctx, mode, "deny or allow");
   }
+  const rateLimitingBinding = bindingOption(t, ctx, a, el, periodSeconds, ["increment-condition", "increment-count", "remaining-calls-header-name", "remaining-calls-variable-name"]);
+  if (rateLimitingBinding && (callsCode || periodCode)) t.diags.error(ctx.file, a.get("rate-limiting-binding")!.valueStart, "rate-limiting-binding takes literal calls and renewal-period (the binding's limit and period are fixed in wrangler.toml)", rateLimitingBinding.length);
   if (errorCount(t.diags) > before || periodSeconds === null || counterKey === null) return [];
   return [{
     k: quota ? "quota-by-key" : "rate-limit-by-key", at: t.origin(ctx, el), calls, bandwidthKb, periodSeconds, anchorMs, counterKey,
     incrementCondition, incrementCount, incrementCountCode, retryAfterHeader, retryAfterVariable, remainingCallsHeader,
     remainingCallsVariable, totalCallsHeader, failureMode, ...(callsCode ? { callsCode } : {}), ...(periodCode ? { periodCode } : {}),
+    ...(rateLimitingBinding ? { rateLimitingBinding } : {}),
   }];
+}
+
+/** Periods the Workers Rate Limiting binding counts (its `simple.period`). */
+const BINDING_PERIODS = [10, 60];
+
+/** certgate's rate-limiting-binding attribute: the binding name, or null (absent or reported). */
+function bindingOption(t: CheckTools, ctx: CheckContext, a: Map<string, import("./read-xml").XmlAttribute>, el: XmlElement, periodSeconds: number | null, excluded: readonly string[]): string | null {
+  const attr = a.get("rate-limiting-binding");
+  if (!attr) return null;
+  const name = t.literal(ctx, attr);
+  if (name === null) return null;
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) {
+    t.badValue(ctx, attr, "a binding name (letters, digits, _)");
+    return null;
+  }
+  if (periodSeconds !== null && !BINDING_PERIODS.includes(periodSeconds)) {
+    t.diags.error(ctx.file, attr.valueStart, `rate-limiting-binding counts periods of 10 or 60 seconds only, not ${periodSeconds} (the Workers Rate Limiting binding's limit); drop it to count exactly in a Durable Object`, name.length);
+  }
+  for (const other of excluded) {
+    if (a.has(other)) t.diags.error(ctx.file, a.get(other)!.start, `${other} cannot be used with rate-limiting-binding (the binding counts one per call and reports no remaining count)`, other.length);
+  }
+  if (el.children.some((c) => c.kind === "element")) t.diags.error(ctx.file, attr.valueStart, "rate-limiting-binding cannot be used with <api> / <operation> limits (one binding counts one limit)", name.length);
+  return name;
 }
 
 /** `<rate-limit>` / `<quota>` with their `<api>` / `<operation>` children: one step per element that limits. */
@@ -141,7 +172,7 @@ function checkSubscriptionLimit(t: CheckTools, ctx: CheckContext, el: XmlElement
     ? t.attributes(ctx, el, ["renewal-period"], ["calls", "bandwidth", "failure-mode"])
     : t.attributes(ctx, el, ["calls", "renewal-period"], [
       "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name",
-      "total-calls-header-name", "failure-mode",
+      "total-calls-header-name", "failure-mode", "rate-limiting-binding",
     ]);
   const limits = (attrs: Map<string, import("./read-xml").XmlAttribute>, inherited: { calls: number | null; bandwidthKb: number | null; periodSeconds: number | null } | null, where: XmlElement) => {
     const calls = attrs.has("calls") ? integerAttribute(t, ctx, attrs.get("calls"), 1, MAX_COUNT) : inherited ? inherited.calls : null;
@@ -183,7 +214,9 @@ function checkSubscriptionLimit(t: CheckTools, ctx: CheckContext, el: XmlElement
     if (v === "allow" || v === "deny") failureMode = v;
     else if (v !== null) t.badValue(ctx, mode, "deny or allow");
   }
+  const rateLimitingBinding = quota ? null : bindingOption(t, ctx, a, el, top.periodSeconds, ["remaining-calls-header-name", "remaining-calls-variable-name"]);
   const shared = {
+    ...(rateLimitingBinding ? { rateLimitingBinding } : {}),
     k: quota ? "quota-by-key" as const : "rate-limit-by-key" as const, anchorMs: quota ? DOTNET_MIN_DATE_MS : 0,
     counterKey: { t: "text" as const, v: "" }, incrementCondition: null, incrementCount: 1, incrementCountCode: null,
     retryAfterHeader: header("retry-after-header-name") ?? "Retry-After", retryAfterVariable: variable("retry-after-variable-name"),

@@ -178,6 +178,21 @@ export function policyBindingNames(prepared: PreparedBundle): ReadonlySet<string
   return names;
 }
 
+/** rate-limiting-binding names with the limit and period each step expects of the binding (scripts/check compares). */
+export function rateLimitingBindings(prepared: PreparedBundle): ReadonlyMap<string, ReadonlyArray<{ readonly calls: number; readonly period: number }>> {
+  const out = new Map<string, Array<{ calls: number; period: number }>>();
+  for (const p of prepared.programs.values()) {
+    forEachStep(p.program.inbound, (s) => {
+      if ((s.k === "rate-limit-by-key" || s.k === "quota-by-key") && s.rateLimitingBinding && s.calls !== null) {
+        const list = out.get(s.rateLimitingBinding) ?? [];
+        if (!list.some((x) => x.calls === s.calls && x.period === s.periodSeconds)) list.push({ calls: s.calls, period: s.periodSeconds });
+        out.set(s.rateLimitingBinding, list);
+      }
+    });
+  }
+  return out;
+}
+
 function forEachStep(steps: readonly Step[], visit: (s: Step) => void): void {
   for (const s of steps) {
     visit(s);

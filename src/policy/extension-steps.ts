@@ -22,7 +22,7 @@ import type { ValidateJwtStep } from "./jwt-schema";
 import type { OpenIdKeys, OpenIdKeySource } from "./openid";
 import type { Template } from "./schema";
 import type { CounterCall } from "./state/counters";
-import { runLimit, type LimitOutcome } from "./state/limit-step";
+import { runLimit, type LimitOutcome, type RateLimiter } from "./state/limit-step";
 import type { LimitStep } from "./state/schema";
 import { isCacheable, MAX_CACHE_SECONDS, type ValueCache } from "./value-cache";
 
@@ -52,7 +52,11 @@ export interface StepHost {
   readonly certificateSha256: string | null;
   /** "file:line:col" of the step. */
   readonly position: string;
-  readonly services: { readonly counter?: CounterCall; readonly openIdKeys?: OpenIdKeySource; readonly valueCache?: ValueCache; readonly externalValueCache?: ValueCache };
+  readonly services: {
+    readonly counter?: CounterCall; readonly openIdKeys?: OpenIdKeySource; readonly valueCache?: ValueCache; readonly externalValueCache?: ValueCache;
+    /** rate-limiting-binding: the Workers Rate Limiting binding of that name, or null. */
+    readonly rateLimiter?: (binding: string) => RateLimiter | null;
+  };
   /**
    * rate-limit / quota: the request's subscription — `registered:<id>` for a registered certificate (KV `registered`),
    * `certificate:<sha256>` for any other validated certificate, `anonymous` without one; null: registered unreadable.
@@ -113,6 +117,7 @@ async function limitStep(step: LimitStep, host: StepHost): Promise<void> {
     setVariable: (name, value) => host.setVariable(name, value),
     counter: host.services.counter,
     subscription: () => host.subscription(),
+    rateLimiter: (binding) => host.services.rateLimiter?.(binding) ?? null,
     operation: host.operation,
     invalid: (message) => {
       host.log("error", "policy_limit_invalid", { requestId: host.requestId, at: host.position, message });

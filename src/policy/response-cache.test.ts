@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { BuiltCertificate } from "../../scripts/pki/builder";
 import { ca, leaf, root } from "../../test/support/chains";
-import { byteSequence, publish, recordingOrigin, scenario, uniqueVersion, viaTerminator } from "../../test/support/gateway";
+import { byteSequence, publish, recordingOrigin, scenario, uniqueVersion, viaTerminator, type OriginCall } from "../../test/support/gateway";
 import { at, bundle, tpl } from "../../test/support/policies";
 import type { CacheValueStep } from "./cache-schema";
 import type { ResponseCacheStep } from "./response-cache-schema";
@@ -44,7 +44,8 @@ function countingOrigin(status = 200) {
     calls.push(req.url);
     return new Response(`call ${calls.length} for ${req.headers.get("x-client-cert-subject") ?? req.headers.get("x-client-cert-sha256") ?? "?"}`, { status, headers: { "content-type": "text/plain" } });
   });
-  return { calls, fetcher };
+  // The scenario reads only `calls.length` here: the URLs stand in for the recorded calls.
+  return { calls: calls as unknown as OriginCall[], fetcher };
 }
 
 describe("cache-lookup / cache-store: one client's response is never served to another", () => {
@@ -61,7 +62,7 @@ describe("cache-lookup / cache-store: one client's response is never served to a
       expect([a2, b2]).toEqual([a1, b1]);
       expect(s.origin.calls).toHaveLength(2);
       if (storeKind === "external") {
-        const keys = (await env.POLICY_CACHE!.list({ prefix: "response/" })).keys;
+        const keys = (await env.POLICY_CACHE.list({ prefix: "response/" })).keys;
         expect(keys.length).toBeGreaterThanOrEqual(2);
       }
     });
@@ -136,9 +137,9 @@ describe("what is looked up and stored (APIM's rules)", () => {
     const key = unique();
     const lookupValue: CacheValueStep = { k: "cache-lookup-value", at: at(), key: tpl(key), variable: "v", defaultValue: tpl("none"), store: "external" };
     const storeValue: CacheValueStep = { k: "cache-store-value", at: at(), key: tpl(key), value: tpl("kept"), durationSeconds: tpl("5"), store: "external" };
-    const before = (await env.POLICY_CACHE!.list({ prefix: "value/" })).keys.length;
+    const before = (await env.POLICY_CACHE.list({ prefix: "value/" })).keys.length;
     const s = scenario({}, recordingOrigin(), bundle({ inbound: [lookupValue, storeValue] }));
     expect((await s.request("/", as(alice))).status).toBe(200);
-    expect((await env.POLICY_CACHE!.list({ prefix: "value/" })).keys.length).toBe(before + 1);
+    expect((await env.POLICY_CACHE.list({ prefix: "value/" })).keys.length).toBe(before + 1);
   });
 });

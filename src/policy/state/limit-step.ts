@@ -19,6 +19,9 @@
  * - rate-limit-by-key `calls` / `renewal-period` expressions are evaluated per request; a value that is not a whole
  *   number in range (calls ≥ 1, period 1–300 s) is a policy error (`host.invalid`: 500 `policy_expression_failed`,
  *   on-error runs) — never a silent allow. Each distinct period counts in its own window.
+ * - rate-limiting-binding (certgate, opt-in): one `limit({ key })` call on that Workers Rate Limiting binding
+ *   (approximate, per location); refused → 429 with Retry-After = the period (the binding says no more); the binding
+ *   missing or throwing → the step's failure-mode, as an unreachable counter store.
  * - rate-limit / quota (per subscription): the key is `host.subscription()` (the registered certificate's id, else
  *   the validated certificate's SHA-256; docs/per-client-limits.md); an `<api>` / `<operation>` step is skipped
  *   (note "not this operation") when the request's API / operation is another one.
@@ -42,11 +45,18 @@ export interface LimitHost {
   subscription(): Promise<string | null>;
   /** The request's API and operation (null: no route matched). */
   readonly operation: { readonly apiId: string; readonly apiName: string; readonly id: string | null; readonly name: string | null } | null;
+  /** The Workers Rate Limiting binding of that name (null: not bound). */
+  rateLimiter?(binding: string): RateLimiter | null;
   /** What to throw for an invalid calls / renewal-period value (a policy error). */
   invalid(message: string): unknown;
   readonly nowMs: number;
   readonly requestId: string;
   log(level: "info" | "warn" | "error", event: string, fields: Record<string, unknown>): void;
+}
+
+/** The Workers Rate Limiting binding's interface (https://developers.cloudflare.com/workers/runtime-apis/bindings/rate-limit/). */
+export interface RateLimiter {
+  limit(options: { key: string }): Promise<{ success: boolean }>;
 }
 
 export type LimitOutcome =
@@ -74,6 +84,7 @@ export async function runLimit(given: LimitStep, host: LimitHost): Promise<Limit
   // A long key (perhaps client-supplied) is counted under its SHA-256: never refused, which failure-mode allow would let through.
   const key = written.length > MAX_COUNTER_KEY_CHARS ? `sha256:${await sha256Hex(written)}` : written;
   const name = counterName(step.k, step.periodSeconds, key);
+  if (step.rateLimitingBinding) return approximate(step, host, step.rateLimitingBinding, name, key);
   const deferred = step.incrementCondition !== null || step.incrementCountCode !== null || step.bandwidthKb !== null;
   const base = {
     nowMs: host.nowMs, periodMs: step.periodSeconds * 1000, anchorMs: step.anchorMs,
@@ -111,6 +122,22 @@ export async function runLimit(given: LimitStep, host: LimitHost): Promise<Limit
       if (!added.ok) host.log("error", "counter_store_unavailable", { requestId: host.requestId, step: step.k, phase: "increment", internal: added.error.internal });
     },
   };
+}
+
+/** rate-limiting-binding: one call to the binding; approximate (docs/per-client-limits.md). */
+async function approximate(step: LimitStep, host: LimitHost, binding: string, name: string, key: string): Promise<LimitOutcome> {
+  const limiter = host.rateLimiter?.(binding) ?? null;
+  if (limiter === null) return unavailable(step, host, `no Workers Rate Limiting binding ${binding} ([[ratelimits]] in wrangler.toml)`);
+  let success: boolean;
+  try {
+    success = (await limiter.limit({ key: name })).success === true;
+  } catch (e) {
+    return unavailable(step, host, `rate limiting binding ${binding}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const headers: Array<readonly [string, string]> = step.totalCallsHeader !== null && step.calls !== null ? [[step.totalCallsHeader, String(step.calls)]] : [];
+  if (success) return { kind: "allowed", note: `${key}: admitted by ${binding} (approximate)`, headers, after: null };
+  // The binding tells neither the count nor when its window renews: the whole period is the safe Retry-After.
+  return denied(step, host, { allowed: false, callsUsed: step.calls ?? 0, kilobytesUsed: 0, remainingCalls: 0, retryAfterSeconds: step.periodSeconds }, key);
 }
 
 /** The most a `calls` expression may give (check-limits.ts MAX_COUNT) and the longest rate-limit-by-key period. */

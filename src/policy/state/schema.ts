@@ -43,6 +43,12 @@ export interface LimitStep {
   readonly callsCode?: Code | null;
   /** rate-limit-by-key: a `renewal-period` expression, evaluated per request (replaces `periodSeconds`; 1 to 300). */
   readonly periodCode?: Code | null;
+  /**
+   * certgate's `rate-limiting-binding`: count in this Workers Rate Limiting binding (approximate, per location,
+   * periods 10 or 60 s only) instead of a Durable Object; its `[[ratelimits]]` simple limit / period must equal
+   * `calls` / `periodSeconds` (npm run check).
+   */
+  readonly rateLimitingBinding?: string | null;
   /** rate-limit / quota (per subscription): set; `counterKey` is unused. */
   readonly subscription?: SubscriptionScope | null;
 }

@@ -135,3 +135,31 @@ describe("the subscription key and where a limit applies (runLimit with a record
     expect(bad.origin.calls).toHaveLength(0);
   });
 });
+
+describe("rate-limiting-binding: the Workers Rate Limiting binding (miniflare's local implementation of [[ratelimits]] SHORT_LIMITS)", () => {
+  it("the binding answers: within its limit 200, then 429 with Retry-After = the period; another client is counted apart", async () => {
+    const [alice, bob] = [await client(), await client()];
+    // SHORT_LIMITS in wrangler.toml: 5 per 10 s.
+    const step = subscriptionLimit({ subscription: everywhere, calls: 5, periodSeconds: 10, rateLimitingBinding: "SHORT_LIMITS", totalCallsHeader: "X-Limit" });
+    const s = scenario({}, recordingOrigin(), bundle({ inbound: [step] }));
+    const responses: Response[] = [];
+    for (let n = 0; n < 7; n++) responses.push(await s.request("/", withCert(alice)));
+    const statuses = responses.map((r) => r.status);
+    // Locally the binding admits its limit per window. A 10 s window boundary falling inside these few
+    // milliseconds could admit one more, so the 6th or the 7th call is refused, not necessarily both.
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    const refused = responses.slice(5).find((r) => r.status === 429);
+    expect(refused, statuses.join(",")).toBeDefined();
+    expect(refused!.headers.get("retry-after")).toBe("10");
+    expect(refused!.headers.get("x-limit")).toBe("5");
+    expect(((await refused!.json()) as { code: string }).code).toBe("rate_limit_exceeded");
+    expect((await s.request("/", withCert(bob))).status).toBe(200);
+  });
+
+  it("a binding that is not there: the failure mode (deny: 503 counter_store_unavailable)", async () => {
+    const s = scenario({}, recordingOrigin(), bundle({ inbound: [subscriptionLimit({ subscription: everywhere, calls: 5, periodSeconds: 10, rateLimitingBinding: "NOT_BOUND" })] }));
+    const res = await s.request("/", withCert(await client()));
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { code: string }).code).toBe("counter_store_unavailable");
+  });
+});
