@@ -174,6 +174,15 @@ describe("policy explain, the command", () => {
     expect(hit.out.join("\n")).toContain("value cache  STUB: 1 entry given with --cache");
   });
 
+  it("rate-limit per subscription and rate-limiting-binding read the --counter-used stub", async () => {
+    const args = ["explain", "--json", "--policy=test/policies/subscription-limits/policy.xml", ...TRUST, "--url=/", `--cert=${join(PKI, "valid.pem")}`];
+    const under = JSON.parse((await run(args)).out[0]!) as Decision;
+    expect(under.effect).toBe("forward");
+    expect(under.steps.filter((s) => s.step === "rate-limit-by-key").map((s) => s.note)).toEqual(expect.arrayContaining([expect.stringMatching(/admitted by SHORT_LIMITS \(approximate\)/)]));
+    const over = JSON.parse((await run([...args, "--counter-used=5"])).out[0]!) as Decision;
+    expect([over.effect, over.status, (JSON.parse(over.body!) as { code: string }).code]).toEqual(["respond", 429, "rate_limit_exceeded"]);
+  });
+
   it("--cached-response is the stub response cache of cache-lookup: a hit answers with it, and the text output says STUB", async () => {
     const args = ["explain", "--policy=test/policies/response-cache/policy.xml", ...TRUST, "--url=/cars?version=2", `--cert=${join(PKI, "valid.pem")}`];
     const miss = JSON.parse((await run([...args, "--json"])).out[0]!) as Decision;

@@ -249,6 +249,8 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
     counter: async (_name, r) => ok(applyHit({ windowStart: windowStartOf(r.nowMs, r.periodMs, r.anchorMs), calls: setup.counterUsed ?? 0, kilobytes: 0 }, r).answer),
     // A stub, not the Cache API: the entries given, changed by this request's stores and removals only.
     valueCache: stubCache(setup.cache),
+    // A stub of every Rate Limiting binding, like the counter stub: `counterUsed` calls made before this one.
+    rateLimiter: (_binding, calls) => ({ limit: async () => ({ success: (setup.counterUsed ?? 0) < calls }) }),
     // caching-type="external" reads the same stub: explain never reads KV.
     externalValueCache: stubCache(setup.cache),
     responseCache: { internal: stubResponseCache(setup.cachedResponse ?? null), external: stubResponseCache(setup.cachedResponse ?? null) },

@@ -65,7 +65,7 @@ export function renderExplanation(x: Explanation, ctx: RenderContext): string[] 
   out.push(`policies     ${ctx.policies}`);
   ctx.trust.forEach((t, i) => out.push(`${i === 0 ? "trust        " : "             "}${t}`));
   if (x.decision.steps.some((s) => s.step === "rate-limit-by-key" || s.step === "quota-by-key")) {
-    out.push(`counters     STUB: every counter holds ${ctx.counterUsed ?? 0} calls before this request (--counter-used); the Worker's Durable Objects are not read`);
+    out.push(`counters     STUB: every counter holds ${ctx.counterUsed ?? 0} calls before this request (--counter-used); the Worker's Durable Objects and Rate Limiting bindings are not read`);
   }
   if (x.decision.steps.some((s) => s.step.startsWith("cache-") && s.step.endsWith("-value"))) {
     out.push(`value cache  STUB: ${ctx.cacheEntries ?? 0} entr${ctx.cacheEntries === 1 ? "y" : "ies"} given with --cache; the Workers Cache API is not read`);

@@ -421,6 +421,7 @@ class Checker {
         if (v.failureMode !== "deny" && v.failureMode !== "allow") this.fail(`${where}.failureMode`, "must be deny or allow");
         if (v.callsCode != null) this.code(v.callsCode, `${where}.callsCode`);
         if (v.periodCode != null) this.code(v.periodCode, `${where}.periodCode`);
+        if (v.rateLimitingBinding != null && (typeof v.rateLimitingBinding !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.rateLimitingBinding))) this.fail(`${where}.rateLimitingBinding`, "must be a binding name");
         if (v.subscription != null && (typeof v.subscription !== "object" || !["rate-limit", "quota"].includes((v.subscription as { element?: string }).element ?? ""))) {
           this.fail(`${where}.subscription`, "must be {element, api, operation}");
         }

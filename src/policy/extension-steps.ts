@@ -54,8 +54,8 @@ export interface StepHost {
   readonly position: string;
   readonly services: {
     readonly counter?: CounterCall; readonly openIdKeys?: OpenIdKeySource; readonly valueCache?: ValueCache; readonly externalValueCache?: ValueCache;
-    /** rate-limiting-binding: the Workers Rate Limiting binding of that name, or null. */
-    readonly rateLimiter?: (binding: string) => RateLimiter | null;
+    /** rate-limiting-binding: the Workers Rate Limiting binding of that name, or null (`calls`: the step's limit, for stubs). */
+    readonly rateLimiter?: (binding: string, calls: number) => RateLimiter | null;
   };
   /**
    * rate-limit / quota: the request's subscription — `registered:<id>` for a registered certificate (KV `registered`),
@@ -117,7 +117,7 @@ async function limitStep(step: LimitStep, host: StepHost): Promise<void> {
     setVariable: (name, value) => host.setVariable(name, value),
     counter: host.services.counter,
     subscription: () => host.subscription(),
-    rateLimiter: (binding) => host.services.rateLimiter?.(binding) ?? null,
+    rateLimiter: (binding, calls) => host.services.rateLimiter?.(binding, calls) ?? null,
     operation: host.operation,
     invalid: (message) => {
       host.log("error", "policy_limit_invalid", { requestId: host.requestId, at: host.position, message });

@@ -169,7 +169,7 @@ export interface RunServices {
   /** caching-type="external": the KV namespace POLICY_CACHE (policy/response-cache.ts); absent: not bound (a miss, logged). */
   readonly externalValueCache?: ValueCache;
   /** rate-limiting-binding: the Workers Rate Limiting binding of that name (null: not bound). */
-  readonly rateLimiter?: (binding: string) => import("./state/limit-step").RateLimiter | null;
+  readonly rateLimiter?: (binding: string, calls: number) => import("./state/limit-step").RateLimiter | null;
   /** cache-lookup / cache-store's caches by store (policy/response-cache.ts); absent: every lookup is skipped. */
   readonly responseCache?: { readonly internal?: ResponseCache; readonly external?: ResponseCache };
 }

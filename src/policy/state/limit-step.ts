@@ -45,8 +45,8 @@ export interface LimitHost {
   subscription(): Promise<string | null>;
   /** The request's API and operation (null: no route matched). */
   readonly operation: { readonly apiId: string; readonly apiName: string; readonly id: string | null; readonly name: string | null } | null;
-  /** The Workers Rate Limiting binding of that name (null: not bound). */
-  rateLimiter?(binding: string): RateLimiter | null;
+  /** The Workers Rate Limiting binding of that name (null: not bound); `calls` is the step's limit (explain's stub reads it). */
+  rateLimiter?(binding: string, calls: number): RateLimiter | null;
   /** What to throw for an invalid calls / renewal-period value (a policy error). */
   invalid(message: string): unknown;
   readonly nowMs: number;
@@ -126,7 +126,7 @@ export async function runLimit(given: LimitStep, host: LimitHost): Promise<Limit
 
 /** rate-limiting-binding: one call to the binding; approximate (docs/per-client-limits.md). */
 async function approximate(step: LimitStep, host: LimitHost, binding: string, name: string, key: string): Promise<LimitOutcome> {
-  const limiter = host.rateLimiter?.(binding) ?? null;
+  const limiter = host.rateLimiter?.(binding, step.calls ?? 0) ?? null;
   if (limiter === null) return unavailable(step, host, `no Workers Rate Limiting binding ${binding} ([[ratelimits]] in wrangler.toml)`);
   let success: boolean;
   try {
