@@ -7,10 +7,14 @@
  * - validate-jwt (jwt.ts): a failure sets LastError (Source "validate-jwt", Reason APIM's) and runs on-error; the
  *   answer is `jwt_invalid` with failed-validation-httpcode (default 401). openid-config keys unavailable → 503
  *   `jwt_keys_unavailable`, answered directly (fail closed).
- * - rate-limit-by-key / quota-by-key (state/limit-step.ts): a refusal is answered directly with its headers; the
- *   response headers and deferred increments are registered with the host, which applies them after outbound.
- * - cache-*-value (value-cache.ts): a cache failure is a miss; a value the cache cannot hold or a bad duration is a
- *   runtime error (`policy_expression_failed`, LastError Source the step).
+ * - rate-limit-by-key / quota-by-key, and rate-limit / quota compiled to them (state/limit-step.ts): a refusal is
+ *   answered directly with its headers; the response headers and deferred increments are registered with the host,
+ *   which applies them after outbound. An invalid computed calls / renewal-period is a policy error (500
+ *   `policy_expression_failed`, LastError Source the step, Reason `invalid_value`).
+ * - cache-*-value (value-cache.ts; caching-type="external": KV POLICY_CACHE, response-cache.ts): a cache failure is
+ *   a miss; a value the cache cannot hold or a bad duration is a runtime error (`policy_expression_failed`, LastError
+ *   Source the step).
+ * - validate-jwt's output-token-variable-name holds the token as a Jwt (expr/jwt-value.ts).
  */
 import { gatewayError, type GatewayError } from "../errors";
 import type { CacheValueStep } from "./cache-schema";

@@ -55,9 +55,13 @@
  *   on-error with APIM's reasons; cors answers preflights and adds its headers to the response; mock-response
  *   answers; find-and-replace edits the section's body. Programs whose expressions read `Body` (or that run
  *   find-and-replace) buffer the bodies (body.ts, up to MAX_BODY_BYTES); all others stream them.
- * - validate-jwt, rate-limit-by-key / quota-by-key and cache-*-value run in extension-steps.ts (its header has their
- *   semantics) through a StepHost, with the optional services `openIdKeys`, `counter` and `valueCache`; deferred
- *   limit increments run after outbound, only when the origin's response is sent.
+ * - validate-jwt, rate-limit-by-key / quota-by-key / rate-limit / quota and cache-*-value run in extension-steps.ts
+ *   (its header has their semantics) through a StepHost, with the optional services `openIdKeys`, `counter`,
+ *   `rateLimiter`, `valueCache` and `externalValueCache`; deferred limit increments run after outbound, only when the
+ *   origin's response is sent. rate-limit / quota's subscription is the registered certificate's id, else the
+ *   validated certificate's SHA-256 (`subscription`).
+ * - cache-lookup / cache-store (response-cache-step.ts has the rules): a hit answers at once; a miss leaves the key
+ *   for cache-store, which stores the final response after outbound (service `responseCache`).
  */
 import type { CertificateModel } from "../cert/model";
 import { describeCertificate } from "../cert/model";
