@@ -16,6 +16,7 @@
  * per-client step. The key text is hashed (SHA-256) into the store's key.
  */
 import { decodeBase64, encodeBase64 } from "../cert/decode";
+import { policyCacheKey, type POLICY_CACHE_PREFIXES } from "../kv-schema";
 import type { CachedValue, ValueCache } from "./value-cache";
 import { MAX_CACHE_SECONDS, MAX_CACHED_VALUE_CHARS } from "./value-cache";
 
@@ -85,9 +86,9 @@ export function cacheApiStore(cache: Cache, namespace: string, log: Log, now: ()
   };
 }
 
-/** KV (binding POLICY_CACHE) as a TextStore: keys `<namespace>/<sha256 of the key>` (docs/kv-schema.md, "POLICY_CACHE"). */
-export function kvStore(kv: KVNamespace, namespace: string, log: Log, now: () => number = Date.now): TextStore {
-  const name = async (key: string) => `${namespace}/${await sha256Hex(key)}`;
+/** KV (binding POLICY_CACHE) as a TextStore: keys from src/kv-schema.ts policyCacheKey (docs/kv-schema.md, "POLICY_CACHE"). */
+export function kvStore(kv: KVNamespace, kind: keyof typeof POLICY_CACHE_PREFIXES, log: Log, now: () => number = Date.now): TextStore {
+  const name = async (key: string) => policyCacheKey(kind, await sha256Hex(key));
   return {
     async get(key) {
       try {
