@@ -13,6 +13,7 @@ import { describeCertificate } from "./cert/model";
 import { counterCall } from "./policy/state/counters";
 import { openIdKeySource } from "./policy/openid";
 import { workersValueCache } from "./policy/value-cache";
+import { cacheApiStore, kvStore, textResponseCache, textValueCache } from "./policy/response-cache";
 import type { PresentedCertificate } from "./cert/sources/source";
 import { configOf, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "./config";
 import { GATEWAY_BINDINGS, type AppEnv, type Env, type Verification } from "./env";
@@ -26,7 +27,7 @@ import { log, logRequest, newRequestRecord, serverTiming, type RequestRecord } f
 import { TrustStore } from "./pki/trust-store";
 import { CertificateVerifier } from "./pki/verifier";
 import { equalBytes } from "./bytes";
-import { policyBindingNames, prepareBundle, selectProgram } from "./policy/bundle";
+import { policyBindingNames, prepareBundle, rateLimitingBindings, selectProgram } from "./policy/bundle";
 import { DEFAULT_BUNDLE } from "./policy/built-bundle";
 import { traceHeader } from "./policy/trace-header";
 import { runProgram, type RunServices } from "./policy/run";
@@ -71,7 +72,7 @@ export interface AppOptions {
  */
 export function configurationProblems(env: Env, bundle: unknown = DEFAULT_BUNDLE): string[] {
   const policies = prepareBundle(bundle);
-  const config = configOf(env, { policyBindings: policies.ok ? policyBindingNames(policies.value) : new Set() });
+  const config = configOf(env, { policyBindings: policies.ok ? new Set([...policyBindingNames(policies.value), ...rateLimitingBindings(policies.value).keys()]) : new Set() });
   return config.ok ? [] : config.error;
 }
 
@@ -80,7 +81,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   // Compile once, evaluate per request: a bad bundle is found at startup and fails every request closed.
   const policies = prepareBundle(options.bundle ?? DEFAULT_BUNDLE);
   if (!policies.ok) log("error", "policy_bundle_invalid", { problems: policies.error });
-  const configOptions = { policyBindings: policies.ok ? policyBindingNames(policies.value) : new Set<string>() };
+  const configOptions = { policyBindings: policies.ok ? new Set([...policyBindingNames(policies.value), ...rateLimitingBindings(policies.value).keys()]) : new Set<string>() };
 
   // 1. Configuration, parsed once per isolate.
   const configure = (c: Context<AppEnv>): void => {
@@ -374,5 +375,23 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
       }
     },
     ...(waitUntil ? { waitUntil } : {}),
+    ...policyCaches(env, (event, fields) => log("warn", event, fields)),
+    // rate-limiting-binding="NAME": a [[ratelimits]] binding, never one of certgate's own.
+    rateLimiter: (name) => {
+      const b = GATEWAY_BINDINGS.has(name) ? undefined : bindings[name];
+      return typeof b === "object" && b !== null && typeof (b as RateLimit).limit === "function" ? (b as RateLimit) : null;
+    },
+  };
+}
+
+/** cache-lookup / cache-store's caches and the external (KV POLICY_CACHE) value cache (policy/response-cache.ts). */
+function policyCaches(env: Env, log: (event: string, fields: Record<string, unknown>) => void) {
+  const kv = env.POLICY_CACHE;
+  return {
+    externalValueCache: kv ? textValueCache(kvStore(kv, "value", log)) : undefined,
+    responseCache: {
+      internal: textResponseCache(cacheApiStore(caches.default, "response-cache", log)),
+      external: kv ? textResponseCache(kvStore(kv, "response", log)) : undefined,
+    },
   };
 }

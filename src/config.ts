@@ -120,8 +120,8 @@ function nonStringVariables(env: Env): string[] {
   const values = env as unknown as Record<string, unknown>;
   for (const name of GATEWAY_BINDINGS) {
     const v = values[name];
-    // TRUST (KV), ORIGIN (service), COUNTERS (Durable Object) are bindings, not vars.
-    if (v === undefined || typeof v === "string" || name === "TRUST" || name === "ORIGIN" || name === "COUNTERS") continue;
+    // TRUST and POLICY_CACHE (KV), ORIGIN (service), COUNTERS (Durable Object) are bindings, not vars.
+    if (v === undefined || typeof v === "string" || name === "TRUST" || name === "ORIGIN" || name === "COUNTERS" || name === "POLICY_CACHE") continue;
     if (name === "CERT_SOURCE_HEADERS" && typeof v === "object" && v !== null) continue;
     problems.push(`${name} must be a string (in wrangler.toml, quote it: ${name} = "${String(v)}")`);
   }

@@ -18,6 +18,8 @@ export interface Env {
   readonly ORIGIN?: Fetcher;
   /** Counters of rate-limit-by-key / quota-by-key (policy/state/counter.ts); absent: those policies fail per failure-mode. */
   readonly COUNTERS?: DurableObjectNamespace<import("./policy/state/counter").CounterObject>;
+  /** caching-type="external" of cache-lookup / cache-*-value (policy/response-cache.ts): a global cache in KV; absent: those steps miss. */
+  readonly POLICY_CACHE?: KVNamespace;
   readonly ORIGIN_URL?: string;
   readonly ORIGIN_TIMEOUT_MS?: string;
   readonly CERT_SOURCES?: string;
@@ -69,7 +71,7 @@ const GATEWAY_BINDING_NAMES = [
   "TERMINATOR_SECRET_HEADER", "TERMINATOR_ADDRESSES", "REJECT_UNTRUSTED_CERT_HEADERS", "REQUIRE_CERTIFICATE", "TRUST_STORE",
   "DENY_STATUS", "REVOCATION", "REQUIRE_CLIENT_AUTH_EKU", "ALLOW_SHA1", "MIN_RSA_BITS", "ALLOW_PARTIAL_CHAIN", "CERT_PROFILE",
   "IDENTITY_HEADER_PREFIX", "TRUST_REFRESH_SECONDS", "KV_TIMEOUT_MS", "PROBLEM_TYPE_BASE", "TRACE_SECRET", "IDENTITY_HEADERS", "LOG_REQUESTS", "SERVER_TIMING",
-  "STRIP_HEADERS", "EXPIRY_WARN_DAYS", "ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_TOKEN", "COUNTERS",
+  "STRIP_HEADERS", "EXPIRY_WARN_DAYS", "ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_TOKEN", "COUNTERS", "POLICY_CACHE",
 ] as const satisfies readonly (keyof Env)[];
 // Compile-time check that the list names every binding of Env (adding one without listing it does not compile).
 type Unlisted = Exclude<keyof Env, (typeof GATEWAY_BINDING_NAMES)[number]>;

@@ -33,6 +33,14 @@ export const crlKey = (version: string, name: string, index: number) => `v/${ver
 export const registeredKey = (version: string) => `v/${version}/registered`;
 export const valuesKey = (version: string) => `v/${version}/values`;
 
+/**
+ * The KV namespace POLICY_CACHE (caching-type="external", src/policy/response-cache.ts) — a namespace of its own,
+ * never TRUST: `value/<sha256 hex of the cache-*-value key>` and `response/<sha256 hex of the response key>`, each a
+ * JSON `{exp, text}` with its own expiry (docs/kv-schema.md, "POLICY_CACHE").
+ */
+export const POLICY_CACHE_PREFIXES = { value: "value", response: "response" } as const;
+export const policyCacheKey = (kind: keyof typeof POLICY_CACHE_PREFIXES, sha256Hex: string) => `${POLICY_CACHE_PREFIXES[kind]}/${sha256Hex}`;
+
 /** One KV write: text (JSON, PEM) or bytes (DER CRLs). */
 export interface KvWrite {
   readonly key: string;

@@ -3,5 +3,7 @@ declare namespace Cloudflare {
   interface Env {
     TRUST: KVNamespace;
     COUNTERS: DurableObjectNamespace<import("../src/policy/state/counter").CounterObject>;
+    POLICY_CACHE: KVNamespace;
+    SHORT_LIMITS: RateLimit;
   }
 }

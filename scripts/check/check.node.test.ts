@@ -51,6 +51,23 @@ describe("checkDeployment", () => {
     expect(bound.warnings).toEqual([expect.stringContaining("TRUST_API_KEY")]);
   });
 
+  it("caching-type=\"external\" needs the KV namespace POLICY_CACHE; without such a policy it is not required", () => {
+    const needs = { certificateIds: new Set<string>(), runtimeValues: new Set<string>(), externalCache: true };
+    expect(checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS }, needs, new Set()).problems)
+      .toEqual([expect.stringContaining('caching-type="external", but no KV namespace is bound as POLICY_CACHE')]);
+    expect(checkDeployment({ kv_namespaces: [...TRUST, { binding: "POLICY_CACHE" }], vars: GOOD_VARS }, needs, new Set()).problems).toEqual([]);
+    expect(checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS }, { ...needs, externalCache: false }, new Set()).problems).toEqual([]);
+  });
+
+  it("rate-limiting-binding: the [[ratelimits]] binding must exist with the policy's calls and period", () => {
+    const needs = { certificateIds: new Set<string>(), runtimeValues: new Set<string>(), rateLimitingBindings: new Map([["SHORT", [{ calls: 5, period: 10 }]]]) };
+    expect(checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS }, needs, new Set()).problems)
+      .toEqual(['[top level]: the policies\' rate-limiting-binding="SHORT" has no [[ratelimits]] binding "SHORT"']);
+    const other = checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS, ratelimits: [{ name: "SHORT", simple: { limit: 100, period: 60 } }] }, needs, new Set());
+    expect(other.problems).toEqual([expect.stringContaining('[[ratelimits]] "SHORT" counts 100 per 60 s, but a policy using it says calls="5" renewal-period="10"')]);
+    expect(checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS, ratelimits: [{ name: "SHORT", simple: { limit: 5, period: 10 } }] }, needs, new Set()).problems).toEqual([]);
+  });
+
   it("an unknown --env is a problem naming the environments there are", () => {
     expect(checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS }, NO_NEEDS, new Set(), ["prod"]).problems)
       .toEqual(["[env.prod]: no such environment in the wrangler config (it has: top level)"]);

@@ -22,6 +22,7 @@ export interface RawEnvironment {
   readonly kv_namespaces?: ReadonlyArray<{ readonly binding?: string }>;
   readonly services?: ReadonlyArray<{ readonly binding?: string }>;
   readonly mtls_certificates?: ReadonlyArray<{ readonly binding?: string }>;
+  readonly ratelimits?: ReadonlyArray<{ readonly name?: string; readonly simple?: { readonly limit?: number; readonly period?: number } }>;
 }
 
 export interface RawWranglerConfig extends RawEnvironment {
@@ -34,6 +35,10 @@ export interface PolicyNeeds {
   readonly certificateIds: ReadonlySet<string>;
   /** Run-time named values: KV `values` or Worker secrets of these names. */
   readonly runtimeValues: ReadonlySet<string>;
+  /** A policy asks for caching-type="external": the KV namespace POLICY_CACHE must be bound. */
+  readonly externalCache?: boolean;
+  /** rate-limiting-binding names → the calls / period each policy step expects of that [[ratelimits]] binding. */
+  readonly rateLimitingBindings?: ReadonlyMap<string, ReadonlyArray<{ readonly calls: number; readonly period: number }>>;
 }
 
 export interface CheckReport {
@@ -79,6 +84,21 @@ export function checkDeployment(config: RawWranglerConfig, needs: PolicyNeeds, s
 
     if (!kv.has("TRUST")) {
       problems.push(at(`no KV namespace bound as TRUST (the trust material, docs/kv-schema.md)${name === null ? "" : "; kv_namespaces are not inherited from the top level"}`));
+    }
+    if (needs.externalCache && !kv.has("POLICY_CACHE")) {
+      problems.push(at(`the policies ask for caching-type="external", but no KV namespace is bound as POLICY_CACHE (docs/per-client-limits.md, "Caches")`));
+    }
+    for (const [binding, uses] of needs.rateLimitingBindings ?? []) {
+      const b = (env.ratelimits ?? []).find((r) => r.name === binding);
+      if (!b) {
+        problems.push(at(`the policies' rate-limiting-binding="${binding}" has no [[ratelimits]] binding "${binding}"`));
+        continue;
+      }
+      for (const u of uses) {
+        if (b.simple?.limit !== u.calls || b.simple?.period !== u.period) {
+          problems.push(at(`[[ratelimits]] "${binding}" counts ${b.simple?.limit ?? "?"} per ${b.simple?.period ?? "?"} s, but a policy using it says calls="${u.calls}" renewal-period="${u.period}" (the binding's numbers are what it enforces)`));
+        }
+      }
     }
     for (const id of needs.certificateIds) {
       if (!mtls.has(id)) problems.push(at(`the policies' authentication-certificate certificate-id="${id}" has no [[mtls_certificates]] binding "${id}"`));

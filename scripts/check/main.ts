@@ -9,11 +9,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { policyBindingNames } from "../../src/policy/bundle";
+import { policyBindingNames, rateLimitingBindings, usesExternalCache } from "../../src/policy/bundle";
 import { POLICIES_VARIABLE } from "../compile-policies/main";
 import { describeError, parseOptions, REPEATABLE, runMain, usageError, userPath, VALUE, valueOf, valuesOf, type Output } from "../lib/cli";
 import { compileForExplain } from "../policy/inputs";
-import { checkDeployment, type RawWranglerConfig } from "./check";
+import { checkDeployment, type PolicyNeeds, type RawWranglerConfig } from "./check";
 
 const USAGE = `Usage: npm run check [-- options]
 
@@ -60,14 +60,14 @@ export async function main(argv: readonly string[], output: Output): Promise<num
   const values = valueOf(args, "values");
   const compiled = compileForExplain({ kind: "folder", dir: userPath(policiesDir) }, values === undefined ? [] : [userPath(values)], new Map());
   const problems: string[] = [];
-  let needs = { certificateIds: new Set<string>(), runtimeValues: new Set<string>() };
+  let needs: PolicyNeeds = { certificateIds: new Set<string>(), runtimeValues: new Set<string>(), externalCache: false };
   if (!compiled.ok) {
     for (const line of compiled.error.diagnostics.replace(/\n$/, "").split("\n")) if (line !== "") output.err(line);
     problems.push(...compiled.error.messages.map((m) => `policies ${policiesDir}: ${m}`));
   } else {
     const names = policyBindingNames(compiled.value.prepared);
     const runtime = new Set(compiled.value.bundle.runtimeValues);
-    needs = { certificateIds: new Set([...names].filter((n) => !runtime.has(n))), runtimeValues: runtime };
+    needs = { certificateIds: new Set([...names].filter((n) => !runtime.has(n))), runtimeValues: runtime, externalCache: usesExternalCache(compiled.value.prepared), rateLimitingBindings: rateLimitingBindings(compiled.value.prepared) };
   }
   const envs = args.values.get("env")?.map((e) => (e === "top" ? null : e));
   const report = checkDeployment(raw, needs, new Set(valuesOf(args, "secret")), envs);

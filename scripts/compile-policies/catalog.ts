@@ -39,6 +39,9 @@ export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   "validate-jwt": ["inbound"],
   "rate-limit-by-key": ["inbound"],
   "quota-by-key": ["inbound"],
+  // Per subscription = per client certificate (check-limits.ts, docs/per-client-limits.md); APIM: inbound only.
+  "rate-limit": ["inbound"],
+  quota: ["inbound"],
   // check-cache.ts: APIM allows the value-cache policies in every section.
   "cache-lookup-value": ALL,
   "cache-store-value": ALL,
@@ -47,6 +50,9 @@ export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   "send-request": ALL,
   "send-one-way-request": ALL,
   retry: ALL,
+  // check-response-cache.ts: APIM allows cache-lookup in inbound, cache-store in outbound.
+  "cache-lookup": ["inbound"],
+  "cache-store": ["outbound"],
 };
 
 /** The elements allowed directly in `section` (or in a `<when>`/`<otherwise>`/fragment, without base). */
@@ -90,6 +96,10 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
   claim: "<required-claims>",
   key: "<issuer-signing-keys>",
   "set-url": "<send-request> or <send-one-way-request>",
+  api: "<rate-limit> or <quota>",
+  "vary-by-header": "<cache-lookup>",
+  "vary-by-query-parameter": "<cache-lookup>",
+  operation: "<api> (in <rate-limit> or <quota>)",
   policies: "no parent (it is a document's root)",
   fragment: "no parent (it is a fragment file's root)",
 };
@@ -97,11 +107,10 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
 /** APIM policies certgate does not implement: named as such in errors, rather than "unknown". */
 export const UNSUPPORTED_APIM_POLICIES: ReadonlySet<string> = new Set([
   "authentication-basic", "authentication-managed-identity", "azure-openai-emit-token-metric", "azure-openai-semantic-cache-lookup",
-  "azure-openai-semantic-cache-store", "azure-openai-token-limit", "cache-lookup",
-  "cache-store", "cross-domain", "emit-metric",
+  "azure-openai-semantic-cache-store", "azure-openai-token-limit", "cross-domain", "emit-metric",
   "get-authorization-context", "http-data-source", "invoke-dapr-binding", "json-to-xml", "jsonp", "limit-concurrency",
   "llm-content-safety", "llm-emit-token-metric", "llm-semantic-cache-lookup", "llm-semantic-cache-store", "llm-token-limit",
-  "log-to-eventhub", "proxy", "publish-to-dapr", "quota", "rate-limit",
+  "log-to-eventhub", "proxy", "publish-to-dapr",
   "redirect-content-urls", "set-graphql-resolver", "sql-data-source", "validate-azure-ad-token", "validate-content", "validate-graphql-request",
   "validate-headers", "validate-odata-request", "validate-parameters", "validate-status-code", "wait",
   "xml-to-json", "xsl-transform",

@@ -25,6 +25,7 @@ import { checkValidateJwt } from "./check-jwt";
 import { checkLimit } from "./check-limits";
 import { checkCacheValue } from "./check-cache";
 import { checkOutbound, checkResponseVariable } from "./check-outbound";
+import { checkResponseCache } from "./check-response-cache";
 
 /** A section entry: a step, or the place where the parent scope's section runs. */
 export type Item = Step | { readonly k: "base"; readonly at: Origin };
@@ -272,6 +273,8 @@ export class Checker {
         return checkValidateJwt(this.tools, ctx, el);
       case "rate-limit-by-key":
       case "quota-by-key":
+      case "rate-limit":
+      case "quota":
         return checkLimit(this.tools, ctx, el);
       case "cache-lookup-value":
       case "cache-store-value":
@@ -281,6 +284,9 @@ export class Checker {
       case "send-one-way-request":
       case "retry":
         return checkOutbound(this.tools, ctx, el);
+      case "cache-lookup":
+      case "cache-store":
+        return checkResponseCache(this.tools, ctx, el);
       default:
         throw new Error(`catalog lists <${el.name}> but check.ts has no rule for it`);
     }

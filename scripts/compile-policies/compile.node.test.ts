@@ -57,7 +57,7 @@ describe("the demo's set (scripts/dev/policies, used by npm start)", () => {
   it("compiles with no errors and no warnings", () => {
     const result = compilePolicies(readPolicyFiles(EXAMPLES));
     expect(formatDiagnostics("errors" in result ? [...result.errors, ...result.warnings] : result.warnings)).toBe("");
-    expect("bundle" in result && Object.keys(result.bundle.operations).sort()).toEqual(["*", "demo/create-order", "demo/hello", "demo/other", "demo/public"]);
+    expect("bundle" in result && Object.keys(result.bundle.operations).sort()).toEqual(["*", "demo/create-order", "demo/hello", "demo/limited", "demo/other", "demo/public"]);
   });
 });
 

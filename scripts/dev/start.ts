@@ -18,7 +18,7 @@
  * Usage: npm start [-- --check] [-- --port N] [-- --origin-port N] [-- --dir DIR] [-- --regenerate]
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -34,7 +34,7 @@ export const DEMO_TERMINATOR_SECRET = "certgate-demo-terminator-secret-NOT-FOR-P
 const SECRET_HEADER = "X-Certgate-Terminator-Secret";
 const SECRET_HEADER_FILE = "terminator-secret.txt";
 
-/** The demo's policies (an API with a public page, registered-only orders): compiled by wrangler dev's build. */
+/** The demo's policies (an API with a public page, registered-only orders, a per-client limit): compiled by wrangler dev's build. */
 export const DEMO_POLICIES = join(PROJECT_ROOT, "scripts", "dev", "policies");
 
 /**
@@ -81,6 +81,8 @@ export interface DemoRequest {
   readonly path: string;
   readonly body?: string;
   readonly expect: { readonly status: number; readonly code?: string };
+  /** Calls this client already made to a limited route earlier in the list (`policy explain --counter-used`, a stub of the counter). */
+  readonly priorCalls?: number;
 }
 
 /** The requests printed and checked, in order. A 200 is answered by the echo origin. */
@@ -90,6 +92,10 @@ export const DEMO_REQUESTS: readonly DemoRequest[] = [
   { title: "allowed: valid but unregistered client on an operation open to any trusted client", headerFiles: ["unregistered.txt", SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 200 } },
   { title: "denied by policy: POST /orders accepts registered clients only (scripts/dev/policies/apis/demo/create-order.xml)", headerFiles: ["unregistered.txt", SECRET_HEADER_FILE], method: "POST", path: "/orders", body: '{"id":2}', expect: { status: 403, code: "certificate_not_registered" } },
   { title: "allowed: GET /public needs no certificate (scripts/dev/policies/apis/demo/public.xml)", headerFiles: [SECRET_HEADER_FILE], method: "GET", path: "/public", expect: { status: 200 } },
+  { title: "per-client limit: GET /limited allows 2 calls a minute per client certificate (scripts/dev/policies/apis/demo/limited.xml)", headerFiles: ["valid.txt", SECRET_HEADER_FILE], method: "GET", path: "/limited", expect: { status: 200 } },
+  { title: "per-client limit: the second call, still under the limit", headerFiles: ["valid.txt", SECRET_HEADER_FILE], method: "GET", path: "/limited", expect: { status: 200 }, priorCalls: 1 },
+  { title: "denied by the per-client limit: the third call within the minute gets 429 with Retry-After", headerFiles: ["valid.txt", SECRET_HEADER_FILE], method: "GET", path: "/limited", expect: { status: 429, code: "rate_limit_exceeded" }, priorCalls: 2 },
+  { title: "another client has its own counter", headerFiles: ["unregistered.txt", SECRET_HEADER_FILE], method: "GET", path: "/limited", expect: { status: 200 } },
   { title: "denied: no certificate", headerFiles: [SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 403, code: "certificate_missing" } },
   { title: "denied: expired client", headerFiles: ["expired.txt", SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 403, code: "certificate_expired" } },
   { title: "denied: client not yet valid", headerFiles: ["not-yet-valid.txt", SECRET_HEADER_FILE], method: "GET", path: "/hello", expect: { status: 403, code: "certificate_not_yet_valid" } },
@@ -182,6 +188,9 @@ export async function startDemo(options: StartOptions): Promise<RunningDemo> {
   aborted();
   t = performance.now();
   const persistTo = join(dir, "state");
+  // Fresh counters each start (the rate-limit Durable Objects' local storage), so the printed /limited calls answer
+  // 200, 200, 429 on every run, not 429 from a run a minute ago.
+  rmSync(join(persistTo, "v3", "do"), { recursive: true, force: true });
   const seed = await seedLocalKv({ pkiDir, persistTo, file: join(dir, "kv-seed.json") });
   const seedMs = performance.now() - t;
   print(`local KV seeded (version ${seed.version}): ${seed.command}\n`);

@@ -48,6 +48,8 @@ export interface ExplainOptions {
   readonly cache: ReadonlyMap<string, string>;
   /** Stub for send-request: the answer for a response variable (VAR=STATUS[:BODY]). */
   readonly sendResponses: ReadonlyMap<string, { readonly status: number; readonly body: string }>;
+  /** Stub for cache-lookup: every lookup hits with a 200 of this body (null: the stub cache is empty, every lookup misses). */
+  readonly cachedResponse: string | null;
   readonly json: boolean;
 }
 
@@ -84,6 +86,7 @@ const EXPLAIN_OPTIONS: OptionTable = {
   "counter-used": VALUE,
   cache: REPEATABLE,
   "send-response": REPEATABLE,
+  "cached-response": VALUE,
 };
 
 /** The host of a request given as a path (`--url /hello`). */
@@ -223,6 +226,7 @@ function parseExplain(argv: readonly string[]): Result<Command, UsageError> {
       counterUsed,
       cache,
       sendResponses,
+      cachedResponse: one("cached-response"),
       json: flags.has("json"),
     },
   });

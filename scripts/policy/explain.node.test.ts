@@ -189,6 +189,29 @@ describe("policy explain, the command", () => {
     expect((await run([...args, "--send-response=x=abc"])).err.join("\n")).toContain("--send-response x: \"abc\" is not STATUS[:BODY]");
   });
 
+  it("rate-limit per subscription and rate-limiting-binding read the --counter-used stub", async () => {
+    const args = ["explain", "--json", "--policy=test/policies/subscription-limits/policy.xml", ...TRUST, "--url=/", `--cert=${join(PKI, "valid.pem")}`];
+    const under = JSON.parse((await run(args)).out[0]!) as Decision;
+    expect(under.effect).toBe("forward");
+    expect(under.steps.filter((s) => s.step === "rate-limit-by-key").map((s) => s.note)).toEqual(expect.arrayContaining([expect.stringMatching(/admitted by SHORT_LIMITS \(approximate\)/)]));
+    const over = JSON.parse((await run([...args, "--counter-used=5"])).out[0]!) as Decision;
+    expect([over.effect, over.status, (JSON.parse(over.body!) as { code: string }).code]).toEqual(["respond", 429, "rate_limit_exceeded"]);
+  });
+
+  it("--cached-response is the stub response cache of cache-lookup: a hit answers with it, and the text output says STUB", async () => {
+    const args = ["explain", "--policy=test/policies/response-cache/policy.xml", ...TRUST, "--url=/cars?version=2", `--cert=${join(PKI, "valid.pem")}`];
+    const miss = JSON.parse((await run([...args, "--json"])).out[0]!) as Decision;
+    expect(miss.effect).toBe("forward");
+    expect(miss.steps.find((s) => s.step === "cache-lookup")?.note).toBe("miss (this client, internal)");
+    const hit = JSON.parse((await run([...args, "--json", "--cached-response=from the cache"])).out[0]!) as Decision;
+    expect([hit.effect, hit.status, hit.body]).toEqual(["respond", 200, "from the cache"]);
+    const text = (await run([...args, "--cached-response=x"])).out.join("\n");
+    expect(text).toContain("resp. cache  STUB: every lookup hits with a 200 of the --cached-response body");
+    // Without a validated certificate the per-client lookup is skipped, never served.
+    const anonymous = JSON.parse((await run(["explain", "--policy=test/policies/response-cache/policy.xml", ...TRUST, "--url=/", "--var=REQUIRE_CERTIFICATE=false", "--json", "--cached-response=x"])).out[0]!) as Decision;
+    expect(anonymous.steps.find((s) => s.step === "cache-lookup")?.note).toBe("skipped: per-client cache and no validated certificate");
+  });
+
   it("applies the REQUIRE_CERTIFICATE floor by default, as the Worker does, and says so", async () => {
     const r = await run(["explain", "--policy=test/policies/require-certificate-floor/policy.xml", ...TRUST, "--url=/"]);
     expect(r.code).toBe(0);
@@ -255,7 +278,9 @@ describe("policy explain, the command", () => {
       const client = d.headerFiles.map((f) => certOf[f]).find((c) => c !== undefined);
       const argv = ["explain", "--json", `--pki=${dir}`, `--policies=${DEMO_POLICIES}`, `--var=REQUIRE_CERTIFICATE=${DEMO_VARS.REQUIRE_CERTIFICATE}`,
         `--method=${d.method}`, `--url=${d.path}`,
-        ...(client ? [`--cert=${join(dir, "clients", `${client}.chain.pem`)}`] : []), ...(d.body ? [`--body=${d.body}`] : [])];
+        ...(client ? [`--cert=${join(dir, "clients", `${client}.chain.pem`)}`] : []), ...(d.body ? [`--body=${d.body}`] : []),
+        // The counter is a stub in explain: the calls made earlier in the list are given, not remembered.
+        ...(d.priorCalls ? [`--counter-used=${d.priorCalls}`] : [])];
       const r = await run(argv);
       expect(r.code, d.title).toBe(0);
       const decision = JSON.parse(r.out[0]!) as Decision;

@@ -22,6 +22,8 @@
  */
 import { applyHit, windowStartOf } from "../../src/policy/state/window";
 import type { CachedValue, ValueCache } from "../../src/policy/value-cache";
+import type { ResponseCache } from "../../src/policy/response-cache";
+import { encodeBase64 } from "../../src/cert/decode";
 import { traceHeader } from "../../src/policy/trace-header";
 import { describeCertificate, type CertificateModel } from "../../src/cert/model";
 import { parseConfig, TRACE_HEADER, TRACE_SECRET_HEADER, type Config } from "../../src/config";
@@ -74,6 +76,8 @@ export interface ExplainSetup {
    * a send-one-way-request is recorded, never sent.
    */
   readonly sendResponses?: ReadonlyMap<string, { readonly status: number; readonly body: string }>;
+  /** Stub response cache of cache-lookup: every lookup hits with a 200 of this body (absent / null: every lookup misses). */
+  readonly cachedResponse?: string | null;
 }
 
 /** One request. */
@@ -265,6 +269,11 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
     },
     sleep: async () => {},
     random: () => 0.5,
+    // A stub of every Rate Limiting binding, like the counter stub: `counterUsed` calls made before this one.
+    rateLimiter: (_binding, calls) => ({ limit: async () => ({ success: (setup.counterUsed ?? 0) < calls }) }),
+    // caching-type="external" reads the same stub: explain never reads KV.
+    externalValueCache: stubCache(setup.cache),
+    responseCache: { internal: stubResponseCache(setup.cachedResponse ?? null), external: stubResponseCache(setup.cachedResponse ?? null) },
   };
   let response: Response;
   let record: RunRecord | null = null;
@@ -326,6 +335,14 @@ function stubCache(entries: ReadonlyMap<string, string> | undefined): ValueCache
     get: async (key) => m.get(key) ?? null,
     put: async (key, value) => void m.set(key, value),
     delete: async (key) => void m.delete(key),
+  };
+}
+
+/** A response cache where every lookup misses (null) or hits with a 200 of `body`; stores are dropped. */
+function stubResponseCache(body: string | null): ResponseCache {
+  return {
+    get: async () => (body === null ? null : { status: 200, statusText: "OK", headers: [["content-type", "text/plain; charset=utf-8"]], body: encodeBase64(new TextEncoder().encode(body)) }),
+    put: async () => {},
   };
 }
 

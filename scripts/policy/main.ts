@@ -74,6 +74,8 @@ The request:
                             no headers, empty body)
   --counter-used N          STUB for rate-limit-by-key / quota-by-key: the calls each counter already
                             holds in its window (default 0); explain never reads the real counters
+  --cached-response TEXT    STUB for cache-lookup: every lookup hits with a 200 of body TEXT (default:
+                            the stub response cache is empty, every lookup misses); never the real caches
   --cache KEY=VALUE         STUB for cache-lookup-value: an entry of the value cache (repeatable;
                             default empty); stores and removals change only this run's stub
   --send-response VAR=STATUS[:BODY]
@@ -133,6 +135,7 @@ export async function main(argv: readonly string[], output: Output, clock: () =>
     counterUsed: o.counterUsed,
     cache: o.cache,
     sendResponses: o.sendResponses,
+    cachedResponse: o.cachedResponse,
   }, {
     method: o.method,
     url: o.url,
@@ -161,6 +164,7 @@ export async function main(argv: readonly string[], output: Output, clock: () =>
     counterUsed: o.counterUsed,
     cacheEntries: o.cache.size,
     sendResponses: o.sendResponses.size,
+    cachedResponse: o.cachedResponse,
   })) output.out(line);
   return EXIT_DECIDED;
 }

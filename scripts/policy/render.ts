@@ -23,6 +23,8 @@ export interface RenderContext {
   readonly cacheEntries?: number;
   /** Stub answers given for send-request (--send-response), shown when an outbound step ran. */
   readonly sendResponses?: number;
+  /** The stub response cache's body (--cached-response; null: empty), shown when a cache-lookup step ran. */
+  readonly cachedResponse?: string | null;
 }
 
 /** Longest header value shown in full; longer ones (Client-Cert …) are cut, --json has them whole. */
@@ -65,13 +67,16 @@ export function renderExplanation(x: Explanation, ctx: RenderContext): string[] 
   out.push(`policies     ${ctx.policies}`);
   ctx.trust.forEach((t, i) => out.push(`${i === 0 ? "trust        " : "             "}${t}`));
   if (x.decision.steps.some((s) => s.step === "rate-limit-by-key" || s.step === "quota-by-key")) {
-    out.push(`counters     STUB: every counter holds ${ctx.counterUsed ?? 0} calls before this request (--counter-used); the Worker's Durable Objects are not read`);
+    out.push(`counters     STUB: every counter holds ${ctx.counterUsed ?? 0} calls before this request (--counter-used); the Worker's Durable Objects and Rate Limiting bindings are not read`);
   }
   if (x.decision.steps.some((s) => s.step.startsWith("cache-") && s.step.endsWith("-value"))) {
     out.push(`value cache  STUB: ${ctx.cacheEntries ?? 0} entr${ctx.cacheEntries === 1 ? "y" : "ies"} given with --cache; the Workers Cache API is not read`);
   }
   if (x.decision.steps.some((s) => s.step === "send-request" || s.step === "send-one-way-request")) {
     out.push(`outbound     STUB: no call is made; send-request answers come from --send-response (${ctx.sendResponses ?? 0} given), send-one-way-request is not sent`);
+  }
+  if (x.decision.steps.some((s) => s.step === "cache-lookup" || s.step === "cache-store")) {
+    out.push(`resp. cache  STUB: ${ctx.cachedResponse == null ? "empty, every lookup misses" : "every lookup hits with a 200 of the --cached-response body"}; the Workers Cache API and KV POLICY_CACHE are not read`);
   }
   out.push(`request      ${ctx.method} ${ctx.url} at ${ctx.at.toISOString()}`);
   if (x.certificate === null) {

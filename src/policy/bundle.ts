@@ -153,6 +153,19 @@ function prepareProgram(key: string, program: Program): PreparedProgram {
   };
 }
 
+/** True when a step asks for caching-type="external" (KV POLICY_CACHE must be bound; scripts/check). */
+export function usesExternalCache(prepared: PreparedBundle): boolean {
+  let found = false;
+  for (const p of prepared.programs.values()) {
+    for (const steps of [p.program.inbound, p.program.backend, p.program.outbound, p.program.onError]) {
+      forEachStep(steps, (s) => {
+        if ((s.k === "cache-lookup" || s.k === "cache-lookup-value" || s.k === "cache-store-value" || s.k === "cache-remove-value") && s.store === "external") found = true;
+      });
+    }
+  }
+  return found;
+}
+
 /**
  * Binding names the bundle reads by name: its run-time named values (Worker secrets) and the ids of its
  * `authentication-certificate` steps (mtls_certificates bindings). The configuration check does not take
@@ -169,6 +182,21 @@ export function policyBindingNames(prepared: PreparedBundle): ReadonlySet<string
     }
   }
   return names;
+}
+
+/** rate-limiting-binding names with the limit and period each step expects of the binding (scripts/check compares). */
+export function rateLimitingBindings(prepared: PreparedBundle): ReadonlyMap<string, ReadonlyArray<{ readonly calls: number; readonly period: number }>> {
+  const out = new Map<string, Array<{ calls: number; period: number }>>();
+  for (const p of prepared.programs.values()) {
+    forEachStep(p.program.inbound, (s) => {
+      if ((s.k === "rate-limit-by-key" || s.k === "quota-by-key") && s.rateLimitingBinding && s.calls !== null) {
+        const list = out.get(s.rateLimitingBinding) ?? [];
+        if (!list.some((x) => x.calls === s.calls && x.period === s.periodSeconds)) list.push({ calls: s.calls, period: s.periodSeconds });
+        out.set(s.rateLimitingBinding, list);
+      }
+    });
+  }
+  return out;
 }
 
 function forEachStep(steps: readonly Step[], visit: (s: Step) => void): void {
@@ -206,7 +234,7 @@ const STEP_KINDS = new Set<Step["k"]>([
   "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-variable", "trace",
   "set-backend-service", "authentication-certificate", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
   "mock-response", "cors", "find-and-replace", "forward-request", "validate-jwt", "rate-limit-by-key", "quota-by-key",
-  "cache-lookup-value", "cache-store-value", "cache-remove-value", "send-request", "send-one-way-request", "retry",
+  "cache-lookup-value", "cache-store-value", "cache-remove-value", "cache-lookup", "cache-store", "send-request", "send-one-way-request", "retry",
 ]);
 const EXISTS_ACTIONS = new Set(["override", "skip", "append", "delete"]);
 const SEVERITIES = new Set(["verbose", "information", "error"]);
@@ -399,6 +427,24 @@ class Checker {
         if (!(Number.isInteger(v.periodSeconds) && (v.periodSeconds as number) >= 0)) this.fail(`${where}.periodSeconds`, "must be seconds");
         if (v.calls === null && v.bandwidthKb === null) this.fail(`${where}.calls`, "calls or bandwidthKb must be set");
         if (v.failureMode !== "deny" && v.failureMode !== "allow") this.fail(`${where}.failureMode`, "must be deny or allow");
+        if (v.callsCode != null) this.code(v.callsCode, `${where}.callsCode`);
+        if (v.periodCode != null) this.code(v.periodCode, `${where}.periodCode`);
+        if (v.rateLimitingBinding != null && (typeof v.rateLimitingBinding !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.rateLimitingBinding))) this.fail(`${where}.rateLimitingBinding`, "must be a binding name");
+        if (v.subscription != null && (typeof v.subscription !== "object" || !["rate-limit", "quota"].includes((v.subscription as { element?: string }).element ?? ""))) {
+          this.fail(`${where}.subscription`, "must be {element, api, operation}");
+        }
+        break;
+      case "cache-lookup":
+        for (const f of ["varyByHeaders", "varyByQuery"]) if (!Array.isArray(v[f]) || !(v[f] as unknown[]).every((x) => typeof x === "string")) this.fail(`${where}.${f}`, "must be an array of names");
+        if (typeof v.shared !== "boolean") this.fail(`${where}.shared`, "must be a boolean");
+        if (v.store !== "internal" && v.store !== "external") this.fail(`${where}.store`, "must be internal or external");
+        this.template(v.downstreamCachingType, `${where}.downstreamCachingType`);
+        this.template(v.mustRevalidate, `${where}.mustRevalidate`);
+        this.template(v.allowPrivateResponseCaching, `${where}.allowPrivateResponseCaching`);
+        break;
+      case "cache-store":
+        this.template(v.duration, `${where}.duration`);
+        if (v.cacheResponse !== null) this.template(v.cacheResponse, `${where}.cacheResponse`);
         break;
       case "cache-lookup-value":
         this.template(v.key, `${where}.key`);

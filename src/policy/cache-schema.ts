@@ -7,7 +7,12 @@
  */
 import type { Origin, Template } from "./schema";
 
+/** caching-type="external": the KV namespace POLICY_CACHE (policy/kv-cache.ts); absent: the Workers Cache API. */
+interface Where {
+  readonly store?: "external";
+}
+
 export type CacheValueStep =
-  | { readonly k: "cache-lookup-value"; readonly at: Origin; readonly key: Template; readonly variable: string; readonly defaultValue: Template | null }
-  | { readonly k: "cache-store-value"; readonly at: Origin; readonly key: Template; readonly value: Template; readonly durationSeconds: Template }
-  | { readonly k: "cache-remove-value"; readonly at: Origin; readonly key: Template };
+  | ({ readonly k: "cache-lookup-value"; readonly at: Origin; readonly key: Template; readonly variable: string; readonly defaultValue: Template | null } & Where)
+  | ({ readonly k: "cache-store-value"; readonly at: Origin; readonly key: Template; readonly value: Template; readonly durationSeconds: Template } & Where)
+  | ({ readonly k: "cache-remove-value"; readonly at: Origin; readonly key: Template } & Where);

@@ -49,6 +49,7 @@ import { HostError, type HostObject, type MutableDictionary, type Value } from "
 import { formatDate } from "./expr/format";
 import { parseJsonForHost } from "./expr/json";
 import { MAX_BODY_BYTES } from "./expr/limits";
+import { argCount, MultiValueDictionary, stringArg } from "./expr/multi-value";
 import { JArray, JObject } from "./expr/values";
 import type { Program } from "./schema";
 
@@ -126,17 +127,6 @@ export function createContext(input: ContextInput, state: PipelineState): { cont
 
 function noSuchMethod(): undefined {
   return undefined;
-}
-
-function argCount(name: string, args: readonly Value[], min: number, max: number): void {
-  if (args.length < min || args.length > max) {
-    throw new HostError("ArgumentException", `${name} takes ${min === max ? min : `${min} to ${max}`} argument(s), not ${args.length}`);
-  }
-}
-
-function stringArg(name: string, v: Value | undefined): string {
-  if (typeof v !== "string") throw new HostError("ArgumentException", `${name}: expected a string argument`);
-  return v;
 }
 
 class ContextHost implements HostObject {
@@ -289,53 +279,6 @@ class UrlHost implements HostObject {
 
   toString(): string {
     return this.url.toString();
-  }
-}
-
-/**
- * APIM's IReadOnlyDictionary<string, string[]> for headers and query parameters: a view over a live
- * Headers / URLSearchParams, so edits made by set-header are seen by later expressions.
- */
-class MultiValueDictionary implements HostObject {
-  readonly typeName = "IReadOnlyDictionary<string, string[]>";
-
-  constructor(
-    private readonly lookup: (name: string) => string[] | null,
-    private readonly names: () => string[],
-  ) {}
-
-  get(name: string): Value | undefined {
-    if (name === "Count") return this.names().length;
-    if (name === "Keys") return this.names();
-    return undefined;
-  }
-
-  call(name: string, args: readonly Value[]): Value | undefined {
-    switch (name) {
-      case "GetValueOrDefault": {
-        argCount(name, args, 1, 2);
-        const values = this.lookup(stringArg(name, args[0]));
-        return values ? values.join(",") : (args[1] ?? null);
-      }
-      case "ContainsKey":
-        argCount(name, args, 1, 1);
-        return this.lookup(stringArg(name, args[0])) !== null;
-      case "ToString":
-        argCount(name, args, 0, 0);
-        return this.toString();
-      default:
-        return undefined;
-    }
-  }
-
-  index(key: Value): Value {
-    const values = this.lookup(stringArg("indexer", key));
-    if (!values) throw new HostError("KeyNotFoundException", `The given key '${String(key)}' was not present in the dictionary.`);
-    return values;
-  }
-
-  toString(): string {
-    return this.typeName;
   }
 }
 

@@ -7,21 +7,26 @@
  * - validate-jwt (jwt.ts): a failure sets LastError (Source "validate-jwt", Reason APIM's) and runs on-error; the
  *   answer is `jwt_invalid` with failed-validation-httpcode (default 401). openid-config keys unavailable → 503
  *   `jwt_keys_unavailable`, answered directly (fail closed).
- * - rate-limit-by-key / quota-by-key (state/limit-step.ts): a refusal is answered directly with its headers; the
- *   response headers and deferred increments are registered with the host, which applies them after outbound.
- * - cache-*-value (value-cache.ts): a cache failure is a miss; a value the cache cannot hold or a bad duration is a
- *   runtime error (`policy_expression_failed`, LastError Source the step).
+ * - rate-limit-by-key / quota-by-key, and rate-limit / quota compiled to them (state/limit-step.ts): a refusal is
+ *   answered directly with its headers; the response headers and deferred increments are registered with the host,
+ *   which applies them after outbound. An invalid computed calls / renewal-period is a policy error (500
+ *   `policy_expression_failed`, LastError Source the step, Reason `invalid_value`).
+ * - cache-*-value (value-cache.ts; caching-type="external": KV POLICY_CACHE, response-cache.ts): a cache failure is
+ *   a miss; a value the cache cannot hold or a bad duration is a runtime error (`policy_expression_failed`, LastError
+ *   Source the step).
+ * - validate-jwt's output-token-variable-name holds the token as a Jwt (expr/jwt-value.ts).
  */
 import { gatewayError, type GatewayError } from "../errors";
 import type { CacheValueStep } from "./cache-schema";
 import type { Code } from "./expr/ast";
 import type { Value } from "./expr/host";
+import { parseJwtValue } from "./expr/jwt-value";
 import { tokenOf, validateJwt } from "./jwt";
 import type { ValidateJwtStep } from "./jwt-schema";
 import type { OpenIdKeys, OpenIdKeySource } from "./openid";
 import type { Template } from "./schema";
 import type { CounterCall } from "./state/counters";
-import { runLimit, type LimitOutcome } from "./state/limit-step";
+import { runLimit, type LimitOutcome, type RateLimiter } from "./state/limit-step";
 import type { LimitStep } from "./state/schema";
 import { isCacheable, MAX_CACHE_SECONDS, type ValueCache } from "./value-cache";
 
@@ -51,7 +56,18 @@ export interface StepHost {
   readonly certificateSha256: string | null;
   /** "file:line:col" of the step. */
   readonly position: string;
-  readonly services: { readonly counter?: CounterCall; readonly openIdKeys?: OpenIdKeySource; readonly valueCache?: ValueCache };
+  readonly services: {
+    readonly counter?: CounterCall; readonly openIdKeys?: OpenIdKeySource; readonly valueCache?: ValueCache; readonly externalValueCache?: ValueCache;
+    /** rate-limiting-binding: the Workers Rate Limiting binding of that name, or null (`calls`: the step's limit, for stubs). */
+    readonly rateLimiter?: (binding: string, calls: number) => RateLimiter | null;
+  };
+  /**
+   * rate-limit / quota: the request's subscription — `registered:<id>` for a registered certificate (KV `registered`),
+   * `certificate:<sha256>` for any other validated certificate, `anonymous` without one; null: registered unreadable.
+   */
+  subscription(): Promise<string | null>;
+  /** The request's API and operation (null: no route matched). */
+  readonly operation: { readonly apiId: string; readonly apiName: string; readonly id: string | null; readonly name: string | null } | null;
 }
 
 /** Runs one extension step; throws what the host builds for a failure. */
@@ -85,8 +101,8 @@ async function validateJwtStep(step: ValidateJwtStep, host: StepHost): Promise<v
   }
   const r = token.ok ? await validateJwt(token.value, step, host.timestamp, host.certificateSha256, openid) : token;
   if (r.ok) {
-    // certgate has no Jwt type in expressions yet: the variable holds the validated token's text.
-    if (step.outputVariable !== null && token.ok) host.setVariable(step.outputVariable, token.value);
+    // APIM: the variable holds the validated token as a Jwt (expr/jwt-value.ts); it parsed, so it is not null.
+    if (step.outputVariable !== null && token.ok) host.setVariable(step.outputVariable, parseJwtValue(token.value) ?? token.value);
     host.note("valid");
     return;
   }
@@ -104,6 +120,14 @@ async function limitStep(step: LimitStep, host: StepHost): Promise<void> {
     condition: (value, code) => host.condition(value, code),
     setVariable: (name, value) => host.setVariable(name, value),
     counter: host.services.counter,
+    subscription: () => host.subscription(),
+    rateLimiter: (binding, calls) => host.services.rateLimiter?.(binding, calls) ?? null,
+    operation: host.operation,
+    invalid: (message) => {
+      host.log("error", "policy_limit_invalid", { requestId: host.requestId, at: host.position, message });
+      return host.fail(step.k, "invalid_value", message,
+        gatewayError("policy_expression_failed", "A policy computed an invalid limit.", { requestId: host.requestId }), 500);
+    },
     nowMs: host.timestamp.getTime(),
     requestId: host.requestId,
     log: (level, event, fields) => host.log(level, event, fields),
@@ -115,8 +139,11 @@ async function limitStep(step: LimitStep, host: StepHost): Promise<void> {
 
 async function cacheValueStep(step: CacheValueStep, host: StepHost): Promise<void> {
   const key = await host.text(step.key);
-  const cache = host.services.valueCache;
-  const stub = cache ? "" : " (no cache)";
+  // caching-type="external": KV POLICY_CACHE; not bound → every lookup misses (logged; npm run check refuses it).
+  const external = step.store === "external";
+  const cache = external ? host.services.externalValueCache : host.services.valueCache;
+  if (!cache && external) host.log("error", "policy_cache_unbound", { requestId: host.requestId, at: host.position });
+  const stub = cache ? (external ? " (external)" : "") : external ? " (no POLICY_CACHE binding)" : " (no cache)";
   switch (step.k) {
     case "cache-lookup-value": {
       const hit = cache ? await cache.get(key) : null;

@@ -77,19 +77,21 @@ describe("validate-jwt through the Worker", () => {
     expect([res.status, await res.text()]).toEqual([401, "validate-jwt/TokenSchemeNotValid"]);
   });
 
-  it("query-parameter-name and token-value sources; output-token-variable-name holds the token", async () => {
+  it("query-parameter-name and token-value sources; output-token-variable-name holds the token as a Jwt", async () => {
     const q = scenario({}, recordingOrigin(), bundle({ inbound: [jwtStep({ source: { kind: "query", name: "access_token" }, requireScheme: null })] }));
     expect((await q.request(`/?access_token=${await token()}`, request(alice))).status).toBe(200);
     expect((await q.request("/", request(alice))).status).toBe(401);
     const v = scenario({}, recordingOrigin(), bundle({
       inbound: [
         jwtStep({ source: { kind: "value", value: tpl("@(context.Request.Headers.GetValueOrDefault(\"X-Token\", \"\"))") }, requireScheme: null, outputVariable: "jwt" }),
-        step.setHeader("X-Validated-Length", ["@(((string)context.Variables[\"jwt\"]).Length.ToString())"]),
+        step.setHeader("X-Validated-Length", ["@(((Jwt)context.Variables[\"jwt\"]).ToString().Length.ToString())"]),
+        step.setHeader("X-Validated-Issuer", ["@(((Jwt)context.Variables[\"jwt\"]).Issuer)"]),
       ],
     }));
     const t = await token();
     expect((await v.request("/", request(alice, { "x-token": t }))).status).toBe(200);
     expect(v.origin.calls[0]!.headers["x-validated-length"]).toBe(String(t.length));
+    expect(v.origin.calls[0]!.headers["x-validated-issuer"]).toBe("https://issuer.test");
   });
 
   it("RFC 8705: a token bound to the client certificate passes; the same token from another certificate is refused", async () => {

@@ -55,14 +55,18 @@
  *   on-error with APIM's reasons; cors answers preflights and adds its headers to the response; mock-response
  *   answers; find-and-replace edits the section's body. Programs whose expressions read `Body` (or that run
  *   find-and-replace) buffer the bodies (body.ts, up to MAX_BODY_BYTES); all others stream them.
- * - validate-jwt, rate-limit-by-key / quota-by-key and cache-*-value run in extension-steps.ts (its header has their
- *   semantics) through a StepHost, with the optional services `openIdKeys`, `counter` and `valueCache`; deferred
- *   limit increments run after outbound, only when the origin's response is sent.
  * - send-request, send-one-way-request and retry run in outbound.ts (its header has their semantics) with the
  *   optional services `fetchOutbound` and `waitUntil`. A retry around forward-request calls the origin inside the
  *   retry, once per attempt (the request body is buffered, up to MAX_BODY_BYTES, to be sent again); the backend
  *   section then does not call it again. `return-response response-variable-name` answers with the IResponse a
  *   send-request stored (its status, headers and body, which the step's own set-status / set-header / set-body edit).
+ * - validate-jwt, rate-limit-by-key / quota-by-key / rate-limit / quota and cache-*-value run in extension-steps.ts
+ *   (its header has their semantics) through a StepHost, with the optional services `openIdKeys`, `counter`,
+ *   `rateLimiter`, `valueCache` and `externalValueCache`; deferred limit increments run after outbound, only when the
+ *   origin's response is sent. rate-limit / quota's subscription is the registered certificate's id, else the
+ *   validated certificate's SHA-256 (`subscription`).
+ * - cache-lookup / cache-store (response-cache-step.ts has the rules): a hit answers at once; a miss leaves the key
+ *   for cache-store, which stores the final response after outbound (service `responseCache`).
  */
 import type { CertificateModel } from "../cert/model";
 import { describeCertificate } from "../cert/model";
@@ -87,6 +91,8 @@ import { evaluate, PolicyRuntimeError, StepLimitExceeded, toCondition, toText, t
 import { pathSegments } from "./routes";
 import type { Identity, Origin, SetHeader, Step, Template } from "./schema";
 import { runExtensionStep, type ExtensionStep, type StepHost } from "./extension-steps";
+import { lookupResponse, storeResponse, storeSettings, type PendingStore } from "./response-cache-step";
+import type { ResponseCache } from "./response-cache";
 import type { OpenIdKeySource } from "./openid";
 import type { ValueCache } from "./value-cache";
 import type { CounterCall } from "./state/counters";
@@ -182,6 +188,12 @@ export interface RunServices {
   readonly sleep?: (ms: number) => Promise<void>;
   /** retry's jitter, in [0, 1) (default Math.random). */
   readonly random?: () => number;
+  /** caching-type="external": the KV namespace POLICY_CACHE (policy/response-cache.ts); absent: not bound (a miss, logged). */
+  readonly externalValueCache?: ValueCache;
+  /** rate-limiting-binding: the Workers Rate Limiting binding of that name (null: not bound). */
+  readonly rateLimiter?: (binding: string, calls: number) => import("./state/limit-step").RateLimiter | null;
+  /** cache-lookup / cache-store's caches by store (policy/response-cache.ts); absent: every lookup is skipped. */
+  readonly responseCache?: { readonly internal?: ResponseCache; readonly external?: ResponseCache };
 }
 
 /** One `trace` policy's output. */
@@ -333,6 +345,10 @@ class Run {
   /** The path whose identity goes upstream. */
   private identity: { path: ValidatedPath; model: CertificateModel } | null = null;
   private registered: ReadonlyMap<string, RegisteredCertificate> | null = null;
+  /** cache-lookup missed: where cache-store stores (null: no lookup, a hit, or skipped). */
+  private cacheMiss: PendingStore | null = null;
+  /** cache-store ran (outbound): its evaluated attributes. */
+  private cacheStore: { seconds: number; anyStatus: boolean; step: Step; path: string } | null = null;
   /** rate-limit-by-key / quota-by-key: response headers to add, and increments deferred to after outbound. */
   private readonly limits: { headers: Array<readonly [string, string]>; after: Array<(response: Response, requestBytes: number | null) => Promise<void>> } = { headers: [], after: [] };
   /** Outbound calls made (send-request, send-one-way-request: src/limits.ts MAX_OUTBOUND_CALLS). */
@@ -382,6 +398,12 @@ class Run {
         const response = this.originResponse ?? await this.callOrigin();
         let final = program.outbound.length === 0 || response.status === 101 ? response : await this.runOutbound(response);
         if (this.limits.headers.length > 0 || this.limits.after.length > 0) final = await this.finishLimits(final);
+        if (this.cacheMiss !== null && this.cacheStore !== null && final.status !== 101) {
+          const { step, path, ...settings } = this.cacheStore;
+          const stored = await storeResponse(final, this.cacheMiss, settings);
+          this.note(step, path, stored.note);
+          final = stored.response;
+        }
         return { kind: "response", response: this.corsHeaders === null ? final : this.withCors(final), record: this.record(), answer: null };
       } catch (e) {
         if (!(e instanceof Failure) || e.lastError === null) throw e;
@@ -622,6 +644,35 @@ class Run {
       case "send-one-way-request":
       case "retry":
         return runOutboundStep(step, this.outboundHost(step, path));
+      case "cache-lookup": {
+        const outcome = await lookupResponse(step, {
+          text: (t) => this.text(t),
+          method: this.method,
+          url: this.request.url,
+          headers: this.request.headers,
+          operation: this.selection.program.key,
+          client: this.identity?.model.sha256 ?? null,
+          cache: (store) => {
+            const c = this.services.responseCache?.[store] ?? null;
+            if (c === null && store === "external") this.services.log("error", "policy_cache_unbound", { requestId: this.request.requestId, at: position(step.at) });
+            return c;
+          },
+        });
+        this.note(step, path, outcome.note);
+        if (outcome.kind === "miss") this.cacheMiss = outcome.pending;
+        if (outcome.kind === "hit") throw new Stop(outcome.response, { policyId: step.at.policyId, at: position(step.at), code: null });
+        return;
+      }
+      case "cache-store": {
+        const settings = await storeSettings(step, { text: (t) => this.text(t) });
+        if (typeof settings === "string") {
+          throw this.failure("cache-store", "invalid_value", settings,
+            gatewayError("policy_expression_failed", "A policy set an invalid cache duration.", { requestId: this.request.requestId }), 500);
+        }
+        this.cacheStore = { ...settings, step, path };
+        this.note(step, path, this.cacheMiss ? `will store for ${settings.seconds} s` : "nothing to store (no cache-lookup missed)");
+        return;
+      }
     }
   }
 
@@ -735,7 +786,27 @@ class Run {
       certificateSha256: this.identity?.model.sha256 ?? null,
       position: position(step.at),
       services: this.services,
+      subscription: () => this.subscription(),
+      operation: this.selection.program.program.api === null ? null : {
+        apiId: this.selection.program.program.api.id,
+        apiName: this.selection.program.program.api.name,
+        id: this.selection.program.program.operation?.id ?? null,
+        name: this.selection.program.program.operation?.name ?? null,
+      },
     };
+  }
+
+  /** rate-limit / quota's subscription (extension-steps.ts StepHost.subscription). */
+  private async subscription(): Promise<string | null> {
+    const sha256 = this.identity?.model.sha256;
+    if (sha256 === undefined) return "anonymous";
+    if (this.registered === null) {
+      const r = await this.services.registered();
+      if (!r.ok) return null;
+      this.registered = r.value;
+    }
+    for (const c of this.registered.values()) if (c.model.sha256 === sha256) return `registered:${c.id}`;
+    return `certificate:${sha256}`;
   }
 
   /** After outbound: the limit headers on the response, then the deferred increments (context.Response is the final response). */

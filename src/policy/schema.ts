@@ -12,6 +12,7 @@ import type { ValidateJwtStep } from "./jwt-schema";
 import type { LimitStep } from "./state/schema";
 import type { CacheValueStep } from "./cache-schema";
 import type { OutboundStep } from "./outbound-schema";
+import type { ResponseCacheStep } from "./response-cache-schema";
 
 export const SCHEMA_VERSION = 1;
 
@@ -153,7 +154,8 @@ export type Step =
   | ValidateJwtStep
   | LimitStep
   | CacheValueStep
-  | OutboundStep;
+  | OutboundStep
+  | ResponseCacheStep;
 
 export interface SetHeader {
   readonly at: Origin;

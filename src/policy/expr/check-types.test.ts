@@ -56,7 +56,7 @@ describe("checkTypes", () => {
   });
 
   it("rejects a member no type has, whatever the value's type", () => {
-    expect(errors(`@(context.Variables["a"].AsJwt())`)).toEqual(["1:26 unsupported member: AsJwt (no type certgate knows has a method AsJwt)"]);
+    expect(errors(`@(context.Variables["a"].AsBasic())`)).toEqual(["1:26 unsupported member: AsBasic (no type certgate knows has a method AsBasic)"]);
     expect(errors(`@(context.Variables["a"].Verify)`)).toEqual(["1:26 'Verify' is a method, not a property"]);
   });
 
@@ -76,7 +76,7 @@ describe("checkTypes", () => {
 
   it("rejects types the interpreter does not know in casts, as, is, locals and type arguments", () => {
     expect(errors(`@((Foo)context.Variables["a"])`)).toEqual(["1:3 unsupported type: Foo (cast)"]);
-    expect(errors(`@(context.Variables.GetValueOrDefault<Jwt>("a"))`)).toEqual(["1:21 unsupported type: Jwt (type argument)"]);
+    expect(errors(`@(context.Variables.GetValueOrDefault<BasicAuthCredentials>("a"))`)).toEqual(["1:21 unsupported type: BasicAuthCredentials (type argument)"]);
     expect(unknownType("Dictionary<string, List<int[]>>")).toBeNull();
     expect(unknownType("IEnumerable<Claim>")).toBe("Claim");
     expect(unknownType("IResponse")).toBeNull();

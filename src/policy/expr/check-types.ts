@@ -326,6 +326,24 @@ class TypeChecker {
     return "bool";
   }
 
+  /** `s.TryParseJwt(out Jwt jwt)` (APIM's string extension): the out local is a Jwt. */
+  private tryParseJwtCall(e: Extract<Expr, { t: "call" }>, scope: Scope): string {
+    const callee = e.callee as Extract<Expr, { t: "member" }>;
+    const out = e.args[0];
+    const on = this.expr(callee.obj, scope);
+    if (on !== "string" && on !== UNKNOWN && on !== REPORTED) {
+      this.error(callee.at, `TryParseJwt is a string method, not one of ${on}`);
+      return REPORTED;
+    }
+    if (e.args.length !== 1 || out?.t !== "out") {
+      this.error(e.at, "TryParseJwt takes (out Jwt result)");
+      return REPORTED;
+    }
+    if (out.type !== null && out.type !== "var" && out.type !== "Jwt") this.error(out.at, `out ${out.name}: TryParseJwt gives a Jwt, not ${out.type}`);
+    if (out.type !== null) scope.declare(out.name, "Jwt");
+    return "bool";
+  }
+
   expr(e: Expr, scope: Scope): string {
     switch (e.t) {
       case "lit":
@@ -352,6 +370,7 @@ class TypeChecker {
       }
       case "call": {
         if (e.callee.t === "member" && e.callee.name === "TryParse" && this.isStatic(e.callee.obj, scope)) return this.tryParseCall(e, scope);
+        if (e.callee.t === "member" && e.callee.name === "TryParseJwt" && !this.isStatic(e.callee.obj, scope)) return this.tryParseJwtCall(e, scope);
         const argTypes = e.args.map((a) => this.expr(a, scope));
         const callee = e.callee;
         const before = this.errors.length;
@@ -430,7 +449,7 @@ class TypeChecker {
         for (const p of e.parts) if (typeof p !== "string") this.expr(p.e, scope);
         return "string";
       case "out":
-        this.error(e.at, "unsupported construct: out argument (certgate runs out only in T.TryParse(s, out x))", 3);
+        this.error(e.at, "unsupported construct: out argument (certgate runs out only in T.TryParse(s, out x) and s.TryParseJwt(out x))", 3);
         return REPORTED;
     }
   }

@@ -20,6 +20,7 @@ import { MethodGroup, callStatic, construct, getStatic, makeArray } from "./stat
 import { TextBuilder, align, formatValue } from "./text";
 import { asCast, compareValues, csEquals, explicitCast, implicitConvert, isEnumerable, isOfType, iterate, numeric, shortTypeName, toText as convertToText, typeName } from "./convert";
 import { inDateRange } from "./format";
+import { parseJwtValue } from "./jwt-value";
 import type { Meter } from "./json";
 import { CHARS_PER_STEP, MAX_COLLECTION_ITEMS, MAX_NESTING, MAX_STRING_CHARS } from "./limits";
 import { STATIC_TYPES, catches } from "./names";
@@ -404,6 +405,7 @@ class Evaluator implements Rt {
       this.locate(n);
       return callStatic(this, type, callee.name, args, typeArgs);
     }
+    if (callee.name === "TryParseJwt") return this.tryParseJwt(n, callee.obj);
     const target = this.eval(callee.obj, true);
     if (target === SHORT) return SHORT;
     if (target === null) {
@@ -446,6 +448,28 @@ class Evaluator implements Rt {
       slot.value = r.v;
     }
     return ok;
+  }
+
+  /**
+   * APIM's `s.TryParseJwt(out Jwt jwt)`: true and the parsed token (not validated, jwt-value.ts), or false and null;
+   * a null string gives false.
+   */
+  private tryParseJwt(n: Extract<Expr, { t: "call" }>, obj: Expr): Value {
+    const out = n.args[0];
+    if (n.args.length !== 1 || typeof out !== "object" || out === null || out.t !== "out" || typeof out.name !== "string") {
+      return this.fail("RuntimeBinderException", "no overload of String.TryParseJwt takes these arguments");
+    }
+    const input = this.expr(obj);
+    this.locate(n);
+    if (input !== null && typeof input !== "string") return this.fail("RuntimeBinderException", `'${shortTypeName(input)}' does not contain a definition for 'TryParseJwt'`);
+    const value = input === null ? null : parseJwtValue(input);
+    if (out.type !== null) this.env.vars.set(out.name, { value, type: out.type === "var" ? "Jwt" : out.type });
+    else {
+      const slot = this.env.find(out.name);
+      if (slot === undefined) return this.invalid(`out to unknown local ${out.name}`);
+      slot.value = value;
+    }
+    return value !== null;
   }
 
   private unary(op: string, v: Value, n: Expr): Value {

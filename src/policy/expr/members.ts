@@ -21,6 +21,7 @@ import { Fn, type Arg, type Rt } from "./runtime";
 import { TextBuilder, formatValue } from "./text";
 import { byteArray, bytesOf, decode, encode, formatGuid, guidBytes } from "./codecs";
 import { computeHash } from "./hashes";
+import { parseJwtValue } from "./jwt-value";
 import { AnonObject, CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
 
 // ── host boundary ──────────────────────────────────────────────────────────────────────────────────────────
@@ -365,6 +366,10 @@ function stringMember(rt: Rt, s: string, name: string, rawArgs: readonly Arg[] |
   switch (name) {
     case "ToString":
       return n === 0 ? s : NO_MEMBER;
+    // APIM's string extension: the token parsed without validation, or null (jwt-value.ts).
+    case "AsJwt":
+      if (n !== 0) noOverload(rt, what);
+      return parseJwtValue(s);
     case "ToUpper":
     case "ToUpperInvariant":
       if (n !== 0) noOverload(rt, what);

@@ -16,6 +16,13 @@ import { evaluate, PolicyRuntimeError } from "./interpret";
 import { parseCode } from "./parse";
 import { INSTANCE_TYPES } from "./types";
 
+/** A compact JWS with every claim the Jwt type reads (AsJwt parses without validating: the signature is a dummy). */
+const b64url = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+const SAMPLE_JWT = `${b64url({ alg: "RS256", typ: "JWT" })}.${b64url({
+  iss: "https://idp.example", sub: "alice", aud: ["api://cars", "api://trucks"], exp: 1_800_000_000, nbf: 1_700_000_000,
+  iat: 1_700_000_000, jti: "id-1", roles: ["reader", "writer"],
+})}.c2ln`;
+
 /** An expression giving a value of each declared type. */
 const SAMPLES: Readonly<Record<string, string>> = {
   string: `"a,b"`,
@@ -58,6 +65,7 @@ const SAMPLES: Readonly<Record<string, string>> = {
   Match: `Regex.Match("a1", "(?<d>[0-9])")`,
   Group: `Regex.Match("a1", "(?<d>[0-9])").Groups["d"]`,
   GroupCollection: `Regex.Match("a1", "(?<d>[0-9])").Groups`,
+  Jwt: `"${SAMPLE_JWT}".AsJwt()`,
 };
 
 let context: HostObject;

@@ -84,6 +84,9 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
       Trim: "string", TrimStart: "string", TrimEnd: "string", Contains: "bool", StartsWith: "bool", EndsWith: "bool",
       Equals: "bool", IndexOf: "int", LastIndexOf: "int", Substring: "string", Replace: "string", Split: "string[]",
       PadLeft: "string", PadRight: "string", Insert: "string", Remove: "string", ToCharArray: "char[]", CompareTo: "int",
+      // APIM's string extension (jwt-value.ts). Its sibling s.TryParseJwt(out Jwt j) takes an out argument: like
+      // T.TryParse it is a special form of the checker (tryParseJwtCall) and the interpreter (tryParseJwt).
+      AsJwt: "Jwt",
     },
     true,
   )],
@@ -173,6 +176,14 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
     },
     false,
     true,
+  )],
+  // jwt-value.ts: APIM's Jwt (AsJwt, TryParseJwt, validate-jwt's output-token-variable-name); dates are DateTime?.
+  ["Jwt", decl(
+    {
+      Algorithm: "string", Audiences: "string[]", Claims: "IReadOnlyDictionary<string, string[]>", ExpirationTime: "DateTime",
+      Id: "string", Issuer: "string", IssuedAt: "DateTime", NotBefore: "DateTime", Subject: "string", Type: "string",
+    },
+    { ToString: "string" },
   )],
   // codecs.ts
   ["Guid", decl({}, { ToString: "string", ToByteArray: "byte[]" }, false, true)],

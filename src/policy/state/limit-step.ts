@@ -16,6 +16,15 @@
  *   does not run.
  * - Counter store unreachable: failure-mode deny (default) → 503 `counter_store_unavailable`; allow → admitted;
  *   logged as `counter_store_unavailable` either way.
+ * - rate-limit-by-key `calls` / `renewal-period` expressions are evaluated per request; a value that is not a whole
+ *   number in range (calls ≥ 1, period 1–300 s) is a policy error (`host.invalid`: 500 `policy_expression_failed`,
+ *   on-error runs) — never a silent allow. Each distinct period counts in its own window.
+ * - rate-limiting-binding (certgate, opt-in): one `limit({ key })` call on that Workers Rate Limiting binding
+ *   (approximate, per location); refused → 429 with Retry-After = the period (the binding says no more); the binding
+ *   missing or throwing → the step's failure-mode, as an unreachable counter store.
+ * - rate-limit / quota (per subscription): the key is `host.subscription()` (the registered certificate's id, else
+ *   the validated certificate's SHA-256; docs/per-client-limits.md); an `<api>` / `<operation>` step is skipped
+ *   (note "not this operation") when the request's API / operation is another one.
  */
 import { gatewayError, type GatewayError } from "../../errors";
 import type { Code } from "../expr/ast";
@@ -23,7 +32,7 @@ import type { Value } from "../expr/host";
 import type { Template } from "../schema";
 import type { CounterAnswer, CounterRequest } from "./window";
 import { counterName, MAX_COUNTER_KEY_CHARS, type CounterCall } from "./counters";
-import type { LimitStep } from "./schema";
+import type { LimitStep, SubscriptionScope } from "./schema";
 
 export interface LimitHost {
   text(t: Template): Promise<string>;
@@ -32,9 +41,22 @@ export interface LimitHost {
   condition(value: Value, code: Code): boolean;
   setVariable(name: string, value: Value): void;
   readonly counter: CounterCall | undefined;
+  /** rate-limit / quota: the request's subscription (a counter key), or null when it cannot be known now (store unreachable). */
+  subscription(): Promise<string | null>;
+  /** The request's API and operation (null: no route matched). */
+  readonly operation: { readonly apiId: string; readonly apiName: string; readonly id: string | null; readonly name: string | null } | null;
+  /** The Workers Rate Limiting binding of that name (null: not bound); `calls` is the step's limit (explain's stub reads it). */
+  rateLimiter?(binding: string, calls: number): RateLimiter | null;
+  /** What to throw for an invalid calls / renewal-period value (a policy error). */
+  invalid(message: string): unknown;
   readonly nowMs: number;
   readonly requestId: string;
   log(level: "info" | "warn" | "error", event: string, fields: Record<string, unknown>): void;
+}
+
+/** The Workers Rate Limiting binding's interface (https://developers.cloudflare.com/workers/runtime-apis/bindings/rate-limit/). */
+export interface RateLimiter {
+  limit(options: { key: string }): Promise<{ success: boolean }>;
 }
 
 export type LimitOutcome =
@@ -49,11 +71,20 @@ export type LimitOutcome =
   | { readonly kind: "denied"; readonly note: string; readonly error: GatewayError; readonly headers: Headers };
 
 /** Runs the inbound part of a limit step. */
-export async function runLimit(step: LimitStep, host: LimitHost): Promise<LimitOutcome> {
-  const written = await host.text(step.counterKey);
+export async function runLimit(given: LimitStep, host: LimitHost): Promise<LimitOutcome> {
+  const sub = given.subscription ?? null;
+  if (sub && !appliesTo(sub, host.operation)) return { kind: "allowed", note: "not this operation", headers: [], after: null };
+  const step = withEvaluatedLimits(given, host);
+  let written: string;
+  if (sub) {
+    const subscription = await host.subscription();
+    if (subscription === null) return unavailable(step, host, "the registered certificates (the subscriptions) could not be read");
+    written = subscriptionKey(sub, subscription);
+  } else written = await host.text(step.counterKey);
   // A long key (perhaps client-supplied) is counted under its SHA-256: never refused, which failure-mode allow would let through.
   const key = written.length > MAX_COUNTER_KEY_CHARS ? `sha256:${await sha256Hex(written)}` : written;
   const name = counterName(step.k, step.periodSeconds, key);
+  if (step.rateLimitingBinding) return approximate(step, host, step.rateLimitingBinding, name, key);
   const deferred = step.incrementCondition !== null || step.incrementCountCode !== null || step.bandwidthKb !== null;
   const base = {
     nowMs: host.nowMs, periodMs: step.periodSeconds * 1000, anchorMs: step.anchorMs,
@@ -91,6 +122,59 @@ export async function runLimit(step: LimitStep, host: LimitHost): Promise<LimitO
       if (!added.ok) host.log("error", "counter_store_unavailable", { requestId: host.requestId, step: step.k, phase: "increment", internal: added.error.internal });
     },
   };
+}
+
+/** rate-limiting-binding: one call to the binding; approximate (docs/per-client-limits.md). */
+async function approximate(step: LimitStep, host: LimitHost, binding: string, name: string, key: string): Promise<LimitOutcome> {
+  const limiter = host.rateLimiter?.(binding, step.calls ?? 0) ?? null;
+  if (limiter === null) return unavailable(step, host, `no Workers Rate Limiting binding ${binding} ([[ratelimits]] in wrangler.toml)`);
+  let success: boolean;
+  try {
+    success = (await limiter.limit({ key: name })).success === true;
+  } catch (e) {
+    return unavailable(step, host, `rate limiting binding ${binding}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const headers: Array<readonly [string, string]> = step.totalCallsHeader !== null && step.calls !== null ? [[step.totalCallsHeader, String(step.calls)]] : [];
+  if (success) return { kind: "allowed", note: `${key}: admitted by ${binding} (approximate)`, headers, after: null };
+  // The binding tells neither the count nor when its window renews: the whole period is the safe Retry-After.
+  return denied(step, host, { allowed: false, callsUsed: step.calls ?? 0, kilobytesUsed: 0, remainingCalls: 0, retryAfterSeconds: step.periodSeconds }, key);
+}
+
+/** The most a `calls` expression may give (check-limits.ts MAX_COUNT) and the longest rate-limit-by-key period. */
+const MAX_CALLS = 1_000_000_000_000;
+const MAX_RATE_PERIOD_SECONDS = 300;
+
+/** The step with its calls / renewal-period expressions evaluated; throws host.invalid for a bad value. */
+function withEvaluatedLimits(step: LimitStep, host: LimitHost): LimitStep {
+  if (!step.callsCode && !step.periodCode) return step;
+  const whole = (code: Code, what: string, min: number, max: number): number => {
+    const raw = host.evaluate(code);
+    // An attribute's value is text in APIM: "10" counts as 10.
+    const v = typeof raw === "string" && /^\s*[0-9]{1,13}\s*$/.test(raw) ? Number(raw) : raw;
+    if (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max) return v;
+    const shown = typeof v === "string" ? JSON.stringify(v) : v === null ? "null" : String(v);
+    throw host.invalid(`${step.k} ${what} evaluated to ${shown}: expected a whole number from ${min} to ${max}`);
+  };
+  return {
+    ...step,
+    calls: step.callsCode ? whole(step.callsCode, "calls", 1, MAX_CALLS) : step.calls,
+    periodSeconds: step.periodCode ? whole(step.periodCode, "renewal-period", 1, MAX_RATE_PERIOD_SECONDS) : step.periodSeconds,
+  };
+}
+
+/** APIM matches `<api>` / `<operation>` by name or id. */
+function appliesTo(s: SubscriptionScope, op: LimitHost["operation"]): boolean {
+  const match = (ref: { readonly id: string | null; readonly name: string | null }, id: string | null, name: string | null) =>
+    (ref.id !== null && ref.id === id) || (ref.name !== null && ref.name === name);
+  if (s.api && !(op && match(s.api, op.apiId, op.apiName))) return false;
+  if (s.operation && !(op && match(s.operation, op.id, op.name))) return false;
+  return true;
+}
+
+/** One counter per subscription and per element / API / operation (APIM keeps the api and operation limits apart). */
+function subscriptionKey(s: SubscriptionScope, subscription: string): string {
+  const ref = (r: { readonly id: string | null; readonly name: string | null } | null) => (r === null ? "*" : r.id ?? `name=${r.name}`);
+  return `${s.element}|${ref(s.api)}|${ref(s.operation)}|${subscription}`;
 }
 
 async function sha256Hex(text: string): Promise<string> {
