@@ -134,7 +134,7 @@ function prepareProgram(key: string, program: Program): PreparedProgram {
   for (const steps of sections) {
     forEachStep(steps, (s) => {
       if (s.k === "validate-client-certificate" && s.identities.some((i) => i.issuerCertificateId !== undefined)) issuerIds = true;
-      if (s.k === "find-and-replace") scan.body = true;
+      if (s.k === "find-and-replace" || s.k === "set-body-liquid") scan.body = true;
     });
     scanNames(steps, scan);
   }
@@ -196,7 +196,7 @@ function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: 
 }
 
 const STEP_KINDS = new Set<Step["k"]>([
-  "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-variable", "trace",
+  "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-body-liquid", "set-variable", "trace",
   "set-backend-service", "authentication-certificate", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
   "mock-response", "cors", "find-and-replace", "forward-request", "validate-jwt", "rate-limit-by-key", "quota-by-key",
   "cache-lookup-value", "cache-store-value", "cache-remove-value",
@@ -302,6 +302,10 @@ class Checker {
         break;
       case "set-body":
         this.template(v.body, `${where}.body`);
+        break;
+      case "set-body-liquid":
+        if (typeof v.template !== "string") this.fail(`${where}.template`, "must be a string");
+        if (typeof v.parseDate !== "boolean") this.fail(`${where}.parseDate`, "must be a boolean");
         break;
       case "set-variable":
         if (typeof v.name !== "string" || v.name === "") this.fail(`${where}.name`, "must be a non-empty string");

@@ -71,6 +71,7 @@ import { DEFAULT_OPTIONS, validationOptionsKey, type ValidatedPath, type Validat
 import type { Result } from "../result";
 import { bufferBody, type Buffered } from "./body";
 import { parseIp } from "./ip";
+import { renderLiquid } from "./liquid";
 import { checkHeaderFailure, decideCors, editQuery, ipFilterAllows, replaceAll, rewriteTarget } from "./shaping";
 import { matchesSpiffeClaim, parseSpiffeClaim } from "./spiffe";
 import type { PreparedBundle, Selection } from "./bundle";
@@ -523,6 +524,8 @@ class Run {
         this.note(step, path, `${body.length} characters`);
         return;
       }
+      case "set-body-liquid":
+        return this.setBodyLiquid(step, path);
       case "set-variable": {
         const value = await this.value(step.value);
         this.expressionContext.variables.set(step.name, value);
@@ -769,6 +772,48 @@ class Run {
       this.draftTouched = true;
     }
     this.note(step, path, `${r.count} replaced`);
+  }
+
+  /**
+   * set-body template="liquid" (policy/liquid.ts): renders over the section's message — its body as
+   * find-and-replace reads it, its Content-Type — and the request; the result is the body from then on. A failure
+   * (a budget, a body that is not JSON, an XML body) runs on-error with LastError.Source "set-body".
+   */
+  private setBodyLiquid(step: Extract<Step, { k: "set-body-liquid" }>, path: string): void {
+    const section = this.state.section;
+    const current = (buffered: BufferedBody | null | undefined): string | null =>
+      buffered === null || buffered === undefined ? "" : buffered.consumed ? "" : buffered.text;
+    const inRequest = section === "inbound" || section === "backend";
+    const response = this.state.response;
+    const body = inRequest ? this.requestBody ?? current(this.bufferedRequest?.body) : section === "outbound" ? this.responseBody ?? current(response?.body) : this.draftBody ?? "";
+    const fail = (reason: string, message: string) => this.failure("set-body", reason, message,
+      gatewayError("policy_expression_failed", "A policy could not render the body.", { requestId: this.request.requestId }), 500);
+    if (body === null) throw fail("LimitExceeded", `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    const r = renderLiquid(step.template, {
+      body,
+      contentType: (inRequest ? this.request.headers : response?.headers)?.get("content-type") ?? null,
+      parseDate: step.parseDate,
+      request: {
+        method: this.method,
+        originalMethod: this.request.method,
+        url: this.request.url,
+        originalUrl: this.request.url,
+        ipAddress: this.request.ipAddress,
+        params: this.selection.params,
+        headers: this.request.headers,
+        hasBody: this.request.body !== null,
+      },
+      response: response ? { status: response.status, headers: response.headers } : null,
+      now: this.request.timestamp,
+    });
+    if (!r.ok) throw fail(r.reason, r.message);
+    if (inRequest) this.requestBody = r.text;
+    else if (section === "outbound") this.responseBody = r.text;
+    else {
+      this.draftBody = r.text;
+      this.draftTouched = true;
+    }
+    this.note(step, path, `liquid, ${r.text.length} characters`);
   }
 
   private async setQueryParameter(step: Extract<Step, { k: "set-query-parameter" }>, path: string): Promise<void> {

@@ -102,6 +102,8 @@ export type Step =
   | { readonly k: "set-status"; readonly at: Origin; readonly code: Template; readonly reason: Template | null }
   | ({ readonly k: "set-header" } & SetHeader)
   | { readonly k: "set-body"; readonly at: Origin; readonly body: Template }
+  /** `set-body template="liquid"`: the element's inner XML as written, rendered by policy/liquid.ts (checked by the compiler). */
+  | { readonly k: "set-body-liquid"; readonly at: Origin; readonly template: string; readonly parseDate: boolean }
   | { readonly k: "set-variable"; readonly at: Origin; readonly name: string; readonly value: Template }
   | { readonly k: "trace"; readonly at: Origin; readonly source: string; readonly severity: "verbose" | "information" | "error"; readonly message: Template; readonly metadata: ReadonlyArray<{ readonly name: string; readonly value: Template }> }
   | { readonly k: "set-backend-service"; readonly at: Origin; readonly baseUrl: Template }

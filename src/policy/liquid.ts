@@ -1,0 +1,487 @@
+/**
+ * policy/liquid — APIM's `<set-body template="liquid">` on liquidjs, the one file that imports it.
+ *
+ * Contract: pure and synchronous, no I/O, no clock (the request's time comes in). `checkLiquid(source)` is the
+ * compiler's check (syntax, tags, filters, the `context` members a template reads), `renderLiquid(source, input)`
+ * the runtime's render; both use the same engine configuration, so a template the compiler accepted parses at run
+ * time. A render never throws: it returns a typed failure (a policy error → on-error).
+ *
+ * What APIM documents (learn.microsoft.com/azure/api-management/set-body-policy, "Using Liquid templates with
+ * set-body"), and how it maps here:
+ * - The engine is DotLiquid in "C# mode": filter names are PascalCase. The supported filters are APIM's list
+ *   (FILTERS below), each mapped to liquidjs's implementation of the Shopify filter of the same meaning, or to our
+ *   own where DotLiquid follows .NET: Date takes a .NET format string (expr/format.ts), Escape / H are
+ *   WebUtility.HtmlEncode, UrlEncode / UrlDecode are WebUtility's, DividedBy divides integers as C# does (toward
+ *   zero), Modulo is C#'s `%`, Currency is decimal.ToString("C") in en-US (APIM's gateway culture, as format.ts).
+ *   Any other filter — and the snake_case Shopify names — is a compile error.
+ * - Tags: DotLiquid's that need no file system: assign, capture, case, comment, cycle, decrement, for (break,
+ *   continue), if, increment, raw, tablerow, unless. include / render / layout / block / echo / liquid are
+ *   compile errors.
+ * - `body`: the message body, bound as JSON when the message's Content-Type is application/json, text/json or
+ *   ends in +json. XML bodies (application/xml, text/xml, +xml) are not bound by certgate yet: rendering such a
+ *   message is a policy error (XmlNotSupported). Any other content type leaves `body` unbound (renders empty).
+ *   With parse-date (default true) JSON strings in Json.NET's ISO 8601 and `/Date(ms)/` forms become DateTime
+ *   values, which print as .NET's DateTime.ToString() (en-US "G") and are what the Date filter formats.
+ * - `context`: Request.{Url, Method, OriginalMethod, OriginalUrl, IpAddress, MatchedParameters, HasBody, Headers},
+ *   Response.{StatusCode, Headers}; Url / OriginalUrl: Scheme, Host, Port, Path, Query, QueryString, ToUri,
+ *   ToString. Headers are looked up case-insensitively, a header's values joined with ", ". Reading any other
+ *   `context` member (ClientCertificates, Variables, …) is a compile error (CONTEXT_MEMBERS).
+ *
+ * Budgets (fail closed, each a LimitExceeded policy error): LIQUID_RENDER_STEPS renders of tags and outputs per
+ * render, counted through liquidjs's own per-template check (its `renderLimit` is time-based, and in a Worker the
+ * clock does not advance while code runs, so a wall-clock bound cannot work here: we count instead);
+ * LIQUID_MEMORY_UNITS of liquidjs's `memoryLimit` accounting (string and array building in filters); and
+ * LIQUID_OUTPUT_CHARS written by all emitters of a render (the output and every `capture`), so a loop cannot grow
+ * a string past the body cap before the end is checked.
+ */
+import { Context, Liquid, analyzeSync, filters as stock, toValue, toValueSync, type Template } from "liquidjs";
+import { formatDate, formatNumber, parseDate } from "./expr/format";
+import { htmlEncode, urlDecode, urlEncode } from "./expr/codecs";
+import { MAX_BODY_BYTES, MAX_SOURCE_CHARS, MAX_STRING_CHARS } from "./expr/limits";
+
+/** Renders of a tag, an output or a text run in one render (for-loop bodies count per iteration). 10,000 covers a
+ *  template looping over a few hundred array items with a dozen outputs each; liquidjs documents ~1e5 renders/s. */
+export const LIQUID_RENDER_STEPS = 10_000;
+/** Characters all emitters of one render may write: the largest body certgate handles (expr/limits.ts). */
+export const LIQUID_OUTPUT_CHARS = MAX_BODY_BYTES;
+/** liquidjs's memory accounting (characters and items filters allocate): four bodies' worth. */
+export const LIQUID_MEMORY_UNITS = 4 * MAX_STRING_CHARS;
+/** Nesting of a JSON body walked for parse-date (expr/json.ts MAX_JSON_DEPTH). */
+const MAX_BODY_DEPTH = 64;
+
+/** The tags certgate runs (DotLiquid's that need no file system). */
+const TAGS = ["assign", "break", "capture", "case", "comment", "continue", "cycle", "decrement", "for", "if", "increment", "raw", "tablerow", "unless"] as const;
+
+type FilterFn = (this: { context: Context }, ...args: unknown[]) => unknown;
+
+/** A value the Date filter and parse-date produce: .NET DateTime, printed as DateTime.ToString(). */
+export class LiquidDateTime {
+  readonly #date: Date;
+  constructor(date: Date) {
+    this.#date = date;
+  }
+  get date(): Date {
+    return this.#date;
+  }
+  toString(): string {
+    return formatDate(this.#date, null) ?? "";
+  }
+}
+
+class LiquidFailure extends Error {
+  constructor(readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+const text = (v: unknown): string => {
+  const x = toValue(v);
+  if (x === null || x === undefined) return "";
+  if (Array.isArray(x)) return x.map(text).join("");
+  return String(x);
+};
+
+function num(v: unknown): number {
+  const x = toValue(v);
+  return typeof x === "number" ? x : Number(text(x)) || 0;
+}
+
+function isIntegral(v: unknown): boolean {
+  const x = toValue(v);
+  if (typeof x === "number") return Number.isInteger(x);
+  return /^\s*[+-]?\d+\s*$/.test(text(x));
+}
+
+function charge(ctx: Context, n: number): void {
+  (ctx as unknown as { memoryLimit: { use(n: number): void } }).memoryLimit.use(n);
+}
+
+/** APIM's filter names → implementations (liquidjs's stock filter, or ours where DotLiquid follows .NET). */
+const FILTERS: Readonly<Record<string, FilterFn>> = {
+  Abs: stock.abs as FilterFn,
+  Append: stock.append as FilterFn,
+  AtLeast: stock.at_least as FilterFn,
+  AtMost: stock.at_most as FilterFn,
+  Capitalize: stock.capitalize as FilterFn,
+  Compact: stock.compact as FilterFn,
+  Currency(v: unknown, culture?: unknown) {
+    if (culture !== undefined && text(culture) !== "en-US") throw new LiquidFailure("CultureNotFoundException", `Currency: culture ${JSON.stringify(text(culture))} is not supported (en-US only)`);
+    const x = num(v);
+    const digits = formatNumber(Math.abs(x), false, "N2") ?? "";
+    return `${x < 0 ? "-" : ""}$${digits}`;
+  },
+  Date(this: { context: Context }, v: unknown, format?: unknown) {
+    const x = toValue(v);
+    let d: Date | null = null;
+    if (x instanceof LiquidDateTime) d = x.date;
+    else if (typeof x === "string") {
+      const s = x.trim().toLowerCase();
+      d = s === "now" || s === "today" ? (this.context.environments as { [NOW]?: Date })[NOW] ?? null : parseDate(x);
+    }
+    if (d === null) return x;
+    const out = formatDate(d, format === undefined || format === null ? null : text(format));
+    if (out === null) throw new LiquidFailure("FormatException", `Date: ${JSON.stringify(text(format))} is not a valid DateTime format`);
+    return out;
+  },
+  Default: stock.default as FilterFn,
+  DividedBy(v: unknown, by: unknown) {
+    const a = num(v);
+    const b = num(by);
+    if (isIntegral(v) && isIntegral(by)) {
+      if (b === 0) throw new LiquidFailure("DivideByZeroException", "Attempted to divide by zero.");
+      return Math.trunc(a / b);
+    }
+    return a / b;
+  },
+  Downcase: stock.downcase as FilterFn,
+  Escape(this: { context: Context }, v: unknown) {
+    const s = text(v);
+    charge(this.context, s.length);
+    return htmlEncode(s);
+  },
+  First: stock.first as FilterFn,
+  H(this: { context: Context }, v: unknown) {
+    const s = text(v);
+    charge(this.context, s.length);
+    return htmlEncode(s);
+  },
+  Join: stock.join as FilterFn,
+  Last: stock.last as FilterFn,
+  Lstrip: stock.lstrip as FilterFn,
+  Map: stock.map as FilterFn,
+  Minus: stock.minus as FilterFn,
+  Modulo(v: unknown, by: unknown) {
+    const a = num(v);
+    const b = num(by);
+    if (isIntegral(v) && isIntegral(by) && b === 0) throw new LiquidFailure("DivideByZeroException", "Attempted to divide by zero.");
+    return a % b;
+  },
+  NewlineToBr: stock.newline_to_br as FilterFn,
+  Plus: stock.plus as FilterFn,
+  Prepend: stock.prepend as FilterFn,
+  Remove: stock.remove as FilterFn,
+  RemoveFirst: stock.remove_first as FilterFn,
+  Replace: stock.replace as FilterFn,
+  ReplaceFirst: stock.replace_first as FilterFn,
+  Round: stock.round as FilterFn,
+  Rstrip: stock.rstrip as FilterFn,
+  Size: stock.size as FilterFn,
+  Slice: stock.slice as FilterFn,
+  Sort: stock.sort as FilterFn,
+  Split: stock.split as FilterFn,
+  Strip: stock.strip as FilterFn,
+  StripHtml: stock.strip_html as FilterFn,
+  StripNewlines: stock.strip_newlines as FilterFn,
+  Times: stock.times as FilterFn,
+  Truncate: stock.truncate as FilterFn,
+  TruncateWords: stock.truncatewords as FilterFn,
+  Uniq: stock.uniq as FilterFn,
+  Upcase: stock.upcase as FilterFn,
+  UrlDecode(this: { context: Context }, v: unknown) {
+    const s = text(v);
+    charge(this.context, s.length);
+    return urlDecode(s);
+  },
+  UrlEncode(this: { context: Context }, v: unknown) {
+    const s = text(v);
+    charge(this.context, 3 * s.length);
+    return urlEncode(s);
+  },
+};
+
+/** The filters APIM documents, for the docs and tests. */
+export const LIQUID_FILTERS: readonly string[] = Object.keys(FILTERS);
+export const LIQUID_TAGS: readonly string[] = TAGS;
+
+/** The `context` members a template may read: a tree; `true` = any key below (dictionaries). */
+type Members = { readonly [name: string]: Members | true | false };
+const URL_MEMBERS: Members = { Scheme: false, Host: false, Port: false, Path: false, Query: true, QueryString: false, ToUri: false, ToString: false };
+export const CONTEXT_MEMBERS: Members = {
+  Request: { Url: URL_MEMBERS, Method: false, OriginalMethod: false, OriginalUrl: URL_MEMBERS, IpAddress: false, MatchedParameters: true, HasBody: false, Headers: true },
+  Response: { StatusCode: false, Headers: true },
+};
+
+/** Key of the request's time in the render scope (read by the Date filter's "now"). */
+const NOW = Symbol("now");
+
+function createEngine(): Liquid {
+  const engine = new Liquid({
+    strictFilters: true,
+    strictVariables: false,
+    ownPropertyOnly: true,
+    parseLimit: MAX_SOURCE_CHARS,
+    memoryLimit: LIQUID_MEMORY_UNITS,
+    cache: false,
+  });
+  const tags = (engine as unknown as { tags: Record<string, unknown> }).tags;
+  for (const name of Object.keys(tags)) if (!(TAGS as readonly string[]).includes(name)) delete tags[name];
+  for (const name of Object.keys(engine.filters)) engine.unregisterFilter(name);
+  for (const [name, fn] of Object.entries(FILTERS)) engine.registerFilter(name, fn as never);
+  // Every emitter of a render — the output's and each `capture`'s, which liquidjs creates when a tag renders into a
+  // string — charges one output budget.
+  const renderer = engine.renderer as unknown as { renderTemplates(t: Template[], ctx: Context, emitter?: Emitter): unknown };
+  const base = renderer.renderTemplates.bind(renderer);
+  renderer.renderTemplates = (t, ctx, emitter) => {
+    if (emitter) return base(t, ctx, emitter);
+    const budget = budgets.get(ctx);
+    if (!budget) throw new LiquidFailure("LimitExceeded", "liquid: a render outside a budget");
+    return base(t, ctx, new Emitter(budget));
+  };
+  return engine;
+}
+
+interface Budget {
+  written: number;
+  steps: number;
+}
+
+const budgets = new WeakMap<Context, Budget>();
+
+class Emitter {
+  buffer = "";
+  constructor(private readonly budget: Budget) {}
+  write(html: unknown): void {
+    const s = text(html);
+    this.budget.written += s.length;
+    if (this.budget.written > LIQUID_OUTPUT_CHARS) throw new LiquidFailure("LimitExceeded", `liquid: the template wrote more than ${LIQUID_OUTPUT_CHARS} characters`);
+    this.buffer += s;
+  }
+}
+
+let engine: Liquid | null = null;
+const getEngine = (): Liquid => (engine ??= createEngine());
+
+/** Parsed templates by source (the bundle's templates: a fixed set per isolate). */
+const parsed = new Map<string, Template[]>();
+
+/** A problem in a template, at its 1-based line and column within the template text. */
+export interface LiquidProblem {
+  readonly line: number;
+  readonly col: number;
+  readonly message: string;
+}
+
+function position(e: unknown): { line: number; col: number } {
+  const token = (e as { token?: { getPosition?: () => [number, number] } }).token;
+  const p = token?.getPosition?.();
+  return p ? { line: p[0], col: p[1] } : { line: 1, col: 1 };
+}
+
+function cleanMessage(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  // liquidjs appends ", line:1, col:5" (we report the position ourselves).
+  return m.replace(/,\s*line:\d+,\s*col:\d+\s*$/, "").replace(/^undefined filter: (.*)$/, (_, f: string) => `unsupported filter ${f}: APIM's filters are ${LIQUID_FILTERS.join(", ")}`)
+    .replace(/^tag "?([^"\s]+)"? not found$/, (_, t: string) => `unsupported tag {% ${t} %}: certgate runs ${TAGS.join(", ")}`);
+}
+
+/** The compiler's check: every problem in `source` (empty when it renders). */
+export function checkLiquid(source: string): LiquidProblem[] {
+  let templates: Template[];
+  try {
+    templates = getEngine().parse(source);
+  } catch (e) {
+    return [{ ...position(e), message: cleanMessage(e) }];
+  }
+  const problems: LiquidProblem[] = [];
+  let analysis;
+  try {
+    analysis = analyzeSync(templates, { partials: false });
+  } catch (e) {
+    return [{ ...position(e), message: cleanMessage(e) }];
+  }
+  for (const [root, uses] of Object.entries(analysis.globals)) {
+    for (const v of uses) {
+      const at = { line: v.location.row, col: v.location.col };
+      if (root === "body") continue;
+      if (root !== "context") {
+        problems.push({ ...at, message: `unknown variable ${root}: a template reads body and context (or names it assigns)` });
+        continue;
+      }
+      let members: Members | true | false = CONTEXT_MEMBERS;
+      const path = ["context"];
+      for (const seg of v.segments.slice(1)) {
+        if (members === true) break;
+        if (typeof seg !== "string") {
+          problems.push({ ...at, message: `${path.join(".")}[…]: context members are read by name` });
+          break;
+        }
+        path.push(seg);
+        if (members === false || !Object.hasOwn(members, seg)) {
+          problems.push({ ...at, message: `${path.join(".")} is not available to liquid templates in certgate` });
+          break;
+        }
+        members = members[seg]!;
+      }
+    }
+  }
+  if (problems.length === 0) parsed.set(source, templates);
+  return problems;
+}
+
+/** What a render sees of the message and the request. */
+export interface LiquidInput {
+  /** The body of the section's message as text ("" when there is none). */
+  readonly body: string;
+  /** The message's Content-Type (null: none). */
+  readonly contentType: string | null;
+  readonly parseDate: boolean;
+  readonly request: {
+    readonly method: string;
+    readonly originalMethod: string;
+    readonly url: URL;
+    readonly originalUrl: URL;
+    readonly ipAddress: string;
+    readonly params: ReadonlyMap<string, string>;
+    readonly headers: Headers;
+    readonly hasBody: boolean;
+  };
+  readonly response: { readonly status: number; readonly headers: Headers } | null;
+  /** The request's time (the Date filter's "now"). */
+  readonly now: Date;
+}
+
+export type LiquidResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly reason: string; readonly message: string };
+
+/** Renders a template the compiler checked; failures are values (reason: LimitExceeded, FormatException, …). */
+export function renderLiquid(source: string, input: LiquidInput): LiquidResult {
+  try {
+    let templates = parsed.get(source);
+    if (!templates) {
+      const problems = checkLiquid(source);
+      if (problems.length > 0) return { ok: false, reason: "TemplateError", message: `liquid: ${problems[0]!.message}` };
+      templates = parsed.get(source)!;
+    }
+    const scope: Record<string | symbol, unknown> = { context: contextObject(input), [NOW]: input.now };
+    const body = bindBody(input);
+    if (body !== undefined) scope.body = body;
+    const e = getEngine();
+    const budget: Budget = { written: 0, steps: 0 };
+    let used = 0;
+    const memoryLimit = {
+      use(n: number) {
+        if (+n > 0) {
+          used += +n;
+          if (used > LIQUID_MEMORY_UNITS) throw new LiquidFailure("LimitExceeded", `liquid: the template allocated more than ${LIQUID_MEMORY_UNITS} units`);
+        }
+      },
+      check() {},
+    };
+    const renderLimit = {
+      use() {},
+      check() {
+        if (++budget.steps > LIQUID_RENDER_STEPS) throw new LiquidFailure("LimitExceeded", `liquid: more than ${LIQUID_RENDER_STEPS} render steps`);
+      },
+    };
+    const ctx = new Context(scope, (e as unknown as { options: never }).options, { sync: true }, { memoryLimit: memoryLimit as never, renderLimit: renderLimit as never, liquid: e });
+    budgets.set(ctx, budget);
+    const emitter = new Emitter(budget);
+    toValueSync((e.renderer as unknown as { renderTemplates(t: Template[], c: Context, em: Emitter): unknown }).renderTemplates(templates, ctx, emitter));
+    return { ok: true, text: emitter.buffer };
+  } catch (e) {
+    const cause = rootCause(e);
+    if (cause instanceof LiquidFailure) return { ok: false, reason: cause.reason, message: cause.message };
+    if (cause instanceof RangeError) return { ok: false, reason: "LimitExceeded", message: `liquid: ${cause.message}` };
+    return { ok: false, reason: "RenderError", message: `liquid: ${cleanMessage(cause)}` };
+  }
+}
+
+function rootCause(e: unknown): unknown {
+  let cur = e;
+  for (let i = 0; i < 10; i++) {
+    const next = (cur as { originalError?: unknown } | null)?.originalError;
+    if (next === undefined || next === cur) break;
+    cur = next;
+  }
+  return cur;
+}
+
+const JSON_TYPE = /^(application|text)\/json$|\+json$/;
+const XML_TYPE = /^(application|text)\/xml$|\+xml$/;
+
+/** `body` as APIM binds it: JSON by Content-Type; XML is refused; other types are not bound. */
+function bindBody(input: LiquidInput): unknown {
+  const type = (input.contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  if (XML_TYPE.test(type)) throw new LiquidFailure("XmlNotSupported", "liquid: certgate does not bind XML bodies to liquid templates yet");
+  if (!JSON_TYPE.test(type)) return undefined;
+  if (input.body.trim() === "") return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(input.body);
+  } catch (e) {
+    throw new LiquidFailure("JsonReaderException", `liquid: the body is not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  return input.parseDate ? withDates(value, 0) : value;
+}
+
+/** Json.NET's DateParseHandling.DateTime: ISO 8601 date-times and `/Date(ms[±hhmm])/` strings become DateTime. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:Z|[+-]\d{2}:\d{2})?$/;
+const MS_DATE = /^\/Date\((-?\d{1,15})(?:[+-]\d{4})?\)\/$/;
+
+function withDates(v: unknown, depth: number): unknown {
+  if (depth > MAX_BODY_DEPTH) throw new LiquidFailure("LimitExceeded", `liquid: the JSON body nests deeper than ${MAX_BODY_DEPTH}`);
+  if (typeof v === "string") {
+    const ms = MS_DATE.exec(v);
+    if (ms) return new LiquidDateTime(new Date(Number(ms[1])));
+    if (ISO_DATE_TIME.test(v)) {
+      const d = parseDate(v);
+      if (d) return new LiquidDateTime(d);
+    }
+    return v;
+  }
+  if (Array.isArray(v)) return v.map((x) => withDates(x, depth + 1));
+  if (typeof v === "object" && v !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: withDates(x, depth + 1), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+  return v;
+}
+
+/** A case-insensitive read-only view of headers: own properties for liquidjs's ownPropertyOnly lookups. */
+function headerObject(headers: Headers): Record<string, string> {
+  const values: Record<string, string> = Object.create(null);
+  for (const [k, v] of headers) values[k] = v;
+  return new Proxy(values, {
+    get: (t, k) => (typeof k === "string" ? t[k.toLowerCase()] : undefined),
+    has: (t, k) => typeof k === "string" && k.toLowerCase() in t,
+    getOwnPropertyDescriptor: (t, k) => (typeof k === "string" && k.toLowerCase() in t ? { value: t[k.toLowerCase()], enumerable: true, configurable: true, writable: false } : undefined),
+    ownKeys: (t) => Reflect.ownKeys(t),
+  });
+}
+
+function urlObject(url: URL): Record<string, unknown> {
+  const query: Record<string, string> = Object.create(null);
+  for (const k of new Set(url.searchParams.keys())) query[k] = url.searchParams.getAll(k).join(",");
+  const s = url.toString();
+  const o = {
+    Scheme: url.protocol.replace(/:$/, ""),
+    Host: url.hostname,
+    Port: url.port !== "" ? Number(url.port) : url.protocol === "https:" ? 443 : 80,
+    Path: url.pathname,
+    Query: query,
+    QueryString: url.search,
+    ToUri: s,
+    ToString: s,
+  };
+  Object.defineProperty(o, "toString", { value: () => s, enumerable: false });
+  return o;
+}
+
+function contextObject(input: LiquidInput): Record<string, unknown> {
+  const r = input.request;
+  const params: Record<string, string> = Object.create(null);
+  for (const [k, v] of r.params) params[k] = v;
+  return {
+    Request: {
+      Url: urlObject(r.url),
+      Method: r.method,
+      OriginalMethod: r.originalMethod,
+      OriginalUrl: urlObject(r.originalUrl),
+      IpAddress: r.ipAddress,
+      MatchedParameters: params,
+      HasBody: r.hasBody,
+      Headers: headerObject(r.headers),
+    },
+    Response: input.response ? { StatusCode: input.response.status, Headers: headerObject(input.response.headers) } : null,
+  };
+}
