@@ -89,7 +89,9 @@ export function selectProgram(prepared: PreparedBundle, url: URL, method: string
 
 function prepare(raw: Record<string, unknown>): Result<PreparedBundle, string[]> {
   if (raw.schema !== SCHEMA_VERSION) {
-    return err([`schema is ${JSON.stringify(raw.schema)}, this gateway runs schema ${SCHEMA_VERSION}: rebuild the policies with this version's compiler`]);
+    const which = typeof raw.schema === "number" && raw.schema > SCHEMA_VERSION ? " (a newer certgate's compiler built it)"
+      : typeof raw.schema === "number" && raw.schema < SCHEMA_VERSION ? " (an older certgate's compiler built it)" : "";
+    return err([`schema is ${JSON.stringify(raw.schema)}, this gateway runs schema ${SCHEMA_VERSION}${which}: rebuild the policies with this version's compiler (npm run policies:build)`]);
   }
   const problems: string[] = [];
   const check = new Checker(problems);

@@ -12,7 +12,14 @@ import type { ValidateJwtStep } from "./jwt-schema";
 import type { LimitStep } from "./state/schema";
 import type { CacheValueStep } from "./cache-schema";
 
-export const SCHEMA_VERSION = 1;
+/**
+ * The bundle format's version; bumped whenever a step kind or field is added or changes meaning, so that a runtime
+ * never runs a bundle it would misread (an old runtime cannot know what a new step does: fail closed, 503).
+ * 2: request shaping (set-query-parameter … cors), validate-jwt, rate limits, cache-*-value, set-body-liquid.
+ * The bundle does not list its step kinds: a runtime refuses any bundle of another version before reading a step,
+ * and within one version an unknown kind is already named by bundle.ts's checker ("unknown step …").
+ */
+export const SCHEMA_VERSION = 2;
 
 export interface PolicyBundle {
   readonly schema: typeof SCHEMA_VERSION;
