@@ -86,3 +86,13 @@ describe("bundle checks", () => {
     expect(r.value.programs.get("a/issuer")!.needsRegistered).toBe(true);
   });
 });
+
+describe("liquid templates", () => {
+  it("are parsed when the bundle loads: one this runtime cannot run is a load problem, not a request failure", () => {
+    const at = { file: "t.xml", line: 3, col: 5, scope: "global", policyId: "global" } as const;
+    const good = prepareBundle(bundle({ inbound: [{ k: "set-body-liquid", at, template: "{{ body.a | Upcase }}", parseDate: true }] }));
+    expect(good.ok).toBe(true);
+    const bad = prepareBundle(bundle({ inbound: [{ k: "set-body-liquid", at, template: "{{ body.a | upcase }}", parseDate: true }] }));
+    expect(bad.ok ? [] : bad.error).toEqual([expect.stringMatching(/^operations\["\*"\]\.inbound\[0\] \(set-body-liquid\)\.template: liquid 1:1: unsupported filter upcase/)]);
+  });
+});

@@ -3,9 +3,10 @@
  *
  * Contract: pure. `prepareBundle(raw)` refuses anything that is not a bundle of this SCHEMA_VERSION — wrong
  * `schema`, a missing `*` program, an unknown step kind, a route to an operation that does not exist, a
- * malformed template — and lists every problem (the Worker answers 503 `policy_bundle_invalid` and logs
- * them: fail closed, never a gateway that silently runs fewer policies). Expression ASTs are not checked
- * here beyond their envelope; the interpreter reports what it cannot run as a runtime error.
+ * malformed template, a liquid template that does not parse — and lists every problem (the Worker answers 503
+ * `policy_bundle_invalid` and logs them: fail closed, never a gateway that silently runs fewer policies).
+ * Expression ASTs are not checked here beyond their envelope; the interpreter reports what it cannot run as a
+ * runtime error.
  *
  * Indexing: the routes are compiled (routes.ts), and each program is scanned once for what the runner must
  * prepare before evaluating it synchronously: `Verify()` / `VerifyNoRevocation()` results (the union of the
@@ -18,6 +19,7 @@
  */
 import { err, ok, type Result } from "../result";
 import { parseIp } from "./ip";
+import { checkLiquid } from "./liquid";
 import { compileRoutes, matchRoute, type RouteIndex } from "./routes";
 import { SCHEMA_VERSION, type PolicyBundle, type Program, type Step, type Template } from "./schema";
 
@@ -306,7 +308,9 @@ class Checker {
         this.template(v.body, `${where}.body`);
         break;
       case "set-body-liquid":
+        // Parsed here, once per isolate, so a template this runtime cannot run fails the load, not a request.
         if (typeof v.template !== "string") this.fail(`${where}.template`, "must be a string");
+        else for (const p of checkLiquid(v.template)) this.fail(`${where}.template`, `liquid ${p.line}:${p.col}: ${p.message}`);
         if (typeof v.parseDate !== "boolean") this.fail(`${where}.parseDate`, "must be a boolean");
         break;
       case "set-variable":
