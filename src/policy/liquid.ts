@@ -34,7 +34,11 @@
  * LIQUID_OUTPUT_CHARS written by all emitters of a render (the output and every `capture`), so a loop cannot grow
  * a string past the body cap before the end is checked.
  */
-import { Context, Liquid, analyzeSync, filters as stock, toValue, toValueSync, type Template } from "liquidjs";
+/// <reference path="./liquidjs-browser.d.ts" />
+// The ESM browser build, by path: it imports no Node built-ins (the Node build needs fs, path, stream, crypto), and
+// every bundler (wrangler, esbuild in scripts/lib/workerd.ts, vitest) and the compiler in Node then run the same
+// code. It uses neither eval nor new Function.
+import { Context, Liquid, analyzeSync, filters as stock, toValue, toValueSync, type Template } from "liquidjs/dist/liquid.browser.mjs";
 import { formatDate, formatNumber, parseDate } from "./expr/format";
 import { htmlEncode, urlDecode, urlEncode } from "./expr/codecs";
 import { MAX_BODY_BYTES, MAX_SOURCE_CHARS, MAX_STRING_CHARS } from "./expr/limits";

@@ -53,8 +53,9 @@
  * - Request shaping (decisions in shaping.ts): set-query-parameter and rewrite-uri edit the origin URL,
  *   set-method its method, forward-request its timeout and redirects; check-header and ip-filter fail into
  *   on-error with APIM's reasons; cors answers preflights and adds its headers to the response; mock-response
- *   answers; find-and-replace edits the section's body. Programs whose expressions read `Body` (or that run
- *   find-and-replace) buffer the bodies (body.ts, up to MAX_BODY_BYTES); all others stream them.
+ *   answers; find-and-replace edits the section's body, and a liquid set-body (liquid.ts) renders over it.
+ *   Programs whose expressions read `Body` (or that run find-and-replace or a liquid set-body) buffer the
+ *   bodies (body.ts, up to MAX_BODY_BYTES); all others stream them.
  * - validate-jwt, rate-limit-by-key / quota-by-key and cache-*-value run in extension-steps.ts (its header has their
  *   semantics) through a StepHost, with the optional services `openIdKeys`, `counter` and `valueCache`; deferred
  *   limit increments run after outbound, only when the origin's response is sent.
@@ -750,28 +751,42 @@ class Run {
    * over MAX_BODY_BYTES cannot be edited: LimitExceeded.
    */
   private async findAndReplace(step: Extract<Step, { k: "find-and-replace" }>, path: string): Promise<void> {
-    const section = this.state.section;
     const from = await this.text(step.from);
     const to = await this.text(step.to);
-    const current = (buffered: BufferedBody | null | undefined): string | null =>
-      buffered === null || buffered === undefined ? "" : buffered.consumed ? "" : buffered.text;
-    let body: string | null;
-    if (section === "inbound" || section === "backend") body = this.requestBody ?? current(this.bufferedRequest?.body);
-    else if (section === "outbound") body = this.responseBody ?? current(this.state.response?.body);
-    else body = this.draftBody ?? "";
+    const body = this.sectionBody();
     const fail = (reason: string, message: string) => this.failure("find-and-replace", reason, message,
       gatewayError("policy_expression_failed", "A policy could not edit the body.", { requestId: this.request.requestId }), 500);
     if (body === null) throw fail("LimitExceeded", `the body is larger than ${MAX_BODY_BYTES} bytes`);
     if (from === "") throw fail("ArgumentException", "String cannot be of zero length. (Parameter 'oldValue')");
     const r = replaceAll(body, from, to, MAX_BODY_BYTES);
     if (r === null) throw fail("LimitExceeded", `the body would be longer than ${MAX_BODY_BYTES} characters`);
-    if (section === "inbound" || section === "backend") this.requestBody = r.text;
-    else if (section === "outbound") this.responseBody = r.text;
+    this.setSectionBody(r.text);
+    this.note(step, path, `${r.count} replaced`);
+  }
+
+  /**
+   * The body of the section's message as policies edit it: the request's in inbound/backend, the response's in
+   * outbound, on-error's draft in on-error — a set-body's, else the buffered one ("" once consumed or when there
+   * is none). Null: larger than MAX_BODY_BYTES.
+   */
+  private sectionBody(): string | null {
+    const section = this.state.section;
+    const current = (buffered: BufferedBody | null | undefined): string | null =>
+      buffered === null || buffered === undefined ? "" : buffered.consumed ? "" : buffered.text;
+    if (section === "inbound" || section === "backend") return this.requestBody ?? current(this.bufferedRequest?.body);
+    if (section === "outbound") return this.responseBody ?? current(this.state.response?.body);
+    return this.draftBody ?? "";
+  }
+
+  /** The section's message body from now on (as set-body sets it). */
+  private setSectionBody(text: string): void {
+    const section = this.state.section;
+    if (section === "inbound" || section === "backend") this.requestBody = text;
+    else if (section === "outbound") this.responseBody = text;
     else {
-      this.draftBody = r.text;
+      this.draftBody = text;
       this.draftTouched = true;
     }
-    this.note(step, path, `${r.count} replaced`);
   }
 
   /**
@@ -781,11 +796,9 @@ class Run {
    */
   private setBodyLiquid(step: Extract<Step, { k: "set-body-liquid" }>, path: string): void {
     const section = this.state.section;
-    const current = (buffered: BufferedBody | null | undefined): string | null =>
-      buffered === null || buffered === undefined ? "" : buffered.consumed ? "" : buffered.text;
     const inRequest = section === "inbound" || section === "backend";
     const response = this.state.response;
-    const body = inRequest ? this.requestBody ?? current(this.bufferedRequest?.body) : section === "outbound" ? this.responseBody ?? current(response?.body) : this.draftBody ?? "";
+    const body = this.sectionBody();
     const fail = (reason: string, message: string) => this.failure("set-body", reason, message,
       gatewayError("policy_expression_failed", "A policy could not render the body.", { requestId: this.request.requestId }), 500);
     if (body === null) throw fail("LimitExceeded", `the body is larger than ${MAX_BODY_BYTES} bytes`);
@@ -807,12 +820,7 @@ class Run {
       now: this.request.timestamp,
     });
     if (!r.ok) throw fail(r.reason, r.message);
-    if (inRequest) this.requestBody = r.text;
-    else if (section === "outbound") this.responseBody = r.text;
-    else {
-      this.draftBody = r.text;
-      this.draftTouched = true;
-    }
+    this.setSectionBody(r.text);
     this.note(step, path, `liquid, ${r.text.length} characters`);
   }
 
