@@ -82,6 +82,17 @@ describe(".NET semantics of the filters", () => {
     expect(render(`{{ "a b/ü?" | UrlEncode }}|{{ "a+b%2F%zz" | UrlDecode }}`)).toBe("a+b%2F%C3%BC%3F|a b/%zz");
   });
 
+  it("DotLiquid's own rules: half-to-even Round, Split without empties, Default on blank text, Size of objects", () => {
+    expect(render("{{ 2.5 | Round }} {{ 3.5 | Round }} {{ 2.675 | Round: 2 }} {{ -1.5 | Round }} {{ 1.23456 | Round: 3 }} [{{ \"x\" | Round }}]")).toBe("2 4 2.68 -2 1.235 []");
+    expect(render('{{ "a,,b," | Split: "," | Join: "|" }} {{ "abc" | Split: "" | Join: "." }}')).toBe("a|b a.b.c");
+    expect(render('{{ body.blank | Default: "d" }} {{ body.missing | Default: "d" }} {{ body.zero | Default: "d" }}', { blank: "  ", zero: 0 })).toBe("d d 0");
+    expect(render("{{ body.o | Size }} {{ body.s | Size }} {{ 5 | Size }}", { o: { a: 1, b: 2 }, s: "abc" })).toBe("2 3 0");
+    expect(render('{{ "  hELLO there" | Capitalize }}|{{ "one  two three" | TruncateWords: 2 }}|{{ "a b" | TruncateWords: 0 }}')).toBe("  Hello there|one ...|...");
+    expect(render('{{ "$1,234.5" | Currency }} {{ "n/a" | Currency }} {{ "x" | Abs }} {{ "x" | AtLeast: 3 }} {{ 1 | AtLeast: 3 }}')).toBe("$1,234.50 n/a 0 x 3");
+    expect(render('{{ 0 | Date: "yyyy-MM-dd HH:mm" }} {{ "2020-01-02" | Date }} {{ "a b a" | Replace: "a", "x" }} {{ "abc" | Replace: "", "x" }} {{ "a b a" | RemoveFirst: "a " }}'))
+      .toBe("1970-01-01 00:00 2020-01-02 x b x abc b a");
+  });
+
   it("string and array filters keep Shopify's meaning under APIM's names", () => {
     expect(render('{{ "hello world" | Capitalize }}|{{ "abcdefghij" | Truncate: 6 }}|{{ "one two three" | TruncateWords: 2 }}|{{ body.xs | Sort | Uniq | Join: "-" }}|{{ body.xs | First }}{{ body.xs | Last }}|{{ "  x " | Strip }}|{{ "a,b" | Split: "," | Size }}', { xs: [3, 1, 3, 2] }))
       .toBe("Hello world|abc...|one two...|1-2-3|32|x|2");

@@ -9,11 +9,12 @@
  * What APIM documents (learn.microsoft.com/azure/api-management/set-body-policy, "Using Liquid templates with
  * set-body"), and how it maps here:
  * - The engine is DotLiquid in "C# mode": filter names are PascalCase. The supported filters are APIM's list
- *   (FILTERS below), each mapped to liquidjs's implementation of the Shopify filter of the same meaning, or to our
- *   own where DotLiquid follows .NET: Date takes a .NET format string (expr/format.ts), Escape / H are
- *   WebUtility.HtmlEncode, UrlEncode / UrlDecode are WebUtility's, DividedBy divides integers as C# does (toward
- *   zero), Modulo is C#'s `%`, Currency is decimal.ToString("C") in en-US (APIM's gateway culture, as format.ts).
- *   Any other filter — and the snake_case Shopify names — is a compile error.
+ *   (FILTERS below) with DotLiquid's semantics (its StandardFilters, github.com/dotliquid/dotliquid): liquidjs's
+ *   stock filter where the two agree, our own where DotLiquid follows .NET — Date takes a .NET format string
+ *   (expr/format.ts), Round is Math.Round(decimal) (half to even), Escape / H are WebUtility.HtmlEncode, UrlEncode /
+ *   UrlDecode WebUtility's, DividedBy divides integers as C# does (toward zero), Modulo is C#'s `%`, Currency is
+ *   decimal.ToString("C") in en-US (APIM's gateway culture, as format.ts), Split drops empty entries, Default tests
+ *   for blank text. Any other filter — and the snake_case Shopify names — is a compile error.
  * - Tags: DotLiquid's that need no file system: assign, capture, case, comment, cycle, decrement, for (break,
  *   continue), if, increment, raw, tablerow, unless. include / render / layout / block / echo / liquid are
  *   compile errors.
@@ -85,9 +86,16 @@ const text = (v: unknown): string => {
   return String(x);
 };
 
-function num(v: unknown): number {
+/** A number from a value as Double.TryParse / Convert.ToDecimal read it (invariant digits); null when it is none. */
+function numberOf(v: unknown): number | null {
   const x = toValue(v);
-  return typeof x === "number" ? x : Number(text(x)) || 0;
+  if (typeof x === "number") return x;
+  if (typeof x !== "string" || !/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(x)) return null;
+  return Number(x);
+}
+
+function num(v: unknown): number {
+  return numberOf(v) ?? 0;
 }
 
 function isIntegral(v: unknown): boolean {
@@ -100,34 +108,85 @@ function charge(ctx: Context, n: number): void {
   (ctx as unknown as { memoryLimit: { use(n: number): void } }).memoryLimit.use(n);
 }
 
-/** APIM's filter names → implementations (liquidjs's stock filter, or ours where DotLiquid follows .NET). */
+/** Math.Round(decimal, places): to even at the midpoint, on the value's shortest decimal digits (as decimal holds them). */
+function roundHalfEven(x: number, places: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const [mantissa, exp] = Math.abs(x).toExponential().split("e") as [string, string];
+  const digits = mantissa.replace(".", "");
+  const decimals = digits.length - 1 - Number(exp);
+  if (decimals <= places) return x;
+  const cut = decimals - places;
+  const kept = cut >= digits.length ? "0" : digits.slice(0, digits.length - cut);
+  const rest = cut >= digits.length ? digits.padStart(cut, "0") : digits.slice(digits.length - cut);
+  const half = "5".padEnd(rest.length, "0");
+  let n = BigInt(kept);
+  if (rest > half || (rest === half && n % 2n === 1n)) n += 1n;
+  const r = Number(`${n}e${-places}`);
+  return x < 0 ? -r : r;
+}
+
+type Ctx = { context: Context };
+
+/**
+ * APIM's filter names → implementations: DotLiquid's StandardFilters semantics (github.com/dotliquid/dotliquid,
+ * src/DotLiquid/StandardFilters.cs), on liquidjs's stock filter where the two agree and on our own where DotLiquid
+ * follows .NET (formats, rounding, integer arithmetic, WebUtility, splitting, defaults).
+ */
 const FILTERS: Readonly<Record<string, FilterFn>> = {
-  Abs: stock.abs as FilterFn,
+  /** Double.TryParse, else 0. */
+  Abs: (v: unknown) => Math.abs(num(v)),
   Append: stock.append as FilterFn,
-  AtLeast: stock.at_least as FilterFn,
-  AtMost: stock.at_most as FilterFn,
-  Capitalize: stock.capitalize as FilterFn,
+  /** Both numbers: the larger (as a double); otherwise the input unchanged. */
+  AtLeast(v: unknown, min: unknown) {
+    const a = numberOf(v);
+    const b = numberOf(min);
+    return a !== null && b !== null ? Math.max(a, b) : toValue(v);
+  },
+  AtMost(v: unknown, max: unknown) {
+    const a = numberOf(v);
+    const b = numberOf(max);
+    return a !== null && b !== null ? Math.min(a, b) : toValue(v);
+  },
+  /** DotLiquid 2.2: leading white space kept, the first letter upper-cased, the rest lower-cased. */
+  Capitalize(v: unknown) {
+    const s = text(v);
+    const lead = s.length - s.trimStart().length;
+    return lead === s.length ? s : s.slice(0, lead) + s.charAt(lead).toUpperCase() + s.slice(lead + 1).toLowerCase();
+  },
   Compact: stock.compact as FilterFn,
+  /** decimal.ToString("C") in en-US (ICU's pattern, as .NET 5+ prints it: `-$0.50`); not a number: the input as text. */
   Currency(v: unknown, culture?: unknown) {
     if (culture !== undefined && text(culture) !== "en-US") throw new LiquidFailure("CultureNotFoundException", `Currency: culture ${JSON.stringify(text(culture))} is not supported (en-US only)`);
-    const x = num(v);
+    const raw = toValue(v);
+    const x = typeof raw === "string" ? numberOf(raw.replace(/^(\s*[+-]?)\$/, "$1").replace(/,/g, "")) : numberOf(raw);
+    if (x === null) return text(raw);
     const digits = formatNumber(Math.abs(x), false, "N2") ?? "";
-    return `${x < 0 ? "-" : ""}$${digits}`;
+    return `${x < 0 && digits !== "0.00" ? "-" : ""}$${digits}`;
   },
-  Date(this: { context: Context }, v: unknown, format?: unknown) {
+  /**
+   * DateTime: DateTime.ToString(format) (no format: en-US "G"); a number: Unix seconds; "now"/"today": the request's
+   * time; other text: DateTimeOffset.TryParse (unparseable, or no format: the text unchanged).
+   */
+  Date(this: Ctx, v: unknown, format?: unknown) {
     const x = toValue(v);
+    if (x === null || x === undefined) return null;
+    const f = format === undefined || format === null ? "" : text(format);
     let d: Date | null = null;
     if (x instanceof LiquidDateTime) d = x.date;
-    else if (typeof x === "string") {
-      const s = x.trim().toLowerCase();
-      d = s === "now" || s === "today" ? (this.context.environments as { [NOW]?: Date })[NOW] ?? null : parseDate(x);
+    else if (f.trim() === "") return text(x);
+    else if (typeof x === "number") d = new Date(Math.trunc(x) * 1000);
+    else {
+      const s = text(x).trim().toLowerCase();
+      d = s === "now" || s === "today" ? (this.context.environments as { [NOW]?: Date })[NOW] ?? null : parseDate(text(x));
     }
-    if (d === null) return x;
-    const out = formatDate(d, format === undefined || format === null ? null : text(format));
-    if (out === null) throw new LiquidFailure("FormatException", `Date: ${JSON.stringify(text(format))} is not a valid DateTime format`);
+    if (d === null) return text(x);
+    const out = formatDate(d, f.trim() === "" ? null : f);
+    if (out === null) throw new LiquidFailure("FormatException", `Date: ${JSON.stringify(f)} is not a valid DateTime format`);
     return out;
   },
-  Default: stock.default as FilterFn,
+  /** Nil, empty or white space: the default (DotLiquid compares text, not Liquid truthiness). */
+  Default: (v: unknown, fallback: unknown) => (text(v).trim() === "" ? fallback : toValue(v)),
+  /** Two integers: C#'s `/` (toward zero; by zero: DivideByZeroException); otherwise decimal division. */
   DividedBy(v: unknown, by: unknown) {
     const a = num(v);
     const b = num(by);
@@ -138,13 +197,13 @@ const FILTERS: Readonly<Record<string, FilterFn>> = {
     return a / b;
   },
   Downcase: stock.downcase as FilterFn,
-  Escape(this: { context: Context }, v: unknown) {
+  Escape(this: Ctx, v: unknown) {
     const s = text(v);
     charge(this.context, s.length);
     return htmlEncode(s);
   },
   First: stock.first as FilterFn,
-  H(this: { context: Context }, v: unknown) {
+  H(this: Ctx, v: unknown) {
     const s = text(v);
     charge(this.context, s.length);
     return htmlEncode(s);
@@ -154,6 +213,7 @@ const FILTERS: Readonly<Record<string, FilterFn>> = {
   Lstrip: stock.lstrip as FilterFn,
   Map: stock.map as FilterFn,
   Minus: stock.minus as FilterFn,
+  /** C#'s `%`: the dividend's sign; two integers by zero: DivideByZeroException. */
   Modulo(v: unknown, by: unknown) {
     const a = num(v);
     const b = num(by);
@@ -163,30 +223,83 @@ const FILTERS: Readonly<Record<string, FilterFn>> = {
   NewlineToBr: stock.newline_to_br as FilterFn,
   Plus: stock.plus as FilterFn,
   Prepend: stock.prepend as FilterFn,
-  Remove: stock.remove as FilterFn,
-  RemoveFirst: stock.remove_first as FilterFn,
-  Replace: stock.replace as FilterFn,
-  ReplaceFirst: stock.replace_first as FilterFn,
-  Round: stock.round as FilterFn,
+  Remove(this: Ctx, v: unknown, what: unknown) {
+    const s = text(v);
+    const w = text(what);
+    if (s.trim() === "" || w === "") return s;
+    charge(this.context, s.length);
+    return s.split(w).join("");
+  },
+  RemoveFirst(this: Ctx, v: unknown, what: unknown) {
+    const s = text(v);
+    const w = text(what);
+    const i = s.trim() === "" || w === "" ? -1 : s.indexOf(w);
+    return i < 0 ? s : s.slice(0, i) + s.slice(i + w.length);
+  },
+  /** Ordinal, every occurrence; an empty pattern leaves the input unchanged. */
+  Replace(this: Ctx, v: unknown, what: unknown, by?: unknown) {
+    const s = text(v);
+    const w = text(what);
+    if (s === "" || w === "") return s;
+    const parts = s.split(w);
+    const r = text(by);
+    charge(this.context, s.length + (parts.length - 1) * r.length);
+    return parts.join(r);
+  },
+  ReplaceFirst(this: Ctx, v: unknown, what: unknown, by?: unknown) {
+    const s = text(v);
+    const w = text(what);
+    const i = s === "" || w === "" ? -1 : s.indexOf(w);
+    return i < 0 ? s : s.slice(0, i) + text(by) + s.slice(i + w.length);
+  },
+  /** Math.Round(decimal, places): half to even; not a number or places outside 0–28: nil. */
+  Round(v: unknown, places?: unknown) {
+    const x = numberOf(v);
+    const p = places === undefined || places === null ? 0 : numberOf(places);
+    if (x === null || p === null || !Number.isInteger(p) || p < 0 || p > 28) return null;
+    return roundHalfEven(x, p);
+  },
   Rstrip: stock.rstrip as FilterFn,
-  Size: stock.size as FilterFn,
+  /** A string's length, an array's or an object's number of entries, else 0. */
+  Size(v: unknown) {
+    const x = toValue(v);
+    if (typeof x === "string" || Array.isArray(x)) return x.length;
+    if (typeof x === "object" && x !== null && !(x instanceof LiquidDateTime)) return Object.keys(x).length;
+    return 0;
+  },
   Slice: stock.slice as FilterFn,
   Sort: stock.sort as FilterFn,
-  Split: stock.split as FilterFn,
+  /** String.Split with RemoveEmptyEntries; an empty pattern: the characters; blank input: itself, alone. */
+  Split(this: Ctx, v: unknown, pattern: unknown) {
+    const s = text(v);
+    charge(this.context, s.length);
+    if (s.trim() === "") return [s];
+    const p = text(pattern);
+    return p === "" ? [...s] : s.split(p).filter((x) => x !== "");
+  },
   Strip: stock.strip as FilterFn,
   StripHtml: stock.strip_html as FilterFn,
   StripNewlines: stock.strip_newlines as FilterFn,
   Times: stock.times as FilterFn,
   Truncate: stock.truncate as FilterFn,
-  TruncateWords: stock.truncatewords as FilterFn,
+  /** Words split on single spaces (default 15); 0 or fewer words: the ellipsis alone. */
+  TruncateWords(v: unknown, words?: unknown, ellipsis?: unknown) {
+    const s = text(v);
+    const n = words === undefined ? 15 : Math.trunc(num(words));
+    const tail = ellipsis === undefined ? "..." : text(ellipsis);
+    if (s === "") return s;
+    if (n <= 0) return tail;
+    const all = s.split(" ");
+    return all.length > n ? all.slice(0, n).join(" ") + tail : s;
+  },
   Uniq: stock.uniq as FilterFn,
   Upcase: stock.upcase as FilterFn,
-  UrlDecode(this: { context: Context }, v: unknown) {
+  UrlDecode(this: Ctx, v: unknown) {
     const s = text(v);
     charge(this.context, s.length);
     return urlDecode(s);
   },
-  UrlEncode(this: { context: Context }, v: unknown) {
+  UrlEncode(this: Ctx, v: unknown) {
     const s = text(v);
     charge(this.context, 3 * s.length);
     return urlEncode(s);
