@@ -306,14 +306,13 @@ const FILTERS: Readonly<Record<string, FilterFn>> = {
   },
 };
 
-/** The filters APIM documents, for the docs and tests. */
+/** The filters APIM documents (the tests walk them). */
 export const LIQUID_FILTERS: readonly string[] = Object.keys(FILTERS);
-export const LIQUID_TAGS: readonly string[] = TAGS;
 
 /** The `context` members a template may read: a tree; `true` = any key below (dictionaries). */
 type Members = { readonly [name: string]: Members | true | false };
 const URL_MEMBERS: Members = { Scheme: false, Host: false, Port: false, Path: false, Query: true, QueryString: false, ToUri: false, ToString: false };
-export const CONTEXT_MEMBERS: Members = {
+const CONTEXT_MEMBERS: Members = {
   Request: { Url: URL_MEMBERS, Method: false, OriginalMethod: false, OriginalUrl: URL_MEMBERS, IpAddress: false, MatchedParameters: true, HasBody: false, Headers: true },
   Response: { StatusCode: false, Headers: true },
 };
