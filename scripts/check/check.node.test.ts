@@ -102,4 +102,12 @@ describe("npm run check", () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("unknown option --confg (did you mean --config?)");
   });
+
+  it("names a compiled bundle of another schema version (the Worker would answer 503 policy_bundle_invalid)", async () => {
+    const stale = join(dir, "policies-v1.json");
+    writeFileSync(stale, JSON.stringify({ schema: 1, source: "old", routes: [], operations: {}, runtimeValues: [] }));
+    const r = await runTsx("scripts/check/main.ts", ["--bundle", stale]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^check: .*policies-v1\.json: schema is 1, this gateway runs schema \d+ \(an older certgate's compiler built it\): rebuild the policies/m);
+  });
 });

@@ -6,10 +6,10 @@
  * process, prints one line per problem (stderr) and a summary (stdout). Exit status: 0 no problem (warnings
  * allowed), 1 problems, 2 bad arguments or unreadable files.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { policyBindingNames, rateLimitingBindings, usesExternalCache } from "../../src/policy/bundle";
+import { policyBindingNames, prepareBundle, rateLimitingBindings, usesExternalCache } from "../../src/policy/bundle";
 import { POLICIES_VARIABLE } from "../compile-policies/main";
 import { describeError, parseOptions, REPEATABLE, runMain, usageError, userPath, VALUE, valueOf, valuesOf, type Output } from "../lib/cli";
 import { compileForExplain } from "../policy/inputs";
@@ -27,13 +27,18 @@ Options:
   --env NAME       check this environment only (repeatable; "top" is the top level)
   --policies DIR   the policies folder (default: $${POLICIES_VARIABLE}, else policies)
   --values FILE    named values over DIR/values.json, as for policies:build
+  --bundle FILE    a compiled bundle to check as the Worker loads it (default: build/policies.json when it
+                   exists): another schema version or a malformed bundle is a problem
   --secret NAME    a secret set with \`wrangler secret put NAME\` (repeatable; e.g. TERMINATOR_SECRET):
                    taken as set, since its value is not in the file
   -h, --help       this text
 
 Exit status: 0 no problem (warnings are printed), 1 problems, 2 bad arguments or unreadable files.`;
 
-const OPTIONS = { config: VALUE, env: REPEATABLE, policies: VALUE, values: VALUE, secret: REPEATABLE };
+const OPTIONS = { config: VALUE, env: REPEATABLE, policies: VALUE, values: VALUE, secret: REPEATABLE, bundle: VALUE };
+
+/** The bundle the Worker imports (src/policy/built-bundle.ts). */
+const BUILT_BUNDLE = "build/policies.json";
 
 export async function main(argv: readonly string[], output: Output): Promise<number> {
   const args = parseOptions(argv, OPTIONS);
@@ -68,6 +73,21 @@ export async function main(argv: readonly string[], output: Output): Promise<num
     const names = policyBindingNames(compiled.value.prepared);
     const runtime = new Set(compiled.value.bundle.runtimeValues);
     needs = { certificateIds: new Set([...names].filter((n) => !runtime.has(n))), runtimeValues: runtime, externalCache: usesExternalCache(compiled.value.prepared), rateLimitingBindings: rateLimitingBindings(compiled.value.prepared) };
+  }
+  // The bundle as the Worker loads it (prepareBundle): one left by another certgate version is answered 503
+  // policy_bundle_invalid on every request, so it is named here before a deploy.
+  const bundleOption = valueOf(args, "bundle");
+  const bundleFile = userPath(bundleOption ?? BUILT_BUNDLE);
+  if (bundleOption !== undefined || existsSync(bundleFile)) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(bundleFile, "utf8"));
+    } catch (e) {
+      output.err(`check: cannot read the bundle ${displayName(bundleFile)}: ${describeError(e)}`);
+      return 2;
+    }
+    const loaded = prepareBundle(raw);
+    if (!loaded.ok) problems.push(...loaded.error.map((m) => `${displayName(bundleFile)}: ${m}`));
   }
   const envs = args.values.get("env")?.map((e) => (e === "top" ? null : e));
   const report = checkDeployment(raw, needs, new Set(valuesOf(args, "secret")), envs);

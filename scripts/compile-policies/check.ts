@@ -26,6 +26,7 @@ import { checkLimit } from "./check-limits";
 import { checkCacheValue } from "./check-cache";
 import { checkOutbound, checkResponseVariable } from "./check-outbound";
 import { checkResponseCache } from "./check-response-cache";
+import { checkLiquidBody } from "./check-liquid";
 
 /** A section entry: a step, or the place where the parent scope's section runs. */
 export type Item = Step | { readonly k: "base"; readonly at: Origin };
@@ -227,6 +228,7 @@ export class Checker {
         return h ? [{ k: "set-header", ...h }] : [];
       }
       case "set-body": {
+        if (el.attributes.length > 0) return checkLiquidBody(this.tools, ctx, el, false);
         const body = this.body(ctx, el);
         return body ? [{ k: "set-body", at: this.origin(ctx, el), body }] : [];
       }
@@ -461,6 +463,8 @@ export class Checker {
       } else if (child.name === "set-header") {
         const h = this.setHeader(ctx, child);
         if (h) headers.push(h);
+      } else if (child.attributes.length > 0) {
+        checkLiquidBody(this.tools, ctx, child, true);
       } else {
         body = this.body(ctx, child);
       }
@@ -526,7 +530,7 @@ export class Checker {
     this.noAttributes(ctx, el);
     for (const child of el.children) {
       if (child.kind === "element") {
-        this.diags.error(ctx.file, child.start, `<set-body> takes text, not <${child.name}>: escape the markup or wrap it in <![CDATA[ … ]]> (liquid templates are not supported)`, child.name.length + 1);
+        this.diags.error(ctx.file, child.start, `<set-body> takes text, not <${child.name}>: escape the markup or wrap it in <![CDATA[ … ]]> (or use template="liquid", whose template is the content as written)`, child.name.length + 1);
         return null;
       }
     }

@@ -10,6 +10,7 @@
  * Every stage reports to one Diagnostics and goes on, so one run shows every error; when any error exists
  * there is no bundle. Warnings never block.
  */
+import { checkCodeCompatibility, checkDocumentCompatibility, readSettings, SETTINGS_FILE, type Compatibility } from "./compatibility";
 import { SCHEMA_VERSION, type PolicyBundle, type Program, type Route } from "../../src/policy/schema";
 import { Checker, type CheckedDocument } from "./check";
 import { sourceHash } from "./emit";
@@ -62,7 +63,8 @@ export function compilePolicies(files: ReadonlyMap<string, string>, values: Name
   const diags = new Diagnostics();
   const sources = new Map([...files].map(([path, text]) => [path, new SourceFile(path, text)]));
   const named = namedValues(sources, values, diags);
-  const layout = readLayout(sources, named, diags);
+  const compatibility = readSettings(sources.get(SETTINGS_FILE), diags);
+  const layout = readLayout(sources, named, diags, compatibility);
 
   const docs = new Map<string, XmlDocument | null>();
   const read = (path: string | null): XmlDocument | null => {
@@ -72,9 +74,12 @@ export function compilePolicies(files: ReadonlyMap<string, string>, values: Name
   };
   const fragments = new Map([...layout.fragments].map(([id, path]) => [id, read(path)]));
   const checker = new Checker(named, diags, fragments);
+  const checked: CheckedDocument[] = [];
   const check = (path: string | null, scope: "global" | "api" | "operation", policyId: string): CheckedDocument | null => {
     const doc = read(path);
-    return doc ? checker.checkDocument({ doc, scope, policyId, base: scope === "global" ? "error" : "allowed" }) : null;
+    const result = doc ? checker.checkDocument({ doc, scope, policyId, base: scope === "global" ? "error" : "allowed" }) : null;
+    if (result) checked.push(result);
+    return result;
   };
 
   const global = check(layout.global, "global", "global");
@@ -141,6 +146,11 @@ export function compilePolicies(files: ReadonlyMap<string, string>, values: Name
     checker.checkUnusedFragment(id);
   }
 
+  if (compatibility === "apim") {
+    for (const doc of docs.values()) if (doc) checkDocumentCompatibility(doc, diags);
+    checkCodeCompatibility(checked, (path) => sources.get(path), diags);
+  }
+
   return finish(diags, () => {
     for (const p of pending) p();
     programs[UNMATCHED] = lowerProgram([global], { api: null, operation: null, origin: null });
@@ -159,13 +169,17 @@ export function compilePolicies(files: ReadonlyMap<string, string>, values: Name
  * and one program, `*`. `<base/>` is accepted and runs nothing (documents pasted from an API or operation
  * scope carry it). No fragments; named values only from `values`.
  */
-export function compileSingleDocument(xmlText: string, file: string, values: NamedValuesInput = {}): CompileResult {
+export function compileSingleDocument(xmlText: string, file: string, values: NamedValuesInput = {}, options: { readonly compatibility?: Compatibility } = {}): CompileResult {
   const diags = new Diagnostics();
   const source = new SourceFile(file, xmlText);
   const named = namedValues(new Map(), values, diags);
   const doc = readXml(source, diags);
   const checker = new Checker(named, diags, new Map());
   const checked = doc ? checker.checkDocument({ doc, scope: "global", policyId: "global", base: "allowed" }) : null;
+  if (doc && options.compatibility === "apim") {
+    checkDocumentCompatibility(doc, diags);
+    checkCodeCompatibility(checked, (path) => (path === file ? source : undefined), diags);
+  }
   return finish(diags, () => ({
     schema: SCHEMA_VERSION,
     source: sourceHash(new Map([[file, xmlText]]), values),

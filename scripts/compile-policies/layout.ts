@@ -16,6 +16,7 @@ import { jsonKind, readJson, type JsonMember, type JsonNode } from "./read-json"
 import { parsePathSegments } from "./routes";
 import type { Diagnostics, SourceFile } from "./source";
 import { namedValueRefAt, type NamedValues } from "./values";
+import { checkManifestCompatibility, SETTINGS_FILE, type Compatibility } from "./compatibility";
 
 export interface OperationManifest {
   readonly id: string;
@@ -67,14 +68,15 @@ const HOST = /^(?=.{1,253}(?::|$))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0
 const API_KEYS = ["host", "name", "operations", "origin", "path", "unmatchedOperations"];
 const OPERATION_KEYS = ["id", "method", "name", "policy", "urlTemplate"];
 
-export function readLayout(files: ReadonlyMap<string, SourceFile>, values: NamedValues, diags: Diagnostics): Layout {
+/** `compatibility` "apim": APIs answer APIM's 404 for unmatched requests, and `"unmatchedOperations": "global"` is an error. */
+export function readLayout(files: ReadonlyMap<string, SourceFile>, values: NamedValues, diags: Diagnostics, compatibility: Compatibility = "certgate"): Layout {
   let global: string | null = null;
   const fragments = new Map<string, string>();
   const apiFiles = new Map<string, string[]>();
   for (const path of [...files.keys()].sort()) {
     const parts = path.split("/");
     if (path === "global.xml") global = path;
-    else if (path === "values.json") continue;
+    else if (path === "values.json" || path === SETTINGS_FILE) continue;
     else if (parts[0] === "apis" && parts.length >= 3) {
       const list = apiFiles.get(parts[1]!) ?? [];
       list.push(path);
@@ -100,7 +102,7 @@ export function readLayout(files: ReadonlyMap<string, SourceFile>, values: Named
       diags.fileError(manifestPath, `invalid API id "${id}" (the folder name): use 1–80 of A–Z a–z 0–9 . _ - (starting with a letter or digit)`);
       continue;
     }
-    const api = readApiManifest(id, manifest, files, values, diags);
+    const api = readApiManifest(id, manifest, files, values, diags, compatibility);
     if (!api) continue;
     apis.push(api);
     const referenced = new Set([manifestPath, `apis/${id}/policy.xml`, ...api.operations.map((o) => o.policy)]);
@@ -113,7 +115,7 @@ export function readLayout(files: ReadonlyMap<string, SourceFile>, values: Named
   return { global, apis, fragments };
 }
 
-function readApiManifest(id: string, file: SourceFile, files: ReadonlyMap<string, SourceFile>, values: NamedValues, diags: Diagnostics): ApiManifest | null {
+function readApiManifest(id: string, file: SourceFile, files: ReadonlyMap<string, SourceFile>, values: NamedValues, diags: Diagnostics, compatibility: Compatibility): ApiManifest | null {
   const r = readJson(file.text);
   if (!r.ok) {
     diags.error(file, r.error.offset, `invalid JSON: ${r.error.message}`);
@@ -169,8 +171,12 @@ function readApiManifest(id: string, file: SourceFile, files: ReadonlyMap<string
     else if (v !== null && v !== "global") {
       diags.error(file, node.at, `"unmatchedOperations" must be "global" or "not-found", not "${v}"`, node.end - node.at);
       ok = false;
+    } else if (v === "global" && compatibility === "apim") {
+      checkManifestCompatibility(file, node.at, node.end - node.at, diags);
+      ok = false;
     }
   }
+  if (compatibility === "apim" && notFound === null) notFound = { at: root.at };
   const operations: OperationManifest[] = [];
   const opsNode = m.get("operations")?.value;
   if (opsNode && opsNode.kind !== "array") {

@@ -76,6 +76,8 @@ export interface XmlElement {
   readonly start: number;
   readonly attributes: readonly XmlAttribute[];
   readonly children: readonly (XmlElement | XmlText)[];
+  /** Offsets of the content as written: just past the start tag's `>` to the end tag's `<` (absent: self-closing). */
+  readonly inner?: { readonly start: number; readonly end: number };
 }
 
 export interface XmlDocument {
@@ -431,6 +433,7 @@ interface MutableElement {
   start: number;
   attributes: XmlAttribute[];
   children: (XmlElement | XmlText)[];
+  inner?: { start: number; end: number };
 }
 
 /** Reads a policy document; null after reporting to `diags` why it cannot be read. */
@@ -476,11 +479,19 @@ export function readXml(file: SourceFile, diags: Diagnostics): XmlDocument | nul
     const el: MutableElement = { kind: "element", name: node.name, start, attributes, children: [] };
     if (parent) parent.children.push(el);
     else root ??= el;
-    if (!node.isSelfClosing) stack.push(el);
+    if (!node.isSelfClosing) {
+      if (record) el.inner = { start: at(parser.position - 1) + 1, end: -1 };
+      stack.push(el);
+    }
   });
   parser.on("closetag", (node) => {
     if (failure || node.isSelfClosing) return;
-    stack.pop();
+    const el = stack.pop();
+    const close = s.closes.get(at(parser.position - 1));
+    if (el?.inner) {
+      if (close) el.inner.end = close.start;
+      else delete el.inner;
+    }
   });
   parser.on("text", (value) => {
     const parent = stack[stack.length - 1];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bundle, operation, step } from "../../test/support/policies";
 import { PASS_THROUGH_BUNDLE, prepareBundle, selectProgram } from "./bundle";
+import { SCHEMA_VERSION } from "./schema";
 
 describe("bundle checks", () => {
   it("accepts the pass-through bundle and a hand-written one", () => {
@@ -21,16 +22,20 @@ describe("bundle checks", () => {
   });
 
   it("refuses another schema version, naming what to do", () => {
-    const r = prepareBundle({ ...PASS_THROUGH_BUNDLE, schema: 2 });
+    const newer = prepareBundle({ ...PASS_THROUGH_BUNDLE, schema: SCHEMA_VERSION + 1 });
+    expect(newer.ok ? [] : newer.error).toEqual([expect.stringMatching(new RegExp(`^schema is ${SCHEMA_VERSION + 1}, this gateway runs schema ${SCHEMA_VERSION} \\(a newer certgate's compiler built it\\): rebuild`))]);
+    // Version 1 predates the request-shaping, JWT, limit, cache and liquid steps: refused, not half-run.
+    const older = prepareBundle({ ...PASS_THROUGH_BUNDLE, schema: 1 });
+    expect(older.ok ? [] : older.error).toEqual([expect.stringMatching(/^schema is 1, .*\(an older certgate's compiler built it\): rebuild the policies .*npm run policies:build/)]);
+    const r = prepareBundle({ ...PASS_THROUGH_BUNDLE, schema: "2" });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error[0]).toMatch(/schema is 2.*rebuild/);
     expect(prepareBundle(null).ok).toBe(false);
     expect(prepareBundle("{}").ok).toBe(false);
   });
 
   it("lists every structural problem", () => {
     const bad = {
-      schema: 1,
+      schema: SCHEMA_VERSION,
       source: "x",
       runtimeValues: [],
       routes: [{ operation: "nope", host: null, method: "GET", segments: ["a"] }, { operation: 3 }],
@@ -79,5 +84,15 @@ describe("bundle checks", () => {
     expect(r.value.fallback).toMatchObject({ needsVerify: true, needsVerifyNoRevocation: true, needsRegistered: true });
     expect(r.value.programs.get("a/plain")).toMatchObject({ needsVerify: false, needsVerifyNoRevocation: false, needsRegistered: false });
     expect(r.value.programs.get("a/issuer")!.needsRegistered).toBe(true);
+  });
+});
+
+describe("liquid templates", () => {
+  it("are parsed when the bundle loads: one this runtime cannot run is a load problem, not a request failure", () => {
+    const at = { file: "t.xml", line: 3, col: 5, scope: "global", policyId: "global" } as const;
+    const good = prepareBundle(bundle({ inbound: [{ k: "set-body-liquid", at, template: "{{ body.a | Upcase }}", parseDate: true }] }));
+    expect(good.ok).toBe(true);
+    const bad = prepareBundle(bundle({ inbound: [{ k: "set-body-liquid", at, template: "{{ body.a | upcase }}", parseDate: true }] }));
+    expect(bad.ok ? [] : bad.error).toEqual([expect.stringMatching(/^operations\["\*"\]\.inbound\[0\] \(set-body-liquid\)\.template: liquid 1:1: unsupported filter upcase/)]);
   });
 });

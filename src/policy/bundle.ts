@@ -3,9 +3,10 @@
  *
  * Contract: pure. `prepareBundle(raw)` refuses anything that is not a bundle of this SCHEMA_VERSION — wrong
  * `schema`, a missing `*` program, an unknown step kind, a route to an operation that does not exist, a
- * malformed template — and lists every problem (the Worker answers 503 `policy_bundle_invalid` and logs
- * them: fail closed, never a gateway that silently runs fewer policies). Expression ASTs are not checked
- * here beyond their envelope; the interpreter reports what it cannot run as a runtime error.
+ * malformed template, a liquid template that does not parse — and lists every problem (the Worker answers 503
+ * `policy_bundle_invalid` and logs them: fail closed, never a gateway that silently runs fewer policies).
+ * Expression ASTs are not checked here beyond their envelope; the interpreter reports what it cannot run as a
+ * runtime error.
  *
  * Indexing: the routes are compiled (routes.ts), and each program is scanned once for what the runner must
  * prepare before evaluating it synchronously: `Verify()` / `VerifyNoRevocation()` results (the union of the
@@ -18,6 +19,7 @@
  */
 import { err, ok, type Result } from "../result";
 import { parseIp } from "./ip";
+import { checkLiquid } from "./liquid";
 import { compileRoutes, matchRoute, type RouteIndex } from "./routes";
 import { SCHEMA_VERSION, type PolicyBundle, type Program, type Step, type Template } from "./schema";
 
@@ -91,7 +93,9 @@ export function selectProgram(prepared: PreparedBundle, url: URL, method: string
 
 function prepare(raw: Record<string, unknown>): Result<PreparedBundle, string[]> {
   if (raw.schema !== SCHEMA_VERSION) {
-    return err([`schema is ${JSON.stringify(raw.schema)}, this gateway runs schema ${SCHEMA_VERSION}: rebuild the policies with this version's compiler`]);
+    const which = typeof raw.schema === "number" && raw.schema > SCHEMA_VERSION ? " (a newer certgate's compiler built it)"
+      : typeof raw.schema === "number" && raw.schema < SCHEMA_VERSION ? " (an older certgate's compiler built it)" : "";
+    return err([`schema is ${JSON.stringify(raw.schema)}, this gateway runs schema ${SCHEMA_VERSION}${which}: rebuild the policies with this version's compiler (npm run policies:build)`]);
   }
   const problems: string[] = [];
   const check = new Checker(problems);
@@ -138,7 +142,7 @@ function prepareProgram(key: string, program: Program): PreparedProgram {
     forEachStep(steps, (s) => {
       if (s.k === "return-response" && s.responseVariable !== undefined) returnsVariable = true;
       if (s.k === "validate-client-certificate" && s.identities.some((i) => i.issuerCertificateId !== undefined)) issuerIds = true;
-      if (s.k === "find-and-replace") scan.body = true;
+      if (s.k === "find-and-replace" || s.k === "set-body-liquid") scan.body = true;
     });
     scanNames(steps, scan);
   }
@@ -231,7 +235,7 @@ function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: 
 }
 
 const STEP_KINDS = new Set<Step["k"]>([
-  "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-variable", "trace",
+  "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-body-liquid", "set-variable", "trace",
   "set-backend-service", "authentication-certificate", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
   "mock-response", "cors", "find-and-replace", "forward-request", "validate-jwt", "rate-limit-by-key", "quota-by-key",
   "cache-lookup-value", "cache-store-value", "cache-remove-value", "cache-lookup", "cache-store", "send-request", "send-one-way-request", "retry",
@@ -338,6 +342,12 @@ class Checker {
         break;
       case "set-body":
         this.template(v.body, `${where}.body`);
+        break;
+      case "set-body-liquid":
+        // Parsed here, once per isolate, so a template this runtime cannot run fails the load, not a request.
+        if (typeof v.template !== "string") this.fail(`${where}.template`, "must be a string");
+        else for (const p of checkLiquid(v.template)) this.fail(`${where}.template`, `liquid ${p.line}:${p.col}: ${p.message}`);
+        if (typeof v.parseDate !== "boolean") this.fail(`${where}.parseDate`, "must be a boolean");
         break;
       case "set-variable":
         if (typeof v.name !== "string" || v.name === "") this.fail(`${where}.name`, "must be a non-empty string");

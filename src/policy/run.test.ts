@@ -794,3 +794,37 @@ describe("SAN and SPIFFE identities (certgate extensions)", () => {
     expect(await outcome({ uri: "spiffe://example.org/ns/prod/web" }, twoUris)).toBe("passed");
   });
 });
+
+describe("set-body template=liquid", () => {
+  const at = { file: "t.xml", line: 1, col: 1, scope: "global", policyId: "global" } as const;
+  const liquid = (template: string, parseDate = true): Step => ({ k: "set-body-liquid", at, template, parseDate });
+
+  it("outbound renders over the origin's JSON response, its status and headers", async () => {
+    const x = await run(one({ outbound: [liquid('{{ context.Response.StatusCode }} {{ context.Response.Headers["X-Origin"] }} {{ body.items | Map: "id" | Join: "," }} {{ body.when }}')] }), {
+      origin: () => Response.json({ items: [{ id: 1 }, { id: 2 }], when: "/Date(1198908717056)/" }, { status: 201, headers: { "x-origin": "east" } }),
+    });
+    expect(await response(x).text()).toBe("201 east 1,2 12/29/2007 6:11:57 AM");
+  });
+
+  it("inbound reads a body an earlier set-body wrote, with the Content-Type a set-header gave", async () => {
+    const x = await run(one({
+      inbound: [
+        step.setBody('{"name": "ann"}'),
+        { k: "set-header", at, name: tpl("Content-Type"), existsAction: "override", values: [tpl("application/json")] },
+        liquid("Hello {{ body.name | Capitalize }} via {{ context.Request.Method }} {{ context.Request.Url.Path }}"),
+      ],
+    }), { path: "/greet", body: "ignored", headers: { "content-type": "text/plain" } });
+    expect(x.calls[0]!.body).toBe("Hello Ann via POST /greet");
+  });
+
+  it("a text body is not bound; an XML one is a runtime error; over budget runs on-error with LastError", async () => {
+    const plain = await run(one({ inbound: [liquid("[{{ body }}]")] }), { body: "x", headers: { "content-type": "text/plain" } });
+    expect(plain.calls[0]!.body).toBe("[]");
+    const xml = await run(one({ inbound: [liquid("{{ body.a }}")] }), { body: "<a>1</a>", headers: { "content-type": "application/xml" } });
+    expect(xml.result.record.lastError).toMatchObject({ source: "set-body", reason: "XmlNotSupported" });
+    const loop = await run(one({ inbound: [liquid("{% for i in (1..5) %}{% for j in (1..5000) %}{% endfor %}{% endfor %}")] }), { body: "x" });
+    expect(loop.result.record.lastError).toMatchObject({ source: "set-body", reason: "LimitExceeded", section: "inbound" });
+    expect(loop.calls).toHaveLength(0);
+    expect(problem(loop).error.code).toBe("policy_expression_failed");
+  });
+});

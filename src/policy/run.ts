@@ -53,8 +53,9 @@
  * - Request shaping (decisions in shaping.ts): set-query-parameter and rewrite-uri edit the origin URL,
  *   set-method its method, forward-request its timeout and redirects; check-header and ip-filter fail into
  *   on-error with APIM's reasons; cors answers preflights and adds its headers to the response; mock-response
- *   answers; find-and-replace edits the section's body. Programs whose expressions read `Body` (or that run
- *   find-and-replace) buffer the bodies (body.ts, up to MAX_BODY_BYTES); all others stream them.
+ *   answers; find-and-replace edits the section's body, and a liquid set-body (liquid.ts) renders over it.
+ *   Programs whose expressions read `Body` (or that run find-and-replace or a liquid set-body) buffer the
+ *   bodies (body.ts, up to MAX_BODY_BYTES); all others stream them.
  * - send-request, send-one-way-request and retry run in outbound.ts (its header has their semantics) with the
  *   optional services `fetchOutbound` and `waitUntil`. A retry around forward-request calls the origin inside the
  *   retry, once per attempt (the request body is buffered, up to MAX_BODY_BYTES, to be sent again); the backend
@@ -80,6 +81,7 @@ import { DEFAULT_OPTIONS, validationOptionsKey, type ValidatedPath, type Validat
 import type { Result } from "../result";
 import { bufferBody, type Buffered } from "./body";
 import { parseIp } from "./ip";
+import { renderLiquid } from "./liquid";
 import { checkHeaderFailure, decideCors, editQuery, ipFilterAllows, replaceAll, rewriteTarget } from "./shaping";
 import { matchesSpiffeClaim, parseSpiffeClaim } from "./spiffe";
 import type { PreparedBundle, Selection } from "./bundle";
@@ -570,6 +572,8 @@ class Run {
         this.note(step, path, `${body.length} characters`);
         return;
       }
+      case "set-body-liquid":
+        return this.setBodyLiquid(step, path);
       case "set-variable": {
         const value = await this.value(step.value);
         this.expressionContext.variables.set(step.name, value);
@@ -934,28 +938,77 @@ class Run {
    * over MAX_BODY_BYTES cannot be edited: LimitExceeded.
    */
   private async findAndReplace(step: Extract<Step, { k: "find-and-replace" }>, path: string): Promise<void> {
-    const section = this.state.section;
     const from = await this.text(step.from);
     const to = await this.text(step.to);
-    const current = (buffered: BufferedBody | null | undefined): string | null =>
-      buffered === null || buffered === undefined ? "" : buffered.consumed ? "" : buffered.text;
-    let body: string | null;
-    if (section === "inbound" || section === "backend") body = this.requestBody ?? current(this.bufferedRequest?.body);
-    else if (section === "outbound") body = this.responseBody ?? current(this.state.response?.body);
-    else body = this.draftBody ?? "";
+    const body = this.sectionBody();
     const fail = (reason: string, message: string) => this.failure("find-and-replace", reason, message,
       gatewayError("policy_expression_failed", "A policy could not edit the body.", { requestId: this.request.requestId }), 500);
     if (body === null) throw fail("LimitExceeded", `the body is larger than ${MAX_BODY_BYTES} bytes`);
     if (from === "") throw fail("ArgumentException", "String cannot be of zero length. (Parameter 'oldValue')");
     const r = replaceAll(body, from, to, MAX_BODY_BYTES);
     if (r === null) throw fail("LimitExceeded", `the body would be longer than ${MAX_BODY_BYTES} characters`);
-    if (section === "inbound" || section === "backend") this.requestBody = r.text;
-    else if (section === "outbound") this.responseBody = r.text;
+    this.setSectionBody(r.text);
+    this.note(step, path, `${r.count} replaced`);
+  }
+
+  /**
+   * The body of the section's message as policies edit it: the request's in inbound/backend, the response's in
+   * outbound, on-error's draft in on-error — a set-body's, else the buffered one ("" once consumed or when there
+   * is none). Null: larger than MAX_BODY_BYTES.
+   */
+  private sectionBody(): string | null {
+    const section = this.state.section;
+    const current = (buffered: BufferedBody | null | undefined): string | null =>
+      buffered === null || buffered === undefined ? "" : buffered.consumed ? "" : buffered.text;
+    if (section === "inbound" || section === "backend") return this.requestBody ?? current(this.bufferedRequest?.body);
+    if (section === "outbound") return this.responseBody ?? current(this.state.response?.body);
+    return this.draftBody ?? "";
+  }
+
+  /** The section's message body from now on (as set-body sets it). */
+  private setSectionBody(text: string): void {
+    const section = this.state.section;
+    if (section === "inbound" || section === "backend") this.requestBody = text;
+    else if (section === "outbound") this.responseBody = text;
     else {
-      this.draftBody = r.text;
+      this.draftBody = text;
       this.draftTouched = true;
     }
-    this.note(step, path, `${r.count} replaced`);
+  }
+
+  /**
+   * set-body template="liquid" (policy/liquid.ts): renders over the section's message — its body as
+   * find-and-replace reads it, its Content-Type — and the request; the result is the body from then on. A failure
+   * (a budget, a body that is not JSON, an XML body) runs on-error with LastError.Source "set-body".
+   */
+  private setBodyLiquid(step: Extract<Step, { k: "set-body-liquid" }>, path: string): void {
+    const section = this.state.section;
+    const inRequest = section === "inbound" || section === "backend";
+    const response = this.state.response;
+    const body = this.sectionBody();
+    const fail = (reason: string, message: string) => this.failure("set-body", reason, message,
+      gatewayError("policy_expression_failed", "A policy could not render the body.", { requestId: this.request.requestId }), 500);
+    if (body === null) throw fail("LimitExceeded", `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    const r = renderLiquid(step.template, {
+      body,
+      contentType: (inRequest ? this.request.headers : response?.headers)?.get("content-type") ?? null,
+      parseDate: step.parseDate,
+      request: {
+        method: this.method,
+        originalMethod: this.request.method,
+        url: this.request.url,
+        originalUrl: this.request.url,
+        ipAddress: this.request.ipAddress,
+        params: this.selection.params,
+        headers: this.request.headers,
+        hasBody: this.request.body !== null,
+      },
+      response: response ? { status: response.status, headers: response.headers } : null,
+      now: this.request.timestamp,
+    });
+    if (!r.ok) throw fail(r.reason, r.message);
+    this.setSectionBody(r.text);
+    this.note(step, path, `liquid, ${r.text.length} characters`);
   }
 
   private async setQueryParameter(step: Extract<Step, { k: "set-query-parameter" }>, path: string): Promise<void> {

@@ -14,7 +14,14 @@ import type { CacheValueStep } from "./cache-schema";
 import type { OutboundStep } from "./outbound-schema";
 import type { ResponseCacheStep } from "./response-cache-schema";
 
-export const SCHEMA_VERSION = 1;
+/**
+ * The bundle format's version; bumped whenever a step kind or field is added or changes meaning, so that a runtime
+ * never runs a bundle it would misread (an old runtime cannot know what a new step does: fail closed, 503).
+ * 2: request shaping (set-query-parameter … cors), validate-jwt, rate limits, cache-*-value, set-body-liquid.
+ * The bundle does not list its step kinds: a runtime refuses any bundle of another version before reading a step,
+ * and within one version an unknown kind is already named by bundle.ts's checker ("unknown step …").
+ */
+export const SCHEMA_VERSION = 2;
 
 export interface PolicyBundle {
   readonly schema: typeof SCHEMA_VERSION;
@@ -112,6 +119,8 @@ export type Step =
   | { readonly k: "set-status"; readonly at: Origin; readonly code: Template; readonly reason: Template | null }
   | ({ readonly k: "set-header" } & SetHeader)
   | { readonly k: "set-body"; readonly at: Origin; readonly body: Template }
+  /** `set-body template="liquid"`: the element's inner XML as written, rendered by policy/liquid.ts (checked by the compiler). */
+  | { readonly k: "set-body-liquid"; readonly at: Origin; readonly template: string; readonly parseDate: boolean }
   | { readonly k: "set-variable"; readonly at: Origin; readonly name: string; readonly value: Template }
   | { readonly k: "trace"; readonly at: Origin; readonly source: string; readonly severity: "verbose" | "information" | "error"; readonly message: Template; readonly metadata: ReadonlyArray<{ readonly name: string; readonly value: Template }> }
   | { readonly k: "set-backend-service"; readonly at: Origin; readonly baseUrl: Template }

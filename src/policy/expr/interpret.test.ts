@@ -434,18 +434,18 @@ describe("evaluate: collections and LINQ", () => {
 
 describe("evaluate: JSON (Newtonsoft's output, byte for byte)", () => {
   it.each([
-    ["@(new JObject(new JProperty(\"a\", 1)).ToString())", "{\n  \"a\": 1\n}"],
+    ["@(new JObject(new JProperty(\"a\", 1)).ToString())", "{\r\n  \"a\": 1\r\n}"],
     ["@(new JObject().ToString())", "{}"],
     ["@(new JArray().ToString())", "[]"],
     [
       "@(new JObject(new JProperty(\"s\", \"x\\\"y\"), new JProperty(\"n\", null), new JProperty(\"d\", 1.0), new JProperty(\"b\", true), new JProperty(\"arr\", new JArray(1, \"two\", new JObject())), new JProperty(\"o\", new JObject(new JProperty(\"k\", 2.5)))).ToString())",
-      '{\n  "s": "x\\"y",\n  "n": null,\n  "d": 1.0,\n  "b": true,\n  "arr": [\n    1,\n    "two",\n    {}\n  ],\n  "o": {\n    "k": 2.5\n  }\n}',
+      '{\r\n  "s": "x\\"y",\r\n  "n": null,\r\n  "d": 1.0,\r\n  "b": true,\r\n  "arr": [\r\n    1,\r\n    "two",\r\n    {}\r\n  ],\r\n  "o": {\r\n    "k": 2.5\r\n  }\r\n}',
     ],
     ["@(new JObject(new JProperty(\"a\", new JArray(1, 2))).ToString(Formatting.None))", '{"a":[1,2]}'],
     ["@(new JObject(new JProperty(\"when\", DateTime.UtcNow)).ToString(Formatting.None))", '{"when":"2024-01-31T10:20:30.456Z"}'],
     ["@(new JObject(new JProperty(\"t\", TimeSpan.FromMinutes(90))).ToString(Formatting.None))", '{"t":"01:30:00"}'],
     ["@(new JObject(new JProperty(\"c\", \"\\u0001\\n\\u2028</>\")).ToString(Formatting.None))", '{"c":"\\u0001\\n\\u2028</>"}'],
-    ["@(new JProperty(\"list\", new[] { \"a\", \"b\" }).ToString())", '"list": [\n  "a",\n  "b"\n]'],
+    ["@(new JProperty(\"list\", new[] { \"a\", \"b\" }).ToString())", '"list": [\r\n  "a",\r\n  "b"\r\n]'],
     ["@{ var o = new JObject(); o[\"b\"] = 2; o[\"a\"] = \"x\"; o[\"b\"] = 3; return o.ToString(Formatting.None); }", '{"b":3,"a":"x"}'],
     ["@{ var o = new JObject(); o.Add(\"k\", new JArray { 1, 2 }); return o.ToString(Formatting.None); }", '{"k":[1,2]}'],
     ["@(new JObject { { \"k\", \"v\" } }.ToString(Formatting.None))", '{"k":"v"}'],
@@ -472,7 +472,7 @@ describe("evaluate: JSON (Newtonsoft's output, byte for byte)", () => {
     ["@(JObject.Parse(\"{\\\"A\\\":1}\").GetValue(\"a\", StringComparison.OrdinalIgnoreCase))", "1"],
     ["@{ var o = JObject.Parse(\"{\\\"a\\\":1,\\\"b\\\":2}\"); o.Remove(\"a\"); return o.ToString(Formatting.None); }", '{"b":2}'],
     ["@(JsonConvert.SerializeObject(new { id = 1, name = \"x\", tags = new[] { \"a\" }, at = DateTime.UtcNow, none = (string)null }))", '{"id":1,"name":"x","tags":["a"],"at":"2024-01-31T10:20:30.456Z","none":null}'],
-    ["@(JsonConvert.SerializeObject(new { a = 1 }, Formatting.Indented))", '{\n  "a": 1\n}'],
+    ["@(JsonConvert.SerializeObject(new { a = 1 }, Formatting.Indented))", '{\r\n  "a": 1\r\n}'],
     ["@(JsonConvert.SerializeObject(JObject.Parse(\"{\\\"a\\\":1}\")))", '{"a":1}'],
     ["@(JsonConvert.SerializeObject(\"x\"))", '"x"'],
     ["@(JsonConvert.DeserializeObject<JObject>(\"{\\\"a\\\":2}\")[\"a\"])", "2"],

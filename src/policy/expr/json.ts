@@ -1,6 +1,6 @@
 /**
  * policy/expr/json — Newtonsoft.Json as policies see it: building JObject/JArray trees, JSON text out (exactly as
- * Newtonsoft writes it: `{\n  "a": 1\n}` indented, `{"a":1}` compact), JSON text in (JObject.Parse,
+ * Newtonsoft writes it: `{\r\n  "a": 1\r\n}` indented, `{"a":1}` compact), JSON text in (JObject.Parse,
  * JsonConvert.DeserializeObject, and `parseJsonForHost` for hosts), JValue conversions and a SelectToken subset.
  *
  * Contract: every function that walks or builds a tree takes a `Meter` and charges one step per node and the
@@ -258,8 +258,10 @@ export function writeJson(v: Value, indented: boolean, m: Meter, iterate: (v: Va
     if (length > MAX_STRING_CHARS) m.fail("LimitExceeded", `JSON text longer than ${MAX_STRING_CHARS} characters`);
     out.push(s);
   };
+  // Newtonsoft indents with the writer's NewLine, Environment.NewLine: CRLF on APIM's Windows hosts — the line end
+  // certificate ToString() uses too (context.ts), so the two .NET renderings agree (docs/policies.md, "Types").
   const newline = (level: number): void => {
-    if (indented) emit("\n" + "  ".repeat(level));
+    if (indented) emit("\r\n" + "  ".repeat(level));
   };
   const write = (x: Value, level: number): void => {
     m.step();
