@@ -94,9 +94,9 @@ export const POLICY_TREE_NODE_BUDGET = 1000;
 export const MAX_OUTBOUND_CALLS = 10;
 
 /**
- * Longest `timeout` of one outbound call, seconds. APIM's default is 60 s; certgate accepts up to that figure and no
- * more (a client waits on every second of it), literal values above it are compile errors, an expression's is a
- * policy error at run time.
+ * Longest wait of one outbound call, seconds (a client waits on every second of it). APIM's default is 60 s and it
+ * documents no maximum; a longer `timeout` is cut to this figure (the compiler warns about a literal one), so such a
+ * call fails as `timeout` after 60 s.
  */
 export const MAX_OUTBOUND_TIMEOUT_SECONDS = 60;
 

@@ -50,8 +50,8 @@ export function checkValidateJwt(t: CheckTools, ctx: CheckContext, el: XmlElemen
   const requireCertificateBinding = t.bool(ctx, a.get("require-certificate-binding"), false);
 
   const keys: JwtKey[] = [];
-  const audiences: string[] = [];
-  const issuers: string[] = [];
+  const audiences: Template[] = [];
+  const issuers: Template[] = [];
   const requiredClaims: JwtRequiredClaim[] = [];
   const seen = new Set<string>();
   let openidConfig: string | null = null;
@@ -89,9 +89,11 @@ export function checkValidateJwt(t: CheckTools, ctx: CheckContext, el: XmlElemen
         const inner = child.name === "audiences" ? "audience" : "issuer";
         for (const v of t.children(ctx, child, [inner])) {
           t.noAttributes(ctx, v);
-          const text = literalText(t, ctx, v);
-          if (text !== null && text.trim() !== "") (child.name === "audiences" ? audiences : issuers).push(text.trim());
-          else if (text !== null) t.diags.error(ctx.file, v.start, `<${inner}> is empty`, inner.length + 1);
+          // APIM allows policy expressions (its own example: <audience>@(context.Request.OriginalUrl.Host)</audience>).
+          const tpl = t.text(ctx, v);
+          if (tpl === null) continue;
+          if (tpl.t === "text" && tpl.v.trim() === "") t.diags.error(ctx.file, v.start, `<${inner}> is empty`, inner.length + 1);
+          else (child.name === "audiences" ? audiences : issuers).push(tpl.t === "text" ? { t: "text", v: tpl.v.trim() } : tpl);
         }
         break;
       }

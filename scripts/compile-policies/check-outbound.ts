@@ -78,7 +78,13 @@ function seconds(t: CheckTools, ctx: CheckContext, a: XmlAttribute | undefined, 
 function outboundRequest(t: CheckTools, ctx: CheckContext, el: XmlElement, a: Map<string, XmlAttribute>): OutboundRequest | null {
   const mode = template(ctx, a.get("mode")) ?? { t: "text", v: "new" };
   if (mode.t === "text" && mode.v.trim() !== "new" && mode.v.trim() !== "copy") t.badValue(ctx, a.get("mode")!, "new or copy");
-  const timeout = seconds(t, ctx, a.get("timeout"), 1, MAX_OUTBOUND_TIMEOUT_SECONDS, "seconds", " (certgate's cap on one call's wait)");
+  const timeoutAttr = a.get("timeout");
+  // APIM documents no maximum; certgate caps one call's wait. A longer literal compiles with a warning and the call
+  // times out at the cap (a failure, never an allow), as an expression's longer value does at run time.
+  const timeout = seconds(t, ctx, timeoutAttr, 1, 86_400, "seconds");
+  if (timeoutAttr && timeout?.t === "text" && Number(timeout.v.trim()) > MAX_OUTBOUND_TIMEOUT_SECONDS) {
+    t.diags.warning(ctx.file, timeoutAttr.valueStart, `timeout ${timeout.v.trim()} is above certgate's cap on one call's wait: the call times out after ${MAX_OUTBOUND_TIMEOUT_SECONDS} s`, Math.max(1, timeoutAttr.valueEnd - timeoutAttr.valueStart));
+  }
   let url: Template | null = null;
   let method: Template | null = null;
   let body: Template | null = null;

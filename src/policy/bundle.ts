@@ -426,6 +426,7 @@ class Checker {
         if (!(Number.isInteger(v.failedStatus) && (v.failedStatus as number) >= 200 && (v.failedStatus as number) <= 599)) this.fail(`${where}.failedStatus`, "must be an HTTP status 200–599");
         if (!(Number.isInteger(v.clockSkewSeconds) && (v.clockSkewSeconds as number) >= 0)) this.fail(`${where}.clockSkewSeconds`, "must be seconds");
         for (const f of ["keys", "audiences", "issuers", "requiredClaims"]) if (!Array.isArray(v[f])) this.fail(`${where}.${f}`, "must be an array");
+        for (const f of ["audiences", "issuers"]) if (Array.isArray(v[f])) (v[f] as unknown[]).forEach((x, i) => this.template(x, `${where}.${f}[${i}]`));
         if (v.openidConfig !== null && typeof v.openidConfig !== "string") this.fail(`${where}.openidConfig`, "must be null or a URL");
         break;
       }

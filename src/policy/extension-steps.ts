@@ -99,7 +99,7 @@ async function validateJwtStep(step: ValidateJwtStep, host: StepHost): Promise<v
     }
     openid = keys.value;
   }
-  const r = token.ok ? await validateJwt(token.value, step, host.timestamp, host.certificateSha256, openid) : token;
+  const r = token.ok ? await validateJwt(token.value, { ...step, audiences: await texts(step.audiences, host), issuers: await texts(step.issuers, host) }, host.timestamp, host.certificateSha256, openid) : token;
   if (r.ok) {
     // APIM: the variable holds the validated token as a Jwt (expr/jwt-value.ts); it parsed, so it is not null.
     if (step.outputVariable !== null && token.ok) host.setVariable(step.outputVariable, parseJwtValue(token.value) ?? token.value);
@@ -111,6 +111,16 @@ async function validateJwtStep(step: ValidateJwtStep, host: StepHost): Promise<v
   const message = step.failedMessage ?? r.error.message;
   throw host.fail("validate-jwt", r.error.reason, message,
     gatewayError("jwt_invalid", message, { requestId: host.requestId, reason: r.error.reason }), step.failedStatus);
+}
+
+/** validate-jwt's audiences / issuers: each evaluated and trimmed; an empty one names nothing (dropped). */
+async function texts(templates: readonly Template[], host: StepHost): Promise<string[]> {
+  const out: string[] = [];
+  for (const t of templates) {
+    const v = (await host.text(t)).trim();
+    if (v !== "") out.push(v);
+  }
+  return out;
 }
 
 async function limitStep(step: LimitStep, host: StepHost): Promise<void> {

@@ -40,8 +40,9 @@ export interface ValidateJwtStep {
   readonly keys: readonly JwtKey[];
   /** `<openid-config url>`: keys (and the issuer) from OpenID discovery, fetched and cached (policy/openid.ts). */
   readonly openidConfig: string | null;
-  readonly audiences: readonly string[];
-  readonly issuers: readonly string[];
+  /** Literal text or policy expressions (APIM allows both), evaluated per request; empty results are dropped. */
+  readonly audiences: readonly Template[];
+  readonly issuers: readonly Template[];
   readonly requiredClaims: readonly JwtRequiredClaim[];
   /** RFC 8705 §3.1: `cnf["x5t#S256"]` must equal the validated client certificate's SHA-256 thumbprint (base64url). */
   readonly requireCertificateBinding: boolean;

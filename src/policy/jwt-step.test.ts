@@ -29,7 +29,7 @@ function jwtStep(o: Partial<ValidateJwtStep> = {}): ValidateJwtStep {
   return {
     k: "validate-jwt", at: at(), source: { kind: "header", name: "Authorization" }, failedStatus: 401, failedMessage: null,
     requireExpirationTime: true, requireScheme: "Bearer", requireSignedTokens: true, clockSkewSeconds: 0, outputVariable: null,
-    keys: [{ kind: "symmetric", base64: SECRET, id: null }], openidConfig: null, audiences: ["api://certgate"], issuers: ["https://issuer.test"],
+    keys: [{ kind: "symmetric", base64: SECRET, id: null }], openidConfig: null, audiences: [tpl("api://certgate")], issuers: [tpl("https://issuer.test")],
     requiredClaims: [], requireCertificateBinding: false, ...o,
   };
 }
@@ -66,6 +66,16 @@ describe("validate-jwt through the Worker", () => {
       expect(await res.json()).toMatchObject({ code: "jwt_invalid", detail: "Token rejected" });
     }
     expect(s.origin.calls).toHaveLength(0);
+  });
+
+  it("audiences and issuers may be policy expressions (APIM's own example: the request's host as the audience)", async () => {
+    const s = scenario({}, recordingOrigin(), bundle({
+      inbound: [jwtStep({ audiences: [tpl("@(\"api://\" + context.Request.OriginalUrl.Host)")], issuers: [tpl("@(context.Request.Headers.GetValueOrDefault(\"X-Unused\", \"\"))"), tpl("https://issuer.test")] })],
+    }));
+    const ok = await s.request("/", request(alice, { authorization: `Bearer ${await token({ aud: "api://gateway.test" })}` }));
+    expect(ok.status).toBe(200);
+    const wrong = await s.request("/", request(alice, { authorization: `Bearer ${await token({ aud: "api://certgate" })}` }));
+    expect([wrong.status, ((await wrong.json()) as { code: string }).code]).toEqual([401, "jwt_invalid"]);
   });
 
   it("on-error sees LastError Source validate-jwt and APIM's Reason", async () => {

@@ -62,9 +62,12 @@ const MESSAGES: Readonly<Record<JwtFailureReason, string>> = {
 const fail = (reason: JwtFailureReason, internal?: string): Result<never, JwtFailure> =>
   ({ ok: false, error: internal === undefined ? { reason, message: MESSAGES[reason] } : { reason, message: MESSAGES[reason], internal } });
 
-/** The checks of a validate-jwt step (the compiled step is one). */
+/** The checks of a validate-jwt step, its audiences and issuers evaluated (extension-steps.ts). */
 export type JwtChecks = Pick<ValidateJwtStep,
-  "requireExpirationTime" | "requireSignedTokens" | "clockSkewSeconds" | "keys" | "audiences" | "issuers" | "requiredClaims" | "requireCertificateBinding">;
+  "requireExpirationTime" | "requireSignedTokens" | "clockSkewSeconds" | "keys" | "requiredClaims" | "requireCertificateBinding"> & {
+  readonly audiences: readonly string[];
+  readonly issuers: readonly string[];
+};
 
 /** The token from an Authorization-style header value: `scheme` (case-insensitive) then the token, or the whole value. */
 export function tokenFromHeader(value: string | null, scheme: string | null): Result<string, JwtFailure> {

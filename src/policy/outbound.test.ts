@@ -211,9 +211,10 @@ describe("send-request", () => {
     expect(p.record.lastError).toMatchObject({ source: "send-request", reason: "outbound_budget_exceeded" });
   });
 
-  it("a timeout from an expression above the cap is a budget error; a missing mtls binding is answered 503 directly", async () => {
-    const x = await run(bundle({ inbound: [send("r", request({ url: "https://api.example.test/", timeout: "@(\"120\")" }))] }));
-    expect(problem(x).error.code).toBe("outbound_budget_exceeded");
+  it("a timeout from an expression above the cap waits the cap (the call is made, no budget error); a missing mtls binding is answered 503 directly", async () => {
+    const x = await run(bundle({ inbound: [send("r", request({ url: "https://api.example.test/", timeout: "@(\"120\")" })), step.setHeader("X-S", [`@(((IResponse)context.Variables["r"]).StatusCode.ToString())`])] }), { answers: [new Response("ok")] });
+    expect(x.sent).toHaveLength(1);
+    expect(x200(x)).toBe("200");
     const y = await run(bundle({ inbound: [send("r", request({ url: "https://api.example.test/", certificateId: "API_CERT" }))], onError: [step.setStatus("418")] }), { answers: ["no-binding"] });
     expect(problem(y).error.code).toBe("mtls_certificate_unavailable");
     expect(y.sent[0]!.certificateId).toBe("API_CERT");
