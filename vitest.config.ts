@@ -15,7 +15,14 @@ export default defineConfig({
     onConsoleLog: (log) => !log.includes('"event":"request"'),
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        // wrangler.toml leaves the optional bindings commented out (a deploy needs real ids); the tests bind them here.
+        plugins: [cloudflareTest({
+          wrangler: { configPath: "./wrangler.toml" },
+          miniflare: {
+            kvNamespaces: ["TRUST", "POLICY_CACHE"],
+            ratelimits: { SHORT_LIMITS: { namespace_id: "1001", simple: { limit: 5, period: 10 } } },
+          },
+        })],
         test: {
           name: "workers",
           include: ["src/**/*.test.ts", "test/**/*.test.ts", "scripts/**/*.test.ts"],

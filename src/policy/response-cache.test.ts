@@ -1,6 +1,6 @@
 /**
  * cache-lookup / cache-store inside workerd on the real local Cache API (caches.default) and KV (binding
- * POLICY_CACHE from wrangler.toml), through the whole Worker: per-client isolation (client A's response is never
+ * POLICY_CACHE as vitest.config.ts binds it), through the whole Worker: per-client isolation (client A's response is never
  * served to client B, and is served again to A), the shared (public) case, APIM's store rules (GET, 200 only unless
  * cache-response, Authorization), vary-by-query-parameter, downstream Cache-Control, and caching-type="external".
  */

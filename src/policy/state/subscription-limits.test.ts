@@ -139,7 +139,7 @@ describe("the subscription key and where a limit applies (runLimit with a record
 describe("rate-limiting-binding: the Workers Rate Limiting binding (miniflare's local implementation of [[ratelimits]] SHORT_LIMITS)", () => {
   it("the binding answers: within its limit 200, then 429 with Retry-After = the period; another client is counted apart", async () => {
     const [alice, bob] = [await client(), await client()];
-    // SHORT_LIMITS in wrangler.toml: 5 per 10 s.
+    // SHORT_LIMITS as vitest.config.ts binds it: 5 per 10 s.
     const step = subscriptionLimit({ subscription: everywhere, calls: 5, periodSeconds: 10, rateLimitingBinding: "SHORT_LIMITS", totalCallsHeader: "X-Limit" });
     const s = scenario({}, recordingOrigin(), bundle({ inbound: [step] }));
     const responses: Response[] = [];
