@@ -736,8 +736,8 @@ export class Checker {
 
   /**
    * `<forward-request timeout="60" follow-redirects="true" buffer-request-body buffer-response/>` (literal values).
-   * `buffer-request-body` and `buffer-response` are accepted and change nothing (certgate has no retry to buffer
-   * for, and streams responses); `fail-on-error-status-code` and `http-version` are not supported.
+   * `buffer-request-body` and `buffer-response` are accepted and change nothing (a retry around forward-request
+   * buffers the request body itself, and responses stream); `fail-on-error-status-code` and `http-version` are not supported.
    */
   private forwardRequest(ctx: Ctx, el: XmlElement): Step[] {
     const a = this.attributes(ctx, el, [], ["timeout", "follow-redirects", "buffer-request-body", "buffer-response"]);
