@@ -25,6 +25,11 @@ const files: Record<string, string> = {
   "snippet.xml": `<!-- Paste this into the outbound section. -->\n<return-response><set-status code="418" reason="Teapot" /></return-response>`,
   // Answers 503 itself, without any error: the policy ran (a 5xx of its own choosing is not a failure).
   "own-503.xml": `<policies><inbound><return-response><set-status code="503" reason="Maintenance" /></return-response></inbound>${EMPTY}</policies>`,
+  // A send-request the corpus cannot answer (no outbound calls), ignore-error: the variable is null, `.Body` throws —
+  // what APIM does when that service is down, so "a service unreachable", not a compile-then-fail.
+  "needs-service.xml": `<policies><inbound><send-request mode="new" response-variable-name="answer" timeout="5" ignore-error="true"><set-url>https://auth.example.net/check</set-url><set-method>GET</set-method></send-request><set-header name="X-Answer" exists-action="override"><value>@(((IResponse)context.Variables["answer"]).Body.As<string>())</value></set-header></inbound>${EMPTY}</policies>`,
+  // A snippet reading a variable some other policy sets: needs context, not a defect.
+  "needs-context.xml": `<set-header name="X-User" exists-action="override"><value>@((string)context.Variables["user-id"])</value></set-header>`,
   // Not XML APIM would accept: "--" inside a comment.
   "broken.xml": `<!-- a comment <!-- inside a comment -->\n<policies><inbound /></policies>`,
 };
@@ -44,10 +49,14 @@ describe("policy corpus DIR", () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out.join("\n")) as CorpusReport;
     const by = Object.fromEntries(report.documents.map((d) => [d.file, d])) as Record<string, DocumentOutcome>;
-    expect(Object.keys(by).sort()).toEqual(["broken.xml", "fails.xml", join("nested", "rejected.xml"), "own-503.xml", "runs.xml", "snippet.xml"]);
+    expect(Object.keys(by).sort()).toEqual(["broken.xml", "fails.xml", "needs-context.xml", "needs-service.xml", join("nested", "rejected.xml"), "own-503.xml", "runs.xml", "snippet.xml"]);
 
     expect(by["runs.xml"]).toMatchObject({ shape: "policies", compiledAs: "as is", verdict: "runs", status: 200 });
     expect(by["fails.xml"]).toMatchObject({ verdict: "fails", status: 500 });
+    expect(by["needs-service.xml"]).toMatchObject({ verdict: "unreachable", status: 500 });
+    expect(by["needs-service.xml"]!.detail).toContain("needs a service: send-request answer unanswered");
+    expect(by["needs-context.xml"]).toMatchObject({ shape: "snippet", verdict: "context", status: 500 });
+    expect(by["needs-context.xml"]!.detail).toContain('variable "user-id" is read but never set');
     expect(by["own-503.xml"]).toMatchObject({ verdict: "runs", status: 503 });
     expect(by["fails.xml"]!.detail).toContain("never-set");
     expect(by["snippet.xml"]).toMatchObject({ shape: "snippet", compiledAs: "wrapped in <outbound>", verdict: "denies", status: 418 });
@@ -79,8 +88,8 @@ describe("policy corpus DIR", () => {
   it("prints totals, the compile-then-fails and the reasons as text", async () => {
     const r = await run(["corpus", dir]);
     expect(r.code).toBe(0);
-    expect(r.out[0]).toBe(`6 documents in ${dir}`);
-    expect(r.out[1]).toBe("  compiled: 4 (runs 2, denies cleanly 1, a service unreachable 0, compile-then-fail 1); rejected: 2");
+    expect(r.out[0]).toBe(`8 documents in ${dir}`);
+    expect(r.out[1]).toBe("  compiled: 6 (runs 2, denies cleanly 1, a service unreachable 1, needs context 1, compile-then-fail 1); rejected: 2");
     const fails = r.out.indexOf("Compile-then-fail:");
     expect(r.out[fails + 1]).toMatch(/^ {2}fails\.xml: answered 500 after /);
     expect(r.out).toContain("    1   1  invalid XML");

@@ -9,8 +9,18 @@
  *   runs      compiled; the request was forwarded, or the policy answered it itself (return-response,
  *             mock-response …) with a 2xx/3xx, or with a 5xx of its own choosing (no error, no problem)
  *   denies    compiled; the request was refused cleanly: a 4xx the gateway, a policy check or the policy chose
- *   unreachable  compiled; a 5xx with a problem code but no policy error, from a service the run does not call
- *             (validate-jwt's openid-config: explain does not fetch its keys, docs/policies.md): not the policy's fault
+ *   unreachable  compiled; a 5xx from a service the run does not call, not the policy's fault: a problem code
+ *             with no policy error (validate-jwt's openid-config: explain does not fetch its keys,
+ *             docs/policies.md), or any 5xx after a send-request the run could not answer (the corpus gives
+ *             explain no `--send-response` stubs, so every send-request fails as unreachable; what the policy
+ *             does next — `ignore-error` leaves its variable null, then `.Body` on null throws; or 502
+ *             send_request_failed — is what APIM does when that service is down). The detail names the
+ *             unanswered response variables. A defect in what runs *after* a real answer is not seen here
+ *   context   compiled; the run failed reading `context.Variables["X"]` for a variable the document never sets
+ *             (no set-variable, variable-name or response-variable-name X), and the document is a snippet,
+ *             section or fragment, or a `<policies>` with `<base />` (an enclosing scope can set it): written for
+ *             a policy that sets it elsewhere, not a defect of the document. A whole `<policies>` without
+ *             `<base />` that reads a variable it never sets stays `fails` (it fails on every request)
  *   fails     compiled, then the request failed with a 5xx after an error (an expression that threw, a runner
  *             bug …): a "compile-then-fail", which issue 13 wants at zero. Whether it fails on *every* request
  *             or only on this one (a body that is not the JSON array the policy expects) is for a reader of
@@ -52,7 +62,7 @@ import { CASE_REGISTERED, generateCasePki } from "./case-pki";
 import { configFromVars, explainRequest, type ExplainRequest, type ExplainSetup } from "./explain";
 
 export type Shape = "policies" | "section" | "snippet" | "fragment" | "invalid-xml";
-export type Verdict = "runs" | "denies" | "unreachable" | "fails" | "rejected";
+export type Verdict = "runs" | "denies" | "unreachable" | "context" | "fails" | "rejected";
 
 export interface DocumentOutcome {
   /** Path relative to the corpus folder. */
@@ -246,7 +256,7 @@ export function corpusRequest(kit: RunKit, now: Date): ExplainRequest {
 const RUN_TIMEOUT_MS = 10_000;
 
 /** Runs a compiled bundle on the corpus request and classifies what the client got. */
-export async function runDocument(bundle: PolicyBundle, kit: RunKit, now: Date): Promise<{ verdict: Exclude<Verdict, "rejected">; status: number; detail: string }> {
+export async function runDocument(bundle: PolicyBundle, kit: RunKit, now: Date, text = "", shape: Shape = "policies"): Promise<{ verdict: Exclude<Verdict, "rejected">; status: number; detail: string }> {
   const prepared = prepareBundle(JSON.parse(JSON.stringify(bundle)) as PolicyBundle);
   if (!prepared.ok) return { verdict: "fails", status: 0, detail: `the compiled bundle does not load: ${prepared.error.join("; ")}` };
   const config = configFromVars(new Map());
@@ -268,6 +278,14 @@ export async function runDocument(bundle: PolicyBundle, kit: RunKit, now: Date):
     const errorText = d.lastError ? `${d.lastError.source}: ${d.lastError.message}` : crashed ? "internal_error (a runner exception)" : null;
     const what = d.effect === "forward" ? `forwarded to ${d.origin}` : `answered ${status}`;
     const code = problemCode(body);
+    if (status >= 500 && explanation.unansweredSends.length > 0) {
+      const vars = [...new Set(explanation.unansweredSends)].map((v) => v === "" ? "(no variable)" : v).join(", ");
+      return { verdict: "unreachable", status, detail: `${what}${errorText ? ` after ${errorText}` : ""}${code ? ` [${code}]` : ""}; needs a service: send-request ${vars} unanswered (the corpus makes no outbound calls)` };
+    }
+    const unset = status >= 500 && errorText !== null && (shape !== "policies" || /<base\s*\/>/.test(text)) ? unsetVariable(errorText, text) : null;
+    if (unset !== null) {
+      return { verdict: "context", status, detail: `${what} after ${errorText}; needs context: variable "${unset}" is read but never set in this document` };
+    }
     if (status >= 500 && (errorText !== null || code === "internal_error" || code === "policy_expression_failed")) {
       return { verdict: "fails", status, detail: `${what}${errorText ? ` after ${errorText}` : ""}${code ? ` [${code}]` : ""}` };
     }
@@ -281,6 +299,21 @@ export async function runDocument(bundle: PolicyBundle, kit: RunKit, now: Date):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The variable a "given key not present" error names, when the document reads it as `Variables["X"]` and sets
+ * it nowhere (no `name="X"` on a set-variable, no `variable-name="X"` / `response-variable-name="X"`); else null.
+ * A text search, not an analysis: a name set through an expression-valued attribute still counts as set.
+ */
+export function unsetVariable(errorText: string, text: string): string | null {
+  const m = /The given key '([^']+)' was not present in the dictionary/.exec(errorText);
+  if (!m) return null;
+  const name = m[1]!;
+  const q = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  if (!new RegExp(`Variables\\s*\\[\\s*"${q}"\\s*\\]`).test(text)) return null;
+  if (new RegExp(`(?:<set-variable[^>]*\\sname|variable-name)\\s*=\\s*"${q}"`).test(text)) return null;
+  return name;
 }
 
 /** The `code` of a problem+json body, or null. */
@@ -318,7 +351,7 @@ export async function measureDocument(text: string, file: string, values: NamedV
     const reasons = [...new Set(result.errors.map((e: Diagnostic) => reasonOf(e.message)))];
     return { file, shape, compiledAs: as, verdict: "rejected", detail: `${first.line}:${first.col} ${first.message}`, reasons, status: 0 };
   }
-  const run = await runDocument(result.bundle, kit, now);
+  const run = await runDocument(result.bundle, kit, now, text, shape);
   return { file, shape, compiledAs: as, verdict: run.verdict, detail: run.detail, reasons: [], status: run.status };
 }
 
@@ -344,7 +377,7 @@ export function renderReport(report: CorpusReport): string[] {
   const compiled = (d: DocumentOutcome) => d.verdict !== "rejected";
   lines.push(`${docs.length} documents in ${report.folder}`);
   lines.push(`  compiled: ${count(compiled)} (runs ${count((d) => d.verdict === "runs")}, denies cleanly ${count((d) => d.verdict === "denies")}, `
-    + `a service unreachable ${count((d) => d.verdict === "unreachable")}, compile-then-fail ${count((d) => d.verdict === "fails")}); rejected: ${count((d) => !compiled(d))}`);
+    + `a service unreachable ${count((d) => d.verdict === "unreachable")}, needs context ${count((d) => d.verdict === "context")}, compile-then-fail ${count((d) => d.verdict === "fails")}); rejected: ${count((d) => !compiled(d))}`);
   lines.push("", "By shape (compiled / total):");
   for (const shape of ["policies", "section", "snippet", "fragment", "invalid-xml"] as const) {
     const n = count((d) => d.shape === shape);
