@@ -635,8 +635,9 @@ export class Checker {
     const template = attr ? toTemplate(ctx, attr.value, false) : null;
     const copyUnmatchedParams = this.bool(ctx, a.get("copy-unmatched-params"), true);
     if (!attr || !template) return [];
-    if (template.t === "text" && !template.v.startsWith("/")) {
-      this.badValue(ctx, attr, "a path starting with / (relative to the backend's base URL)");
+    // A path under the backend's base URL, with or without a leading "/" (shaping.ts, rewriteTarget); a URL is not.
+    if (template.t === "text" && /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(template.v)) {
+      this.badValue(ctx, attr, "a path under the backend's base URL, with or without a leading / (set-backend-service changes the base URL)");
       return [];
     }
     return [{ k: "rewrite-uri", at: this.origin(ctx, el), template, copyUnmatchedParams }];

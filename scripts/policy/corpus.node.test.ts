@@ -30,6 +30,8 @@ const files: Record<string, string> = {
   "needs-service.xml": `<policies><inbound><send-request mode="new" response-variable-name="answer" timeout="5" ignore-error="true"><set-url>https://auth.example.net/check</set-url><set-method>GET</set-method></send-request><set-header name="X-Answer" exists-action="override"><value>@(((IResponse)context.Variables["answer"]).Body.As<string>())</value></set-header></inbound>${EMPTY}</policies>`,
   // A snippet reading a variable some other policy sets: needs context, not a defect.
   "needs-context.xml": `<set-header name="X-User" exists-action="override"><value>@((string)context.Variables["user-id"])</value></set-header>`,
+  // A rewrite-uri naming an operation's template parameter: the operation is defined in APIM, not in the document.
+  "needs-operation.xml": `<rewrite-uri template="items/{id}" />`,
   // Not XML APIM would accept: "--" inside a comment.
   "broken.xml": `<!-- a comment <!-- inside a comment -->\n<policies><inbound /></policies>`,
 };
@@ -49,7 +51,7 @@ describe("policy corpus DIR", () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out.join("\n")) as CorpusReport;
     const by = Object.fromEntries(report.documents.map((d) => [d.file, d])) as Record<string, DocumentOutcome>;
-    expect(Object.keys(by).sort()).toEqual(["broken.xml", "fails.xml", "needs-context.xml", "needs-service.xml", join("nested", "rejected.xml"), "own-503.xml", "runs.xml", "snippet.xml"]);
+    expect(Object.keys(by).sort()).toEqual(["broken.xml", "fails.xml", "needs-context.xml", "needs-operation.xml", "needs-service.xml", join("nested", "rejected.xml"), "own-503.xml", "runs.xml", "snippet.xml"]);
 
     expect(by["runs.xml"]).toMatchObject({ shape: "policies", compiledAs: "as is", verdict: "runs", status: 200 });
     expect(by["fails.xml"]).toMatchObject({ verdict: "fails", status: 500 });
@@ -57,6 +59,8 @@ describe("policy corpus DIR", () => {
     expect(by["needs-service.xml"]!.detail).toContain("needs a service: send-request answer unanswered");
     expect(by["needs-context.xml"]).toMatchObject({ shape: "snippet", verdict: "context", status: 500 });
     expect(by["needs-context.xml"]!.detail).toContain('variable "user-id" is read but never set');
+    expect(by["needs-operation.xml"]).toMatchObject({ verdict: "context", status: 500 });
+    expect(by["needs-operation.xml"]!.detail).toContain("needs context: the operation whose URL template has {id}");
     expect(by["own-503.xml"]).toMatchObject({ verdict: "runs", status: 503 });
     expect(by["fails.xml"]!.detail).toContain("never-set");
     expect(by["snippet.xml"]).toMatchObject({ shape: "snippet", compiledAs: "wrapped in <outbound>", verdict: "denies", status: 418 });
@@ -88,8 +92,8 @@ describe("policy corpus DIR", () => {
   it("prints totals, the compile-then-fails and the reasons as text", async () => {
     const r = await run(["corpus", dir]);
     expect(r.code).toBe(0);
-    expect(r.out[0]).toBe(`8 documents in ${dir}`);
-    expect(r.out[1]).toBe("  compiled: 6 (runs 2, denies cleanly 1, a service unreachable 1, needs context 1, compile-then-fail 1); rejected: 2");
+    expect(r.out[0]).toBe(`9 documents in ${dir}`);
+    expect(r.out[1]).toBe("  compiled: 7 (runs 2, denies cleanly 1, a service unreachable 1, needs context 2, compile-then-fail 1); rejected: 2");
     const fails = r.out.indexOf("Compile-then-fail:");
     expect(r.out[fails + 1]).toMatch(/^ {2}fails\.xml: answered 500 after /);
     expect(r.out).toContain("    1   1  invalid XML");

@@ -20,7 +20,9 @@
  *             (no set-variable, variable-name or response-variable-name X), and the document is a snippet,
  *             section or fragment, or a `<policies>` with `<base />` (an enclosing scope can set it): written for
  *             a policy that sets it elsewhere, not a defect of the document. A whole `<policies>` without
- *             `<base />` that reads a variable it never sets stays `fails` (it fails on every request)
+ *             `<base />` that reads a variable it never sets stays `fails` (it fails on every request). Also a
+ *             rewrite-uri `{name}` that no operation defines: the corpus runs each document as the global scope
+ *             without operations, and in APIM the operation's URL template (not in the document) defines it
  *   fails     compiled, then the request failed with a 5xx after an error (an expression that threw, a runner
  *             bug …): a "compile-then-fail", which issue 13 wants at zero. Whether it fails on *every* request
  *             or only on this one (a body that is not the JSON array the policy expects) is for a reader of
@@ -285,6 +287,10 @@ export async function runDocument(bundle: PolicyBundle, kit: RunKit, now: Date, 
     const unset = status >= 500 && errorText !== null && (shape !== "policies" || /<base\s*\/>/.test(text)) ? unsetVariable(errorText, text) : null;
     if (unset !== null) {
       return { verdict: "context", status, detail: `${what} after ${errorText}; needs context: variable "${unset}" is read but never set in this document` };
+    }
+    const param = status >= 500 && errorText !== null ? /^rewrite-uri: template parameter \{([^}]+)\} is not in the operation's URL template/.exec(errorText) : null;
+    if (param) {
+      return { verdict: "context", status, detail: `${what} after ${errorText}; needs context: the operation whose URL template has {${param[1]}} (the corpus runs the document as the global scope, with no operations)` };
     }
     if (status >= 500 && (errorText !== null || code === "internal_error" || code === "policy_expression_failed")) {
       return { verdict: "fails", status, detail: `${what}${errorText ? ` after ${errorText}` : ""}${code ? ` [${code}]` : ""}` };

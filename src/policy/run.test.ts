@@ -679,6 +679,11 @@ describe("request-shaping policies", () => {
     expect(y.calls[0]!.url).toBe("https://origin.test/base/v2/7");
     const unknown = operation("cars", "get", "GET", "/{id}", { inbound: [step.rewriteUri("/v2/{nope}")] });
     expect(problem(await run(bundle({}, [unknown]), { path: "/cars/7" })).error.code).toBe("policy_expression_failed");
+    // Without a leading "/": appended to the base URL all the same; empty: the base URL itself.
+    const relative = operation("cars", "get", "GET", "/{id}", { inbound: [step.rewriteUri("sap/odata/Items('{id}')", false)] });
+    expect((await run(bundle({}, [relative]), { path: "/cars/7?x=1" })).calls[0]!.url).toBe("https://origin.test/base/sap/odata/Items('7')");
+    const empty = operation("cars", "get", "GET", "/{id}", { inbound: [step.rewriteUri("", false)] });
+    expect((await run(bundle({}, [empty]), { path: "/cars/7?x=1" })).calls[0]!.url).toBe("https://origin.test/base");
   });
 
   it("mock-response answers with the status and content type and no body, in inbound and outbound", async () => {
