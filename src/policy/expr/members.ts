@@ -21,6 +21,7 @@ import { Fn, type Arg, type Rt } from "./runtime";
 import { TextBuilder, formatValue } from "./text";
 import { byteArray, bytesOf, decode, encode, formatGuid, guidBytes } from "./codecs";
 import { computeHash } from "./hashes";
+import { CsRandom, randomMember } from "./random";
 import { AnonObject, CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
 
 // ── host boundary ──────────────────────────────────────────────────────────────────────────────────────────
@@ -91,6 +92,7 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
   else if (v instanceof CsGroups) r = args === null && name === "Count" ? v.match.groups.length : NO_MEMBER;
   else if (v instanceof CsEncoding) r = encodingMember(rt, v, name, args);
   else if (v instanceof CsHasher) r = hasherMember(rt, v, name, args);
+  else if (v instanceof CsRandom) r = randomMember(rt, v, name, args) ?? NO_MEMBER;
   if (r !== NO_MEMBER) return r;
   // Nullable<T> members on a value that has one (the null case is handled by the evaluator).
   if (args === null && name === "HasValue" && isValueType(v)) return true;

@@ -19,6 +19,7 @@ import { Fn, type Arg, type Rt } from "./runtime";
 import { MS_PER_DAY, callMember, convertToken, listMember, makeTimeSpan } from "./members";
 import { TextBuilder, formatComposite } from "./text";
 import { computeHash } from "./hashes";
+import { newRandom } from "./random";
 import { CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsGroup, CsGuid, CsHasher, CsMatch, CsList, JArray, JObject, JProperty, JValue, TimeSpan, type JToken } from "./values";
 import { compileRegex, execRegex, regexFlags, REGEX_OPTIONS, type CompiledRegex } from "./regex";
 import { byteArray, bytesOf, escapeDataString, fromBase64, htmlEncode, newGuidHex, parseGuidHex, toBase64, unescapeDataString, urlDecode, urlEncode } from "./codecs";
@@ -671,6 +672,9 @@ export function construct(rt: Rt, type: string, args: readonly Arg[], items: Rea
         made = new CsHasher(type.slice(4) as CsHasher["algorithm"], key);
         break;
       }
+      case "Random":
+        made = newRandom(rt, values);
+        break;
       case "DateTimeOffset": {
         // new DateTimeOffset(DateTime) only (the checker refuses the other overloads): a Utc DateTime gets offset
         // zero, a Local or Unspecified one the local zone's offset — zero here, the edge's zone being UTC, so the

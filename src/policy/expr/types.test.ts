@@ -58,6 +58,7 @@ const SAMPLES: Readonly<Record<string, string>> = {
   Match: `Regex.Match("a1", "(?<d>[0-9])")`,
   Group: `Regex.Match("a1", "(?<d>[0-9])").Groups["d"]`,
   GroupCollection: `Regex.Match("a1", "(?<d>[0-9])").Groups`,
+  Random: "new Random(1)",
 };
 
 let context: HostObject;

@@ -185,6 +185,8 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
   ["Match", decl({ Success: "bool", Value: "string", Index: "int", Length: "int", Name: "string", Groups: "GroupCollection" }, {})],
   ["Group", decl({ Success: "bool", Value: "string", Index: "int", Length: "int", Name: "string" }, {})],
   ["GroupCollection", decl({ Count: "int" }, {})],
+  // random.ts
+  ["Random", decl({}, { Next: "int", NextDouble: "double" })],
 ]);
 
 /**
