@@ -50,6 +50,7 @@ import { formatDate } from "./expr/format";
 import { parseJsonForHost } from "./expr/json";
 import { MAX_BODY_BYTES } from "./expr/limits";
 import { JArray, JObject } from "./expr/values";
+import { parseFormData } from "./expr/form";
 import type { Program } from "./schema";
 
 /** The pipeline sections, as APIM names them in LastError.Section. */
@@ -399,6 +400,15 @@ class MessageBodyHost implements HostObject {
   }
 
   call(name: string, args: readonly Value[], typeArgs?: readonly string[]): Value | undefined {
+    if (name === "AsFormUrlEncodedContent") {
+      // expr/form.ts: the body's form data, consumed as As<T> consumes it unless preserveContent is true.
+      argCount(name, args, 0, 1);
+      if (args.length === 1 && typeof args[0] !== "boolean") throw new HostError("ArgumentException", "AsFormUrlEncodedContent: preserveContent must be a bool");
+      if (this.body.text === null) throw new HostError("LimitExceeded", `the body is larger than ${MAX_BODY_BYTES} bytes`);
+      const text = this.body.consumed ? "" : this.body.text;
+      if (args[0] !== true) this.body.consumed = true;
+      return parseFormData(text);
+    }
     if (name !== "As") return undefined;
     argCount(name, args, 0, 1);
     if (args.length === 1 && typeof args[0] !== "boolean") throw new HostError("ArgumentException", "As: preserveContent must be a bool");

@@ -22,6 +22,7 @@ import { TextBuilder, formatValue } from "./text";
 import { byteArray, bytesOf, decode, encode, formatGuid, guidBytes } from "./codecs";
 import { computeHash } from "./hashes";
 import { CsRandom, randomMember } from "./random";
+import { FormData, formField, formUrlEncode } from "./form";
 import { AnonObject, CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
 
 // ── host boundary ──────────────────────────────────────────────────────────────────────────────────────────
@@ -82,6 +83,7 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
   else if (v instanceof JObject || v instanceof JArray || v instanceof JValue || v instanceof JProperty) r = jsonMember(rt, v, name, args, typeArgs);
   else if (v instanceof CsList) r = listMember(rt, v, name, args);
   else if (Array.isArray(v)) r = arrayMember(v as readonly Value[], name, args);
+  else if (v instanceof FormData && args?.length === 0 && name === "ToFormUrlEncodedContent") r = rt.str(formUrlEncode(v));
   else if (v instanceof Map) r = mapMember(rt, v as ReadonlyMap<string, Value>, name, args, typeArgs);
   else if (v instanceof KeyValue) r = args === null && name === "Key" ? v.key : args === null && name === "Value" ? v.value : NO_MEMBER;
   else if (v instanceof AnonObject) r = args === null && v.props.has(name) ? v.props.get(name)! : NO_MEMBER;
@@ -284,6 +286,7 @@ export function indexGet(rt: Rt, v: Value, key: Value): Value {
     if (key === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'key')");
     const k = typeof key === "string" ? key : toText(key, rt);
     const map = v as ReadonlyMap<string, Value>;
+    if (v instanceof FormData) return formField(v, k);
     if (!map.has(k)) rt.fail("KeyNotFoundException", `The given key '${k}' was not present in the dictionary.`);
     return map.get(k)!;
   }

@@ -131,7 +131,12 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
     },
     {},
   )],
-  ["IMessageBody", { members: new Map([["As", { kind: "method", returns: "?", typeArgs: ["string", "JObject", "JArray", "JToken"] }]]), enumerable: false }],
+  ["IMessageBody", { members: new Map([
+    ["As", { kind: "method", returns: "?", typeArgs: ["string", "JObject", "JArray", "JToken"] }],
+    ["AsFormUrlEncodedContent", { kind: "method", returns: "IDictionary<string, IList<string>>" }],
+  ]), enumerable: false }],
+  // form.ts: what AsFormUrlEncodedContent returns — a dictionary, plus ToFormUrlEncodedContent()
+  ["IDictionary<string, IList<string>>", { members: new Map([...DICTIONARY.members, ["ToFormUrlEncodedContent", { kind: "method", returns: "string" }]]), enumerable: true }],
   ["IUrl", decl(
     { Scheme: "string", Host: "string", Port: "int", Path: "string", QueryString: "string", Query: "IReadOnlyDictionary<string, string[]>" },
     { ToString: "string" },
