@@ -21,8 +21,9 @@
  *             section or fragment, or a `<policies>` with `<base />` (an enclosing scope can set it): written for
  *             a policy that sets it elsewhere, not a defect of the document. A whole `<policies>` without
  *             `<base />` that reads a variable it never sets stays `fails` (it fails on every request). Also a
- *             rewrite-uri `{name}` that no operation defines: the corpus runs each document as the global scope
- *             without operations, and in APIM the operation's URL template (not in the document) defines it
+ *             rewrite-uri `{name}` or a `MatchedParameters["name"]` that no operation defines: the corpus runs
+ *             each document as the global scope without operations, and in APIM the operation's URL template
+ *             (not in the document) defines it
  *   fails     compiled, then the request failed with a 5xx after an error (an expression that threw, a runner
  *             bug …): a "compile-then-fail", which issue 13 wants at zero. Whether it fails on *every* request
  *             or only on this one (a body that is not the JSON array the policy expects) is for a reader of
@@ -288,7 +289,9 @@ export async function runDocument(bundle: PolicyBundle, kit: RunKit, now: Date, 
     if (unset !== null) {
       return { verdict: "context", status, detail: `${what} after ${errorText}; needs context: variable "${unset}" is read but never set in this document` };
     }
-    const param = status >= 500 && errorText !== null ? /^rewrite-uri: template parameter \{([^}]+)\} is not in the operation's URL template/.exec(errorText) : null;
+    const param = status >= 500 && errorText !== null
+      ? /^rewrite-uri: template parameter \{([^}]+)\} is not in the operation's URL template/.exec(errorText) ?? matchedParameter(errorText, text)
+      : null;
     if (param) {
       return { verdict: "context", status, detail: `${what} after ${errorText}; needs context: the operation whose URL template has {${param[1]}} (the corpus runs the document as the global scope, with no operations)` };
     }
@@ -320,6 +323,14 @@ export function unsetVariable(errorText: string, text: string): string | null {
   if (!new RegExp(`Variables\\s*\\[\\s*"${q}"\\s*\\]`).test(text)) return null;
   if (new RegExp(`(?:<set-variable[^>]*\\sname|variable-name)\\s*=\\s*"${q}"`).test(text)) return null;
   return name;
+}
+
+/** The parameter a "given key not present" error names when the document reads it as `MatchedParameters["X"]`. */
+function matchedParameter(errorText: string, text: string): RegExpExecArray | null {
+  const m = /The given key '([^']+)' was not present in the dictionary/.exec(errorText);
+  if (!m) return null;
+  const q = m[1]!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`MatchedParameters\\s*\\[\\s*"${q}"\\s*\\]`).test(text) ? m : null;
 }
 
 /** The `code` of a problem+json body, or null. */

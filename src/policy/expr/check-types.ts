@@ -9,6 +9,7 @@
  * Types are inferred only where they are certain (context's members, literals, string members …); elsewhere the
  * type is "?" and a member is accepted when some type declares it with that kind (types.ts ANY_MEMBER).
  */
+import { isAesName } from "./crypt";
 import type { Block, Code, Expr, Pos, Stmt } from "./ast";
 import { ENUM_MEMBERS, EXCEPTION_TYPES, STATIC_TYPES, TYPE_KEYWORDS } from "./names";
 import { ANY_MEMBER, INSTANCE_TYPES, JTOKEN_TYPES, NULL_ONLY_TYPES, NULLABLE_MEMBERS, OBJECT_MEMBERS, typeDecl, type MemberDecl, type MemberKind } from "./types";
@@ -374,6 +375,12 @@ class TypeChecker {
         const t = this.expr(callee.obj, scope);
         if (this.errors.length > before) return REPORTED;
         if (!callee.nullCond && this.alwaysNull(callee.at, t, callee.name)) return REPORTED;
+        // byte[].Encrypt / Decrypt (crypt.ts): a literal algorithm name must be AES's.
+        const alg = (callee.name === "Encrypt" || callee.name === "Decrypt") ? e.args[0] : undefined;
+        if (alg?.t === "lit" && alg.k === "string" && typeof alg.v === "string" && !isAesName(alg.v)) {
+          this.error(alg.at, `unsupported algorithm: ${callee.name} runs AES only here (Aes, AesManaged, AesCryptoServiceProvider), not "${alg.v}"`);
+          return REPORTED;
+        }
         return this.member(callee.at, t, callee.name, "method", e.typeArgs);
       }
       case "unary": {

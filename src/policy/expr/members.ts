@@ -23,7 +23,8 @@ import { byteArray, bytesOf, decode, encode, formatGuid, guidBytes } from "./cod
 import { computeHash } from "./hashes";
 import { CsRandom, randomMember } from "./random";
 import { FormData, formField, formUrlEncode } from "./form";
-import { AnonObject, CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
+import { symmetricCrypt } from "./crypt";
+import { AnonObject, byteArrays, CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
 
 // ── host boundary ──────────────────────────────────────────────────────────────────────────────────────────
 
@@ -82,6 +83,7 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
   else if (v instanceof TimeSpan) r = timeSpanMember(rt, v, name, args);
   else if (v instanceof JObject || v instanceof JArray || v instanceof JValue || v instanceof JProperty) r = jsonMember(rt, v, name, args, typeArgs);
   else if (v instanceof CsList) r = listMember(rt, v, name, args);
+  else if (Array.isArray(v) && args !== null && (name === "Encrypt" || name === "Decrypt") && byteArrays.has(v)) r = cryptMember(rt, v as readonly Value[], name, args);
   else if (Array.isArray(v)) r = arrayMember(v as readonly Value[], name, args);
   else if (v instanceof FormData && args?.length === 0 && name === "ToFormUrlEncodedContent") r = rt.str(formUrlEncode(v));
   else if (v instanceof Map) r = mapMember(rt, v as ReadonlyMap<string, Value>, name, args, typeArgs);
@@ -214,6 +216,23 @@ function hasherMember(rt: Rt, h: CsHasher, name: string, args: readonly Arg[] | 
   }
   rt.chars(data.length);
   return byteArray(computeHash(h.algorithm, h.key, data));
+}
+
+/** byte[].Encrypt / Decrypt(string alg, byte[] key, byte[] iv) (crypt.ts); the work is charged per byte. */
+function cryptMember(rt: Rt, input: readonly Value[], name: "Encrypt" | "Decrypt", args: readonly Arg[]): Result {
+  const what = `byte[].${name}`;
+  if (args.length !== 3) noOverload(rt, what);
+  const [alg, key, iv] = args;
+  if (alg === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'alg')");
+  if (key === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'key')");
+  if (iv === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'iv')");
+  const keyBytes = bytesOf(key as Value) ?? noOverload(rt, what);
+  const ivBytes = bytesOf(iv as Value) ?? noOverload(rt, what);
+  const data = bytesOf(input as Value) ?? noOverload(rt, what);
+  rt.chars(data.length);
+  const r = symmetricCrypt(name === "Decrypt", str(rt, alg, what), data, keyBytes, ivBytes);
+  if (!r.ok) rt.fail(r.reason, r.message);
+  return byteArray(r.bytes);
 }
 
 /** Encoding.UTF8 / ASCII: GetBytes(string), GetString(byte[] [, index, count]) (codecs.ts). */

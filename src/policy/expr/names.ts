@@ -114,6 +114,7 @@ export const EXCEPTION_TYPES: ReadonlyMap<string, string | null> = new Map([
   ["JsonException", "Exception"],
   ["JsonReaderException", "JsonException"],
   ["JsonSerializationException", "JsonException"],
+  ["CryptographicException", "SystemException"],
 ]);
 
 /** Whether a failure with `reason` is caught by `catch (type)`. */

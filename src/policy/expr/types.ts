@@ -190,6 +190,8 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
   ["Match", decl({ Success: "bool", Value: "string", Index: "int", Length: "int", Name: "string", Groups: "GroupCollection" }, {})],
   ["Group", decl({ Success: "bool", Value: "string", Index: "int", Length: "int", Name: "string" }, {})],
   ["GroupCollection", decl({ Count: "int" }, {})],
+  // crypt.ts: a byte[] is an array with APIM's Encrypt / Decrypt extensions
+  ["byte[]", decl({ Length: "int", Count: "int" }, { Encrypt: "byte[]", Decrypt: "byte[]" }, true)],
   // random.ts
   ["Random", decl({}, { Next: "int", NextDouble: "double" })],
 ]);
@@ -220,6 +222,7 @@ export const ANY_MEMBER: Readonly<Record<MemberKind, ReadonlySet<string>>> = (()
 /** The declaration a type name refers to: arrays, generic collections and JToken resolved; null when it has none. */
 export function typeDecl(type: string): TypeDecl | null {
   const t = type.endsWith("?") ? type.slice(0, -1) : type;
+  if (t === "byte[]") return INSTANCE_TYPES.get("byte[]")!;
   if (t.endsWith("]")) return INSTANCE_TYPES.get("Array")!;
   const generic = t.indexOf("<");
   const direct = INSTANCE_TYPES.get(t) ?? NULL_ONLY_TYPES.get(t);
