@@ -33,7 +33,12 @@ export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   "set-query-parameter": ["inbound", "backend"],
   "set-status": ALL,
   "set-variable": ALL,
-  trace: ["inbound", "backend", "outbound"],
+  /**
+   * The trace reference lists inbound, outbound, backend; APIM's error-handling page
+   * (https://learn.microsoft.com/azure/api-management/api-management-error-handling-policies, "Policies allowed in
+   * on-error") lists trace too, so on-error is accepted.
+   */
+  trace: ALL,
   "validate-client-certificate": ["inbound"],
   // issue 14 (check-jwt.ts, check-limits.ts): APIM allows each in inbound only.
   "validate-jwt": ["inbound"],

@@ -346,6 +346,9 @@ describe("the pipeline", () => {
     expect(x.logs.filter((l) => l.event === "policy_trace")).toHaveLength(2);
     const many = await run(one({ inbound: Array.from({ length: MAX_TRACE_LINES + 5 }, () => step.trace("loop", "again")) }));
     expect(many.result.record.traces).toHaveLength(MAX_TRACE_LINES);
+    // In on-error too (APIM's error-handling page allows trace there).
+    const failed = await run(one({ onError: [step.trace("errors", "origin down")] }), { origin: () => "unreachable" });
+    expect(failed.result.record.traces).toEqual([expect.objectContaining({ message: "origin down", section: "on-error" })]);
   });
 
   it("resolves runtime named values; a missing one runs on-error, then 503 policy_value_missing", async () => {
