@@ -14,6 +14,7 @@ const ALL = SECTIONS;
 export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   /** APIM: inbound only; certgate also accepts backend (the certificate is chosen before the origin call). */
   "authentication-certificate": ["inbound", "backend"],
+  "authentication-basic": ["inbound"],
   base: ALL,
   "check-header": ["inbound"],
   choose: ALL,

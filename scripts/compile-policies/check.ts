@@ -239,6 +239,15 @@ export class Checker {
         return this.setBackendService(ctx, el);
       case "authentication-certificate":
         return this.authenticationCertificate(ctx, el);
+      case "authentication-basic": {
+        // https://learn.microsoft.com/azure/api-management/authentication-basic-policy: username and password,
+        // both required; policy expressions allowed.
+        const a = this.attributes(ctx, el, ["username", "password"], []);
+        this.noChildren(ctx, el);
+        const username = a.get("username") ? toTemplate(ctx, a.get("username")!.value, false) : null;
+        const password = a.get("password") ? toTemplate(ctx, a.get("password")!.value, false) : null;
+        return username && password ? [{ k: "authentication-basic", at: this.origin(ctx, el), username, password }] : [];
+      }
       case "set-query-parameter": {
         const q = this.setHeader(ctx, el, false);
         return q ? [{ k: "set-query-parameter", ...q }] : [];
