@@ -245,6 +245,16 @@ describe("context", () => {
     expect(run(`@(context.Request.Body.AsFormUrlEncodedContent().Count)`)).toBe("0");
   });
 
+  it("Api.ServiceUrl: the API's origin from api.json, else the Worker's ORIGIN_URL, as an IUrl; Api is null with no API", async () => {
+    const api = { id: "cars", name: "Cars", path: "cars" };
+    const own = await contextFor({ program: program({ api, origin: "https://cars.internal.example:8443/v2" }), defaultOrigin: new URL("https://fallback.example") });
+    const url = obj(obj(own.context.get("Api")).get("ServiceUrl"));
+    expect([url.get("Scheme"), url.get("Host"), url.get("Port"), url.get("Path"), url.call!("ToString", [])]).toEqual(["https", "cars.internal.example", 8443, "/v2", "https://cars.internal.example:8443/v2"]);
+    const fallback = await contextFor({ program: program({ api }), defaultOrigin: new URL("https://fallback.example") });
+    expect(obj(obj(fallback.context.get("Api")).get("ServiceUrl")).get("Host")).toBe("fallback.example");
+    expect((await contextFor({ program: program() })).context.get("Api")).toBeNull();
+  });
+
   it("Request.Body: null without a body; a body over the cap is a LimitExceeded when read", async () => {
     expect(obj((await contextFor({ body: null })).context.get("Request")).get("Body")).toBeNull();
     const big = obj(obj((await contextFor({ body: { text: null, consumed: false } })).context.get("Request")).get("Body"));

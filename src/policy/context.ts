@@ -117,6 +117,8 @@ export interface ContextInput {
   readonly region: string;
   /** The request body for context.Request.Body: null when there is none; undefined when the program does not read it. */
   readonly body?: BufferedBody | null;
+  /** The origin used when the API sets none (the Worker's ORIGIN_URL): context.Api.ServiceUrl of such an API. */
+  readonly defaultOrigin?: URL;
 }
 
 /** Builds the `context` object of one request and its Variables. */
@@ -160,12 +162,18 @@ class ContextHost implements HostObject {
           Method: this.input.program.operation.method,
           UrlTemplate: this.input.program.operation.urlTemplate,
         }) : null;
-      case "Api":
-        return this.input.program.api ? new RecordHost("IApi", {
+      case "Api": {
+        if (!this.input.program.api) return null;
+        // APIM's IApi.ServiceUrl: the API's backend URL as configured — api.json's origin, else the Worker's
+        // ORIGIN_URL — not what a set-backend-service changes for this request.
+        const origin = this.input.program.origin ?? this.input.defaultOrigin?.href ?? null;
+        return new RecordHost("IApi", {
           Id: this.input.program.api.id,
           Name: this.input.program.api.name,
           Path: this.input.program.api.path,
-        }) : null;
+          ServiceUrl: origin === null ? null : new UrlHost(new URL(origin)),
+        });
+      }
       case "Variables":
         return this.variables;
       case "Deployment":

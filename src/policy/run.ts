@@ -439,6 +439,7 @@ class Run {
       timestamp: request.timestamp,
       get region() { return request.region; },
       body: this.bufferedRequest?.body ?? null,
+      defaultOrigin: this.settings.defaultOrigin,
     };
     return (this.created = createContext(input, this.state));
   }

@@ -146,7 +146,7 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
   ["IReadOnlyDictionary<string, object>", decl({ Count: "int", Keys: "string[]" }, { GetValueOrDefault: "?", ContainsKey: "bool" })],
   ["IDeployment", decl({ Certificates: "Dictionary", Region: "string", ServiceName: "string" }, {})],
   ["IOperation", decl({ Id: "string", Name: "string", Method: "string", UrlTemplate: "string" }, {})],
-  ["IApi", decl({ Id: "string", Name: "string", Path: "string" }, {})],
+  ["IApi", decl({ Id: "string", Name: "string", Path: "string", ServiceUrl: "IUrl" }, {})],
   ["ILastError", decl(
     { Source: "string", Reason: "string", Message: "string", Scope: "string", Section: "string", Path: "string", PolicyId: "string" },
     {},
