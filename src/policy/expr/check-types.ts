@@ -423,6 +423,7 @@ class TypeChecker {
         for (const item of e.items ?? []) for (const a of item) this.expr(a, scope);
         this.checkType(e.at, e.type, "new");
         // certgate's DateTimeOffset is always at offset zero: only new DateTimeOffset(DateTime) is supported.
+        if (e.type === "Uri" && e.args.length !== 1) this.error(e.at, "unsupported constructor: new Uri takes one absolute URI string here", 3);
         if (e.type === "Random" && e.args.length > 1) this.error(e.at, "unsupported constructor: new Random takes no argument or one int seed", 3);
         if (e.type === "DateTimeOffset" && e.args.length !== 1) this.error(e.at, "unsupported constructor: new DateTimeOffset takes one DateTime here (certgate's DateTimeOffset is always at offset zero)");
         return e.type.startsWith("List<") ? e.type : declaredType(e.type);

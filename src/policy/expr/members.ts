@@ -22,6 +22,7 @@ import { TextBuilder, formatValue } from "./text";
 import { byteArray, bytesOf, decode, encode, formatGuid, guidBytes } from "./codecs";
 import { computeHash } from "./hashes";
 import { CsRandom, randomMember } from "./random";
+import { CsUri, uriMember } from "./uri";
 import { FormData, formField, formUrlEncode } from "./form";
 import { symmetricCrypt } from "./crypt";
 import { AnonObject, byteArrays, CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
@@ -97,6 +98,7 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
   else if (v instanceof CsEncoding) r = encodingMember(rt, v, name, args);
   else if (v instanceof CsHasher) r = hasherMember(rt, v, name, args);
   else if (v instanceof CsRandom) r = randomMember(rt, v, name, args) ?? NO_MEMBER;
+  else if (v instanceof CsUri) r = uriMember(rt, v, name, args) ?? NO_MEMBER;
   if (r !== NO_MEMBER) return r;
   // Nullable<T> members on a value that has one (the null case is handled by the evaluator).
   if (args === null && name === "HasValue" && isValueType(v)) return true;

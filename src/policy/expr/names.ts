@@ -84,7 +84,7 @@ export const NAMESPACE_ROOTS: ReadonlySet<string> = new Set(["System", "Newtonso
 /** Types `new T(…)` may construct; `List<T>` is matched by its generic name and arrays by their `[]`. */
 export const CONSTRUCTIBLE: ReadonlySet<string> = new Set([
   "JObject", "JArray", "JProperty", "JValue", "TimeSpan", "DateTime", "List", "HMACSHA1", "HMACSHA256", "HMACSHA384", "HMACSHA512",
-  "DateTimeOffset", "Random",
+  "DateTimeOffset", "Random", "Uri",
 ]);
 
 /**

@@ -20,6 +20,7 @@ import { MS_PER_DAY, callMember, convertToken, listMember, makeTimeSpan } from "
 import { TextBuilder, formatComposite } from "./text";
 import { computeHash } from "./hashes";
 import { newRandom } from "./random";
+import { newUri } from "./uri";
 import { CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsGroup, CsGuid, CsHasher, CsMatch, CsList, JArray, JObject, JProperty, JValue, TimeSpan, type JToken } from "./values";
 import { compileRegex, execRegex, regexFlags, REGEX_OPTIONS, type CompiledRegex } from "./regex";
 import { byteArray, bytesOf, escapeDataString, fromBase64, htmlEncode, newGuidHex, parseGuidHex, toBase64, unescapeDataString, urlDecode, urlEncode } from "./codecs";
@@ -674,6 +675,9 @@ export function construct(rt: Rt, type: string, args: readonly Arg[], items: Rea
       }
       case "Random":
         made = newRandom(rt, values);
+        break;
+      case "Uri":
+        made = newUri(rt, values);
         break;
       case "DateTimeOffset": {
         // new DateTimeOffset(DateTime) only (the checker refuses the other overloads): a Utc DateTime gets offset

@@ -192,6 +192,11 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
   ["GroupCollection", decl({ Count: "int" }, {})],
   // crypt.ts: a byte[] is an array with APIM's Encrypt / Decrypt extensions
   ["byte[]", decl({ Length: "int", Count: "int" }, { Encrypt: "byte[]", Decrypt: "byte[]" }, true)],
+  // uri.ts
+  ["Uri", decl(
+    { Scheme: "string", Host: "string", Port: "int", IsDefaultPort: "bool", AbsolutePath: "string", Query: "string", PathAndQuery: "string", Fragment: "string", AbsoluteUri: "string", OriginalString: "string" },
+    { ToString: "string" },
+  )],
   // random.ts
   ["Random", decl({}, { Next: "int", NextDouble: "double" })],
 ]);
