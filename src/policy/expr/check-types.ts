@@ -126,7 +126,7 @@ const STATIC_RESULTS: ReadonlyMap<string, string> = new Map([
   ["Uri.EscapeDataString", "string"], ["Uri.UnescapeDataString", "string"],
   ["WebUtility.HtmlEncode", "string"], ["WebUtility.UrlEncode", "string"], ["WebUtility.UrlDecode", "string"],
   ["string.Join", "string"], ["string.Format", "string"], ["string.Concat", "string"], ["string.Empty", "string"],
-  ["string.IsNullOrEmpty", "bool"], ["string.IsNullOrWhiteSpace", "bool"],
+  ["string.IsNullOrEmpty", "bool"], ["string.IsNullOrWhiteSpace", "bool"], ["Array.Exists", "bool"],
   ["int.Parse", "int"], ["long.Parse", "long"], ["double.Parse", "double"], ["bool.Parse", "bool"],
   ["JObject.Parse", "JObject"], ["JArray.Parse", "JArray"], ["JObject.FromObject", "JObject"],
   ["TimeSpan.FromDays", "TimeSpan"], ["TimeSpan.FromHours", "TimeSpan"], ["TimeSpan.FromMinutes", "TimeSpan"],

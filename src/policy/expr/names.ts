@@ -59,6 +59,7 @@ export const STATIC_TYPES: ReadonlyMap<string, StaticTypeMembers> = new Map([
   ["JArray", t([], ["Parse", "FromObject"])],
   ["JToken", t([], ["Parse", "FromObject"])],
   ["JsonConvert", t([], ["SerializeObject", "DeserializeObject"])],
+  ["Array", t([], ["Exists"])],
   ...[...ENUM_MEMBERS].map(([name, members]) => [name, t(members, [])] as const),
 ]);
 

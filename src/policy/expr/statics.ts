@@ -166,6 +166,7 @@ const CHAR_TESTS: ReadonlyMap<string, RegExp> = new Map([
 /** `Type.Name(args)` for the static methods of names.ts. */
 export function callStatic(rt: Rt, type: string, name: string, rawArgs: readonly Arg[], typeArgs: readonly string[] | undefined): Value {
   const what = `${type}.${name}`;
+  if (type === "Array" && name === "Exists") return arrayExists(rt, rawArgs);
   for (const a of rawArgs) if (a instanceof Fn) noOverload(rt, what);
   let args = rawArgs as readonly Value[];
   if (!(type === "string" && name === "Join")) args = withoutCulture(args) as readonly Value[];
@@ -703,6 +704,26 @@ export function construct(rt: Rt, type: string, args: readonly Arg[], items: Rea
     else noOverload(rt, `${type} collection initializer`);
   }
   return made!;
+}
+
+/**
+ * Array.Exists(array, match) (https://learn.microsoft.com/dotnet/api/system.array.exists): whether some element
+ * matches the predicate, tested in order, stopping at the first; a null array or predicate is an
+ * ArgumentNullException. One step per element tested.
+ */
+function arrayExists(rt: Rt, args: readonly Arg[]): boolean {
+  if (args.length !== 2) noOverload(rt, "Array.Exists");
+  const [array, match] = args;
+  if (array === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'array')");
+  if (match === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'match')");
+  if (!(match instanceof Fn) || !Array.isArray(array)) return noOverload(rt, "Array.Exists");
+  for (const x of array as readonly Value[]) {
+    rt.step();
+    const r = rt.invoke(match, [x]);
+    if (typeof r !== "boolean") rt.fail("InvalidCastException", `Cannot implicitly convert type '${shortTypeName(r)}' to 'bool'`);
+    if (r) return true;
+  }
+  return false;
 }
 
 /** Arrays from `new[] { … }` / `new T[] { … }`: items converted to the element type. */
