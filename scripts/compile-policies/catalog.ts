@@ -100,9 +100,15 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
   fragment: "no parent (it is a fragment file's root)",
 };
 
+/**
+ * Why `<authentication-managed-identity>` is a compile error wherever it appears (a section or a send-request): an
+ * Azure managed identity has no Cloudflare equivalent, so no token could ever be obtained.
+ */
+export const MANAGED_IDENTITY_UNAVAILABLE = "<authentication-managed-identity> is not available on Cloudflare Workers (there is no Azure managed identity): fetch the token with a <send-request> to your identity provider, or put a secret named value in a <set-header>";
+
 /** APIM policies certgate does not implement: named as such in errors, rather than "unknown". */
 export const UNSUPPORTED_APIM_POLICIES: ReadonlySet<string> = new Set([
-  "authentication-basic", "authentication-managed-identity", "azure-openai-emit-token-metric", "azure-openai-semantic-cache-lookup",
+  "authentication-managed-identity", "azure-openai-emit-token-metric", "azure-openai-semantic-cache-lookup",
   "azure-openai-semantic-cache-store", "azure-openai-token-limit", "cache-lookup",
   "cache-store", "cross-domain", "emit-metric",
   "get-authorization-context", "http-data-source", "invoke-dapr-binding", "json-to-xml", "jsonp", "limit-concurrency",

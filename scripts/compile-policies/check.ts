@@ -12,7 +12,7 @@
  */
 import type { Code } from "../../src/policy/expr/ast";
 import type { Identity, Origin, SetHeader, Step, Template } from "../../src/policy/schema";
-import { allowedIn, CHILD_ELEMENT_PARENTS, MAX_IDENTITIES, POLICY_SECTIONS, SECTIONS, UNSUPPORTED_APIM_POLICIES, type Section } from "./catalog";
+import { allowedIn, CHILD_ELEMENT_PARENTS, MANAGED_IDENTITY_UNAVAILABLE, MAX_IDENTITIES, POLICY_SECTIONS, SECTIONS, UNSUPPORTED_APIM_POLICIES, type Section } from "./catalog";
 import { parseIp } from "../../src/policy/ip";
 import { parseSpiffeClaim } from "../../src/policy/spiffe";
 import { isHttpUrl } from "./layout";
@@ -196,6 +196,10 @@ export class Checker {
     const nameLength = el.name.length + 1;
     if (!sections && CHILD_ELEMENT_PARENTS[el.name]) {
       this.diags.error(ctx.file, el.start, `<${el.name}> belongs in ${CHILD_ELEMENT_PARENTS[el.name]}, not in ${where}`, nameLength);
+      return [];
+    }
+    if (!sections && el.name === "authentication-managed-identity") {
+      this.diags.error(ctx.file, el.start, MANAGED_IDENTITY_UNAVAILABLE, nameLength);
       return [];
     }
     if (!sections) {
