@@ -38,6 +38,9 @@
  *                wrapped into the section its comments name (inbound when none), as a user would paste it
  *   fragment     a `<fragment>`: compiled as `fragments/<id>.xml` of a policies folder whose global inbound
  *                includes it (compilePolicies), the only way certgate compiles fragments
+ * A `<policies>` document or fragment that includes fragments gets those that are `<fragment>` files beside it
+ * (`<id>.xml` or `<id>-fragment.xml`, and the fragments they include), as a user deploying it would have them
+ * (compilePolicies); one not beside it stays the error "unknown fragment".
  *   invalid-xml  not well-formed XML even where APIM is lenient (an unescaped `<` or `"` inside `@(…)` is
  *                fine; `--` inside a comment, or two comments run together, is not): nothing to wrap
  * Wrapping prepends on the first line, so positions stay those of the file (columns of line 1 shift).
@@ -49,7 +52,7 @@
  * exit 0 when the measurement ran — whatever the figures —, 2 on bad arguments or an unreadable folder).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { describeCertificate } from "../../src/cert/model";
 import { parseCertificate } from "../../src/cert/parse";
 import { prepareBundle } from "../../src/policy/bundle";
@@ -149,11 +152,41 @@ export function shapeOf(text: string): Shape {
 const FRAGMENT_ID = "corpus-document";
 const EMPTY_SECTIONS = "<backend><forward-request /></backend><outbound /><on-error />";
 
-/** Compiles a document the way its shape calls for. */
-export function compileDocument(text: string, file: string, shape: Shape, values: NamedValuesInput): { result: CompileResult; as: string } | null {
+/**
+ * The fragments a document includes (`<include-fragment fragment-id="x">`, and theirs in turn) that are `<fragment>`
+ * files beside it, named `x.xml` or `x-fragment.xml`: what a user deploying the document has with it.
+ */
+export function siblingFragments(text: string, dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const pending = [text];
+  while (pending.length > 0 && out.size < 20) {
+    for (const m of pending.pop()!.matchAll(/<include-fragment\s+fragment-id="([A-Za-z0-9._-]+)"/g)) {
+      const id = m[1]!;
+      if (out.has(id) || id === FRAGMENT_ID) continue;
+      for (const name of [`${id}.xml`, `${id}-fragment.xml`]) {
+        let t: string;
+        try {
+          t = readFileSync(join(dir, name), "utf8");
+        } catch {
+          continue;
+        }
+        if (shapeOf(t) !== "fragment") continue;
+        out.set(id, t);
+        pending.push(t);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Compiles a document the way its shape calls for, with the fragments beside it that it includes. */
+export function compileDocument(text: string, file: string, shape: Shape, values: NamedValuesInput, fragments: ReadonlyMap<string, string> = new Map()): { result: CompileResult; as: string } | null {
+  const withFragments = (files: Array<[string, string]>) => new Map([...files, ...[...fragments].map(([id, t]) => [`fragments/${id}.xml`, t] as [string, string])]);
+  const noting = fragments.size > 0 ? `, with the fragment${fragments.size > 1 ? "s" : ""} beside it (${[...fragments.keys()].join(", ")})` : "";
   switch (shape) {
     case "policies":
-      return { result: compileSingleDocument(text, file, values), as: "as is" };
+      return { result: compileSingleDocument(text, file, values, fragments), as: `as is${noting}` };
     case "section":
       return { result: compileSingleDocument(`<policies>${text}</policies>`, file, values), as: "wrapped in <policies>" };
     case "snippet": {
@@ -162,11 +195,11 @@ export function compileDocument(text: string, file: string, shape: Shape, values
       return { result: compileSingleDocument(`<policies>${others}<${section}>${text}</${section}></policies>`, file, values), as: `wrapped in <${section}>` };
     }
     case "fragment": {
-      const files = new Map([
+      const files = withFragments([
         ["global.xml", `<policies><inbound><include-fragment fragment-id="${FRAGMENT_ID}" /></inbound>${EMPTY_SECTIONS}</policies>`],
         [`fragments/${FRAGMENT_ID}.xml`, text],
       ]);
-      return { result: compilePolicies(files, values), as: "as a fragment" };
+      return { result: compilePolicies(files, values), as: `as a fragment${noting}` };
     }
     case "invalid-xml":
       return null;
@@ -350,15 +383,15 @@ export async function measureCorpus(dir: string, values: NamedValuesInput, now =
   const documents: DocumentOutcome[] = [];
   for (const file of corpusFiles(dir)) {
     const text = readFileSync(join(dir, file), "utf8");
-    documents.push(await measureDocument(text, file, values, kit, now));
+    documents.push(await measureDocument(text, file, values, kit, now, siblingFragments(text, dirname(join(dir, file)))));
   }
   return { folder: dir, documents, reasons: countReasons(documents) };
 }
 
 /** One document's outcome. */
-export async function measureDocument(text: string, file: string, values: NamedValuesInput, kit: RunKit, now: Date): Promise<DocumentOutcome> {
+export async function measureDocument(text: string, file: string, values: NamedValuesInput, kit: RunKit, now: Date, fragments: ReadonlyMap<string, string> = new Map()): Promise<DocumentOutcome> {
   const shape = shapeOf(text);
-  const compiled = compileDocument(text, file, shape, values);
+  const compiled = compileDocument(text, file, shape, values, shape === "policies" || shape === "fragment" ? fragments : new Map());
   if (compiled === null) {
     return { file, shape, compiledAs: null, verdict: "rejected", detail: "no XML element in the file", reasons: ["invalid XML"], status: 0 };
   }
