@@ -932,6 +932,27 @@ function formattingArg(rt: Rt, args: readonly Arg[], what: string): boolean {
   return noOverload(rt, what);
 }
 
+/**
+ * JToken.Remove() (https://www.newtonsoft.com/json/help/html/M_Newtonsoft_Json_Linq_JToken_Remove.htm): removes the
+ * token from its parent — a property from its object, an item from its array; no parent is an
+ * InvalidOperationException ("The parent is missing."), and a property's value cannot be removed from it
+ * (JProperty holds exactly one value).
+ */
+function removeFromParent(rt: Rt, t: JToken): null {
+  const p = t.parent;
+  if (p === null) rt.fail("InvalidOperationException", "The parent is missing.");
+  if (p instanceof JObject && t instanceof JProperty) {
+    if (p.props.get(t.name) === t) p.props.delete(t.name);
+  } else if (p instanceof JArray) {
+    const i = p.items.indexOf(t);
+    if (i >= 0) p.items.splice(i, 1);
+  } else {
+    rt.fail("InvalidOperationException", "Cannot add or remove items from Newtonsoft.Json.Linq.JProperty.");
+  }
+  t.parent = null;
+  return null;
+}
+
 /** Value<T>() conversion: a missing token is default(T). */
 export function convertToken(rt: Rt, token: Value, type: string | undefined): Value {
   if (type === undefined) return token;
@@ -982,6 +1003,10 @@ function jsonMember(rt: Rt, t: JToken, name: string, args: readonly Arg[] | null
       if (typeArgs === undefined || typeArgs.length !== 1 || n !== 0) noOverload(rt, what);
       return convertToken(rt, t, typeArgs![0]);
     }
+    case "Remove":
+      // JToken.Remove(): out of its parent (Newtonsoft.Json.Linq.JToken.Remove); JObject.Remove(name) is below.
+      if (n === 0) return removeFromParent(rt, t);
+      break;
   }
   if (t instanceof JObject) {
     switch (name) {

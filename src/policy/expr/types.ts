@@ -113,8 +113,8 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
   ["KeyValuePair", decl({ Key: "string", Value: "?" }, {})],
   ["JObject", decl(JCONTAINER_PROPS, JOBJECT_METHODS, true)],
   ["JArray", decl(JCONTAINER_PROPS, JARRAY_METHODS, true)],
-  ["JValue", decl({ ...JTOKEN_PROPS, Value: "?" }, JTOKEN_COMMON)],
-  ["JProperty", decl({ ...JTOKEN_PROPS, Name: "string", Value: "JToken" }, JTOKEN_COMMON)],
+  ["JValue", decl({ ...JTOKEN_PROPS, Value: "?" }, { ...JTOKEN_COMMON, Remove: "void" })],
+  ["JProperty", decl({ ...JTOKEN_PROPS, Name: "string", Value: "JToken" }, { ...JTOKEN_COMMON, Remove: "void" })],
   // context (src/policy/context.ts): keyed by HostObject.typeName.
   ["IProxyRequestContext", decl(
     {
