@@ -14,6 +14,7 @@ const ALL = SECTIONS;
 export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   /** APIM: inbound only; certgate also accepts backend (the certificate is chosen before the origin call). */
   "authentication-certificate": ["inbound", "backend"],
+  "authentication-basic": ["inbound"],
   base: ALL,
   "check-header": ["inbound"],
   choose: ALL,
@@ -33,7 +34,12 @@ export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   "set-query-parameter": ["inbound", "backend"],
   "set-status": ALL,
   "set-variable": ALL,
-  trace: ["inbound", "backend", "outbound"],
+  /**
+   * The trace reference lists inbound, outbound, backend; APIM's error-handling page
+   * (https://learn.microsoft.com/azure/api-management/api-management-error-handling-policies, "Policies allowed in
+   * on-error") lists trace too, so on-error is accepted.
+   */
+  trace: ALL,
   "validate-client-certificate": ["inbound"],
   // issue 14 (check-jwt.ts, check-limits.ts): APIM allows each in inbound only.
   "validate-jwt": ["inbound"],
@@ -104,9 +110,15 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
   fragment: "no parent (it is a fragment file's root)",
 };
 
+/**
+ * Why `<authentication-managed-identity>` is a compile error wherever it appears (a section or a send-request): an
+ * Azure managed identity has no Cloudflare equivalent, so no token could ever be obtained.
+ */
+export const MANAGED_IDENTITY_UNAVAILABLE = "<authentication-managed-identity> is not available on Cloudflare Workers (there is no Azure managed identity): fetch the token with a <send-request> to your identity provider, or put a secret named value in a <set-header>";
+
 /** APIM policies certgate does not implement: named as such in errors, rather than "unknown". */
 export const UNSUPPORTED_APIM_POLICIES: ReadonlySet<string> = new Set([
-  "authentication-basic", "authentication-managed-identity", "azure-openai-emit-token-metric", "azure-openai-semantic-cache-lookup",
+  "authentication-managed-identity", "azure-openai-emit-token-metric", "azure-openai-semantic-cache-lookup",
   "azure-openai-semantic-cache-store", "azure-openai-token-limit", "cross-domain", "emit-metric",
   "get-authorization-context", "http-data-source", "invoke-dapr-binding", "json-to-xml", "jsonp", "limit-concurrency",
   "llm-content-safety", "llm-emit-token-metric", "llm-semantic-cache-lookup", "llm-semantic-cache-store", "llm-token-limit",

@@ -20,6 +20,7 @@
 import { MAX_OUTBOUND_TIMEOUT_SECONDS } from "../../src/limits";
 import type { OutboundRequest, OutboundStep } from "../../src/policy/outbound-schema";
 import type { SetHeader, Template } from "../../src/policy/schema";
+import { MANAGED_IDENTITY_UNAVAILABLE } from "./catalog";
 import { errorCount, type CheckContext, type CheckTools } from "./check-tools";
 import { isHttpUrl } from "./layout";
 import type { XmlAttribute, XmlElement } from "./read-xml";
@@ -161,7 +162,7 @@ function outboundRequest(t: CheckTools, ctx: CheckContext, el: XmlElement, a: Ma
         break;
       }
       case "authentication-managed-identity":
-        t.diags.error(ctx.file, c.start, "<authentication-managed-identity> is not available on Cloudflare Workers (there is no Azure managed identity): fetch the token with a <send-request> to your identity provider, or put a secret named value in a <set-header>", c.name.length + 1);
+        t.diags.error(ctx.file, c.start, MANAGED_IDENTITY_UNAVAILABLE, c.name.length + 1);
         ok = false;
         break;
       case "proxy":

@@ -12,7 +12,7 @@
  */
 import type { Code } from "../../src/policy/expr/ast";
 import type { Identity, Origin, SetHeader, Step, Template } from "../../src/policy/schema";
-import { allowedIn, CHILD_ELEMENT_PARENTS, MAX_IDENTITIES, POLICY_SECTIONS, SECTIONS, UNSUPPORTED_APIM_POLICIES, type Section } from "./catalog";
+import { allowedIn, CHILD_ELEMENT_PARENTS, MANAGED_IDENTITY_UNAVAILABLE, MAX_IDENTITIES, POLICY_SECTIONS, SECTIONS, UNSUPPORTED_APIM_POLICIES, type Section } from "./catalog";
 import { parseIp } from "../../src/policy/ip";
 import { parseSpiffeClaim } from "../../src/policy/spiffe";
 import { isHttpUrl } from "./layout";
@@ -200,6 +200,10 @@ export class Checker {
       this.diags.error(ctx.file, el.start, `<${el.name}> belongs in ${CHILD_ELEMENT_PARENTS[el.name]}, not in ${where}`, nameLength);
       return [];
     }
+    if (!sections && el.name === "authentication-managed-identity") {
+      this.diags.error(ctx.file, el.start, MANAGED_IDENTITY_UNAVAILABLE, nameLength);
+      return [];
+    }
     if (!sections) {
       const what = UNSUPPORTED_APIM_POLICIES.has(el.name) ? `<${el.name}> is an APIM policy certgate does not support` : `unknown element <${el.name}>`;
       this.diags.error(ctx.file, el.start, `${what}; allowed in ${where}: ${allowed()}`, nameLength);
@@ -242,6 +246,15 @@ export class Checker {
         return this.setBackendService(ctx, el);
       case "authentication-certificate":
         return this.authenticationCertificate(ctx, el);
+      case "authentication-basic": {
+        // https://learn.microsoft.com/azure/api-management/authentication-basic-policy: username and password,
+        // both required; policy expressions allowed.
+        const a = this.attributes(ctx, el, ["username", "password"], []);
+        this.noChildren(ctx, el);
+        const username = a.get("username") ? toTemplate(ctx, a.get("username")!.value, false) : null;
+        const password = a.get("password") ? toTemplate(ctx, a.get("password")!.value, false) : null;
+        return username && password ? [{ k: "authentication-basic", at: this.origin(ctx, el), username, password }] : [];
+      }
       case "set-query-parameter": {
         const q = this.setHeader(ctx, el, false);
         return q ? [{ k: "set-query-parameter", ...q }] : [];
@@ -645,8 +658,9 @@ export class Checker {
     const template = attr ? toTemplate(ctx, attr.value, false) : null;
     const copyUnmatchedParams = this.bool(ctx, a.get("copy-unmatched-params"), true);
     if (!attr || !template) return [];
-    if (template.t === "text" && !template.v.startsWith("/")) {
-      this.badValue(ctx, attr, "a path starting with / (relative to the backend's base URL)");
+    // A path under the backend's base URL, with or without a leading "/" (shaping.ts, rewriteTarget); a URL is not.
+    if (template.t === "text" && /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(template.v)) {
+      this.badValue(ctx, attr, "a path under the backend's base URL, with or without a leading / (set-backend-service changes the base URL)");
       return [];
     }
     return [{ k: "rewrite-uri", at: this.origin(ctx, el), template, copyUnmatchedParams }];

@@ -167,14 +167,18 @@ export function compilePolicies(files: ReadonlyMap<string, string>, values: Name
 /**
  * Compiles one `<policies>` document applied as the only scope to every request: the bundle has no routes
  * and one program, `*`. `<base/>` is accepted and runs nothing (documents pasted from an API or operation
- * scope carry it). No fragments; named values only from `values`.
+ * scope carry it). Fragments only from `fragments` (id → text; `policy corpus` passes the ones beside a document);
+ * named values only from `values`.
  */
-export function compileSingleDocument(xmlText: string, file: string, values: NamedValuesInput = {}, options: { readonly compatibility?: Compatibility } = {}): CompileResult {
+export function compileSingleDocument(xmlText: string, file: string, values: NamedValuesInput = {},
+  options: { readonly compatibility?: Compatibility; readonly fragments?: ReadonlyMap<string, string> } = {}): CompileResult {
+  const fragments = options.fragments ?? new Map<string, string>();
   const diags = new Diagnostics();
   const source = new SourceFile(file, xmlText);
   const named = namedValues(new Map(), values, diags);
   const doc = readXml(source, diags);
-  const checker = new Checker(named, diags, new Map());
+  const fragmentDocs = new Map([...fragments].map(([id, text]) => [id, readXml(new SourceFile(`fragments/${id}.xml`, text), diags)]));
+  const checker = new Checker(named, diags, fragmentDocs);
   const checked = doc ? checker.checkDocument({ doc, scope: "global", policyId: "global", base: "allowed" }) : null;
   if (doc && options.compatibility === "apim") {
     checkDocumentCompatibility(doc, diags);
@@ -182,7 +186,7 @@ export function compileSingleDocument(xmlText: string, file: string, values: Nam
   }
   return finish(diags, () => ({
     schema: SCHEMA_VERSION,
-    source: sourceHash(new Map([[file, xmlText]]), values),
+    source: sourceHash(new Map([[file, xmlText], ...[...fragments].map(([id, text]) => [`fragments/${id}.xml`, text] as [string, string])]), values),
     routes: [],
     operations: { [UNMATCHED]: lowerProgram([checked], { api: null, operation: null, origin: null }) },
     runtimeValues: named.runtimeValues(),

@@ -25,6 +25,17 @@ const files: Record<string, string> = {
   "snippet.xml": `<!-- Paste this into the outbound section. -->\n<return-response><set-status code="418" reason="Teapot" /></return-response>`,
   // Answers 503 itself, without any error: the policy ran (a 5xx of its own choosing is not a failure).
   "own-503.xml": `<policies><inbound><return-response><set-status code="503" reason="Maintenance" /></return-response></inbound>${EMPTY}</policies>`,
+  // A send-request the corpus cannot answer (no outbound calls), ignore-error: the variable is null, `.Body` throws —
+  // what APIM does when that service is down, so "a service unreachable", not a compile-then-fail.
+  "needs-service.xml": `<policies><inbound><send-request mode="new" response-variable-name="answer" timeout="5" ignore-error="true"><set-url>https://auth.example.net/check</set-url><set-method>GET</set-method></send-request><set-header name="X-Answer" exists-action="override"><value>@(((IResponse)context.Variables["answer"]).Body.As<string>())</value></set-header></inbound>${EMPTY}</policies>`,
+  // A snippet reading a variable some other policy sets: needs context, not a defect.
+  "needs-context.xml": `<set-header name="X-User" exists-action="override"><value>@((string)context.Variables["user-id"])</value></set-header>`,
+  // A rewrite-uri naming an operation's template parameter: the operation is defined in APIM, not in the document.
+  "needs-operation.xml": `<rewrite-uri template="items/{id}" />`,
+  "needs-parameter.xml": `<set-header name="X-Id" exists-action="override"><value>@(context.Request.MatchedParameters["id"])</value></set-header>`,
+  // A document including a fragment that is a file beside it (`<id>-fragment.xml`): compiled with it.
+  "uses-fragment.xml": `<policies><inbound><include-fragment fragment-id="shared" /></inbound>${EMPTY}</policies>`,
+  "shared-fragment.xml": `<fragment><set-header name="X-Shared" exists-action="override"><value>yes</value></set-header></fragment>`,
   // Not XML APIM would accept: "--" inside a comment.
   "broken.xml": `<!-- a comment <!-- inside a comment -->\n<policies><inbound /></policies>`,
 };
@@ -44,10 +55,20 @@ describe("policy corpus DIR", () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out.join("\n")) as CorpusReport;
     const by = Object.fromEntries(report.documents.map((d) => [d.file, d])) as Record<string, DocumentOutcome>;
-    expect(Object.keys(by).sort()).toEqual(["broken.xml", "fails.xml", join("nested", "rejected.xml"), "own-503.xml", "runs.xml", "snippet.xml"]);
+    expect(Object.keys(by).sort()).toEqual(["broken.xml", "fails.xml", "needs-context.xml", "needs-operation.xml", "needs-parameter.xml", "needs-service.xml", join("nested", "rejected.xml"), "own-503.xml", "runs.xml", "shared-fragment.xml", "snippet.xml", "uses-fragment.xml"]);
 
     expect(by["runs.xml"]).toMatchObject({ shape: "policies", compiledAs: "as is", verdict: "runs", status: 200 });
     expect(by["fails.xml"]).toMatchObject({ verdict: "fails", status: 500 });
+    expect(by["needs-service.xml"]).toMatchObject({ verdict: "unreachable", status: 500 });
+    expect(by["needs-service.xml"]!.detail).toContain("needs a service: send-request answer unanswered");
+    expect(by["needs-context.xml"]).toMatchObject({ shape: "snippet", verdict: "context", status: 500 });
+    expect(by["needs-context.xml"]!.detail).toContain('variable "user-id" is read but never set');
+    expect(by["needs-operation.xml"]).toMatchObject({ verdict: "context", status: 500 });
+    expect(by["needs-operation.xml"]!.detail).toContain("needs context: the operation whose URL template has {id}");
+    expect(by["needs-parameter.xml"]).toMatchObject({ verdict: "context", status: 500 });
+    expect(by["needs-parameter.xml"]!.detail).toContain("needs context: the operation whose URL template has {id}");
+    expect(by["uses-fragment.xml"]).toMatchObject({ verdict: "runs", compiledAs: "as is, with the fragment beside it (shared)" });
+    expect(by["shared-fragment.xml"]).toMatchObject({ shape: "fragment", verdict: "runs" });
     expect(by["own-503.xml"]).toMatchObject({ verdict: "runs", status: 503 });
     expect(by["fails.xml"]!.detail).toContain("never-set");
     expect(by["snippet.xml"]).toMatchObject({ shape: "snippet", compiledAs: "wrapped in <outbound>", verdict: "denies", status: 418 });
@@ -79,8 +100,8 @@ describe("policy corpus DIR", () => {
   it("prints totals, the compile-then-fails and the reasons as text", async () => {
     const r = await run(["corpus", dir]);
     expect(r.code).toBe(0);
-    expect(r.out[0]).toBe(`6 documents in ${dir}`);
-    expect(r.out[1]).toBe("  compiled: 4 (runs 2, denies cleanly 1, a service unreachable 0, compile-then-fail 1); rejected: 2");
+    expect(r.out[0]).toBe(`12 documents in ${dir}`);
+    expect(r.out[1]).toBe("  compiled: 10 (runs 4, denies cleanly 1, a service unreachable 1, needs context 3, compile-then-fail 1); rejected: 2");
     const fails = r.out.indexOf("Compile-then-fail:");
     expect(r.out[fails + 1]).toMatch(/^ {2}fails\.xml: answered 500 after /);
     expect(r.out).toContain("    1   1  invalid XML");

@@ -9,8 +9,21 @@
  *   runs      compiled; the request was forwarded, or the policy answered it itself (return-response,
  *             mock-response …) with a 2xx/3xx, or with a 5xx of its own choosing (no error, no problem)
  *   denies    compiled; the request was refused cleanly: a 4xx the gateway, a policy check or the policy chose
- *   unreachable  compiled; a 5xx with a problem code but no policy error, from a service the run does not call
- *             (validate-jwt's openid-config: explain does not fetch its keys, docs/policies.md): not the policy's fault
+ *   unreachable  compiled; a 5xx from a service the run does not call, not the policy's fault: a problem code
+ *             with no policy error (validate-jwt's openid-config: explain does not fetch its keys,
+ *             docs/policies.md), or any 5xx after a send-request the run could not answer (the corpus gives
+ *             explain no `--send-response` stubs, so every send-request fails as unreachable; what the policy
+ *             does next — `ignore-error` leaves its variable null, then `.Body` on null throws; or 502
+ *             send_request_failed — is what APIM does when that service is down). The detail names the
+ *             unanswered response variables. A defect in what runs *after* a real answer is not seen here
+ *   context   compiled; the run failed reading `context.Variables["X"]` for a variable the document never sets
+ *             (no set-variable, variable-name or response-variable-name X), and the document is a snippet,
+ *             section or fragment, or a `<policies>` with `<base />` (an enclosing scope can set it): written for
+ *             a policy that sets it elsewhere, not a defect of the document. A whole `<policies>` without
+ *             `<base />` that reads a variable it never sets stays `fails` (it fails on every request). Also a
+ *             rewrite-uri `{name}` or a `MatchedParameters["name"]` that no operation defines: the corpus runs
+ *             each document as the global scope without operations, and in APIM the operation's URL template
+ *             (not in the document) defines it
  *   fails     compiled, then the request failed with a 5xx after an error (an expression that threw, a runner
  *             bug …): a "compile-then-fail", which issue 13 wants at zero. Whether it fails on *every* request
  *             or only on this one (a body that is not the JSON array the policy expects) is for a reader of
@@ -25,6 +38,9 @@
  *                wrapped into the section its comments name (inbound when none), as a user would paste it
  *   fragment     a `<fragment>`: compiled as `fragments/<id>.xml` of a policies folder whose global inbound
  *                includes it (compilePolicies), the only way certgate compiles fragments
+ * A `<policies>` document or fragment that includes fragments gets those that are `<fragment>` files beside it
+ * (`<id>.xml` or `<id>-fragment.xml`, and the fragments they include), as a user deploying it would have them
+ * (compilePolicies); one not beside it stays the error "unknown fragment".
  *   invalid-xml  not well-formed XML even where APIM is lenient (an unescaped `<` or `"` inside `@(…)` is
  *                fine; `--` inside a comment, or two comments run together, is not): nothing to wrap
  * Wrapping prepends on the first line, so positions stay those of the file (columns of line 1 shift).
@@ -36,7 +52,7 @@
  * exit 0 when the measurement ran — whatever the figures —, 2 on bad arguments or an unreadable folder).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { describeCertificate } from "../../src/cert/model";
 import { parseCertificate } from "../../src/cert/parse";
 import { prepareBundle } from "../../src/policy/bundle";
@@ -52,7 +68,7 @@ import { CASE_REGISTERED, generateCasePki } from "./case-pki";
 import { configFromVars, explainRequest, type ExplainRequest, type ExplainSetup } from "./explain";
 
 export type Shape = "policies" | "section" | "snippet" | "fragment" | "invalid-xml";
-export type Verdict = "runs" | "denies" | "unreachable" | "fails" | "rejected";
+export type Verdict = "runs" | "denies" | "unreachable" | "context" | "fails" | "rejected";
 
 export interface DocumentOutcome {
   /** Path relative to the corpus folder. */
@@ -136,11 +152,41 @@ export function shapeOf(text: string): Shape {
 const FRAGMENT_ID = "corpus-document";
 const EMPTY_SECTIONS = "<backend><forward-request /></backend><outbound /><on-error />";
 
-/** Compiles a document the way its shape calls for. */
-export function compileDocument(text: string, file: string, shape: Shape, values: NamedValuesInput): { result: CompileResult; as: string } | null {
+/**
+ * The fragments a document includes (`<include-fragment fragment-id="x">`, and theirs in turn) that are `<fragment>`
+ * files beside it, named `x.xml` or `x-fragment.xml`: what a user deploying the document has with it.
+ */
+export function siblingFragments(text: string, dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const pending = [text];
+  while (pending.length > 0 && out.size < 20) {
+    for (const m of pending.pop()!.matchAll(/<include-fragment\s+fragment-id="([A-Za-z0-9._-]+)"/g)) {
+      const id = m[1]!;
+      if (out.has(id) || id === FRAGMENT_ID) continue;
+      for (const name of [`${id}.xml`, `${id}-fragment.xml`]) {
+        let t: string;
+        try {
+          t = readFileSync(join(dir, name), "utf8");
+        } catch {
+          continue;
+        }
+        if (shapeOf(t) !== "fragment") continue;
+        out.set(id, t);
+        pending.push(t);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Compiles a document the way its shape calls for, with the fragments beside it that it includes. */
+export function compileDocument(text: string, file: string, shape: Shape, values: NamedValuesInput, fragments: ReadonlyMap<string, string> = new Map()): { result: CompileResult; as: string } | null {
+  const withFragments = (files: Array<[string, string]>) => new Map([...files, ...[...fragments].map(([id, t]) => [`fragments/${id}.xml`, t] as [string, string])]);
+  const noting = fragments.size > 0 ? `, with the fragment${fragments.size > 1 ? "s" : ""} beside it (${[...fragments.keys()].join(", ")})` : "";
   switch (shape) {
     case "policies":
-      return { result: compileSingleDocument(text, file, values), as: "as is" };
+      return { result: compileSingleDocument(text, file, values, { fragments }), as: `as is${noting}` };
     case "section":
       return { result: compileSingleDocument(`<policies>${text}</policies>`, file, values), as: "wrapped in <policies>" };
     case "snippet": {
@@ -149,11 +195,11 @@ export function compileDocument(text: string, file: string, shape: Shape, values
       return { result: compileSingleDocument(`<policies>${others}<${section}>${text}</${section}></policies>`, file, values), as: `wrapped in <${section}>` };
     }
     case "fragment": {
-      const files = new Map([
+      const files = withFragments([
         ["global.xml", `<policies><inbound><include-fragment fragment-id="${FRAGMENT_ID}" /></inbound>${EMPTY_SECTIONS}</policies>`],
         [`fragments/${FRAGMENT_ID}.xml`, text],
       ]);
-      return { result: compilePolicies(files, values), as: "as a fragment" };
+      return { result: compilePolicies(files, values), as: `as a fragment${noting}` };
     }
     case "invalid-xml":
       return null;
@@ -246,7 +292,7 @@ export function corpusRequest(kit: RunKit, now: Date): ExplainRequest {
 const RUN_TIMEOUT_MS = 10_000;
 
 /** Runs a compiled bundle on the corpus request and classifies what the client got. */
-export async function runDocument(bundle: PolicyBundle, kit: RunKit, now: Date): Promise<{ verdict: Exclude<Verdict, "rejected">; status: number; detail: string }> {
+export async function runDocument(bundle: PolicyBundle, kit: RunKit, now: Date, text = "", shape: Shape = "policies"): Promise<{ verdict: Exclude<Verdict, "rejected">; status: number; detail: string }> {
   const prepared = prepareBundle(JSON.parse(JSON.stringify(bundle)) as PolicyBundle);
   if (!prepared.ok) return { verdict: "fails", status: 0, detail: `the compiled bundle does not load: ${prepared.error.join("; ")}` };
   const config = configFromVars(new Map());
@@ -268,6 +314,20 @@ export async function runDocument(bundle: PolicyBundle, kit: RunKit, now: Date):
     const errorText = d.lastError ? `${d.lastError.source}: ${d.lastError.message}` : crashed ? "internal_error (a runner exception)" : null;
     const what = d.effect === "forward" ? `forwarded to ${d.origin}` : `answered ${status}`;
     const code = problemCode(body);
+    if (status >= 500 && explanation.unansweredSends.length > 0) {
+      const vars = [...new Set(explanation.unansweredSends)].map((v) => v === "" ? "(no variable)" : v).join(", ");
+      return { verdict: "unreachable", status, detail: `${what}${errorText ? ` after ${errorText}` : ""}${code ? ` [${code}]` : ""}; needs a service: send-request ${vars} unanswered (the corpus makes no outbound calls)` };
+    }
+    const unset = status >= 500 && errorText !== null && (shape !== "policies" || /<base\s*\/>/.test(text)) ? unsetVariable(errorText, text) : null;
+    if (unset !== null) {
+      return { verdict: "context", status, detail: `${what} after ${errorText}; needs context: variable "${unset}" is read but never set in this document` };
+    }
+    const param = status >= 500 && errorText !== null
+      ? /^rewrite-uri: template parameter \{([^}]+)\} is not in the operation's URL template/.exec(errorText) ?? matchedParameter(errorText, text)
+      : null;
+    if (param) {
+      return { verdict: "context", status, detail: `${what} after ${errorText}; needs context: the operation whose URL template has {${param[1]}} (the corpus runs the document as the global scope, with no operations)` };
+    }
     if (status >= 500 && (errorText !== null || code === "internal_error" || code === "policy_expression_failed")) {
       return { verdict: "fails", status, detail: `${what}${errorText ? ` after ${errorText}` : ""}${code ? ` [${code}]` : ""}` };
     }
@@ -281,6 +341,29 @@ export async function runDocument(bundle: PolicyBundle, kit: RunKit, now: Date):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The variable a "given key not present" error names, when the document reads it as `Variables["X"]` and sets
+ * it nowhere (no `name="X"` on a set-variable, no `variable-name="X"` / `response-variable-name="X"`); else null.
+ * A text search, not an analysis: a name set through an expression-valued attribute still counts as set.
+ */
+export function unsetVariable(errorText: string, text: string): string | null {
+  const m = /The given key '([^']+)' was not present in the dictionary/.exec(errorText);
+  if (!m) return null;
+  const name = m[1]!;
+  const q = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  if (!new RegExp(`Variables\\s*\\[\\s*"${q}"\\s*\\]`).test(text)) return null;
+  if (new RegExp(`(?:<set-variable[^>]*\\sname|variable-name)\\s*=\\s*"${q}"`).test(text)) return null;
+  return name;
+}
+
+/** The parameter a "given key not present" error names when the document reads it as `MatchedParameters["X"]`. */
+function matchedParameter(errorText: string, text: string): RegExpExecArray | null {
+  const m = /The given key '([^']+)' was not present in the dictionary/.exec(errorText);
+  if (!m) return null;
+  const q = m[1]!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`MatchedParameters\\s*\\[\\s*"${q}"\\s*\\]`).test(text) ? m : null;
 }
 
 /** The `code` of a problem+json body, or null. */
@@ -300,15 +383,15 @@ export async function measureCorpus(dir: string, values: NamedValuesInput, now =
   const documents: DocumentOutcome[] = [];
   for (const file of corpusFiles(dir)) {
     const text = readFileSync(join(dir, file), "utf8");
-    documents.push(await measureDocument(text, file, values, kit, now));
+    documents.push(await measureDocument(text, file, values, kit, now, siblingFragments(text, dirname(join(dir, file)))));
   }
   return { folder: dir, documents, reasons: countReasons(documents) };
 }
 
 /** One document's outcome. */
-export async function measureDocument(text: string, file: string, values: NamedValuesInput, kit: RunKit, now: Date): Promise<DocumentOutcome> {
+export async function measureDocument(text: string, file: string, values: NamedValuesInput, kit: RunKit, now: Date, fragments: ReadonlyMap<string, string> = new Map()): Promise<DocumentOutcome> {
   const shape = shapeOf(text);
-  const compiled = compileDocument(text, file, shape, values);
+  const compiled = compileDocument(text, file, shape, values, shape === "policies" || shape === "fragment" ? fragments : new Map());
   if (compiled === null) {
     return { file, shape, compiledAs: null, verdict: "rejected", detail: "no XML element in the file", reasons: ["invalid XML"], status: 0 };
   }
@@ -318,7 +401,7 @@ export async function measureDocument(text: string, file: string, values: NamedV
     const reasons = [...new Set(result.errors.map((e: Diagnostic) => reasonOf(e.message)))];
     return { file, shape, compiledAs: as, verdict: "rejected", detail: `${first.line}:${first.col} ${first.message}`, reasons, status: 0 };
   }
-  const run = await runDocument(result.bundle, kit, now);
+  const run = await runDocument(result.bundle, kit, now, text, shape);
   return { file, shape, compiledAs: as, verdict: run.verdict, detail: run.detail, reasons: [], status: run.status };
 }
 
@@ -344,7 +427,7 @@ export function renderReport(report: CorpusReport): string[] {
   const compiled = (d: DocumentOutcome) => d.verdict !== "rejected";
   lines.push(`${docs.length} documents in ${report.folder}`);
   lines.push(`  compiled: ${count(compiled)} (runs ${count((d) => d.verdict === "runs")}, denies cleanly ${count((d) => d.verdict === "denies")}, `
-    + `a service unreachable ${count((d) => d.verdict === "unreachable")}, compile-then-fail ${count((d) => d.verdict === "fails")}); rejected: ${count((d) => !compiled(d))}`);
+    + `a service unreachable ${count((d) => d.verdict === "unreachable")}, needs context ${count((d) => d.verdict === "context")}, compile-then-fail ${count((d) => d.verdict === "fails")}); rejected: ${count((d) => !compiled(d))}`);
   lines.push("", "By shape (compiled / total):");
   for (const shape of ["policies", "section", "snippet", "fragment", "invalid-xml"] as const) {
     const n = count((d) => d.shape === shape);

@@ -138,6 +138,8 @@ export interface Explanation {
   readonly log: readonly LogLine[];
   /** Where each executed step comes from (scope, policy id), by its `file:line:col`. */
   readonly origins: ReadonlyMap<string, Origin>;
+  /** Response variables of the send-requests that had no stub answer (they failed as unreachable), in order. */
+  readonly unansweredSends: readonly string[];
 }
 
 
@@ -158,6 +160,7 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
   requestRecord.operation = selection.program.key;
   let problem: { code: string; internal?: string } | null = null;
   let answer: PolicyAnswer | null = null;
+  const unansweredSends: string[] = [];
 
   const finish = async (response: Response, floor: GatewayError | null, record: RunRecord | null, call: CapturedCall | null,
     certificate: Explanation["certificate"], tracing: boolean): Promise<Explanation> => {
@@ -174,7 +177,7 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
     const decision: Decision = call
       ? { effect: "forward", status: 0, headers: call.headers, body: call.body, origin: call.url, operation, trace, mtlsCertificate: call.certificateId, response: final, ...rest }
       : { effect: "respond", status: final.status, headers: final.headers, body: final.body, origin: null, operation, trace, mtlsCertificate: null, response: null, ...rest };
-    return { decision, selection, certificate, floor, tracing, log, origins: stepOrigins(selection.program.program) };
+    return { decision, selection, certificate, floor, tracing, log, origins: stepOrigins(selection.program.program), unansweredSends };
   };
 
   // Stage 4: validation against the deployment's store (the trust store unavailable is a 503, as from KV).
@@ -262,6 +265,7 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
     async fetchOutbound(_url, _init, _certificateId, variable) {
       const stub = variable === null ? { status: 202, body: "" } : setup.sendResponses?.get(variable);
       if (!stub) {
+        unansweredSends.push(variable ?? "");
         return err(gatewayError("origin_unreachable", "The host could not be reached.", undefined,
           `explain makes no outbound calls: give --send-response ${variable}=STATUS[:BODY]`));
       }

@@ -236,7 +236,7 @@ function scanNames(value: unknown, scan: { verify: boolean; verifyNoRevocation: 
 
 const STEP_KINDS = new Set<Step["k"]>([
   "validate-client-certificate", "choose", "return-response", "set-status", "set-header", "set-body", "set-body-liquid", "set-variable", "trace",
-  "set-backend-service", "authentication-certificate", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
+  "set-backend-service", "authentication-certificate", "authentication-basic", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
   "mock-response", "cors", "find-and-replace", "forward-request", "validate-jwt", "rate-limit-by-key", "quota-by-key",
   "cache-lookup-value", "cache-store-value", "cache-remove-value", "cache-lookup", "cache-store", "send-request", "send-one-way-request", "retry",
 ]);
@@ -366,6 +366,10 @@ class Checker {
         break;
       case "set-backend-service":
         this.template(v.baseUrl, `${where}.baseUrl`);
+        break;
+      case "authentication-basic":
+        this.template(v.username, `${where}.username`);
+        this.template(v.password, `${where}.password`);
         break;
       case "authentication-certificate":
         if (typeof v.certificateId !== "string" || v.certificateId === "") this.fail(`${where}.certificateId`, "must be a non-empty string");

@@ -51,6 +51,7 @@ import { parseJsonForHost } from "./expr/json";
 import { MAX_BODY_BYTES } from "./expr/limits";
 import { argCount, MultiValueDictionary, stringArg } from "./expr/multi-value";
 import { JArray, JObject } from "./expr/values";
+import { parseFormData } from "./expr/form";
 import type { Program } from "./schema";
 
 /** The pipeline sections, as APIM names them in LastError.Section. */
@@ -117,6 +118,8 @@ export interface ContextInput {
   readonly region: string;
   /** The request body for context.Request.Body: null when there is none; undefined when the program does not read it. */
   readonly body?: BufferedBody | null;
+  /** The origin used when the API sets none (the Worker's ORIGIN_URL): context.Api.ServiceUrl of such an API. */
+  readonly defaultOrigin?: URL;
 }
 
 /** Builds the `context` object of one request and its Variables. */
@@ -149,12 +152,18 @@ class ContextHost implements HostObject {
           Method: this.input.program.operation.method,
           UrlTemplate: this.input.program.operation.urlTemplate,
         }) : null;
-      case "Api":
-        return this.input.program.api ? new RecordHost("IApi", {
+      case "Api": {
+        if (!this.input.program.api) return null;
+        // APIM's IApi.ServiceUrl: the API's backend URL as configured — api.json's origin, else the Worker's
+        // ORIGIN_URL — not what a set-backend-service changes for this request.
+        const origin = this.input.program.origin ?? this.input.defaultOrigin?.href ?? null;
+        return new RecordHost("IApi", {
           Id: this.input.program.api.id,
           Name: this.input.program.api.name,
           Path: this.input.program.api.path,
-        }) : null;
+          ServiceUrl: origin === null ? null : new UrlHost(new URL(origin)),
+        });
+      }
       case "Variables":
         return this.variables;
       case "Deployment":
@@ -342,6 +351,15 @@ class MessageBodyHost implements HostObject {
   }
 
   call(name: string, args: readonly Value[], typeArgs?: readonly string[]): Value | undefined {
+    if (name === "AsFormUrlEncodedContent") {
+      // expr/form.ts: the body's form data, consumed as As<T> consumes it unless preserveContent is true.
+      argCount(name, args, 0, 1);
+      if (args.length === 1 && typeof args[0] !== "boolean") throw new HostError("ArgumentException", "AsFormUrlEncodedContent: preserveContent must be a bool");
+      if (this.body.text === null) throw new HostError("LimitExceeded", `the body is larger than ${MAX_BODY_BYTES} bytes`);
+      const text = this.body.consumed ? "" : this.body.text;
+      if (args[0] !== true) this.body.consumed = true;
+      return parseFormData(text);
+    }
     if (name !== "As") return undefined;
     argCount(name, args, 0, 1);
     if (args.length === 1 && typeof args[0] !== "boolean") throw new HostError("ArgumentException", "As: preserveContent must be a bool");

@@ -346,6 +346,9 @@ describe("the pipeline", () => {
     expect(x.logs.filter((l) => l.event === "policy_trace")).toHaveLength(2);
     const many = await run(one({ inbound: Array.from({ length: MAX_TRACE_LINES + 5 }, () => step.trace("loop", "again")) }));
     expect(many.result.record.traces).toHaveLength(MAX_TRACE_LINES);
+    // In on-error too (APIM's error-handling page allows trace there).
+    const failed = await run(one({ onError: [step.trace("errors", "origin down")] }), { origin: () => "unreachable" });
+    expect(failed.result.record.traces).toEqual([expect.objectContaining({ message: "origin down", section: "on-error" })]);
   });
 
   it("resolves runtime named values; a missing one runs on-error, then 503 policy_value_missing", async () => {
@@ -679,6 +682,11 @@ describe("request-shaping policies", () => {
     expect(y.calls[0]!.url).toBe("https://origin.test/base/v2/7");
     const unknown = operation("cars", "get", "GET", "/{id}", { inbound: [step.rewriteUri("/v2/{nope}")] });
     expect(problem(await run(bundle({}, [unknown]), { path: "/cars/7" })).error.code).toBe("policy_expression_failed");
+    // Without a leading "/": appended to the base URL all the same; empty: the base URL itself.
+    const relative = operation("cars", "get", "GET", "/{id}", { inbound: [step.rewriteUri("sap/odata/Items('{id}')", false)] });
+    expect((await run(bundle({}, [relative]), { path: "/cars/7?x=1" })).calls[0]!.url).toBe("https://origin.test/base/sap/odata/Items('7')");
+    const empty = operation("cars", "get", "GET", "/{id}", { inbound: [step.rewriteUri("", false)] });
+    expect((await run(bundle({}, [empty]), { path: "/cars/7?x=1" })).calls[0]!.url).toBe("https://origin.test/base");
   });
 
   it("mock-response answers with the status and content type and no body, in inbound and outbound", async () => {

@@ -89,6 +89,7 @@ import { createContext, type BufferedBody, type CertificateFacts, type ContextIn
 import type { Code } from "./expr/ast";
 import { HostError, type Value } from "./expr/host";
 import { MAX_BODY_BYTES } from "./expr/limits";
+import { toBase64 } from "./expr/codecs";
 import { evaluate, PolicyRuntimeError, StepLimitExceeded, toCondition, toText, type StepBudget } from "./expr/interpret";
 import { pathSegments } from "./routes";
 import type { Identity, Origin, SetHeader, Step, Template } from "./schema";
@@ -462,6 +463,7 @@ class Run {
       timestamp: request.timestamp,
       get region() { return request.region; },
       body: this.bufferedRequest?.body ?? null,
+      defaultOrigin: this.settings.defaultOrigin,
     };
     return (this.created = createContext(input, this.state));
   }
@@ -637,6 +639,16 @@ class Run {
         this.certificateId = step.certificateId;
         this.note(step, path, step.certificateId);
         return;
+      case "authentication-basic": {
+        // APIM: "sets the HTTP Authorization header to the value corresponding to the credentials" — RFC 7617's
+        // `Basic base64(user-id ":" password)`, the credentials as UTF-8 (RFC 7617 §2.1's charset="UTF-8").
+        // The value is not noted: the record and explain's output never show the credential.
+        const credential = `${await this.text(step.username)}:${await this.text(step.password)}`;
+        const value = `Basic ${toBase64(new TextEncoder().encode(credential))}`;
+        await this.applyHeader({ at: step.at, name: { t: "text", v: "Authorization" }, existsAction: "override", values: [{ t: "text", v: value }] }, this.request.headers, true, path);
+        this.note(step, path, "Authorization: Basic (credentials not shown)");
+        return;
+      }
       case "validate-jwt":
       case "rate-limit-by-key":
       case "quota-by-key":

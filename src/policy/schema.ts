@@ -125,6 +125,8 @@ export type Step =
   | { readonly k: "trace"; readonly at: Origin; readonly source: string; readonly severity: "verbose" | "information" | "error"; readonly message: Template; readonly metadata: ReadonlyArray<{ readonly name: string; readonly value: Template }> }
   | { readonly k: "set-backend-service"; readonly at: Origin; readonly baseUrl: Template }
   | { readonly k: "authentication-certificate"; readonly at: Origin; readonly certificateId: string }
+  /** APIM's authentication-basic: the origin request's Authorization is `Basic base64(username:password)`. */
+  | { readonly k: "authentication-basic"; readonly at: Origin; readonly username: Template; readonly password: Template }
   /** Query parameters of the origin request, as set-header does headers (each value its own `name=value`). */
   | ({ readonly k: "set-query-parameter" } & SetHeader)
   | { readonly k: "set-method"; readonly at: Origin; readonly method: Template }

@@ -14,7 +14,13 @@ describe("request-shaping decisions", () => {
     const r = rewriteTarget("/v2/{id}?x=1", params, new URLSearchParams("x=9&y=2"), true);
     expect("error" in r ? r.error : `${r.path}?${r.query}`).toBe("/v2/a%2Fb%20c?x=1&y=2");
     expect(rewriteTarget("/v2/{nope}", params, new URLSearchParams(), true)).toEqual({ error: "template parameter {nope} is not in the operation's URL template" });
-    expect(rewriteTarget("v2", params, new URLSearchParams(), true)).toEqual({ error: 'template "v2" is not a path starting with /' });
+    // Without a leading "/" it is the same path under the base URL; empty is the base URL itself; a URL is refused.
+    const target = (t: string) => { const x = rewriteTarget(t, params, new URLSearchParams("k=1"), false); return "error" in x ? x.error : `${x.path}|${x.query}`; };
+    expect(target("sap/odata/{id}?f=json")).toBe("/sap/odata/a%2Fb%20c|f=json");
+    expect(target("/sap/odata")).toBe("/sap/odata|");
+    expect(target("")).toBe("|");
+    expect(target("?a=1")).toBe("|a=1");
+    expect(target("https://other.example/x")).toBe('template "https://other.example/x" is an absolute URL, not a path under the backend\'s base URL');
   });
 
   it("editQuery: override without values sets an empty value; skip keeps an existing one", () => {

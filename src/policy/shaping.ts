@@ -113,7 +113,11 @@ export function editQuery(query: URLSearchParams, action: "override" | "skip" | 
 }
 
 /**
- * rewrite-uri's target: `{name}` filled with the operation's template parameter (percent-encoded as one segment);
+ * rewrite-uri's target: the path APIM appends to the backend's base URL — "the given URI template appended to the
+ * Web service URL" (APIM's reference, https://learn.microsoft.com/azure/api-management/rewrite-uri-policy, shows
+ * only templates starting with "/"; it does not say what a template without one means. APIM's portal writes an
+ * operation's "Rewrite URL template" as this policy, and it is appended, so a relative template is read the same
+ * as with "/"). `{name}` filled with the operation's template parameter (percent-encoded as one segment);
  * the template's query, plus the current query's parameters it does not name when `copy` (copy-unmatched-params).
  */
 export function rewriteTarget(template: string, params: ReadonlyMap<string, string>, current: URLSearchParams, copy: boolean):
@@ -128,14 +132,17 @@ export function rewriteTarget(template: string, params: ReadonlyMap<string, stri
     return encodeURIComponent(v);
   });
   if (missing !== null) return { error: `template parameter {${missing}} is not in the operation's URL template` };
-  if (!filled.startsWith("/")) return { error: `template ${JSON.stringify(template)} is not a path starting with /` };
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(filled)) return { error: `template ${JSON.stringify(template)} is an absolute URL, not a path under the backend's base URL` };
   const q = filled.indexOf("?");
   const query = new URLSearchParams(q >= 0 ? filled.slice(q + 1) : "");
   if (copy) {
     const named = new Set(query.keys());
     for (const [k, v] of current) if (!named.has(k)) query.append(k, v);
   }
-  return { path: q >= 0 ? filled.slice(0, q) : filled, query };
+  // APIM appends the template to the backend's base URL, with or without a leading "/" ("sap/x" is "/sap/x"); an
+  // empty path is the base URL itself (template="" or "?a=1").
+  const path = q >= 0 ? filled.slice(0, q) : filled;
+  return { path: path === "" || path.startsWith("/") ? path : `/${path}`, query };
 }
 
 /**

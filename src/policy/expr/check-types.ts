@@ -9,6 +9,7 @@
  * Types are inferred only where they are certain (context's members, literals, string members …); elsewhere the
  * type is "?" and a member is accepted when some type declares it with that kind (types.ts ANY_MEMBER).
  */
+import { isAesName } from "./crypt";
 import type { Block, Code, Expr, Pos, Stmt } from "./ast";
 import { ENUM_MEMBERS, EXCEPTION_TYPES, STATIC_TYPES, TYPE_KEYWORDS } from "./names";
 import { ANY_MEMBER, INSTANCE_TYPES, JTOKEN_TYPES, NULL_ONLY_TYPES, NULLABLE_MEMBERS, OBJECT_MEMBERS, typeDecl, type MemberDecl, type MemberKind } from "./types";
@@ -125,7 +126,7 @@ const STATIC_RESULTS: ReadonlyMap<string, string> = new Map([
   ["Uri.EscapeDataString", "string"], ["Uri.UnescapeDataString", "string"],
   ["WebUtility.HtmlEncode", "string"], ["WebUtility.UrlEncode", "string"], ["WebUtility.UrlDecode", "string"],
   ["string.Join", "string"], ["string.Format", "string"], ["string.Concat", "string"], ["string.Empty", "string"],
-  ["string.IsNullOrEmpty", "bool"], ["string.IsNullOrWhiteSpace", "bool"],
+  ["string.IsNullOrEmpty", "bool"], ["string.IsNullOrWhiteSpace", "bool"], ["Array.Exists", "bool"],
   ["int.Parse", "int"], ["long.Parse", "long"], ["double.Parse", "double"], ["bool.Parse", "bool"],
   ["JObject.Parse", "JObject"], ["JArray.Parse", "JArray"], ["JObject.FromObject", "JObject"],
   ["TimeSpan.FromDays", "TimeSpan"], ["TimeSpan.FromHours", "TimeSpan"], ["TimeSpan.FromMinutes", "TimeSpan"],
@@ -393,6 +394,12 @@ class TypeChecker {
         const t = this.expr(callee.obj, scope);
         if (this.errors.length > before) return REPORTED;
         if (!callee.nullCond && this.alwaysNull(callee.at, t, callee.name)) return REPORTED;
+        // byte[].Encrypt / Decrypt (crypt.ts): a literal algorithm name must be AES's.
+        const alg = (callee.name === "Encrypt" || callee.name === "Decrypt") ? e.args[0] : undefined;
+        if (alg?.t === "lit" && alg.k === "string" && typeof alg.v === "string" && !isAesName(alg.v)) {
+          this.error(alg.at, `unsupported algorithm: ${callee.name} runs AES only here (Aes, AesManaged, AesCryptoServiceProvider), not "${alg.v}"`);
+          return REPORTED;
+        }
         return this.member(callee.at, t, callee.name, "method", e.typeArgs);
       }
       case "unary": {
@@ -435,6 +442,8 @@ class TypeChecker {
         for (const item of e.items ?? []) for (const a of item) this.expr(a, scope);
         this.checkType(e.at, e.type, "new");
         // certgate's DateTimeOffset is always at offset zero: only new DateTimeOffset(DateTime) is supported.
+        if (e.type === "Uri" && e.args.length !== 1) this.error(e.at, "unsupported constructor: new Uri takes one absolute URI string here", 3);
+        if (e.type === "Random" && e.args.length > 1) this.error(e.at, "unsupported constructor: new Random takes no argument or one int seed", 3);
         if (e.type === "DateTimeOffset" && e.args.length !== 1) this.error(e.at, "unsupported constructor: new DateTimeOffset takes one DateTime here (certgate's DateTimeOffset is always at offset zero)");
         return e.type.startsWith("List<") ? e.type : declaredType(e.type);
       case "anon":

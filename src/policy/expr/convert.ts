@@ -12,6 +12,8 @@ import { formatDate, formatDateOffset, formatDouble, formatTimeSpan, parseDate }
 import { enumOrdinal, jvalueText, writeJson, type Meter } from "./json";
 import { MAX_STRING_CHARS } from "./limits";
 import { catches } from "./names";
+import { CsRandom } from "./random";
+import { CsUri } from "./uri";
 import { AnonObject, byteArrays, CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, LazySeq, TimeSpan, isJToken, type JToken } from "./values";
 
 // ── enumeration ────────────────────────────────────────────────────────────────────────────────────────────
@@ -80,6 +82,8 @@ export function typeName(v: Value): string {
   if (v instanceof KeyValue) return "System.Collections.Generic.KeyValuePair`2[System.String,System.Object]";
   if (v instanceof CsException) return exceptionTypeName(v.type);
   if (v instanceof CsHasher) return `System.Security.Cryptography.${v.key === null ? "" : "HMAC"}${v.algorithm}${v.key === null ? "+Implementation" : ""}`;
+  if (v instanceof CsRandom) return "System.Random";
+  if (v instanceof CsUri) return "System.Uri";
   if (v instanceof CsMatch) return "System.Text.RegularExpressions.Match";
   if (v instanceof CsGroup) return "System.Text.RegularExpressions.Group";
   if (v instanceof CsGroups) return "System.Text.RegularExpressions.GroupCollection";
@@ -226,6 +230,8 @@ export function isOfType(type: string, v: Value): boolean {
   if (t === "Guid") return v instanceof CsGuid;
   if (t === "DateTimeOffset") return v instanceof CsDateTimeOffset;
   if (t === "Match") return v instanceof CsMatch;
+  if (t === "Random") return v instanceof CsRandom;
+  if (t === "Uri") return v instanceof CsUri;
   if (t === "Group") return v instanceof CsGroup;
   if (t === "GroupCollection") return v instanceof CsGroups;
   if (v instanceof CsHasher) return t === "HashAlgorithm" || t === (v.key === null ? v.algorithm : `HMACSHA${v.algorithm.slice(3)}`) || (v.key !== null && t === "HMAC");

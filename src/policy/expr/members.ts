@@ -22,7 +22,11 @@ import { TextBuilder, formatValue } from "./text";
 import { byteArray, bytesOf, decode, encode, formatGuid, guidBytes } from "./codecs";
 import { computeHash } from "./hashes";
 import { parseJwtValue } from "./jwt-value";
-import { AnonObject, CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
+import { CsRandom, randomMember } from "./random";
+import { CsUri, uriMember } from "./uri";
+import { FormData, formField, formUrlEncode } from "./form";
+import { symmetricCrypt } from "./crypt";
+import { AnonObject, byteArrays, CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsException, CsGroup, CsHasher, CsGroups, CsGuid, CsList, CsMatch, JArray, JObject, JProperty, JValue, KeyValue, TimeSpan, type JToken } from "./values";
 
 // ── host boundary ──────────────────────────────────────────────────────────────────────────────────────────
 
@@ -81,7 +85,9 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
   else if (v instanceof TimeSpan) r = timeSpanMember(rt, v, name, args);
   else if (v instanceof JObject || v instanceof JArray || v instanceof JValue || v instanceof JProperty) r = jsonMember(rt, v, name, args, typeArgs);
   else if (v instanceof CsList) r = listMember(rt, v, name, args);
+  else if (Array.isArray(v) && args !== null && (name === "Encrypt" || name === "Decrypt") && byteArrays.has(v)) r = cryptMember(rt, v as readonly Value[], name, args);
   else if (Array.isArray(v)) r = arrayMember(v as readonly Value[], name, args);
+  else if (v instanceof FormData && args?.length === 0 && name === "ToFormUrlEncodedContent") r = rt.str(formUrlEncode(v));
   else if (v instanceof Map) r = mapMember(rt, v as ReadonlyMap<string, Value>, name, args, typeArgs);
   else if (v instanceof KeyValue) r = args === null && name === "Key" ? v.key : args === null && name === "Value" ? v.value : NO_MEMBER;
   else if (v instanceof AnonObject) r = args === null && v.props.has(name) ? v.props.get(name)! : NO_MEMBER;
@@ -92,6 +98,8 @@ function member(rt: Rt, v: Value, name: string, args: readonly Arg[] | null, typ
   else if (v instanceof CsGroups) r = args === null && name === "Count" ? v.match.groups.length : NO_MEMBER;
   else if (v instanceof CsEncoding) r = encodingMember(rt, v, name, args);
   else if (v instanceof CsHasher) r = hasherMember(rt, v, name, args);
+  else if (v instanceof CsRandom) r = randomMember(rt, v, name, args) ?? NO_MEMBER;
+  else if (v instanceof CsUri) r = uriMember(rt, v, name, args) ?? NO_MEMBER;
   if (r !== NO_MEMBER) return r;
   // Nullable<T> members on a value that has one (the null case is handled by the evaluator).
   if (args === null && name === "HasValue" && isValueType(v)) return true;
@@ -213,6 +221,23 @@ function hasherMember(rt: Rt, h: CsHasher, name: string, args: readonly Arg[] | 
   return byteArray(computeHash(h.algorithm, h.key, data));
 }
 
+/** byte[].Encrypt / Decrypt(string alg, byte[] key, byte[] iv) (crypt.ts); the work is charged per byte. */
+function cryptMember(rt: Rt, input: readonly Value[], name: "Encrypt" | "Decrypt", args: readonly Arg[]): Result {
+  const what = `byte[].${name}`;
+  if (args.length !== 3) noOverload(rt, what);
+  const [alg, key, iv] = args;
+  if (alg === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'alg')");
+  if (key === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'key')");
+  if (iv === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'iv')");
+  const keyBytes = bytesOf(key as Value) ?? noOverload(rt, what);
+  const ivBytes = bytesOf(iv as Value) ?? noOverload(rt, what);
+  const data = bytesOf(input as Value) ?? noOverload(rt, what);
+  rt.chars(data.length);
+  const r = symmetricCrypt(name === "Decrypt", str(rt, alg, what), data, keyBytes, ivBytes);
+  if (!r.ok) rt.fail(r.reason, r.message);
+  return byteArray(r.bytes);
+}
+
 /** Encoding.UTF8 / ASCII: GetBytes(string), GetString(byte[] [, index, count]) (codecs.ts). */
 function encodingMember(rt: Rt, e: CsEncoding, name: string, args: readonly Arg[] | null): Result {
   if (args === null) return NO_MEMBER;
@@ -283,6 +308,7 @@ export function indexGet(rt: Rt, v: Value, key: Value): Value {
     if (key === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'key')");
     const k = typeof key === "string" ? key : toText(key, rt);
     const map = v as ReadonlyMap<string, Value>;
+    if (v instanceof FormData) return formField(v, k);
     if (!map.has(k)) rt.fail("KeyNotFoundException", `The given key '${k}' was not present in the dictionary.`);
     return map.get(k)!;
   }
@@ -911,6 +937,27 @@ function formattingArg(rt: Rt, args: readonly Arg[], what: string): boolean {
   return noOverload(rt, what);
 }
 
+/**
+ * JToken.Remove() (https://www.newtonsoft.com/json/help/html/M_Newtonsoft_Json_Linq_JToken_Remove.htm): removes the
+ * token from its parent — a property from its object, an item from its array; no parent is an
+ * InvalidOperationException ("The parent is missing."), and a property's value cannot be removed from it
+ * (JProperty holds exactly one value).
+ */
+function removeFromParent(rt: Rt, t: JToken): null {
+  const p = t.parent;
+  if (p === null) rt.fail("InvalidOperationException", "The parent is missing.");
+  if (p instanceof JObject && t instanceof JProperty) {
+    if (p.props.get(t.name) === t) p.props.delete(t.name);
+  } else if (p instanceof JArray) {
+    const i = p.items.indexOf(t);
+    if (i >= 0) p.items.splice(i, 1);
+  } else {
+    rt.fail("InvalidOperationException", "Cannot add or remove items from Newtonsoft.Json.Linq.JProperty.");
+  }
+  t.parent = null;
+  return null;
+}
+
 /** Value<T>() conversion: a missing token is default(T). */
 export function convertToken(rt: Rt, token: Value, type: string | undefined): Value {
   if (type === undefined) return token;
@@ -961,6 +1008,10 @@ function jsonMember(rt: Rt, t: JToken, name: string, args: readonly Arg[] | null
       if (typeArgs === undefined || typeArgs.length !== 1 || n !== 0) noOverload(rt, what);
       return convertToken(rt, t, typeArgs![0]);
     }
+    case "Remove":
+      // JToken.Remove(): out of its parent (Newtonsoft.Json.Linq.JToken.Remove); JObject.Remove(name) is below.
+      if (n === 0) return removeFromParent(rt, t);
+      break;
   }
   if (t instanceof JObject) {
     switch (name) {

@@ -59,6 +59,7 @@ export const STATIC_TYPES: ReadonlyMap<string, StaticTypeMembers> = new Map([
   ["JArray", t([], ["Parse", "FromObject"])],
   ["JToken", t([], ["Parse", "FromObject"])],
   ["JsonConvert", t([], ["SerializeObject", "DeserializeObject"])],
+  ["Array", t([], ["Exists"])],
   ...[...ENUM_MEMBERS].map(([name, members]) => [name, t(members, [])] as const),
 ]);
 
@@ -84,7 +85,7 @@ export const NAMESPACE_ROOTS: ReadonlySet<string> = new Set(["System", "Newtonso
 /** Types `new T(…)` may construct; `List<T>` is matched by its generic name and arrays by their `[]`. */
 export const CONSTRUCTIBLE: ReadonlySet<string> = new Set([
   "JObject", "JArray", "JProperty", "JValue", "TimeSpan", "DateTime", "List", "HMACSHA1", "HMACSHA256", "HMACSHA384", "HMACSHA512",
-  "DateTimeOffset",
+  "DateTimeOffset", "Random", "Uri",
 ]);
 
 /**
@@ -114,6 +115,7 @@ export const EXCEPTION_TYPES: ReadonlyMap<string, string | null> = new Map([
   ["JsonException", "Exception"],
   ["JsonReaderException", "JsonException"],
   ["JsonSerializationException", "JsonException"],
+  ["CryptographicException", "SystemException"],
 ]);
 
 /** Whether a failure with `reason` is caught by `catch (type)`. */

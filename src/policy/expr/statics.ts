@@ -19,6 +19,8 @@ import { Fn, type Arg, type Rt } from "./runtime";
 import { MS_PER_DAY, callMember, convertToken, listMember, makeTimeSpan } from "./members";
 import { TextBuilder, formatComposite } from "./text";
 import { computeHash } from "./hashes";
+import { newRandom } from "./random";
+import { newUri } from "./uri";
 import { CsChar, CsDateTimeOffset, CsDouble, CsEncoding, CsEnum, CsGroup, CsGuid, CsHasher, CsMatch, CsList, JArray, JObject, JProperty, JValue, TimeSpan, type JToken } from "./values";
 import { compileRegex, execRegex, regexFlags, REGEX_OPTIONS, type CompiledRegex } from "./regex";
 import { byteArray, bytesOf, escapeDataString, fromBase64, htmlEncode, newGuidHex, parseGuidHex, toBase64, unescapeDataString, urlDecode, urlEncode } from "./codecs";
@@ -164,6 +166,7 @@ const CHAR_TESTS: ReadonlyMap<string, RegExp> = new Map([
 /** `Type.Name(args)` for the static methods of names.ts. */
 export function callStatic(rt: Rt, type: string, name: string, rawArgs: readonly Arg[], typeArgs: readonly string[] | undefined): Value {
   const what = `${type}.${name}`;
+  if (type === "Array" && name === "Exists") return arrayExists(rt, rawArgs);
   for (const a of rawArgs) if (a instanceof Fn) noOverload(rt, what);
   let args = rawArgs as readonly Value[];
   if (!(type === "string" && name === "Join")) args = withoutCulture(args) as readonly Value[];
@@ -671,6 +674,12 @@ export function construct(rt: Rt, type: string, args: readonly Arg[], items: Rea
         made = new CsHasher(type.slice(4) as CsHasher["algorithm"], key);
         break;
       }
+      case "Random":
+        made = newRandom(rt, values);
+        break;
+      case "Uri":
+        made = newUri(rt, values);
+        break;
       case "DateTimeOffset": {
         // new DateTimeOffset(DateTime) only (the checker refuses the other overloads): a Utc DateTime gets offset
         // zero, a Local or Unspecified one the local zone's offset — zero here, the edge's zone being UTC, so the
@@ -695,6 +704,26 @@ export function construct(rt: Rt, type: string, args: readonly Arg[], items: Rea
     else noOverload(rt, `${type} collection initializer`);
   }
   return made!;
+}
+
+/**
+ * Array.Exists(array, match) (https://learn.microsoft.com/dotnet/api/system.array.exists): whether some element
+ * matches the predicate, tested in order, stopping at the first; a null array or predicate is an
+ * ArgumentNullException. One step per element tested.
+ */
+function arrayExists(rt: Rt, args: readonly Arg[]): boolean {
+  if (args.length !== 2) noOverload(rt, "Array.Exists");
+  const [array, match] = args;
+  if (array === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'array')");
+  if (match === null) rt.fail("ArgumentNullException", "Value cannot be null. (Parameter 'match')");
+  if (!(match instanceof Fn) || !Array.isArray(array)) return noOverload(rt, "Array.Exists");
+  for (const x of array as readonly Value[]) {
+    rt.step();
+    const r = rt.invoke(match, [x]);
+    if (typeof r !== "boolean") rt.fail("InvalidCastException", `Cannot implicitly convert type '${shortTypeName(r)}' to 'bool'`);
+    if (r) return true;
+  }
+  return false;
 }
 
 /** Arrays from `new[] { … }` / `new T[] { … }`: items converted to the element type. */

@@ -66,6 +66,10 @@ const SAMPLES: Readonly<Record<string, string>> = {
   Group: `Regex.Match("a1", "(?<d>[0-9])").Groups["d"]`,
   GroupCollection: `Regex.Match("a1", "(?<d>[0-9])").Groups`,
   Jwt: `"${SAMPLE_JWT}".AsJwt()`,
+  Random: "new Random(1)",
+  Uri: `new Uri("https://a.example/p?q=1")`,
+  "byte[]": `Encoding.UTF8.GetBytes("a")`,
+  "IDictionary<string, IList<string>>": "context.Request.Body.AsFormUrlEncodedContent(true)",
 };
 
 let context: HostObject;

@@ -116,8 +116,8 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
   ["KeyValuePair", decl({ Key: "string", Value: "?" }, {})],
   ["JObject", decl(JCONTAINER_PROPS, JOBJECT_METHODS, true)],
   ["JArray", decl(JCONTAINER_PROPS, JARRAY_METHODS, true)],
-  ["JValue", decl({ ...JTOKEN_PROPS, Value: "?" }, JTOKEN_COMMON)],
-  ["JProperty", decl({ ...JTOKEN_PROPS, Name: "string", Value: "JToken" }, JTOKEN_COMMON)],
+  ["JValue", decl({ ...JTOKEN_PROPS, Value: "?" }, { ...JTOKEN_COMMON, Remove: "void" })],
+  ["JProperty", decl({ ...JTOKEN_PROPS, Name: "string", Value: "JToken" }, { ...JTOKEN_COMMON, Remove: "void" })],
   // context (src/policy/context.ts): keyed by HostObject.typeName.
   ["IProxyRequestContext", decl(
     {
@@ -134,7 +134,12 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
     },
     {},
   )],
-  ["IMessageBody", { members: new Map([["As", { kind: "method", returns: "?", typeArgs: ["string", "JObject", "JArray", "JToken"] }]]), enumerable: false }],
+  ["IMessageBody", { members: new Map([
+    ["As", { kind: "method", returns: "?", typeArgs: ["string", "JObject", "JArray", "JToken"] }],
+    ["AsFormUrlEncodedContent", { kind: "method", returns: "IDictionary<string, IList<string>>" }],
+  ]), enumerable: false }],
+  // form.ts: what AsFormUrlEncodedContent returns — a dictionary, plus ToFormUrlEncodedContent()
+  ["IDictionary<string, IList<string>>", { members: new Map([...DICTIONARY.members, ["ToFormUrlEncodedContent", { kind: "method", returns: "string" }]]), enumerable: true }],
   ["IUrl", decl(
     { Scheme: "string", Host: "string", Port: "int", Path: "string", QueryString: "string", Query: "IReadOnlyDictionary<string, string[]>" },
     { ToString: "string" },
@@ -144,7 +149,7 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
   ["IReadOnlyDictionary<string, object>", decl({ Count: "int", Keys: "string[]" }, { GetValueOrDefault: "?", ContainsKey: "bool" })],
   ["IDeployment", decl({ Certificates: "Dictionary", Region: "string", ServiceName: "string" }, {})],
   ["IOperation", decl({ Id: "string", Name: "string", Method: "string", UrlTemplate: "string" }, {})],
-  ["IApi", decl({ Id: "string", Name: "string", Path: "string" }, {})],
+  ["IApi", decl({ Id: "string", Name: "string", Path: "string", ServiceUrl: "IUrl" }, {})],
   ["ILastError", decl(
     { Source: "string", Reason: "string", Message: "string", Scope: "string", Section: "string", Path: "string", PolicyId: "string" },
     {},
@@ -196,6 +201,15 @@ export const INSTANCE_TYPES: ReadonlyMap<string, TypeDecl> = new Map<string, Typ
   ["Match", decl({ Success: "bool", Value: "string", Index: "int", Length: "int", Name: "string", Groups: "GroupCollection" }, {})],
   ["Group", decl({ Success: "bool", Value: "string", Index: "int", Length: "int", Name: "string" }, {})],
   ["GroupCollection", decl({ Count: "int" }, {})],
+  // crypt.ts: a byte[] is an array with APIM's Encrypt / Decrypt extensions
+  ["byte[]", decl({ Length: "int", Count: "int" }, { Encrypt: "byte[]", Decrypt: "byte[]" }, true)],
+  // uri.ts
+  ["Uri", decl(
+    { Scheme: "string", Host: "string", Port: "int", IsDefaultPort: "bool", AbsolutePath: "string", Query: "string", PathAndQuery: "string", Fragment: "string", AbsoluteUri: "string", OriginalString: "string" },
+    { ToString: "string" },
+  )],
+  // random.ts
+  ["Random", decl({}, { Next: "int", NextDouble: "double" })],
 ]);
 
 /**
@@ -224,6 +238,7 @@ export const ANY_MEMBER: Readonly<Record<MemberKind, ReadonlySet<string>>> = (()
 /** The declaration a type name refers to: arrays, generic collections and JToken resolved; null when it has none. */
 export function typeDecl(type: string): TypeDecl | null {
   const t = type.endsWith("?") ? type.slice(0, -1) : type;
+  if (t === "byte[]") return INSTANCE_TYPES.get("byte[]")!;
   if (t.endsWith("]")) return INSTANCE_TYPES.get("Array")!;
   const generic = t.indexOf("<");
   const direct = INSTANCE_TYPES.get(t) ?? NULL_ONLY_TYPES.get(t);
