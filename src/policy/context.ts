@@ -120,6 +120,11 @@ export interface ContextInput {
   readonly body?: BufferedBody | null;
   /** The origin used when the API sets none (the Worker's ORIGIN_URL): context.Api.ServiceUrl of such an API. */
   readonly defaultOrigin?: URL;
+  /**
+   * context.Request.Url: the current full backend URL (the runner's, as set-backend-service, rewrite-uri and
+   * set-query-parameter leave it); absent: the client's URL (OriginalUrl).
+   */
+  readonly backendUrl?: () => string;
 }
 
 /** Builds the `context` object of one request and its Variables. */
@@ -213,7 +218,8 @@ class RecordHost implements HostObject {
 
 class RequestHost implements HostObject {
   readonly typeName = "IRequest";
-  private url: UrlHost | undefined;
+  private originalUrl: UrlHost | undefined;
+  private backend: { readonly href: string; readonly host: UrlHost } | undefined;
   private headers: MultiValueDictionary | undefined;
   private certificate: CertificateHost | null | undefined;
 
@@ -223,10 +229,14 @@ class RequestHost implements HostObject {
     switch (name) {
       case "Method":
         return this.input.method;
-      case "Url":
-        return (this.url ??= new UrlHost(this.input.url));
+      case "Url": {
+        const href = this.input.backendUrl?.();
+        if (href === undefined) return (this.originalUrl ??= new UrlHost(this.input.url));
+        if (this.backend?.href !== href) this.backend = { href, host: new UrlHost(new URL(href)) };
+        return this.backend.host;
+      }
       case "OriginalUrl":
-        return (this.url ??= new UrlHost(this.input.url));
+        return (this.originalUrl ??= new UrlHost(this.input.url));
       case "Headers":
         return (this.headers ??= headerDictionary(this.input.headers));
       case "IpAddress":

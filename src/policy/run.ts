@@ -464,6 +464,7 @@ class Run {
       get region() { return request.region; },
       body: this.bufferedRequest?.body ?? null,
       defaultOrigin: this.settings.defaultOrigin,
+      backendUrl: () => this.upstreamHref(),
     };
     return (this.created = createContext(input, this.state));
   }
@@ -1200,9 +1201,18 @@ class Run {
   // -------------------------------------------------------------------------------------------------------
   // The origin and outbound
 
-  private async callOrigin(): Promise<Response> {
+  /**
+   * The origin URL as it stands: the backend (set-backend-service), the path (the API's suffix removed, or
+   * rewrite-uri's) and the query (set-query-parameter / rewrite-uri). What the origin call uses, and what
+   * `context.Request.Url` shows (APIM: "Url contains the current value of the full backend URL").
+   */
+  private upstreamHref(): string {
     const program = this.selection.program.program;
     const path = this.upstreamPath ?? (program.api ? stripApiPath(this.request.url.pathname, program.api.path) : this.request.url.pathname);
+    return upstreamUrl(this.origin, path, this.upstreamQuery === null ? this.request.url.search : this.upstreamQuery.size > 0 ? `?${this.upstreamQuery}` : "");
+  }
+
+  private async callOrigin(): Promise<Response> {
     const headers = this.request.headers;
     // A body replaced by set-body (or consumed by a Body.As<T>() without preserveContent) has its own length; the
     // client's Content-Length no longer describes it.
@@ -1224,7 +1234,7 @@ class Run {
       } else if (e.values.length > 0 || e.empty) headers.set(e.name, e.values.join(","));
     }
     const call: OriginCall = {
-      url: upstreamUrl(this.origin, path, this.upstreamQuery === null ? this.request.url.search : this.upstreamQuery.size > 0 ? `?${this.upstreamQuery}` : ""),
+      url: this.upstreamHref(),
       method: this.method,
       headers,
       body: bodiless ? null : this.requestBody ?? (this.replayBody !== null ? new Response(this.replayBody).body : buffered === null ? this.request.body : consumed ? null : buffered.forward),
