@@ -819,10 +819,11 @@ describe("set-body template=liquid", () => {
       inbound: [
         step.setBody('{"name": "ann"}'),
         { k: "set-header", at, name: tpl("Content-Type"), existsAction: "override", values: [tpl("application/json")] },
-        liquid("Hello {{ body.name | Capitalize }} via {{ context.Request.Method }} {{ context.Request.Url.Path }}"),
+        liquid("Hello {{ body.name | Capitalize }} via {{ context.Request.Method }} {{ context.Request.Url.Path }} from {{ context.Request.OriginalUrl.Path }}"),
       ],
     }), { path: "/greet", body: "ignored", headers: { "content-type": "text/plain" } });
-    expect(x.calls[0]!.body).toBe("Hello Ann via POST /greet");
+    // Url is the backend URL (the origin's /base path first), OriginalUrl the client's.
+    expect(x.calls[0]!.body).toBe("Hello Ann via POST /base/greet from /greet");
   });
 
   it("a text body is not bound; an XML one is a runtime error; over budget runs on-error with LastError", async () => {

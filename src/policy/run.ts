@@ -1009,7 +1009,7 @@ class Run {
       request: {
         method: this.method,
         originalMethod: this.request.method,
-        url: this.request.url,
+        url: new URL(this.upstreamHref()),
         originalUrl: this.request.url,
         ipAddress: this.request.ipAddress,
         params: this.selection.params,
