@@ -53,6 +53,8 @@ export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   // check-response-cache.ts: APIM allows cache-lookup in inbound, cache-store in outbound.
   "cache-lookup": ["inbound"],
   "cache-store": ["outbound"],
+  // check-managed-identity.ts: APIM allows it in inbound only (it is also a child of send-request, check-outbound.ts).
+  "authentication-managed-identity": ["inbound"],
 };
 
 /** The elements allowed directly in `section` (or in a `<when>`/`<otherwise>`/fragment, without base). */
@@ -106,7 +108,7 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
 
 /** APIM policies certgate does not implement: named as such in errors, rather than "unknown". */
 export const UNSUPPORTED_APIM_POLICIES: ReadonlySet<string> = new Set([
-  "authentication-basic", "authentication-managed-identity", "azure-openai-emit-token-metric", "azure-openai-semantic-cache-lookup",
+  "authentication-basic", "azure-openai-emit-token-metric", "azure-openai-semantic-cache-lookup",
   "azure-openai-semantic-cache-store", "azure-openai-token-limit", "cross-domain", "emit-metric",
   "get-authorization-context", "http-data-source", "invoke-dapr-binding", "json-to-xml", "jsonp", "limit-concurrency",
   "llm-content-safety", "llm-emit-token-metric", "llm-semantic-cache-lookup", "llm-semantic-cache-store", "llm-token-limit",

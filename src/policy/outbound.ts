@@ -28,6 +28,9 @@
  *   (RFC 6598), unspecified or IPv4-mapped. Host names are not resolved here: a name that resolves to a private
  *   address is the platform's to refuse (Workers cannot reach private networks without a tunnel binding).
  *   `settings.allowPrivateOutbound` lifts the address rule (tests and explain only); the own-host rule stays.
+ * - `<authentication-managed-identity>` inside either: the token (managed-identity.ts, one more outbound call on a
+ *   cache miss) goes to the request's Authorization header after its set-headers; its failures are its own
+ *   (LastError Source "authentication-managed-identity"), ignore-error sends the request without it.
  * - send-one-way-request: the same request, sent in the background (the host's waitUntil); its outcome is logged and
  *   never changes the answer — a refused URL or an exhausted budget is logged and the call skipped.
  * - retry: runs its children, then (forward-request among them) calls the origin, then evaluates the condition; while
@@ -45,6 +48,7 @@ import { responseHost, type ResponseState } from "./context";
 import type { Code } from "./expr/ast";
 import type { HostObject, Value } from "./expr/host";
 import { parseIp } from "./ip";
+import type { ManagedIdentityAuth } from "./managed-identity-schema";
 import type { OutboundRequest, OutboundStep, RetryStep, SendOneWayRequestStep, SendRequestStep } from "./outbound-schema";
 import type { SetHeader, Step, Template } from "./schema";
 
@@ -91,6 +95,8 @@ export interface OutboundHost {
   /** Outbound calls made so far by this request (shared by every step). */
   readonly budget: { calls: number };
   readonly fetch: OutboundFetch | undefined;
+  /** `<authentication-managed-identity>` inside the request: its token (null: ignore-error and none), or throws (managed-identity.ts). */
+  managedIdentityToken(auth: ManagedIdentityAuth): Promise<string | null>;
   readonly waitUntil: ((p: Promise<unknown>) => void) | undefined;
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -166,6 +172,11 @@ async function prepare(source: string, r: OutboundRequest, host: OutboundHost): 
   const method = r.method !== null ? (await host.text(r.method)).trim() : copy?.method ?? "GET";
   const headers = copy ? new Headers(copy.headers) : new Headers();
   for (const h of r.headers) await host.applyHeader(h, headers);
+  // APIM: the managed identity's token authenticates this request (Authorization: Bearer), after its set-headers.
+  if (r.managedIdentity) {
+    const token = await host.managedIdentityToken(r.managedIdentity);
+    if (token !== null) headers.set("authorization", `Bearer ${token}`);
+  }
   const body = r.body !== null ? await host.text(r.body) : copy ? copy.body : null;
   let url: URL | null = null;
   try {
