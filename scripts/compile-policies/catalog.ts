@@ -55,6 +55,8 @@ export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   "cache-store": ["outbound"],
   // check-managed-identity.ts: APIM allows it in inbound only (it is also a child of send-request, check-outbound.ts).
   "authentication-managed-identity": ["inbound"],
+  // check-azure-ad-token.ts (on validate-jwt's machinery): APIM allows it in inbound only.
+  "validate-azure-ad-token": ["inbound"],
 };
 
 /** The elements allowed directly in `section` (or in a `<when>`/`<otherwise>`/fragment, without base). */
@@ -89,14 +91,17 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
   metadata: "<trace>",
   "openid-config": "<validate-jwt>",
   "issuer-signing-keys": "<validate-jwt>",
-  "decryption-keys": "<validate-jwt>",
-  audiences: "<validate-jwt>",
+  "decryption-keys": "<validate-jwt> or <validate-azure-ad-token>",
+  audiences: "<validate-jwt> or <validate-azure-ad-token>",
   audience: "<audiences>",
   issuers: "<validate-jwt>",
   issuer: "<issuers>",
-  "required-claims": "<validate-jwt>",
+  "required-claims": "<validate-jwt> or <validate-azure-ad-token>",
   claim: "<required-claims>",
   key: "<issuer-signing-keys>",
+  "client-application-ids": "<validate-azure-ad-token>",
+  "backend-application-ids": "<validate-azure-ad-token>",
+  "application-id": "<client-application-ids> or <backend-application-ids>",
   "set-url": "<send-request> or <send-one-way-request>",
   api: "<rate-limit> or <quota>",
   "vary-by-header": "<cache-lookup>",
@@ -113,7 +118,7 @@ export const UNSUPPORTED_APIM_POLICIES: ReadonlySet<string> = new Set([
   "get-authorization-context", "http-data-source", "invoke-dapr-binding", "json-to-xml", "jsonp", "limit-concurrency",
   "llm-content-safety", "llm-emit-token-metric", "llm-semantic-cache-lookup", "llm-semantic-cache-store", "llm-token-limit",
   "log-to-eventhub", "proxy", "publish-to-dapr",
-  "redirect-content-urls", "set-graphql-resolver", "sql-data-source", "validate-azure-ad-token", "validate-content", "validate-graphql-request",
+  "redirect-content-urls", "set-graphql-resolver", "sql-data-source", "validate-content", "validate-graphql-request",
   "validate-headers", "validate-odata-request", "validate-parameters", "validate-status-code", "wait",
   "xml-to-json", "xsl-transform",
 ]);

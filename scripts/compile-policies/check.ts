@@ -24,6 +24,7 @@ import type { CheckTools } from "./check-tools";
 import { checkValidateJwt } from "./check-jwt";
 import { checkLimit } from "./check-limits";
 import { checkCacheValue } from "./check-cache";
+import { checkValidateAzureAdToken } from "./check-azure-ad-token";
 import { checkManagedIdentity } from "./check-managed-identity";
 import { checkOutbound, checkResponseVariable } from "./check-outbound";
 import { checkResponseCache } from "./check-response-cache";
@@ -292,6 +293,8 @@ export class Checker {
         return checkResponseCache(this.tools, ctx, el);
       case "authentication-managed-identity":
         return checkManagedIdentity(this.tools, ctx, el);
+      case "validate-azure-ad-token":
+        return checkValidateAzureAdToken(this.tools, ctx, el);
       default:
         throw new Error(`catalog lists <${el.name}> but check.ts has no rule for it`);
     }

@@ -442,6 +442,13 @@ class Checker {
         for (const f of ["keys", "audiences", "issuers", "requiredClaims"]) if (!Array.isArray(v[f])) this.fail(`${where}.${f}`, "must be an array");
         for (const f of ["audiences", "issuers"]) if (Array.isArray(v[f])) (v[f] as unknown[]).forEach((x, i) => this.template(x, `${where}.${f}[${i}]`));
         if (v.openidConfig !== null && typeof v.openidConfig !== "string") this.fail(`${where}.openidConfig`, "must be null or a URL");
+        if (v.azureAd !== undefined) {
+          const ad = v.azureAd as Record<string, unknown> | null;
+          if (!this.obj(ad, `${where}.azureAd`)) break;
+          if (!Array.isArray(ad.clientApplicationIds) || !ad.clientApplicationIds.every((x) => typeof x === "string")) this.fail(`${where}.azureAd.clientApplicationIds`, "must be an array of strings");
+          if (ad.v1IssuerHost !== null && typeof ad.v1IssuerHost !== "string") this.fail(`${where}.azureAd.v1IssuerHost`, "must be null or a host");
+          if (typeof v.openidConfig !== "string") this.fail(`${where}.openidConfig`, "must be the tenant's discovery URL");
+        }
         break;
       }
       case "rate-limit-by-key":
