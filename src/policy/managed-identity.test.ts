@@ -13,7 +13,7 @@ import { err, ok } from "../result";
 import { prepareBundle, selectProgram } from "./bundle";
 import { AzureTokenCache, azureCredentialFrom, MAX_TOKEN_RESPONSE_BYTES, REFRESH_MARGIN_SECONDS, scopeOf, type ManagedIdentityService } from "./managed-identity";
 import type { ManagedIdentityStep } from "./managed-identity-schema";
-import type { SendRequestStep } from "./outbound-schema";
+import type { SendOneWayRequestStep, SendRequestStep } from "./outbound-schema";
 import { runProgram, type RunResult } from "./run";
 import type { PolicyBundle, Step } from "./schema";
 
@@ -218,5 +218,23 @@ describe("authentication-managed-identity inside send-request", () => {
     const ignored = await run(bundle({ inbound: [send(true)] }), { answers: ["unreachable", new Response("ok")] });
     expect(ignored.sent).toHaveLength(2);
     expect(ignored.sent[1]!.headers.authorization).toBeUndefined();
+  });
+
+  it("in send-one-way-request: sent with the token; without one (token refused, or secrets missing) not sent, and the answer is unchanged", async () => {
+    const oneWay: SendOneWayRequestStep = {
+      k: "send-one-way-request", at: at(),
+      request: {
+        mode: tpl("new"), timeout: null, url: tpl("https://bus.servicebus.windows.net/q/messages"), method: tpl("POST"), headers: [], body: tpl("{}"), certificateId: null,
+        managedIdentity: { resource: tpl("https://servicebus.azure.net"), clientId: null, ignoreError: false },
+      },
+    };
+    const sent = await run(bundle({ inbound: [oneWay] }), { answers: [tokenAnswer("tok-Q"), new Response(null, { status: 201 })] });
+    expect(response(sent).status).toBe(200);
+    expect(sent.sent.map((s) => [s.url, s.headers.authorization ?? null])).toEqual([[TOKEN_URL, null], ["https://bus.servicebus.windows.net/q/messages", "Bearer tok-Q"]]);
+    const refused = await run(bundle({ inbound: [oneWay] }), { answers: ["unreachable"] });
+    expect([response(refused).status, refused.sent.length]).toEqual([200, 1]);
+    const unconfigured = await run(bundle({ inbound: [oneWay] }), { managedIdentity: service({}) });
+    expect([response(unconfigured).status, unconfigured.sent.length]).toEqual([200, 0]);
+    expect(unconfigured.logs.map((l) => l.event)).toContain("managed_identity_not_configured");
   });
 });

@@ -142,7 +142,7 @@ export async function runOutboundStep(step: OutboundStep, host: OutboundHost): P
 /** A request ready to send, or why it cannot be. */
 type Prepared =
   | { readonly ok: true; readonly url: URL; readonly init: RequestInit; readonly timeoutMs: number; readonly certificateId: string | null }
-  | { readonly ok: false; readonly reason: "invalid_url" | "url_forbidden"; readonly message: string };
+  | { readonly ok: false; readonly reason: "invalid_url" | "url_forbidden" | "token_unavailable"; readonly message: string };
 
 function budgetFailure(host: OutboundHost, source: string, message: string): unknown {
   host.log("warn", "outbound_budget_exceeded", { requestId: host.requestId, at: host.path, message });
@@ -155,7 +155,7 @@ function expressionFailure(host: OutboundHost, source: string, reason: string, m
   return host.fail(source, reason, message, gatewayError("policy_expression_failed", "A policy built an invalid outbound request.", { requestId: host.requestId }), 500);
 }
 
-async function prepare(source: string, r: OutboundRequest, host: OutboundHost): Promise<Prepared> {
+async function prepare(source: string, r: OutboundRequest, host: OutboundHost, oneWay = false): Promise<Prepared> {
   const mode = (await host.text(r.mode)).trim();
   if (mode !== "new" && mode !== "copy") throw expressionFailure(host, source, "invalid_mode", `mode ${JSON.stringify(mode)} is not new or copy`);
   let seconds = DEFAULT_OUTBOUND_TIMEOUT_SECONDS;
@@ -174,7 +174,14 @@ async function prepare(source: string, r: OutboundRequest, host: OutboundHost): 
   for (const h of r.headers) await host.applyHeader(h, headers);
   // APIM: the managed identity's token authenticates this request (Authorization: Bearer), after its set-headers.
   if (r.managedIdentity) {
-    const token = await host.managedIdentityToken(r.managedIdentity);
+    let token: string | null;
+    try {
+      token = await host.managedIdentityToken(r.managedIdentity);
+    } catch (e) {
+      // send-one-way-request never changes the answer: without its token it is not sent (the failure is logged).
+      if (!oneWay) throw e;
+      return { ok: false, reason: "token_unavailable", message: "authentication-managed-identity got no token" };
+    }
     if (token !== null) headers.set("authorization", `Bearer ${token}`);
   }
   const body = r.body !== null ? await host.text(r.body) : copy ? copy.body : null;
@@ -292,7 +299,7 @@ function sendFailed(step: SendRequestStep, host: OutboundHost, variable: string,
 }
 
 async function sendOneWay(step: SendOneWayRequestStep, host: OutboundHost): Promise<void> {
-  const p = await prepare("send-one-way-request", step.request, host);
+  const p = await prepare("send-one-way-request", step.request, host, true);
   if (!p.ok) {
     host.log("warn", "send_one_way_request_failed", { requestId: host.requestId, at: host.path, reason: p.reason, internal: p.message });
     host.note(`${p.reason}: not sent`);
