@@ -119,6 +119,10 @@ describe("authentication-managed-identity", () => {
       grant_type: "client_credentials", client_id: "app-client-id", client_secret: "s3cr3t&=x", scope: "https://storage.azure.com//.default",
     });
     expect(x.originHeaders[0]!.authorization).toBe("Bearer tok-1");
+    // The trace shows the call (scope and outcome), never the secret or the token.
+    const traces = x.result.record.traces.filter((t) => t.source === "authentication-managed-identity");
+    expect(traces.map((t) => t.metadata.outcome)).toEqual(["issued"]);
+    expect(JSON.stringify(traces)).not.toMatch(/s3cr3t|tok-1/);
   });
 
   it("output-token-variable-name stores the token as a string and leaves Authorization alone", async () => {

@@ -121,6 +121,8 @@ export interface ManagedIdentityService {
 export interface ManagedIdentityHost {
   text(t: Template): Promise<string>;
   note(text: string): void;
+  /** A trace line (the request's policy trace), one per token call. */
+  trace(message: string, metadata: Record<string, string>): void;
   log(level: "info" | "warn" | "error", event: string, fields: Record<string, unknown>): void;
   /** A failure that sets LastError and runs on-error. */
   fail(source: string, reason: string, message: string, answer: GatewayError, status: number | null): unknown;
@@ -165,7 +167,10 @@ export async function managedIdentityToken(auth: ManagedIdentityAuth, host: Mana
     host.note(`${scope}: cached token`);
     return cached;
   }
+  const started = host.now();
   const got = await requestToken(c, scope, host);
+  // The trace names the token endpoint's host and the scope, never the secret or the token.
+  host.trace(`token for ${scope}: ${got.ok ? "issued" : got.error.reason} in ${host.now() - started} ms`, { scope, outcome: got.ok ? "issued" : got.error.reason, ms: String(host.now() - started) });
   if (got.ok) {
     service!.cache.set(key, got.value.token, got.value.expiresIn, host.now());
     host.note(`${scope}: token (expires in ${got.value.expiresIn} s)`);

@@ -747,6 +747,9 @@ class Run {
     return {
       text: (t) => this.text(t),
       note: (text) => this.note(step, path, text),
+      trace: (message, metadata) => {
+        if (this.traces.length < MAX_TRACE_LINES) this.traces.push({ source: "authentication-managed-identity", severity: "information", message, metadata, section: this.state.section, at: position(step.at) });
+      },
       log: (level, event, fields) => this.services.log(level, event, fields),
       fail: (source, reason, message, answer, status) => this.failure(source, reason, message, answer, status),
       answer: (error) => new Failure(error, null, null),
