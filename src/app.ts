@@ -11,6 +11,7 @@ import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { describeCertificate } from "./cert/model";
 import { counterCall } from "./policy/state/counters";
+import { AzureTokenCache, azureCredentialFrom } from "./policy/managed-identity";
 import { openIdKeySource } from "./policy/openid";
 import { workersValueCache } from "./policy/value-cache";
 import { cacheApiStore, kvStore, textResponseCache, textValueCache } from "./policy/response-cache";
@@ -279,6 +280,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   return app;
 }
 
+/** authentication-managed-identity's tokens, cached per isolate (policy/managed-identity.ts). */
+const azureTokens = new AzureTokenCache();
+
 /** validate-jwt's openid-config keys, cached per isolate (policy/openid.ts). */
 const openIdKeys = openIdKeySource((url, init) => fetch(url, init));
 
@@ -375,6 +379,9 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
       }
     },
     ...(waitUntil ? { waitUntil } : {}),
+    // authentication-managed-identity: the Entra ID application credential from Worker secrets (read per request, so
+    // a `wrangler secret put` takes effect with the next deployment's isolates); tokens cached per isolate.
+    managedIdentity: { credential: () => azureCredentialFrom(bindings), cache: azureTokens },
     ...policyCaches(env, (event, fields) => log("warn", event, fields)),
     // rate-limiting-binding="NAME": a [[ratelimits]] binding, never one of certgate's own.
     rateLimiter: (name) => {

@@ -91,7 +91,8 @@ export function configOf(env: Env, options: ConfigOptions = {}): Result<Config, 
  */
 export const VARIABLE_PREFIXES: readonly string[] = [...new Set([
   "CERTGATE_",
-  ...[...GATEWAY_BINDINGS].filter((n) => n.includes("_")).map((n) => n.slice(0, n.indexOf("_") + 1)),
+  // AZURE_ is the Azure SDKs' namespace, not certgate's: other AZURE_* secrets (named values) are not typos.
+  ...[...GATEWAY_BINDINGS].filter((n) => n.includes("_") && !n.startsWith("AZURE_")).map((n) => n.slice(0, n.indexOf("_") + 1)),
   ...[...GATEWAY_BINDINGS].filter((n) => !n.includes("_") && n.length >= 8).map((n) => `${n}_`),
 ])].sort();
 

@@ -59,6 +59,14 @@ export interface Env {
   readonly ALERT_WEBHOOK_URL?: string;
   /** Secret: sent as `Authorization: Bearer <token>` to ALERT_WEBHOOK_URL. */
   readonly ALERT_WEBHOOK_TOKEN?: string;
+  /**
+   * Secrets: the Entra ID application credential of authentication-managed-identity (policy/managed-identity.ts),
+   * in the Azure SDKs' EnvironmentCredential names; AZURE_AUTHORITY_HOST (a var) defaults to login.microsoftonline.com.
+   */
+  readonly AZURE_TENANT_ID?: string;
+  readonly AZURE_CLIENT_ID?: string;
+  readonly AZURE_CLIENT_SECRET?: string;
+  readonly AZURE_AUTHORITY_HOST?: string;
 }
 
 /**
@@ -72,6 +80,7 @@ const GATEWAY_BINDING_NAMES = [
   "DENY_STATUS", "REVOCATION", "REQUIRE_CLIENT_AUTH_EKU", "ALLOW_SHA1", "MIN_RSA_BITS", "ALLOW_PARTIAL_CHAIN", "CERT_PROFILE",
   "IDENTITY_HEADER_PREFIX", "TRUST_REFRESH_SECONDS", "KV_TIMEOUT_MS", "PROBLEM_TYPE_BASE", "TRACE_SECRET", "IDENTITY_HEADERS", "LOG_REQUESTS", "SERVER_TIMING",
   "STRIP_HEADERS", "EXPIRY_WARN_DAYS", "ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_TOKEN", "COUNTERS", "POLICY_CACHE",
+  "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_AUTHORITY_HOST",
 ] as const satisfies readonly (keyof Env)[];
 // Compile-time check that the list names every binding of Env (adding one without listing it does not compile).
 type Unlisted = Exclude<keyof Env, (typeof GATEWAY_BINDING_NAMES)[number]>;

@@ -67,6 +67,9 @@ export const GATEWAY_ERROR_CODES = [
   // send-request, send-one-way-request, retry (policy/outbound.ts)
   "send_request_failed",
   "outbound_budget_exceeded",
+  // authentication-managed-identity (policy/managed-identity.ts)
+  "managed_identity_not_configured",
+  "managed_identity_token_unavailable",
   // the origin (forward/origin.ts)
   "origin_unreachable",
   "origin_timeout",

@@ -59,6 +59,20 @@ describe("checkDeployment", () => {
     expect(checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS }, { ...needs, externalCache: false }, new Set()).problems).toEqual([]);
   });
 
+  it("authentication-managed-identity names its Worker secrets until they are set; AZURE_CLIENT_SECRET in [vars] is a warning; other AZURE_* names are not typos", () => {
+    const needs = { certificateIds: new Set<string>(), runtimeValues: new Set<string>(), managedIdentity: true };
+    const missing = checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS }, needs, new Set(["AZURE_TENANT_ID"]));
+    expect(missing.problems).toEqual([
+      expect.stringMatching(/^\[top level\]: the policies use authentication-managed-identity, but AZURE_CLIENT_ID is not set: `wrangler secret put AZURE_CLIENT_ID`/),
+      expect.stringContaining("AZURE_CLIENT_SECRET is not set"),
+    ]);
+    expect(checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS }, needs, new Set(["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"])).problems).toEqual([]);
+    expect(checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS }, { ...needs, managedIdentity: false }, new Set()).problems).toEqual([]);
+    const inVars = checkDeployment({ kv_namespaces: TRUST, vars: { ...GOOD_VARS, AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s", AZURE_STORAGE_KEY: "k" } }, needs, new Set());
+    expect(inVars.problems).toEqual([]);
+    expect(inVars.warnings).toEqual([expect.stringContaining("AZURE_CLIENT_SECRET is in [vars]")]);
+  });
+
   it("rate-limiting-binding: the [[ratelimits]] binding must exist with the policy's calls and period", () => {
     const needs = { certificateIds: new Set<string>(), runtimeValues: new Set<string>(), rateLimitingBindings: new Map([["SHORT", [{ calls: 5, period: 10 }]]]) };
     expect(checkDeployment({ kv_namespaces: TRUST, vars: GOOD_VARS }, needs, new Set()).problems)

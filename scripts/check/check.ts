@@ -13,6 +13,7 @@
  * `kv_namespaces`, `services` and `mtls_certificates` are not inherited by `[env.NAME]`; each environment
  * declares its own.
  */
+import { AZURE_SECRET_NAMES } from "../../src/policy/managed-identity";
 import { parseConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 
@@ -38,6 +39,8 @@ export interface PolicyNeeds {
   /** A policy asks for caching-type="external": the KV namespace POLICY_CACHE must be bound. */
   readonly externalCache?: boolean;
   /** rate-limiting-binding names → the calls / period each policy step expects of that [[ratelimits]] binding. */
+  /** A policy uses authentication-managed-identity: the Entra ID credential secrets must be set (src/policy/managed-identity.ts). */
+  readonly managedIdentity?: boolean;
   readonly rateLimitingBindings?: ReadonlyMap<string, ReadonlyArray<{ readonly calls: number; readonly period: number }>>;
 }
 
@@ -51,7 +54,7 @@ export interface CheckReport {
 }
 
 /** Variables that must be secrets (`wrangler secret put`), not [vars]: their values would be in the repository. */
-export const SECRET_VARIABLES: readonly string[] = ["TERMINATOR_SECRET", "TRACE_SECRET", "ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_TOKEN"];
+export const SECRET_VARIABLES: readonly string[] = ["TERMINATOR_SECRET", "TRACE_SECRET", "ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_TOKEN", "AZURE_CLIENT_SECRET"];
 
 /** A value the Worker's parser accepts for each secret, standing in for one set with `wrangler secret put`. */
 const PLACEHOLDERS: Readonly<Record<string, string>> = {
@@ -97,6 +100,14 @@ export function checkDeployment(config: RawWranglerConfig, needs: PolicyNeeds, s
       for (const u of uses) {
         if (b.simple?.limit !== u.calls || b.simple?.period !== u.period) {
           problems.push(at(`[[ratelimits]] "${binding}" counts ${b.simple?.limit ?? "?"} per ${b.simple?.period ?? "?"} s, but a policy using it says calls="${u.calls}" renewal-period="${u.period}" (the binding's numbers are what it enforces)`));
+        }
+      }
+    }
+    if (needs.managedIdentity) {
+      // The Worker reads these per request (policy/managed-identity.ts); without them every such request answers 503.
+      for (const secret of AZURE_SECRET_NAMES) {
+        if (!secrets.has(secret) && !Object.hasOwn(vars, secret)) {
+          problems.push(at(`the policies use authentication-managed-identity, but ${secret} is not set: \`wrangler secret put ${secret}\` (the Entra ID application whose token certgate requests; docs/policies.md), then tell the check: --secret ${secret}`));
         }
       }
     }

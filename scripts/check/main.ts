@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { policyBindingNames, prepareBundle, rateLimitingBindings, usesExternalCache } from "../../src/policy/bundle";
+import { policyBindingNames, prepareBundle, rateLimitingBindings, usesExternalCache, usesManagedIdentity } from "../../src/policy/bundle";
 import { POLICIES_VARIABLE } from "../compile-policies/main";
 import { describeError, parseOptions, REPEATABLE, runMain, usageError, userPath, VALUE, valueOf, valuesOf, type Output } from "../lib/cli";
 import { compileForExplain } from "../policy/inputs";
@@ -72,7 +72,7 @@ export async function main(argv: readonly string[], output: Output): Promise<num
   } else {
     const names = policyBindingNames(compiled.value.prepared);
     const runtime = new Set(compiled.value.bundle.runtimeValues);
-    needs = { certificateIds: new Set([...names].filter((n) => !runtime.has(n))), runtimeValues: runtime, externalCache: usesExternalCache(compiled.value.prepared), rateLimitingBindings: rateLimitingBindings(compiled.value.prepared) };
+    needs = { certificateIds: new Set([...names].filter((n) => !runtime.has(n))), runtimeValues: runtime, externalCache: usesExternalCache(compiled.value.prepared), rateLimitingBindings: rateLimitingBindings(compiled.value.prepared), managedIdentity: usesManagedIdentity(compiled.value.prepared) };
   }
   // The bundle as the Worker loads it (prepareBundle): one left by another certgate version is answered 503
   // policy_bundle_invalid on every request, so it is named here before a deploy.

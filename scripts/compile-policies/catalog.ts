@@ -59,6 +59,10 @@ export const POLICY_SECTIONS: Readonly<Record<string, readonly Section[]>> = {
   // check-response-cache.ts: APIM allows cache-lookup in inbound, cache-store in outbound.
   "cache-lookup": ["inbound"],
   "cache-store": ["outbound"],
+  // check-managed-identity.ts: APIM allows it in inbound only (it is also a child of send-request, check-outbound.ts).
+  "authentication-managed-identity": ["inbound"],
+  // check-azure-ad-token.ts (on validate-jwt's machinery): APIM allows it in inbound only.
+  "validate-azure-ad-token": ["inbound"],
 };
 
 /** The elements allowed directly in `section` (or in a `<when>`/`<otherwise>`/fragment, without base). */
@@ -93,14 +97,17 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
   metadata: "<trace>",
   "openid-config": "<validate-jwt>",
   "issuer-signing-keys": "<validate-jwt>",
-  "decryption-keys": "<validate-jwt>",
-  audiences: "<validate-jwt>",
+  "decryption-keys": "<validate-jwt> or <validate-azure-ad-token>",
+  audiences: "<validate-jwt> or <validate-azure-ad-token>",
   audience: "<audiences>",
   issuers: "<validate-jwt>",
   issuer: "<issuers>",
-  "required-claims": "<validate-jwt>",
+  "required-claims": "<validate-jwt> or <validate-azure-ad-token>",
   claim: "<required-claims>",
   key: "<issuer-signing-keys>",
+  "client-application-ids": "<validate-azure-ad-token>",
+  "backend-application-ids": "<validate-azure-ad-token>",
+  "application-id": "<client-application-ids> or <backend-application-ids>",
   "set-url": "<send-request> or <send-one-way-request>",
   api: "<rate-limit> or <quota>",
   "vary-by-header": "<cache-lookup>",
@@ -110,20 +117,14 @@ export const CHILD_ELEMENT_PARENTS: Readonly<Record<string, string>> = {
   fragment: "no parent (it is a fragment file's root)",
 };
 
-/**
- * Why `<authentication-managed-identity>` is a compile error wherever it appears (a section or a send-request): an
- * Azure managed identity has no Cloudflare equivalent, so no token could ever be obtained.
- */
-export const MANAGED_IDENTITY_UNAVAILABLE = "<authentication-managed-identity> is not available on Cloudflare Workers (there is no Azure managed identity): fetch the token with a <send-request> to your identity provider, or put a secret named value in a <set-header>";
-
 /** APIM policies certgate does not implement: named as such in errors, rather than "unknown". */
 export const UNSUPPORTED_APIM_POLICIES: ReadonlySet<string> = new Set([
-  "authentication-managed-identity", "azure-openai-emit-token-metric", "azure-openai-semantic-cache-lookup",
+  "azure-openai-emit-token-metric", "azure-openai-semantic-cache-lookup",
   "azure-openai-semantic-cache-store", "azure-openai-token-limit", "cross-domain", "emit-metric",
   "get-authorization-context", "http-data-source", "invoke-dapr-binding", "json-to-xml", "jsonp", "limit-concurrency",
   "llm-content-safety", "llm-emit-token-metric", "llm-semantic-cache-lookup", "llm-semantic-cache-store", "llm-token-limit",
   "log-to-eventhub", "proxy", "publish-to-dapr",
-  "redirect-content-urls", "set-graphql-resolver", "sql-data-source", "validate-azure-ad-token", "validate-content", "validate-graphql-request",
+  "redirect-content-urls", "set-graphql-resolver", "sql-data-source", "validate-content", "validate-graphql-request",
   "validate-headers", "validate-odata-request", "validate-parameters", "validate-status-code", "wait",
   "xml-to-json", "xsl-transform",
 ]);

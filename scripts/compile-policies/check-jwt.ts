@@ -161,7 +161,7 @@ function signingKey(t: CheckTools, ctx: CheckContext, el: XmlElement): JwtKey | 
 }
 
 /** `<claim name="…" match="all|any" separator="…"><value>…</value></claim>`. */
-function requiredClaim(t: CheckTools, ctx: CheckContext, el: XmlElement): JwtRequiredClaim | null {
+export function requiredClaim(t: CheckTools, ctx: CheckContext, el: XmlElement): JwtRequiredClaim | null {
   const a = t.attributes(ctx, el, ["name"], ["match", "separator"]);
   const name = t.literal(ctx, a.get("name"));
   if (name === "") t.badValue(ctx, a.get("name")!, "a claim name (not empty)");

@@ -11,8 +11,9 @@
  * - https://learn.microsoft.com/azure/api-management/retry-policy (condition, count 1–50, interval required;
  *   max-interval, delta, first-fast-retry optional; any child policies)
  * - https://learn.microsoft.com/azure/api-management/return-response-policy (response-variable-name)
- * What certgate cannot do on Cloudflare is a compile error: `authentication-managed-identity` (no Azure identity),
- * `proxy` (Workers' fetch has no HTTP proxy), an `authentication-certificate` by `thumbprint` / `body` (a Worker
+ * `authentication-managed-identity` authenticates the request with an Entra ID token (check-managed-identity.ts;
+ * certgate's credential is an application's, from Worker secrets). What certgate cannot do on Cloudflare is a
+ * compile error: `proxy` (Workers' fetch has no HTTP proxy), an `authentication-certificate` by `thumbprint` / `body` (a Worker
  * presents client certificates only through an `mtls_certificates` binding, named by `certificate-id`), a literal
  * timeout above MAX_OUTBOUND_TIMEOUT_SECONDS. certgate's one leniency: `<set-method>` may be left out with
  * mode="new" (GET), as APIM's gateway sends.
@@ -20,11 +21,12 @@
 import { MAX_OUTBOUND_TIMEOUT_SECONDS } from "../../src/limits";
 import type { OutboundRequest, OutboundStep } from "../../src/policy/outbound-schema";
 import type { SetHeader, Template } from "../../src/policy/schema";
-import { MANAGED_IDENTITY_UNAVAILABLE } from "./catalog";
 import { errorCount, type CheckContext, type CheckTools } from "./check-tools";
 import { isHttpUrl } from "./layout";
 import type { XmlAttribute, XmlElement } from "./read-xml";
 import { toTemplate } from "./template";
+import { checkManagedIdentityAuth } from "./check-managed-identity";
+import type { ManagedIdentityAuth } from "../../src/policy/managed-identity-schema";
 
 /** RFC 9110 §9.1: a method is a token. */
 const HTTP_METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -90,6 +92,7 @@ function outboundRequest(t: CheckTools, ctx: CheckContext, el: XmlElement, a: Ma
   let method: Template | null = null;
   let body: Template | null = null;
   let certificateId: string | null = null;
+  let managedIdentity: ManagedIdentityAuth | null = null;
   const headers: SetHeader[] = [];
   const seen = new Set<string>();
   const allowed = ["set-url", "set-method", "set-header", "set-body", "authentication-certificate", "authentication-managed-identity", "proxy"];
@@ -161,10 +164,12 @@ function outboundRequest(t: CheckTools, ctx: CheckContext, el: XmlElement, a: Ma
         } else if (id !== null) certificateId = id;
         break;
       }
-      case "authentication-managed-identity":
-        t.diags.error(ctx.file, c.start, MANAGED_IDENTITY_UNAVAILABLE, c.name.length + 1);
-        ok = false;
+      case "authentication-managed-identity": {
+        const auth = checkManagedIdentityAuth(t, ctx, c, true);
+        if (auth === null) ok = false;
+        else managedIdentity = { resource: auth.resource, clientId: auth.clientId, ignoreError: auth.ignoreError };
         break;
+      }
       case "proxy":
         t.diags.error(ctx.file, c.start, "<proxy> is not available on Cloudflare Workers: a Worker's fetch cannot go through an HTTP proxy", c.name.length + 1);
         ok = false;
@@ -177,7 +182,7 @@ function outboundRequest(t: CheckTools, ctx: CheckContext, el: XmlElement, a: Ma
     ok = false;
   }
   if (!ok) return null;
-  return { mode: mode.t === "text" ? { t: "text", v: mode.v.trim() } : mode, timeout, url, method, headers, body, certificateId };
+  return { mode: mode.t === "text" ? { t: "text", v: mode.v.trim() } : mode, timeout, url, method, headers, body, certificateId, ...(managedIdentity ? { managedIdentity } : {}) };
 }
 
 function retry(t: CheckTools, ctx: CheckContext, el: XmlElement): Omit<Extract<OutboundStep, { k: "retry" }>, "at"> | null {

@@ -12,7 +12,7 @@
  */
 import type { Code } from "../../src/policy/expr/ast";
 import type { Identity, Origin, SetHeader, Step, Template } from "../../src/policy/schema";
-import { allowedIn, CHILD_ELEMENT_PARENTS, MANAGED_IDENTITY_UNAVAILABLE, MAX_IDENTITIES, POLICY_SECTIONS, SECTIONS, UNSUPPORTED_APIM_POLICIES, type Section } from "./catalog";
+import { allowedIn, CHILD_ELEMENT_PARENTS, MAX_IDENTITIES, POLICY_SECTIONS, SECTIONS, UNSUPPORTED_APIM_POLICIES, type Section } from "./catalog";
 import { parseIp } from "../../src/policy/ip";
 import { parseSpiffeClaim } from "../../src/policy/spiffe";
 import { isHttpUrl } from "./layout";
@@ -24,6 +24,8 @@ import type { CheckTools } from "./check-tools";
 import { checkValidateJwt } from "./check-jwt";
 import { checkLimit } from "./check-limits";
 import { checkCacheValue } from "./check-cache";
+import { checkValidateAzureAdToken } from "./check-azure-ad-token";
+import { checkManagedIdentity } from "./check-managed-identity";
 import { checkOutbound, checkResponseVariable } from "./check-outbound";
 import { checkResponseCache } from "./check-response-cache";
 import { checkLiquidBody } from "./check-liquid";
@@ -200,10 +202,6 @@ export class Checker {
       this.diags.error(ctx.file, el.start, `<${el.name}> belongs in ${CHILD_ELEMENT_PARENTS[el.name]}, not in ${where}`, nameLength);
       return [];
     }
-    if (!sections && el.name === "authentication-managed-identity") {
-      this.diags.error(ctx.file, el.start, MANAGED_IDENTITY_UNAVAILABLE, nameLength);
-      return [];
-    }
     if (!sections) {
       const what = UNSUPPORTED_APIM_POLICIES.has(el.name) ? `<${el.name}> is an APIM policy certgate does not support` : `unknown element <${el.name}>`;
       this.diags.error(ctx.file, el.start, `${what}; allowed in ${where}: ${allowed()}`, nameLength);
@@ -302,6 +300,10 @@ export class Checker {
       case "cache-lookup":
       case "cache-store":
         return checkResponseCache(this.tools, ctx, el);
+      case "authentication-managed-identity":
+        return checkManagedIdentity(this.tools, ctx, el);
+      case "validate-azure-ad-token":
+        return checkValidateAzureAdToken(this.tools, ctx, el);
       default:
         throw new Error(`catalog lists <${el.name}> but check.ts has no rule for it`);
     }

@@ -50,6 +50,8 @@ export interface ExplainOptions {
   readonly sendResponses: ReadonlyMap<string, { readonly status: number; readonly body: string }>;
   /** Stub for cache-lookup: every lookup hits with a 200 of this body (null: the stub cache is empty, every lookup misses). */
   readonly cachedResponse: string | null;
+  /** Stub for authentication-managed-identity: the token every such step gets (null: not configured, 503). */
+  readonly managedIdentityToken: string | null;
   readonly json: boolean;
 }
 
@@ -87,6 +89,7 @@ const EXPLAIN_OPTIONS: OptionTable = {
   cache: REPEATABLE,
   "send-response": REPEATABLE,
   "cached-response": VALUE,
+  "managed-identity-token": VALUE,
 };
 
 /** The host of a request given as a path (`--url /hello`). */
@@ -227,6 +230,7 @@ function parseExplain(argv: readonly string[]): Result<Command, UsageError> {
       cache,
       sendResponses,
       cachedResponse: one("cached-response"),
+      managedIdentityToken: one("managed-identity-token"),
       json: flags.has("json"),
     },
   });

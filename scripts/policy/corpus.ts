@@ -300,6 +300,9 @@ export async function runDocument(bundle: PolicyBundle, kit: RunKit, now: Date, 
   const setup: ExplainSetup = {
     prepared: prepared.value, config: config.value, stores: kit.stores, registered: kit.registered,
     runtimeValues: new Map(), originStatus: 200,
+    // authentication-managed-identity gets a stub token (explain's --managed-identity-token), so the rest of the
+    // document runs; without it every such document would stop at 503 managed_identity_not_configured.
+    managedIdentityToken: "corpus-stub-token",
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {

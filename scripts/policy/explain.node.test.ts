@@ -189,6 +189,19 @@ describe("policy explain, the command", () => {
     expect((await run([...args, "--send-response=x=abc"])).err.join("\n")).toContain("--send-response x: \"abc\" is not STATUS[:BODY]");
   });
 
+  it("--managed-identity-token is the stub token of authentication-managed-identity: no call, no secrets; without it, 503 not configured", async () => {
+    const args = ["explain", "--policy=test/policies/managed-identity-shapes/policy.xml", ...TRUST, "--url=/", `--cert=${join(PKI, "valid.pem")}`];
+    const stub = JSON.parse((await run([...args, "--json", "--managed-identity-token=stub-tok", '--send-response=secret=200:{"value":"v1"}'])).out[0]!) as Decision;
+    expect([stub.effect, stub.headers.authorization, stub.headers["x-secret"]]).toEqual(["forward", "Bearer stub-tok", "v1"]);
+    expect(stub.steps.filter((s) => s.step === "authentication-managed-identity").map((s) => s.note)).toEqual([
+      "https://storage.azure.com/: STUB token (explain)", "https://vault.azure.net: STUB token (explain)", "https://management.azure.com/: STUB token (explain)",
+    ]);
+    const none = JSON.parse((await run([...args, "--json"])).out[0]!) as Decision;
+    expect([none.status, JSON.parse(none.body ?? "{}").code]).toEqual([503, "managed_identity_not_configured"]);
+    const text = await run([...args, "--managed-identity-token=stub-tok", '--send-response=secret=200:{"value":"v1"}']);
+    expect(text.out.join("\n")).toContain("Entra ID     STUB: every token is the --managed-identity-token value");
+  });
+
   it("rate-limit per subscription and rate-limiting-binding read the --counter-used stub", async () => {
     const args = ["explain", "--json", "--policy=test/policies/subscription-limits/policy.xml", ...TRUST, "--url=/", `--cert=${join(PKI, "valid.pem")}`];
     const under = JSON.parse((await run(args)).out[0]!) as Decision;

@@ -23,6 +23,7 @@
 import { applyHit, windowStartOf } from "../../src/policy/state/window";
 import type { CachedValue, ValueCache } from "../../src/policy/value-cache";
 import type { ResponseCache } from "../../src/policy/response-cache";
+import { AzureTokenCache } from "../../src/policy/managed-identity";
 import { encodeBase64 } from "../../src/cert/decode";
 import { traceHeader } from "../../src/policy/trace-header";
 import { describeCertificate, type CertificateModel } from "../../src/cert/model";
@@ -76,6 +77,11 @@ export interface ExplainSetup {
    * a send-one-way-request is recorded, never sent.
    */
   readonly sendResponses?: ReadonlyMap<string, { readonly status: number; readonly body: string }>;
+  /**
+   * Stub token of authentication-managed-identity (absent: not configured — the step answers 503
+   * managed_identity_not_configured, as the Worker does without its secrets). Explain never calls Entra ID.
+   */
+  readonly managedIdentityToken?: string;
   /** Stub response cache of cache-lookup: every lookup hits with a 200 of this body (absent / null: every lookup misses). */
   readonly cachedResponse?: string | null;
 }
@@ -277,6 +283,9 @@ export async function explainRequest(setup: ExplainSetup, req: ExplainRequest): 
     rateLimiter: (_binding, calls) => ({ limit: async () => ({ success: (setup.counterUsed ?? 0) < calls }) }),
     // caching-type="external" reads the same stub: explain never reads KV.
     externalValueCache: stubCache(setup.cache),
+    managedIdentity: setup.managedIdentityToken !== undefined
+      ? { credential: () => err("explain reads no secrets"), cache: new AzureTokenCache(), stubToken: setup.managedIdentityToken }
+      : { credential: () => err("explain reads no Worker secrets: give --managed-identity-token TOKEN"), cache: new AzureTokenCache() },
     responseCache: { internal: stubResponseCache(setup.cachedResponse ?? null), external: stubResponseCache(setup.cachedResponse ?? null) },
   };
   let response: Response;

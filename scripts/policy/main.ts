@@ -82,6 +82,10 @@ The request:
                             STUB for send-request: the answer stored in response variable VAR
                             (repeatable); explain makes no outbound call, a send-request without a
                             stub fails as unreachable, a send-one-way-request is not sent
+  --managed-identity-token TOKEN
+                            STUB for authentication-managed-identity: the token every such step
+                            gets; no call to Entra ID, no secrets read (default: not configured,
+                            503 managed_identity_not_configured)
 
 Output:
   --json                    exactly one JSON object: {"effect": "forward"|"respond", "status",
@@ -136,6 +140,7 @@ export async function main(argv: readonly string[], output: Output, clock: () =>
     cache: o.cache,
     sendResponses: o.sendResponses,
     cachedResponse: o.cachedResponse,
+    ...(o.managedIdentityToken !== null ? { managedIdentityToken: o.managedIdentityToken } : {}),
   }, {
     method: o.method,
     url: o.url,
@@ -165,6 +170,7 @@ export async function main(argv: readonly string[], output: Output, clock: () =>
     cacheEntries: o.cache.size,
     sendResponses: o.sendResponses.size,
     cachedResponse: o.cachedResponse,
+    managedIdentityToken: o.managedIdentityToken !== null,
   })) output.out(line);
   return EXIT_DECIDED;
 }

@@ -25,6 +25,8 @@ export interface RenderContext {
   readonly sendResponses?: number;
   /** The stub response cache's body (--cached-response; null: empty), shown when a cache-lookup step ran. */
   readonly cachedResponse?: string | null;
+  /** A stub token was given (--managed-identity-token), shown when authentication-managed-identity ran. */
+  readonly managedIdentityToken?: boolean;
 }
 
 /** Longest header value shown in full; longer ones (Client-Cert …) are cut, --json has them whole. */
@@ -74,6 +76,9 @@ export function renderExplanation(x: Explanation, ctx: RenderContext): string[] 
   }
   if (x.decision.steps.some((s) => s.step === "send-request" || s.step === "send-one-way-request")) {
     out.push(`outbound     STUB: no call is made; send-request answers come from --send-response (${ctx.sendResponses ?? 0} given), send-one-way-request is not sent`);
+  }
+  if (x.decision.steps.some((s) => s.step === "authentication-managed-identity" || s.note.includes("STUB token"))) {
+    out.push(`Entra ID     STUB: ${ctx.managedIdentityToken ? "every token is the --managed-identity-token value" : "no --managed-identity-token given: answered as not configured (503)"}; no call to the token endpoint, no secrets read`);
   }
   if (x.decision.steps.some((s) => s.step === "cache-lookup" || s.step === "cache-store")) {
     out.push(`resp. cache  STUB: ${ctx.cachedResponse == null ? "empty, every lookup misses" : "every lookup hits with a 200 of the --cached-response body"}; the Workers Cache API and KV POLICY_CACHE are not read`);

@@ -72,6 +72,8 @@ export function statusOf(code: ErrorCode, denyStatus: number): number {
     case "mtls_certificate_unavailable":
     case "counter_store_unavailable":
     case "jwt_keys_unavailable":
+    case "managed_identity_not_configured":
+    case "managed_identity_token_unavailable":
       return 503;
     case "origin_unreachable":
     case "send_request_failed":
@@ -108,6 +110,8 @@ function titleOf(code: ErrorCode, status: number): string {
   if (code === "quota_exceeded") return "Quota exceeded";
   if (code === "counter_store_unavailable") return "The rate limit store is unavailable";
   if (code === "jwt_keys_unavailable") return "The token signing keys are unavailable";
+  if (code === "managed_identity_not_configured") return "The gateway's Azure credential is not configured";
+  if (code === "managed_identity_token_unavailable") return "An access token for the backend is unavailable";
   if (code === "send_request_failed") return "A call made by the gateway's policy failed";
   if (code === "outbound_budget_exceeded") return "The gateway policy could not be applied";
   if (status === 503) return "Certificate validation is unavailable";

@@ -203,6 +203,19 @@ export function rateLimitingBindings(prepared: PreparedBundle): ReadonlyMap<stri
   return out;
 }
 
+/** Whether any step uses authentication-managed-identity (alone or in a send-request): npm run check names its secrets. */
+export function usesManagedIdentity(prepared: PreparedBundle): boolean {
+  let found = false;
+  for (const p of prepared.programs.values()) {
+    for (const steps of [p.program.inbound, p.program.backend, p.program.outbound, p.program.onError]) {
+      forEachStep(steps, (s) => {
+        if (s.k === "authentication-managed-identity" || ((s.k === "send-request" || s.k === "send-one-way-request") && s.request.managedIdentity)) found = true;
+      });
+    }
+  }
+  return found;
+}
+
 function forEachStep(steps: readonly Step[], visit: (s: Step) => void): void {
   for (const s of steps) {
     visit(s);
@@ -239,6 +252,7 @@ const STEP_KINDS = new Set<Step["k"]>([
   "set-backend-service", "authentication-certificate", "authentication-basic", "set-query-parameter", "set-method", "check-header", "ip-filter", "rewrite-uri",
   "mock-response", "cors", "find-and-replace", "forward-request", "validate-jwt", "rate-limit-by-key", "quota-by-key",
   "cache-lookup-value", "cache-store-value", "cache-remove-value", "cache-lookup", "cache-store", "send-request", "send-one-way-request", "retry",
+  "authentication-managed-identity",
 ]);
 const EXISTS_ACTIONS = new Set(["override", "skip", "append", "delete"]);
 const SEVERITIES = new Set(["verbose", "information", "error"]);
@@ -432,6 +446,13 @@ class Checker {
         for (const f of ["keys", "audiences", "issuers", "requiredClaims"]) if (!Array.isArray(v[f])) this.fail(`${where}.${f}`, "must be an array");
         for (const f of ["audiences", "issuers"]) if (Array.isArray(v[f])) (v[f] as unknown[]).forEach((x, i) => this.template(x, `${where}.${f}[${i}]`));
         if (v.openidConfig !== null && typeof v.openidConfig !== "string") this.fail(`${where}.openidConfig`, "must be null or a URL");
+        if (v.azureAd !== undefined) {
+          const ad = v.azureAd as Record<string, unknown> | null;
+          if (!this.obj(ad, `${where}.azureAd`)) break;
+          if (!Array.isArray(ad.clientApplicationIds) || !ad.clientApplicationIds.every((x) => typeof x === "string")) this.fail(`${where}.azureAd.clientApplicationIds`, "must be an array of strings");
+          if (ad.v1IssuerHost !== null && typeof ad.v1IssuerHost !== "string") this.fail(`${where}.azureAd.v1IssuerHost`, "must be null or a host");
+          if (typeof v.openidConfig !== "string") this.fail(`${where}.openidConfig`, "must be the tenant's discovery URL");
+        }
         break;
       }
       case "rate-limit-by-key":
@@ -483,12 +504,17 @@ class Checker {
         if (!Array.isArray(r.headers)) this.fail(`${where}.request.headers`, "must be an array");
         else r.headers.forEach((h, i) => this.setHeader(h, `${where}.request.headers[${i}]`));
         if (r.certificateId !== null && (typeof r.certificateId !== "string" || r.certificateId === "")) this.fail(`${where}.request.certificateId`, "must be null or a binding name");
+        if (r.managedIdentity !== undefined) this.managedIdentity(r.managedIdentity, `${where}.request.managedIdentity`);
         if (v.k === "send-request") {
           this.template(v.responseVariable, `${where}.responseVariable`);
           if (typeof v.ignoreError !== "boolean") this.fail(`${where}.ignoreError`, "must be a boolean");
         }
         break;
       }
+      case "authentication-managed-identity":
+        this.managedIdentity(v, where);
+        if (v.outputVariable !== null && (typeof v.outputVariable !== "string" || v.outputVariable === "")) this.fail(`${where}.outputVariable`, "must be null or a variable name");
+        break;
       case "retry":
         for (const f of ["condition", "count", "interval"]) this.template(v[f], `${where}.${f}`);
         for (const f of ["maxInterval", "delta", "firstFastRetry"]) if (v[f] !== null) this.template(v[f], `${where}.${f}`);
@@ -496,6 +522,14 @@ class Checker {
         this.steps(v.steps, `${where}.steps`);
         break;
     }
+  }
+
+  /** authentication-managed-identity's attributes (policy/managed-identity-schema.ts). */
+  private managedIdentity(v: unknown, where: string): void {
+    if (!this.obj(v, where)) return;
+    this.template(v.resource, `${where}.resource`);
+    if (v.clientId !== null && (typeof v.clientId !== "string" || v.clientId === "")) this.fail(`${where}.clientId`, "must be null or a client id");
+    if (typeof v.ignoreError !== "boolean") this.fail(`${where}.ignoreError`, "must be a boolean");
   }
 
   private setHeader(v: unknown, where: string): void {

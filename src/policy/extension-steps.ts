@@ -15,6 +15,8 @@
  *   a miss; a value the cache cannot hold or a bad duration is a runtime error (`policy_expression_failed`, LastError
  *   Source the step).
  * - validate-jwt's output-token-variable-name holds the token as a Jwt (expr/jwt-value.ts).
+ * - validate-azure-ad-token runs as a validate-jwt step with `azureAd` set: LastError Source is its own name, the
+ *   issuers are the tenant's v2 and v1 forms, and azp / appid must be a client-application-id.
  */
 import { gatewayError, type GatewayError } from "../errors";
 import type { CacheValueStep } from "./cache-schema";
@@ -99,7 +101,9 @@ async function validateJwtStep(step: ValidateJwtStep, host: StepHost): Promise<v
     }
     openid = keys.value;
   }
-  const r = token.ok ? await validateJwt(token.value, { ...step, audiences: await texts(step.audiences, host), issuers: await texts(step.issuers, host) }, host.timestamp, host.certificateSha256, openid) : token;
+  const issuers = step.azureAd ? azureAdIssuers(openid, step.azureAd.v1IssuerHost) : await texts(step.issuers, host);
+  const checks = { ...step, audiences: await texts(step.audiences, host), issuers, ...(step.azureAd ? { clientApplicationIds: step.azureAd.clientApplicationIds } : {}) };
+  const r = token.ok ? await validateJwt(token.value, checks, host.timestamp, host.certificateSha256, openid) : token;
   if (r.ok) {
     // APIM: the variable holds the validated token as a Jwt (expr/jwt-value.ts); it parsed, so it is not null.
     if (step.outputVariable !== null && token.ok) host.setVariable(step.outputVariable, parseJwtValue(token.value) ?? token.value);
@@ -109,8 +113,20 @@ async function validateJwtStep(step: ValidateJwtStep, host: StepHost): Promise<v
   host.note(r.error.reason);
   host.log("info", "policy_jwt_rejected", { requestId: host.requestId, reason: r.error.reason, at: host.position, internal: r.error.internal });
   const message = step.failedMessage ?? r.error.message;
-  throw host.fail("validate-jwt", r.error.reason, message,
+  throw host.fail(step.azureAd ? "validate-azure-ad-token" : "validate-jwt", r.error.reason, message,
     gatewayError("jwt_invalid", message, { requestId: host.requestId, reason: r.error.reason }), step.failedStatus);
+}
+
+/**
+ * validate-azure-ad-token's issuers: the tenant discovery document's (v2.0, `https://login.microsoftonline.com/{tid}/v2.0`)
+ * and the v1.0 form of the same tenant (`https://{v1IssuerHost}/{tid}/`), as Entra ID issues both kinds of access
+ * token (https://learn.microsoft.com/entra/identity-platform/access-tokens). No discovery issuer → none allowed.
+ */
+function azureAdIssuers(openid: OpenIdKeys | null, v1IssuerHost: string | null): string[] {
+  const v2 = openid?.issuer ?? null;
+  if (v2 === null) return ["(the tenant's discovery document named no issuer)"];
+  const tid = /^https:\/\/[^/]+\/([0-9A-Fa-f-]{36})\/v2\.0\/?$/.exec(v2)?.[1];
+  return tid && v1IssuerHost ? [v2, `https://${v1IssuerHost}/${tid}/`] : [v2];
 }
 
 /** validate-jwt's audiences / issuers: each evaluated and trimmed; an empty one names nothing (dropped). */

@@ -46,4 +46,17 @@ export interface ValidateJwtStep {
   readonly requiredClaims: readonly JwtRequiredClaim[];
   /** RFC 8705 §3.1: `cnf["x5t#S256"]` must equal the validated client certificate's SHA-256 thumbprint (base64url). */
   readonly requireCertificateBinding: boolean;
+  /**
+   * Compiled from `<validate-azure-ad-token>` (scripts/compile-policies/check-azure-ad-token.ts): LastError Source
+   * is that element; the issuers are the tenant's (from its discovery document, v1 and v2 forms); the token's
+   * client (`azp`, v2, or `appid`, v1) must be one of `clientApplicationIds` when it is not empty. Absent: validate-jwt.
+   */
+  readonly azureAd?: AzureAdChecks;
+}
+
+/** validate-azure-ad-token's own checks beyond validate-jwt's. */
+export interface AzureAdChecks {
+  readonly clientApplicationIds: readonly string[];
+  /** The authority host's v1 issuer form, `https://sts.windows.net/{tenant}/` (null: only the v2 issuer). */
+  readonly v1IssuerHost: string | null;
 }

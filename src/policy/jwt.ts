@@ -34,7 +34,9 @@ export type JwtFailureReason =
   | "TokenAudienceNotAllowed"
   | "TokenClaimNotFound"
   | "TokenClaimValueNotAllowed"
-  | "TokenCertificateBindingMismatch";
+  | "TokenCertificateBindingMismatch"
+  /** validate-azure-ad-token: the token's azp / appid is not among client-application-ids (certgate's Reason name). */
+  | "TokenClientApplicationNotAllowed";
 
 export interface JwtFailure {
   readonly reason: JwtFailureReason;
@@ -57,6 +59,7 @@ const MESSAGES: Readonly<Record<JwtFailureReason, string>> = {
   TokenClaimNotFound: "JWT claim not found.",
   TokenClaimValueNotAllowed: "JWT claim value is not allowed.",
   TokenCertificateBindingMismatch: "JWT is not bound to the client certificate.",
+  TokenClientApplicationNotAllowed: "JWT client application is not allowed.",
 };
 
 const fail = (reason: JwtFailureReason, internal?: string): Result<never, JwtFailure> =>
@@ -67,6 +70,8 @@ export type JwtChecks = Pick<ValidateJwtStep,
   "requireExpirationTime" | "requireSignedTokens" | "clockSkewSeconds" | "keys" | "requiredClaims" | "requireCertificateBinding"> & {
   readonly audiences: readonly string[];
   readonly issuers: readonly string[];
+  /** validate-azure-ad-token's client-application-ids: `azp` (v2) or `appid` (v1) must be one (empty: not checked). */
+  readonly clientApplicationIds?: readonly string[];
 };
 
 /** The token from an Authorization-style header value: `scheme` (case-insensitive) then the token, or the whole value. */
@@ -221,6 +226,11 @@ function checkClaims(p: JWTPayload, checks: JwtChecks, now: Date, certificateSha
   if (checks.audiences.length > 0) {
     const aud = typeof p.aud === "string" ? [p.aud] : Array.isArray(p.aud) ? p.aud : [];
     if (!aud.some((a) => checks.audiences.includes(a))) return fail("TokenAudienceNotAllowed");
+  }
+  if (checks.clientApplicationIds && checks.clientApplicationIds.length > 0) {
+    // Entra ID access tokens name their client in azp (v2.0) or appid (v1.0).
+    const client = typeof p.azp === "string" ? p.azp : typeof p.appid === "string" ? p.appid : null;
+    if (client === null || !checks.clientApplicationIds.includes(client)) return fail("TokenClientApplicationNotAllowed", `azp/appid ${JSON.stringify(client)}`);
   }
   for (const claim of checks.requiredClaims) {
     const r = checkClaim(p, claim);

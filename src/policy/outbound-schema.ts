@@ -9,6 +9,7 @@
  * Contract: data only. Attributes that APIM lets be expressions are Templates (`mode`, `timeout`,
  * `response-variable-name`, every retry number); `ignore-error` is literal (APIM: no expressions).
  */
+import type { ManagedIdentityAuth } from "./managed-identity-schema";
 import type { Origin, SetHeader, Step, Template } from "./schema";
 
 /** What send-request and send-one-way-request send. */
@@ -25,6 +26,8 @@ export interface OutboundRequest {
   readonly body: Template | null;
   /** `<authentication-certificate certificate-id>`: the Worker's `mtls_certificates` binding of that name. */
   readonly certificateId: string | null;
+  /** `<authentication-managed-identity>`: `Authorization: Bearer <token>` on this request (policy/managed-identity.ts); absent: none. */
+  readonly managedIdentity?: ManagedIdentityAuth;
 }
 
 export interface SendRequestStep {

@@ -28,6 +28,9 @@
  *   (RFC 6598), unspecified or IPv4-mapped. Host names are not resolved here: a name that resolves to a private
  *   address is the platform's to refuse (Workers cannot reach private networks without a tunnel binding).
  *   `settings.allowPrivateOutbound` lifts the address rule (tests and explain only); the own-host rule stays.
+ * - `<authentication-managed-identity>` inside either: the token (managed-identity.ts, one more outbound call on a
+ *   cache miss) goes to the request's Authorization header after its set-headers; its failures are its own
+ *   (LastError Source "authentication-managed-identity"), ignore-error sends the request without it.
  * - send-one-way-request: the same request, sent in the background (the host's waitUntil); its outcome is logged and
  *   never changes the answer — a refused URL or an exhausted budget is logged and the call skipped.
  * - retry: runs its children, then (forward-request among them) calls the origin, then evaluates the condition; while
@@ -45,6 +48,7 @@ import { responseHost, type ResponseState } from "./context";
 import type { Code } from "./expr/ast";
 import type { HostObject, Value } from "./expr/host";
 import { parseIp } from "./ip";
+import type { ManagedIdentityAuth } from "./managed-identity-schema";
 import type { OutboundRequest, OutboundStep, RetryStep, SendOneWayRequestStep, SendRequestStep } from "./outbound-schema";
 import type { SetHeader, Step, Template } from "./schema";
 
@@ -91,6 +95,8 @@ export interface OutboundHost {
   /** Outbound calls made so far by this request (shared by every step). */
   readonly budget: { calls: number };
   readonly fetch: OutboundFetch | undefined;
+  /** `<authentication-managed-identity>` inside the request: its token (null: ignore-error and none), or throws (managed-identity.ts). */
+  managedIdentityToken(auth: ManagedIdentityAuth): Promise<string | null>;
   readonly waitUntil: ((p: Promise<unknown>) => void) | undefined;
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -136,7 +142,7 @@ export async function runOutboundStep(step: OutboundStep, host: OutboundHost): P
 /** A request ready to send, or why it cannot be. */
 type Prepared =
   | { readonly ok: true; readonly url: URL; readonly init: RequestInit; readonly timeoutMs: number; readonly certificateId: string | null }
-  | { readonly ok: false; readonly reason: "invalid_url" | "url_forbidden"; readonly message: string };
+  | { readonly ok: false; readonly reason: "invalid_url" | "url_forbidden" | "token_unavailable"; readonly message: string };
 
 function budgetFailure(host: OutboundHost, source: string, message: string): unknown {
   host.log("warn", "outbound_budget_exceeded", { requestId: host.requestId, at: host.path, message });
@@ -149,7 +155,7 @@ function expressionFailure(host: OutboundHost, source: string, reason: string, m
   return host.fail(source, reason, message, gatewayError("policy_expression_failed", "A policy built an invalid outbound request.", { requestId: host.requestId }), 500);
 }
 
-async function prepare(source: string, r: OutboundRequest, host: OutboundHost): Promise<Prepared> {
+async function prepare(source: string, r: OutboundRequest, host: OutboundHost, oneWay = false): Promise<Prepared> {
   const mode = (await host.text(r.mode)).trim();
   if (mode !== "new" && mode !== "copy") throw expressionFailure(host, source, "invalid_mode", `mode ${JSON.stringify(mode)} is not new or copy`);
   let seconds = DEFAULT_OUTBOUND_TIMEOUT_SECONDS;
@@ -166,6 +172,18 @@ async function prepare(source: string, r: OutboundRequest, host: OutboundHost): 
   const method = r.method !== null ? (await host.text(r.method)).trim() : copy?.method ?? "GET";
   const headers = copy ? new Headers(copy.headers) : new Headers();
   for (const h of r.headers) await host.applyHeader(h, headers);
+  // APIM: the managed identity's token authenticates this request (Authorization: Bearer), after its set-headers.
+  if (r.managedIdentity) {
+    let token: string | null;
+    try {
+      token = await host.managedIdentityToken(r.managedIdentity);
+    } catch (e) {
+      // send-one-way-request never changes the answer: without its token it is not sent (the failure is logged).
+      if (!oneWay) throw e;
+      return { ok: false, reason: "token_unavailable", message: "authentication-managed-identity got no token" };
+    }
+    if (token !== null) headers.set("authorization", `Bearer ${token}`);
+  }
   const body = r.body !== null ? await host.text(r.body) : copy ? copy.body : null;
   let url: URL | null = null;
   try {
@@ -281,7 +299,7 @@ function sendFailed(step: SendRequestStep, host: OutboundHost, variable: string,
 }
 
 async function sendOneWay(step: SendOneWayRequestStep, host: OutboundHost): Promise<void> {
-  const p = await prepare("send-one-way-request", step.request, host);
+  const p = await prepare("send-one-way-request", step.request, host, true);
   if (!p.ok) {
     host.log("warn", "send_one_way_request_failed", { requestId: host.requestId, at: host.path, reason: p.reason, internal: p.message });
     host.note(`${p.reason}: not sent`);

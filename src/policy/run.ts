@@ -99,6 +99,8 @@ import type { ResponseCache } from "./response-cache";
 import type { OpenIdKeySource } from "./openid";
 import type { ValueCache } from "./value-cache";
 import type { CounterCall } from "./state/counters";
+import { managedIdentityToken, type ManagedIdentityHost, type ManagedIdentityService } from "./managed-identity";
+import type { ManagedIdentityAuth } from "./managed-identity-schema";
 import { OutboundResponse, runOutboundStep, type OutboundFetch, type OutboundHost } from "./outbound";
 import type { OutboundStep } from "./outbound-schema";
 import { readCapped } from "../bytes";
@@ -195,6 +197,8 @@ export interface RunServices {
   readonly externalValueCache?: ValueCache;
   /** rate-limiting-binding: the Workers Rate Limiting binding of that name (null: not bound). */
   readonly rateLimiter?: (binding: string, calls: number) => import("./state/limit-step").RateLimiter | null;
+  /** authentication-managed-identity's Azure credential and token cache (policy/managed-identity.ts); absent: not configured. */
+  readonly managedIdentity?: ManagedIdentityService;
   /** cache-lookup / cache-store's caches by store (policy/response-cache.ts); absent: every lookup is skipped. */
   readonly responseCache?: { readonly internal?: ResponseCache; readonly external?: ResponseCache };
 }
@@ -661,6 +665,14 @@ class Run {
       case "send-one-way-request":
       case "retry":
         return runOutboundStep(step, this.outboundHost(step, path));
+      case "authentication-managed-identity": {
+        const token = await managedIdentityToken(step, this.managedIdentityHost(step, path));
+        if (token === null) return;
+        // APIM: the token as a string in the variable, or the origin request's Authorization: Bearer.
+        if (step.outputVariable !== null) this.expressionContext.variables.set(step.outputVariable, token);
+        else this.request.headers.set("authorization", `Bearer ${token}`);
+        return;
+      }
       case "cache-lookup": {
         const outcome = await lookupResponse(step, {
           text: (t) => this.text(t),
@@ -735,10 +747,33 @@ class Run {
       allowPrivate: this.settings.allowPrivateOutbound === true,
       budget: this.outboundBudget,
       fetch: services.fetchOutbound,
+      managedIdentityToken: (auth: ManagedIdentityAuth) => managedIdentityToken(auth, this.managedIdentityHost(step, path)),
       waitUntil: services.waitUntil,
       now: () => Date.now(),
       sleep: services.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
       random: services.random ?? Math.random,
+    };
+  }
+
+  /** The runner as authentication-managed-identity sees it (managed-identity.ts), alone or inside a send-request. */
+  private managedIdentityHost(step: Step, path: string): ManagedIdentityHost {
+    return {
+      text: (t) => this.text(t),
+      note: (text) => this.note(step, path, text),
+      trace: (message, metadata) => {
+        if (this.traces.length < MAX_TRACE_LINES) this.traces.push({ source: "authentication-managed-identity", severity: "information", message, metadata, section: this.state.section, at: position(step.at) });
+      },
+      log: (level, event, fields) => this.services.log(level, event, fields),
+      fail: (source, reason, message, answer, status) => this.failure(source, reason, message, answer, status),
+      answer: (error) => new Failure(error, null, null),
+      requestId: this.request.requestId,
+      position: position(step.at),
+      ownHost: this.request.url.host,
+      allowPrivate: this.settings.allowPrivateOutbound === true,
+      budget: this.outboundBudget,
+      fetch: this.services.fetchOutbound,
+      service: this.services.managedIdentity,
+      now: () => Date.now(),
     };
   }
 

@@ -11,6 +11,7 @@ import type { Code } from "./expr/ast";
 import type { ValidateJwtStep } from "./jwt-schema";
 import type { LimitStep } from "./state/schema";
 import type { CacheValueStep } from "./cache-schema";
+import type { ManagedIdentityStep } from "./managed-identity-schema";
 import type { OutboundStep } from "./outbound-schema";
 import type { ResponseCacheStep } from "./response-cache-schema";
 
@@ -166,7 +167,8 @@ export type Step =
   | LimitStep
   | CacheValueStep
   | OutboundStep
-  | ResponseCacheStep;
+  | ResponseCacheStep
+  | ManagedIdentityStep;
 
 export interface SetHeader {
   readonly at: Origin;
