@@ -58,6 +58,15 @@ describe("npm run policies:build", () => {
     expect(bad.code).toBe(2);
   });
 
+  it("a folder named like a policy file (certgate.json/, global.xml/) is an error naming it, exit 2 — not silently skipped", async () => {
+    const dir = write({ "values.json": '{"env": "dev"}' });
+    mkdirSync(join(dir, "certgate.json"));
+    const r = await runTsx("scripts/compile-policies/main.ts", ["--policies", dir, "--check"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("certgate.json is a folder, not a file");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("--out under a file or onto a folder: one line naming the path, exit 2, no stack trace, no .tmp left", async () => {
     const dir = write({ "global.xml": GLOBAL, "values.json": '{"env": "dev"}', "a-file": "x" });
     const [underFile, newFile] = await Promise.all([

@@ -59,13 +59,19 @@ export function parseBuildArgs(argv: readonly string[]): Args | "help" | string[
   };
 }
 
-/** Every .xml / .json file under `dir`, keyed by its `/`-separated path relative to `dir`. */
+/**
+ * Every .xml / .json file under `dir`, keyed by its `/`-separated path relative to `dir`. A folder named like a
+ * policy file (`global.xml/`, `certgate.json/`) throws: skipping it would silently drop that file's meaning.
+ */
 export function readPolicyFiles(dir: string): Map<string, string> {
   const files = new Map<string, string>();
   const walk = (d: string) => {
     for (const entry of readdirSync(d, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1))) {
       if (entry.name.startsWith(".")) continue;
       const full = join(d, entry.name);
+      if (entry.isDirectory() && (entry.name.endsWith(".xml") || entry.name.endsWith(".json"))) {
+        throw new Error(`${relative(dir, full).split(sep).join("/")} is a folder, not a file (policy files are .xml and .json files)`);
+      }
       if (entry.isDirectory()) walk(full);
       else if (entry.isFile() && (entry.name.endsWith(".xml") || entry.name.endsWith(".json"))) {
         files.set(relative(dir, full).split(sep).join("/"), readFileSync(full, "utf8"));

@@ -82,7 +82,11 @@ export function compileForExplain(source: PolicySource, values: readonly string[
   let files: Map<string, string>;
   if (source.kind === "folder") {
     if (!existsSync(source.dir) || !statSync(source.dir).isDirectory()) return err({ messages: [`${source.dir} is not a folder`], diagnostics: "" });
-    files = readPolicyFiles(source.dir);
+    try {
+      files = readPolicyFiles(source.dir);
+    } catch (e) {
+      return err({ messages: [`cannot read ${source.dir}: ${reasonOf(e)}`], diagnostics: "" });
+    }
   } else {
     try {
       files = new Map([[basename(source.file), readFileSync(source.file, "utf8")]]);
