@@ -1248,7 +1248,9 @@ class Run {
   }
 
   private async callOrigin(): Promise<Response> {
-    const headers = this.request.headers;
+    // A copy: the identity headers go to the origin only, never into the request a later send-request mode="copy"
+    // (outbound, on-error) or context.Request.Headers sees.
+    const headers = new Headers(this.request.headers);
     // A body replaced by set-body (or consumed by a Body.As<T>() without preserveContent) has its own length; the
     // client's Content-Length no longer describes it.
     const buffered = this.bufferedRequest;
