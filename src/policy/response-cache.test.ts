@@ -90,6 +90,16 @@ describe("cache-lookup / cache-store: one client's response is never served to a
   });
 });
 
+describe("the key cannot be forged by the request", () => {
+  it("repeated query values and one value holding the separator are different keys (?v=a&v=b is not ?v=a,b)", () => {
+    const base = { method: "GET", operation: "*", headers: new Headers(), varyByHeaders: [], varyByQuery: ["v"], client: null };
+    const k = (url: string) => responseCacheKey({ ...base, url: new URL(url) });
+    expect(k("https://g/p?v=a&v=b")).not.toBe(k("https://g/p?v=a,b"));
+    expect(k("https://g/p?v=a&v=b")).not.toBe(k("https://g/p?v=b&v=a"));
+    expect(k("https://g/p")).not.toBe(k("https://g/p?v="));
+  });
+});
+
 describe("what is looked up and stored (APIM's rules)", () => {
   it("only 200 is stored unless cache-response is true", async () => {
     const path = `/${unique()}`;

@@ -154,7 +154,7 @@ export interface ResponseKeyInput {
 export function responseCacheKey(i: ResponseKeyInput): string {
   const query = i.varyByQuery.length === 0
     ? [...i.url.searchParams].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    : i.varyByQuery.map((q) => [q, i.url.searchParams.getAll(q).join(",")]);
+    : i.varyByQuery.map((q) => [q, i.url.searchParams.getAll(q)]);
   const headers = i.varyByHeaders.map((h) => [h, i.headers.get(h)]);
   return JSON.stringify(["v1", i.method, i.operation, i.url.pathname, query, headers, i.client ?? "*shared*"]);
 }
