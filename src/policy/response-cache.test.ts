@@ -98,6 +98,11 @@ describe("the key cannot be forged by the request", () => {
     expect(k("https://g/p?v=a&v=b")).not.toBe(k("https://g/p?v=b&v=a"));
     expect(k("https://g/p")).not.toBe(k("https://g/p?v="));
   });
+
+  it("the host is part of the key (a policy may pick its backend by the request's host)", () => {
+    const base = { method: "GET", operation: "*", headers: new Headers(), varyByHeaders: [], varyByQuery: [], client: null };
+    expect(responseCacheKey({ ...base, url: new URL("https://a.example/p") })).not.toBe(responseCacheKey({ ...base, url: new URL("https://b.example/p") }));
+  });
 });
 
 describe("what is looked up and stored (APIM's rules)", () => {
