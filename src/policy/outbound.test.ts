@@ -178,6 +178,15 @@ describe("send-request", () => {
     expect(problem(x).record.lastError).toMatchObject({ source: "send-request", reason: "timeout" });
   });
 
+  it("timeout covers the body too: a callee that sends headers and then never finishes its body is Reason timeout", async () => {
+    const trickle = () => new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("{")) }));
+    const x = await run(bundle({
+      inbound: [send("r", request({ url: "https://slow.example.test/", timeout: "1" })), step.setHeader("X-Body", ["@(((IResponse)context.Variables[\"r\"]).Body.As<string>())"])],
+    }), { answers: [trickle()] });
+    expect(problem(x).record.lastError).toMatchObject({ source: "send-request", reason: "timeout" });
+    expect(x.originCalls).toHaveLength(0);
+  });
+
   it("ignore-error=true: the variable is null and the request goes on", async () => {
     const x = await run(bundle({
       inbound: [

@@ -18,7 +18,7 @@
  *   variable is null; without, LastError (Source "send-request", Reason `invalid_url` / `url_forbidden` /
  *   `unreachable` / `timeout`) and on-error; unhandled → 502 `send_request_failed`. APIM documents no Reason values
  *   for send-request: these are certgate's.
- * - Budgets (src/limits.ts), never ignored: MAX_OUTBOUND_CALLS per request, a body above
+ * - Budgets (src/limits.ts), never ignored: MAX_OUTBOUND_CALLS per request, the timeout over the headers and the body read, a body above
  *   MAX_OUTBOUND_RESPONSE_BYTES → LastError (Reason
  *   `outbound_budget_exceeded`), on-error, unhandled → 500 `outbound_budget_exceeded`. The body is read only when
  *   the program reads a `Body` or returns a response variable; otherwise it is cancelled unread.
@@ -278,7 +278,19 @@ async function sendRequest(step: SendRequestStep, host: OutboundHost): Promise<v
   const response = sent.response;
   let bytes: Uint8Array | null = null;
   if (host.readsBody && response.body) {
-    bytes = await readCapped(response.body, MAX_OUTBOUND_RESPONSE_BYTES);
+    // The timeout covers the body as well: a callee that sends its headers and then trickles never holds the request.
+    const body = response.body;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const left = Math.max(0, p.timeoutMs - sent.ms);
+    const read = await Promise.race([
+      readCapped(body, MAX_OUTBOUND_RESPONSE_BYTES),
+      new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), left))),
+    ]).finally(() => clearTimeout(timer));
+    if (read === TIMED_OUT) {
+      await body.cancel().catch(() => {});
+      return sendFailed(step, host, variable, { method, url, reason: "timeout", message: `the body from ${p.url.host} did not finish within ${p.timeoutMs / 1000} s`, ms: sent.ms + left });
+    }
+    bytes = read;
     if (bytes === null) throw budgetFailure(host, "send-request", `the response of ${url} is larger than ${MAX_OUTBOUND_RESPONSE_BYTES} bytes`);
   } else {
     // Nothing reads it: never buffered.
