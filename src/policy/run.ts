@@ -404,13 +404,14 @@ class Run {
         if (program.backend.length > 0) await this.runSteps(program.backend, "");
         const response = this.originResponse ?? await this.callOrigin();
         let final = program.outbound.length === 0 || response.status === 101 ? response : await this.runOutbound(response);
-        if (this.limits.headers.length > 0 || this.limits.after.length > 0) final = await this.finishLimits(final);
+        // Stored before the limit headers are added: those are this client's (its remaining calls), not the entry's.
         if (this.cacheMiss !== null && this.cacheStore !== null && final.status !== 101) {
           const { step, path, ...settings } = this.cacheStore;
           const stored = await storeResponse(final, this.cacheMiss, settings);
           this.note(step, path, stored.note);
           final = stored.response;
         }
+        if (this.limits.headers.length > 0 || this.limits.after.length > 0) final = await this.finishLimits(final);
         return { kind: "response", response: this.corsHeaders === null ? final : this.withCors(final), record: this.record(), answer: null };
       } catch (e) {
         if (!(e instanceof Failure) || e.lastError === null) throw e;
