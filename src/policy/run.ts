@@ -469,7 +469,7 @@ class Run {
       get region() { return request.region; },
       body: this.bufferedRequest?.body ?? null,
       defaultOrigin: this.settings.defaultOrigin,
-      backendUrl: () => this.upstreamHref(),
+      backendUrl: () => this.visibleBackendHref(),
     };
     return (this.created = createContext(input, this.state));
   }
@@ -1045,7 +1045,7 @@ class Run {
       request: {
         method: this.method,
         originalMethod: this.request.method,
-        url: new URL(this.upstreamHref()),
+        url: new URL(this.visibleBackendHref()),
         originalUrl: this.request.url,
         ipAddress: this.request.ipAddress,
         params: this.selection.params,
@@ -1242,6 +1242,16 @@ class Run {
    * rewrite-uri's) and the query (set-query-parameter / rewrite-uri). What the origin call uses, and what
    * `context.Request.Url` shows (APIM: "Url contains the current value of the full backend URL").
    */
+  /** context.Request.Url: the backend URL without user:password (a base-url or ORIGIN_URL may hold them; IUrl has none). */
+  private visibleBackendHref(): string {
+    const href = this.upstreamHref();
+    if (!href.includes("@")) return href;
+    const u = new URL(href);
+    u.username = "";
+    u.password = "";
+    return u.href;
+  }
+
   private upstreamHref(): string {
     const program = this.selection.program.program;
     const path = this.upstreamPath ?? (program.api ? stripApiPath(this.request.url.pathname, program.api.path) : this.request.url.pathname);
