@@ -166,7 +166,7 @@ class ContextHost implements HostObject {
           Id: this.input.program.api.id,
           Name: this.input.program.api.name,
           Path: this.input.program.api.path,
-          ServiceUrl: origin === null ? null : new UrlHost(new URL(origin)),
+          ServiceUrl: origin === null ? null : new UrlHost(withoutCredentials(new URL(origin))),
         });
       }
       case "Variables":
@@ -261,6 +261,13 @@ class RequestHost implements HostObject {
   toString(): string {
     return this.typeName;
   }
+}
+
+/** A URL without user:password (an origin may hold them; APIM's IUrl has no such part). */
+function withoutCredentials(u: URL): URL {
+  u.username = "";
+  u.password = "";
+  return u;
 }
 
 class UrlHost implements HostObject {

@@ -23,7 +23,7 @@ import type { CacheValueStep } from "./cache-schema";
 import type { Code } from "./expr/ast";
 import type { Value } from "./expr/host";
 import { parseJwtValue } from "./expr/jwt-value";
-import { tokenOf, validateJwt } from "./jwt";
+import { jwtFailure, tokenOf, validateJwt } from "./jwt";
 import type { ValidateJwtStep } from "./jwt-schema";
 import type { OpenIdKeys, OpenIdKeySource } from "./openid";
 import type { Template } from "./schema";
@@ -103,7 +103,13 @@ async function validateJwtStep(step: ValidateJwtStep, host: StepHost): Promise<v
   }
   const issuers = step.azureAd ? azureAdIssuers(openid, step.azureAd.v1IssuerHost) : await texts(step.issuers, host);
   const checks = { ...step, audiences: await texts(step.audiences, host), issuers, ...(step.azureAd ? { clientApplicationIds: step.azureAd.clientApplicationIds } : {}) };
-  const r = token.ok ? await validateJwt(token.value, checks, host.timestamp, host.certificateSha256, openid) : token;
+  const checked = token.ok ? await validateJwt(token.value, checks, host.timestamp, host.certificateSha256, openid) : token;
+  // Fail closed: <audiences> / <issuers> whose values all evaluated to empty allow none, not any (an empty list means
+  // "not checked" to validateJwt; with openid-config an empty issuers list would fall back to the discovery issuer).
+  const r = !checked.ok ? checked
+    : step.audiences.length > 0 && checks.audiences.length === 0 ? jwtFailure("TokenAudienceNotAllowed", "every audience evaluated to an empty string")
+    : !step.azureAd && step.issuers.length > 0 && issuers.length === 0 ? jwtFailure("TokenIssuerNotAllowed", "every issuer evaluated to an empty string")
+    : checked;
   if (r.ok) {
     // APIM: the variable holds the validated token as a Jwt (expr/jwt-value.ts); it parsed, so it is not null.
     if (step.outputVariable !== null && token.ok) host.setVariable(step.outputVariable, parseJwtValue(token.value) ?? token.value);

@@ -78,6 +78,17 @@ describe("validate-jwt through the Worker", () => {
     expect([wrong.status, ((await wrong.json()) as { code: string }).code]).toEqual([401, "jwt_invalid"]);
   });
 
+  it("audiences / issuers that all evaluate to empty refuse every token (never 'any audience' or 'any issuer')", async () => {
+    const fromHeader = (name: string) => tpl(`@(context.Request.Headers.GetValueOrDefault("${name}", ""))`);
+    const s = scenario({}, recordingOrigin(), bundle({ inbound: [jwtStep({ audiences: [fromHeader("X-Aud")] })] }));
+    const noAud = await s.request("/", request(alice, { authorization: `Bearer ${await token({ aud: "api://anything" })}` }));
+    expect([noAud.status, ((await noAud.json()) as { detail?: string }).detail]).toEqual([401, "JWT audience is not allowed."]);
+    const t = scenario({}, recordingOrigin(), bundle({ inbound: [jwtStep({ issuers: [fromHeader("X-Iss")] })] }));
+    const noIss = await t.request("/", request(alice, { authorization: `Bearer ${await token({ iss: "https://evil.test" })}` }));
+    expect([noIss.status, ((await noIss.json()) as { detail?: string }).detail]).toEqual([401, "JWT issuer is not allowed."]);
+    expect(s.origin.calls.length + t.origin.calls.length).toBe(0);
+  });
+
   it("on-error sees LastError Source validate-jwt and APIM's Reason", async () => {
     const s = scenario({}, recordingOrigin(), bundle({
       inbound: [jwtStep()],

@@ -65,6 +65,9 @@ const MESSAGES: Readonly<Record<JwtFailureReason, string>> = {
 const fail = (reason: JwtFailureReason, internal?: string): Result<never, JwtFailure> =>
   ({ ok: false, error: internal === undefined ? { reason, message: MESSAGES[reason] } : { reason, message: MESSAGES[reason], internal } });
 
+/** A validate-jwt failure with APIM's message for `reason` (extension-steps.ts). */
+export const jwtFailure = fail;
+
 /** The checks of a validate-jwt step, its audiences and issuers evaluated (extension-steps.ts). */
 export type JwtChecks = Pick<ValidateJwtStep,
   "requireExpirationTime" | "requireSignedTokens" | "clockSkewSeconds" | "keys" | "requiredClaims" | "requireCertificateBinding"> & {

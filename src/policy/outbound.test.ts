@@ -178,6 +178,15 @@ describe("send-request", () => {
     expect(problem(x).record.lastError).toMatchObject({ source: "send-request", reason: "timeout" });
   });
 
+  it("timeout covers the body too: a callee that sends headers and then never finishes its body is Reason timeout", async () => {
+    const trickle = () => new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("{")) }));
+    const x = await run(bundle({
+      inbound: [send("r", request({ url: "https://slow.example.test/", timeout: "1" })), step.setHeader("X-Body", ["@(((IResponse)context.Variables[\"r\"]).Body.As<string>())"])],
+    }), { answers: [trickle()] });
+    expect(problem(x).record.lastError).toMatchObject({ source: "send-request", reason: "timeout" });
+    expect(x.originCalls).toHaveLength(0);
+  });
+
   it("ignore-error=true: the variable is null and the request goes on", async () => {
     const x = await run(bundle({
       inbound: [
@@ -200,6 +209,16 @@ describe("send-request", () => {
     expect(forbiddenHost(new URL("http://172.32.0.1/"), "gw.test", false)).toBeNull();
     expect(forbiddenHost(new URL("http://127.0.0.1/"), "gw.test", true)).toBeNull();
     expect(forbiddenHost(new URL("https://GW.test:8443/"), "gw.test", true)).toBe("the gateway's own host");
+  });
+
+  it("refuses the own host with a trailing dot, WHATWG's other IPv4 spellings and loopback / private IPv4 inside IPv6 forms", () => {
+    expect(forbiddenHost(new URL("https://gw.test./"), "gw.test", true)).toBe("the gateway's own host");
+    expect(forbiddenHost(new URL("https://gw.test/"), "gw.test.", true)).toBe("the gateway's own host");
+    for (const u of ["http://2130706433/", "http://0x7f.1/", "http://0177.0.0.1/", "http://127.1/", "http://[::127.0.0.1]/", "http://[::ffff:10.0.0.1]/",
+      "http://[64:ff9b::10.0.0.1]/", "http://[64:ff9b::127.0.0.1]/", "http://[2002:a00:1::]/", "http://[2002:7f00:1::1]/"]) {
+      expect(forbiddenHost(new URL(u), "gw.test", false), u).not.toBeNull();
+    }
+    for (const u of ["http://[64:ff9b::8.8.8.8]/", "http://[2002:808:808::]/", "http://[2001:db8::1]/"]) expect(forbiddenHost(new URL(u), "gw.test", false), u).toBeNull();
   });
 
   it(`more than ${MAX_OUTBOUND_CALLS} calls in one request: outbound_budget_exceeded (500), even with ignore-error`, async () => {

@@ -18,14 +18,15 @@
  *   variable is null; without, LastError (Source "send-request", Reason `invalid_url` / `url_forbidden` /
  *   `unreachable` / `timeout`) and on-error; unhandled → 502 `send_request_failed`. APIM documents no Reason values
  *   for send-request: these are certgate's.
- * - Budgets (src/limits.ts), never ignored: MAX_OUTBOUND_CALLS per request, a body above
+ * - Budgets (src/limits.ts), never ignored: MAX_OUTBOUND_CALLS per request, the timeout over the headers and the body read, a body above
  *   MAX_OUTBOUND_RESPONSE_BYTES → LastError (Reason
  *   `outbound_budget_exceeded`), on-error, unhandled → 500 `outbound_budget_exceeded`. The body is read only when
  *   the program reads a `Body` or returns a response variable; otherwise it is cancelled unread.
  * - URLs refused (fail closed, `url_forbidden`): the gateway's own host (a policy calling its own gateway would
  *   recurse, and Cloudflare routes a Worker's request to its own zone past the Worker anyway); `localhost` and
  *   `*.localhost`; literal IP addresses that are loopback, private (RFC 1918, RFC 4193), link-local, CGNAT
- *   (RFC 6598), unspecified or IPv4-mapped. Host names are not resolved here: a name that resolves to a private
+ *   (RFC 6598), unspecified, or such an IPv4 address IPv4-mapped, IPv4-compatible, NAT64 (64:ff9b::/96) or 6to4
+ *   (2002::/16); the own host also with a trailing dot. Host names are not resolved here: a name that resolves to a private
  *   address is the platform's to refuse (Workers cannot reach private networks without a tunnel binding).
  *   `settings.allowPrivateOutbound` lifts the address rule (tests and explain only); the own-host rule stays.
  * - `<authentication-managed-identity>` inside either: the token (managed-identity.ts, one more outbound call on a
@@ -201,8 +202,9 @@ async function prepare(source: string, r: OutboundRequest, host: OutboundHost, o
 
 /** Why certgate refuses to call `url`'s host, or null. */
 export function forbiddenHost(url: URL, ownHost: string, allowPrivate: boolean): string | null {
-  const host = url.hostname.toLowerCase();
-  if (host === ownHost.toLowerCase().replace(/:\d+$/, "")) return "the gateway's own host";
+  // A trailing dot names the same host (an absolute DNS name): compared without it.
+  const host = url.hostname.toLowerCase().replace(/\.$/, "");
+  if (host === ownHost.toLowerCase().replace(/:\d+$/, "").replace(/\.$/, "")) return "the gateway's own host";
   if (allowPrivate) return null;
   if (host === "localhost" || host.endsWith(".localhost")) return "a loopback name";
   const literal = host.startsWith("[") ? host.slice(1, -1) : host;
@@ -220,6 +222,11 @@ function privateAddress(ip: NonNullable<ReturnType<typeof parseIp>>): boolean {
       (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
   }
   const top16 = Number(v >> 112n);
+  // An IPv4 address carried inside IPv6: IPv4-compatible ::a.b.c.d (RFC 4291 §2.5.5.1, deprecated), NAT64's
+  // 64:ff9b::/96 (RFC 6052) and 6to4's 2002::/16 (RFC 3056) — refused when the IPv4 address is.
+  const embedded = (x: bigint) => privateAddress({ family: 4, value: x & 0xffffffffn });
+  if (v >> 32n === 0n || v >> 32n === 0x64ff9b0000000000000000n) return embedded(v);
+  if (top16 === 0x2002) return embedded(v >> 80n);
   return v === 0n || v === 1n || (top16 & 0xfe00) === 0xfc00 || (top16 & 0xffc0) === 0xfe80 || (v >> 32n) === 0xffffn || top16 >= 0xff00;
 }
 
@@ -271,7 +278,19 @@ async function sendRequest(step: SendRequestStep, host: OutboundHost): Promise<v
   const response = sent.response;
   let bytes: Uint8Array | null = null;
   if (host.readsBody && response.body) {
-    bytes = await readCapped(response.body, MAX_OUTBOUND_RESPONSE_BYTES);
+    // The timeout covers the body as well: a callee that sends its headers and then trickles never holds the request.
+    const body = response.body;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const left = Math.max(0, p.timeoutMs - sent.ms);
+    const read = await Promise.race([
+      readCapped(body, MAX_OUTBOUND_RESPONSE_BYTES),
+      new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), left))),
+    ]).finally(() => clearTimeout(timer));
+    if (read === TIMED_OUT) {
+      await body.cancel().catch(() => {});
+      return sendFailed(step, host, variable, { method, url, reason: "timeout", message: `the body from ${p.url.host} did not finish within ${p.timeoutMs / 1000} s`, ms: sent.ms + left });
+    }
+    bytes = read;
     if (bytes === null) throw budgetFailure(host, "send-request", `the response of ${url} is larger than ${MAX_OUTBOUND_RESPONSE_BYTES} bytes`);
   } else {
     // Nothing reads it: never buffered.

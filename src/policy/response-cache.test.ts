@@ -12,6 +12,7 @@ import { byteSequence, publish, recordingOrigin, scenario, uniqueVersion, viaTer
 import { at, bundle, tpl } from "../../test/support/policies";
 import type { CacheValueStep } from "./cache-schema";
 import type { ResponseCacheStep } from "./response-cache-schema";
+import type { LimitStep } from "./state/schema";
 import { responseCacheKey } from "./response-cache";
 
 let r: BuiltCertificate, i: BuiltCertificate, alice: BuiltCertificate, bob: BuiltCertificate;
@@ -87,6 +88,41 @@ describe("cache-lookup / cache-store: one client's response is never served to a
     expect(k("https://g/p?v=1", "aa")).not.toBe(k("https://g/p?v=2", "aa"));
     expect(k("https://g/p?v=1", "aa")).not.toBe(k("https://g/p?v=1", "bb"));
     expect(k("https://g/p?v=1", null)).not.toBe(k("https://g/p?v=1", "aa"));
+  });
+});
+
+describe("the key cannot be forged by the request", () => {
+  it("repeated query values and one value holding the separator are different keys (?v=a&v=b is not ?v=a,b)", () => {
+    const base = { method: "GET", operation: "*", headers: new Headers(), varyByHeaders: [], varyByQuery: ["v"], client: null };
+    const k = (url: string) => responseCacheKey({ ...base, url: new URL(url) });
+    expect(k("https://g/p?v=a&v=b")).not.toBe(k("https://g/p?v=a,b"));
+    expect(k("https://g/p?v=a&v=b")).not.toBe(k("https://g/p?v=b&v=a"));
+    expect(k("https://g/p")).not.toBe(k("https://g/p?v="));
+  });
+
+  it("the host is part of the key (a policy may pick its backend by the request's host)", () => {
+    const base = { method: "GET", operation: "*", headers: new Headers(), varyByHeaders: [], varyByQuery: [], client: null };
+    expect(responseCacheKey({ ...base, url: new URL("https://a.example/p") })).not.toBe(responseCacheKey({ ...base, url: new URL("https://b.example/p") }));
+  });
+});
+
+describe("what a shared entry holds", () => {
+  it("not the storing client's rate-limit headers (remaining-calls-header of its own subscription)", async () => {
+    const limit: LimitStep = {
+      k: "rate-limit-by-key", at: at(), calls: 100, bandwidthKb: null, periodSeconds: 60, anchorMs: 0, counterKey: tpl(""),
+      incrementCondition: null, incrementCount: 1, incrementCountCode: null, retryAfterHeader: "Retry-After", retryAfterVariable: null,
+      remainingCallsHeader: "X-Remaining", remainingCallsVariable: null, totalCallsHeader: null, failureMode: "deny",
+      subscription: { element: "rate-limit", api: null, operation: null },
+    };
+    const path = `/${unique()}`;
+    const s = scenario({}, countingOrigin(), bundle({ inbound: [limit, lookup({ shared: true, downstreamCachingType: tpl("public") })], outbound: [store("30")] }));
+    for (let n = 0; n < 2; n++) await (await s.request(`${path}-other`, as(alice))).text();
+    const a = await s.request(path, as(alice));
+    expect(a.headers.get("x-remaining")).toBe("97");
+    const b = await s.request(path, as(bob));
+    expect(await b.text()).toBe(await a.text());
+    // Bob's hit never carries Alice's count (a hit answers before the limit headers are added: none at all).
+    expect(b.headers.get("x-remaining")).not.toBe("97");
   });
 });
 

@@ -10,7 +10,7 @@
  * optimization, never a reason to fail a request). Entries are JSON text with their own expiry, checked on read, so
  * KV's 60 s minimum TTL never serves an entry past the policy's duration. Bounded: MAX_CACHED_RESPONSE_BYTES.
  *
- * The key (isolation rule, docs/per-client-limits.md): method, operation, path, the varied query parameters (all of
+ * The key (isolation rule, docs/per-client-limits.md): method, operation, host, path, the varied query parameters (all of
  * them when none is named), the varied request headers, and — unless the step is `shared` — the client: the
  * validated certificate's SHA-256. A request without a validated certificate is never looked up nor stored for a
  * per-client step. The key text is hashed (SHA-256) into the store's key.
@@ -154,9 +154,9 @@ export interface ResponseKeyInput {
 export function responseCacheKey(i: ResponseKeyInput): string {
   const query = i.varyByQuery.length === 0
     ? [...i.url.searchParams].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    : i.varyByQuery.map((q) => [q, i.url.searchParams.getAll(q).join(",")]);
+    : i.varyByQuery.map((q) => [q, i.url.searchParams.getAll(q)]);
   const headers = i.varyByHeaders.map((h) => [h, i.headers.get(h)]);
-  return JSON.stringify(["v1", i.method, i.operation, i.url.pathname, query, headers, i.client ?? "*shared*"]);
+  return JSON.stringify(["v1", i.method, i.operation, i.url.host, i.url.pathname, query, headers, i.client ?? "*shared*"]);
 }
 
 /** A stored response. */

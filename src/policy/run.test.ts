@@ -321,6 +321,16 @@ describe("the pipeline", () => {
     expect(bad.result.record.lastError).toMatchObject({ source: "set-backend-service", reason: "invalid_url" });
   });
 
+  it("context.Request.Url is the backend URL without the credentials a backend URL may carry", async () => {
+    const x = await run(one({
+      inbound: [step.setBackend("https://svc:s3cret@cars.internal/v2"), step.setHeader("X-Url", ["@(context.Request.Url.ToString())"])],
+    }), { path: "/7" });
+    expect(x.calls[0]!.headers["x-url"]).toBe("https://cars.internal/v2/7");
+    const api = operation("cars", "get", "GET", "/{id}", { origin: "https://svc:s3cret@cars.internal/v2", inbound: [step.setHeader("X-Service", ["@(context.Api.ServiceUrl.ToString())"])] });
+    const y = await run(bundle({}, [api]), { path: "/cars/7" });
+    expect(y.calls[0]!.headers["x-service"]).toBe("https://cars.internal/v2");
+  });
+
   it("authentication-certificate sends the origin request through that mTLS binding", async () => {
     const x = await run(one({ backend: [step.authenticationCertificate("backend-cert")] }));
     expect(x.calls[0]!.certificateId).toBe("backend-cert");

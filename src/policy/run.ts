@@ -404,13 +404,14 @@ class Run {
         if (program.backend.length > 0) await this.runSteps(program.backend, "");
         const response = this.originResponse ?? await this.callOrigin();
         let final = program.outbound.length === 0 || response.status === 101 ? response : await this.runOutbound(response);
-        if (this.limits.headers.length > 0 || this.limits.after.length > 0) final = await this.finishLimits(final);
+        // Stored before the limit headers are added: those are this client's (its remaining calls), not the entry's.
         if (this.cacheMiss !== null && this.cacheStore !== null && final.status !== 101) {
           const { step, path, ...settings } = this.cacheStore;
           const stored = await storeResponse(final, this.cacheMiss, settings);
           this.note(step, path, stored.note);
           final = stored.response;
         }
+        if (this.limits.headers.length > 0 || this.limits.after.length > 0) final = await this.finishLimits(final);
         return { kind: "response", response: this.corsHeaders === null ? final : this.withCors(final), record: this.record(), answer: null };
       } catch (e) {
         if (!(e instanceof Failure) || e.lastError === null) throw e;
@@ -468,7 +469,7 @@ class Run {
       get region() { return request.region; },
       body: this.bufferedRequest?.body ?? null,
       defaultOrigin: this.settings.defaultOrigin,
-      backendUrl: () => this.upstreamHref(),
+      backendUrl: () => this.visibleBackendHref(),
     };
     return (this.created = createContext(input, this.state));
   }
@@ -1044,7 +1045,7 @@ class Run {
       request: {
         method: this.method,
         originalMethod: this.request.method,
-        url: new URL(this.upstreamHref()),
+        url: new URL(this.visibleBackendHref()),
         originalUrl: this.request.url,
         ipAddress: this.request.ipAddress,
         params: this.selection.params,
@@ -1241,6 +1242,16 @@ class Run {
    * rewrite-uri's) and the query (set-query-parameter / rewrite-uri). What the origin call uses, and what
    * `context.Request.Url` shows (APIM: "Url contains the current value of the full backend URL").
    */
+  /** context.Request.Url: the backend URL without user:password (a base-url or ORIGIN_URL may hold them; IUrl has none). */
+  private visibleBackendHref(): string {
+    const href = this.upstreamHref();
+    if (!href.includes("@")) return href;
+    const u = new URL(href);
+    u.username = "";
+    u.password = "";
+    return u.href;
+  }
+
   private upstreamHref(): string {
     const program = this.selection.program.program;
     const path = this.upstreamPath ?? (program.api ? stripApiPath(this.request.url.pathname, program.api.path) : this.request.url.pathname);
@@ -1248,7 +1259,9 @@ class Run {
   }
 
   private async callOrigin(): Promise<Response> {
-    const headers = this.request.headers;
+    // A copy: the identity headers go to the origin only, never into the request a later send-request mode="copy"
+    // (outbound, on-error) or context.Request.Headers sees.
+    const headers = new Headers(this.request.headers);
     // A body replaced by set-body (or consumed by a Body.As<T>() without preserveContent) has its own length; the
     // client's Content-Length no longer describes it.
     const buffered = this.bufferedRequest;

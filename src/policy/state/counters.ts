@@ -24,8 +24,10 @@ export type CounterCall = (name: string, request: CounterRequest) => Promise<Res
 /**
  * The object name of a counter: APIM keeps one counter per key value for every scope the policy is in; certgate
  * also separates the policy kind and the period, so a rate limit and a quota on the same key never share a window.
+ * The per-subscription rate-limit / quota have kinds of their own: a by-key counter-key (which may be a value the
+ * client sends) can never name a subscription's counter.
  */
-export function counterName(kind: "rate-limit-by-key" | "quota-by-key", periodSeconds: number, key: string): string {
+export function counterName(kind: "rate-limit-by-key" | "quota-by-key" | "rate-limit" | "quota", periodSeconds: number, key: string): string {
   return `${kind}|${periodSeconds}|${key}`;
 }
 

@@ -83,7 +83,7 @@ export async function runLimit(given: LimitStep, host: LimitHost): Promise<Limit
   } else written = await host.text(step.counterKey);
   // A long key (perhaps client-supplied) is counted under its SHA-256: never refused, which failure-mode allow would let through.
   const key = written.length > MAX_COUNTER_KEY_CHARS ? `sha256:${await sha256Hex(written)}` : written;
-  const name = counterName(step.k, step.periodSeconds, key);
+  const name = counterName(sub ? (step.k === "quota-by-key" ? "quota" : "rate-limit") : step.k, step.periodSeconds, key);
   if (step.rateLimitingBinding) return approximate(step, host, step.rateLimitingBinding, name, key);
   const deferred = step.incrementCondition !== null || step.incrementCountCode !== null || step.bandwidthKb !== null;
   const base = {

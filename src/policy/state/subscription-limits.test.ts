@@ -93,7 +93,17 @@ describe("the subscription key and where a limit applies (runLimit with a record
     await runLimit(subscriptionLimit({ subscription: { element: "rate-limit", api: { id: null, name: "Cars" }, operation: { id: "get-car", name: null } } }), a.h);
     const skipped = await runLimit(subscriptionLimit({ subscription: { element: "rate-limit", api: { id: "trucks", name: null }, operation: null } }), a.h);
     expect(skipped).toMatchObject({ kind: "allowed", note: "not this operation" });
-    expect(a.names).toEqual(["rate-limit-by-key|60|rate-limit|*|*|registered:alice", "rate-limit-by-key|60|rate-limit|name=Cars|get-car|registered:alice"]);
+    expect(a.names).toEqual(["rate-limit|60|rate-limit|*|*|registered:alice", "rate-limit|60|rate-limit|name=Cars|get-car|registered:alice"]);
+  });
+
+  it("a rate-limit-by-key counter-key (maybe the client's) never names a subscription's counter", async () => {
+    const a = host("registered:alice", op);
+    await runLimit(subscriptionLimit({ subscription: everywhere }), a.h);
+    // A by-key step whose counter-key reads a request header the client set to the subscription's key text.
+    const forged = { ...a.h, text: async () => "rate-limit|*|*|registered:alice" };
+    await runLimit({ ...subscriptionLimit({ subscription: everywhere }), subscription: null, counterKey: tpl("from-a-header") }, forged);
+    expect(a.names).toHaveLength(2);
+    expect(a.names[1]).not.toBe(a.names[0]);
   });
 
   it("registered certificates unreadable: the counter store's failure mode (deny by default)", async () => {
