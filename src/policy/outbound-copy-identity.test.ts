@@ -47,7 +47,7 @@ describe("send-request mode=copy after the origin call", () => {
     const originHeaders: Array<Record<string, string>> = [];
     const sent: Array<Record<string, string>> = [];
     const result = await runProgram(prepared.value, selectProgram(prepared.value, url, "GET"), {
-      method: "GET", url, headers: new Headers({ "x-client": "c1" }), body: null,
+      method: "GET", url, headers: new Headers({ "x-client": "c1", "content-length": "5" }), body: null,
       ipAddress: "192.0.2.1", requestId: "req-copy", timestamp: NOW, region: "", verification,
     }, {
       denyStatus: 403, trustStore: "default", validation: DEPLOYMENT, defaultOrigin: new URL("https://origin.test"),
@@ -74,5 +74,7 @@ describe("send-request mode=copy after the origin call", () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]!["x-client"]).toBe("c1");
     expect(Object.keys(sent[0]!).filter((k) => k === "client-cert" || k.startsWith("x-client-cert-"))).toEqual([]);
+    // Nor the client's Content-Length: the copy after the origin call carries no body (fetch frames what it sends).
+    expect(sent[0]!["content-length"]).toBeUndefined();
   });
 });

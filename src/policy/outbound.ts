@@ -195,7 +195,10 @@ async function prepare(source: string, r: OutboundRequest, host: OutboundHost, o
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) return { ok: false, reason: "invalid_url", message: `${JSON.stringify(urlText.slice(0, 100))} is not an absolute http(s) URL` };
   const forbidden = forbiddenHost(url, host.ownHost, host.allowPrivate);
   if (forbidden !== null) return { ok: false, reason: "url_forbidden", message: `${url.host}: ${forbidden}` };
-  if (body !== null && (method === "GET" || method === "HEAD")) headers.delete("content-length");
+  // The body sent is text (set-body's, or the copied request's), or none: fetch frames it. A copied Content-Length
+  // (the client's, or one a set-header wrote) would describe another body — or none, in outbound's copy.
+  headers.delete("content-length");
+  headers.delete("transfer-encoding");
   const init: RequestInit = { method, headers, body: method === "GET" || method === "HEAD" ? null : body, redirect: "manual" };
   return { ok: true, url, init, timeoutMs: seconds * 1000, certificateId: r.certificateId };
 }
