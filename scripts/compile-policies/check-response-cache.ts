@@ -19,6 +19,7 @@ import type { CacheStore, ResponseCacheStep } from "../../src/policy/response-ca
 import type { Template } from "../../src/policy/schema";
 import { MAX_CACHE_SECONDS } from "../../src/policy/value-cache";
 import type { XmlElement } from "./read-xml";
+import type { Diagnostics, SourceFile } from "./source";
 import { errorCount, HEADER_NAME, literalText, type CheckContext, type CheckTools } from "./check-tools";
 import { toTemplate } from "./template";
 
@@ -85,4 +86,31 @@ export function checkResponseCache(t: CheckTools, ctx: CheckContext, el: XmlElem
   if (varyByHeaders.length + varyByQuery.length > MAX_VARY) t.diags.error(ctx.file, el.start, `<cache-lookup> varies by at most ${MAX_VARY} headers and query parameters`, el.name.length + 1);
   if (errorCount(t.diags) > before) return [];
   return [{ k: "cache-lookup", at, varyByHeaders, varyByQuery, shared, downstreamCachingType: downstream, mustRevalidate, allowPrivateResponseCaching: allowPrivate, store }];
+}
+
+/** Policies that decide whether a client may have an answer: a cache hit before them answers without running them. */
+const GUARDS = new Set([
+  "validate-client-certificate", "validate-jwt", "validate-azure-ad-token", "check-header", "ip-filter",
+  "rate-limit", "rate-limit-by-key", "quota", "quota-by-key",
+]);
+
+/**
+ * A warning for each guard (validate-jwt, check-header, a rate limit …) that comes after a `<cache-lookup>` in the same
+ * document's `<inbound>`, in document order (branches of `<choose>` included): a hit answers at once and skips it
+ * (APIM's semantics too, so not an error), which is rarely what the policy's author meant.
+ */
+export function warnGuardsAfterLookup(file: SourceFile, diags: Diagnostics, inbound: XmlElement): void {
+  let lookup: XmlElement | null = null;
+  const walk = (el: XmlElement): void => {
+    for (const child of el.children) {
+      if (child.kind !== "element") continue;
+      if (child.name === "cache-lookup" && lookup === null) lookup = child;
+      else if (lookup !== null && GUARDS.has(child.name)) {
+        const at = file.position((lookup as XmlElement).start);
+        diags.warning(file, child.start, `<${child.name}> comes after <cache-lookup> (${at.line}:${at.col}): a cache hit answers at once and skips it; put it before <cache-lookup>`, child.name.length + 1);
+      }
+      walk(child);
+    }
+  };
+  walk(inbound);
 }

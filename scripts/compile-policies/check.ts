@@ -27,7 +27,7 @@ import { checkCacheValue } from "./check-cache";
 import { checkValidateAzureAdToken } from "./check-azure-ad-token";
 import { checkManagedIdentity } from "./check-managed-identity";
 import { checkOutbound, checkResponseVariable } from "./check-outbound";
-import { checkResponseCache } from "./check-response-cache";
+import { checkResponseCache, warnGuardsAfterLookup } from "./check-response-cache";
 import { checkLiquidBody } from "./check-liquid";
 
 /** A section entry: a step, or the place where the parent scope's section runs. */
@@ -147,6 +147,7 @@ export class Checker {
         }
         this.noAttributes(ctx, child);
         sections.set(section, this.policies({ ...ctx, section }, child, true));
+        if (section === "inbound") warnGuardsAfterLookup(ctx.file, this.diags, child);
       } else if (POLICY_SECTIONS[child.name] || UNSUPPORTED_APIM_POLICIES.has(child.name)) {
         this.diags.warning(ctx.file, child.start, `<${child.name}> is outside any section (${quoteList(SECTIONS)}) and is ignored`, child.name.length + 1);
       } else {
