@@ -103,33 +103,14 @@ export function checkLimit(t: CheckTools, ctx: CheckContext, el: XmlElement): Li
       else anchorMs = ms;
     }
   }
-  const header = (name: string): string | null => {
-    const attr = a.get(name);
-    const v = t.literal(ctx, attr);
-    if (v !== null && attr && !HEADER_NAME.test(v)) {
-      t.badValue(ctx, attr, "a header name");
-      return null;
-    }
-    return v;
-  };
-  const variable = (name: string): string | null => {
-    const attr = a.get(name);
-    const v = t.literal(ctx, attr);
-    if (v === "" && attr) t.badValue(ctx, attr, "a variable name (not empty)");
-    return v === "" ? null : v;
-  };
+  const header = (name: string) => headerOption(t, ctx, a, name);
+  const variable = (name: string) => variableOption(t, ctx, a, name);
   const retryAfterHeader = header("retry-after-header-name") ?? "Retry-After";
   const remainingCallsHeader = header("remaining-calls-header-name");
   const totalCallsHeader = header("total-calls-header-name");
   const retryAfterVariable = variable("retry-after-variable-name");
   const remainingCallsVariable = variable("remaining-calls-variable-name");
-  let failureMode: "deny" | "allow" = "deny";
-  const mode = a.get("failure-mode");
-  if (mode) {
-    const v = t.literal(ctx, mode);
-    if (v === "allow" || v === "deny") failureMode = v;
-    else if (v !== null) t.badValue(ctx, mode, "deny or allow");
-  }
+  const failureMode = failureModeOption(t, ctx, a);
   const rateLimitingBinding = bindingOption(t, ctx, a, el, periodSeconds, ["increment-condition", "increment-count", "remaining-calls-header-name", "remaining-calls-variable-name"]);
   if (rateLimitingBinding && (callsCode || periodCode)) t.diags.error(ctx.file, a.get("rate-limiting-binding")!.valueStart, "rate-limiting-binding takes literal calls and renewal-period (the binding's limit and period are fixed in wrangler.toml)", rateLimitingBinding.length);
   if (errorCount(t.diags) > before || periodSeconds === null || counterKey === null) return [];
@@ -145,6 +126,37 @@ export function checkLimit(t: CheckTools, ctx: CheckContext, el: XmlElement): Li
 const BINDING_PERIODS = [10, 60];
 
 /** certgate's rate-limiting-binding attribute: the binding name, or null (absent or reported). */
+type Attributes = Map<string, import("./read-xml").XmlAttribute>;
+
+/** A `*-header-name` attribute: a header name, or null (absent or reported). */
+function headerOption(t: CheckTools, ctx: CheckContext, a: Attributes, name: string): string | null {
+  const attr = a.get(name);
+  const v = t.literal(ctx, attr);
+  if (v !== null && attr && !HEADER_NAME.test(v)) {
+    t.badValue(ctx, attr, "a header name");
+    return null;
+  }
+  return v;
+}
+
+/** A `*-variable-name` attribute: a non-empty name, or null (absent or reported). */
+function variableOption(t: CheckTools, ctx: CheckContext, a: Attributes, name: string): string | null {
+  const attr = a.get(name);
+  const v = t.literal(ctx, attr);
+  if (v === "" && attr) t.badValue(ctx, attr, "a variable name (not empty)");
+  return v === "" ? null : v;
+}
+
+/** certgate's `failure-mode="deny|allow"` (default deny). */
+function failureModeOption(t: CheckTools, ctx: CheckContext, a: Attributes): "deny" | "allow" {
+  const mode = a.get("failure-mode");
+  if (!mode) return "deny";
+  const v = t.literal(ctx, mode);
+  if (v === "allow" || v === "deny") return v;
+  if (v !== null) t.badValue(ctx, mode, "deny or allow");
+  return "deny";
+}
+
 function bindingOption(t: CheckTools, ctx: CheckContext, a: Map<string, import("./read-xml").XmlAttribute>, el: XmlElement, periodSeconds: number | null, excluded: readonly string[]): string | null {
   const attr = a.get("rate-limiting-binding");
   if (!attr) return null;
@@ -194,26 +206,9 @@ function checkSubscriptionLimit(t: CheckTools, ctx: CheckContext, el: XmlElement
     return { calls, bandwidthKb, periodSeconds };
   };
   const top = limits(a, null, el);
-  const header = (name: string): string | null => {
-    const v = t.literal(ctx, a.get(name));
-    if (v !== null && !HEADER_NAME.test(v)) {
-      t.badValue(ctx, a.get(name)!, "a header name");
-      return null;
-    }
-    return v;
-  };
-  const variable = (name: string): string | null => {
-    const v = t.literal(ctx, a.get(name));
-    if (v === "") t.badValue(ctx, a.get(name)!, "a variable name (not empty)");
-    return v === "" ? null : v;
-  };
-  let failureMode: "deny" | "allow" = "deny";
-  const mode = a.get("failure-mode");
-  if (mode) {
-    const v = t.literal(ctx, mode);
-    if (v === "allow" || v === "deny") failureMode = v;
-    else if (v !== null) t.badValue(ctx, mode, "deny or allow");
-  }
+  const header = (name: string) => headerOption(t, ctx, a, name);
+  const variable = (name: string) => variableOption(t, ctx, a, name);
+  const failureMode = failureModeOption(t, ctx, a);
   const rateLimitingBinding = quota ? null : bindingOption(t, ctx, a, el, top.periodSeconds, ["remaining-calls-header-name", "remaining-calls-variable-name"]);
   const shared = {
     ...(rateLimitingBinding ? { rateLimitingBinding } : {}),
