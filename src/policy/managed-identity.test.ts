@@ -7,14 +7,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { NOW } from "../../test/support/chains";
-import { at, bundle, step, tpl } from "../../test/support/policies";
+import { at, bundle, problem, response, step, tpl } from "../../test/support/policies";
 import { MAX_OUTBOUND_CALLS } from "../limits";
 import { err, ok } from "../result";
 import { prepareBundle, selectProgram } from "./bundle";
 import { AzureTokenCache, azureCredentialFrom, MAX_TOKEN_RESPONSE_BYTES, REFRESH_MARGIN_SECONDS, scopeOf, type ManagedIdentityService } from "./managed-identity";
 import type { ManagedIdentityStep } from "./managed-identity-schema";
 import type { SendOneWayRequestStep, SendRequestStep } from "./outbound-schema";
-import { runProgram, type RunResult } from "./run";
+import { runProgram } from "./run";
 import type { PolicyBundle, Step } from "./schema";
 
 const SECRETS = { AZURE_TENANT_ID: "11111111-2222-3333-4444-555555555555", AZURE_CLIENT_ID: "app-client-id", AZURE_CLIENT_SECRET: "s3cr3t&=x" };
@@ -68,14 +68,6 @@ async function run(b: PolicyBundle, o: { answers?: Answer[]; managedIdentity?: M
   return { result, sent, originHeaders, logs };
 }
 
-function response(x: { result: RunResult }): Response {
-  if (x.result.kind !== "response") throw new Error(`expected a response, got problem ${x.result.error.code}`);
-  return x.result.response;
-}
-function problem(x: { result: RunResult }) {
-  if (x.result.kind !== "problem") throw new Error(`expected a problem, got ${x.result.response.status}`);
-  return x.result;
-}
 const lastErrorEcho: Step = step.returnResponse({ status: "418", body: tpl("@(context.LastError.Source + \"/\" + context.LastError.Reason)") });
 
 describe("scopeOf and azureCredentialFrom", () => {

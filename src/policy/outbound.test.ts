@@ -10,14 +10,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { BuiltCertificate } from "../../scripts/pki/builder";
 import { ca, leaf, NOW, root } from "../../test/support/chains";
 import { byteSequence, publish, recordingOrigin, scenario, uniqueVersion, viaTerminator } from "../../test/support/gateway";
-import { at, bundle, header, step, tpl } from "../../test/support/policies";
+import { at, bundle, header, problem, response, step, tpl } from "../../test/support/policies";
 import { MAX_OUTBOUND_CALLS, MAX_OUTBOUND_RESPONSE_BYTES, MAX_RETRY_TOTAL_WAIT_SECONDS } from "../limits";
 import { err, ok } from "../result";
 import { policyBindingNames, prepareBundle, selectProgram } from "./bundle";
 import { INSTANCE_TYPES } from "./expr/types";
 import { forbiddenHost, OutboundResponse, retryWaitMs } from "./outbound";
 import type { OutboundRequest, RetryStep, SendOneWayRequestStep, SendRequestStep } from "./outbound-schema";
-import { runProgram, type RunResult } from "./run";
+import { runProgram } from "./run";
 import type { PolicyBundle, SetHeader, Step } from "./schema";
 
 interface Sent {
@@ -97,14 +97,6 @@ async function run(b: PolicyBundle, o: { answers?: Answer[]; origin?: (n: number
   return { result, sent, originCalls, originHeaders, originUrls, waits, logs };
 }
 
-function response(x: { result: RunResult }): Response {
-  if (x.result.kind !== "response") throw new Error(`expected a response, got problem ${x.result.error.code}`);
-  return x.result.response;
-}
-function problem(x: { result: RunResult }) {
-  if (x.result.kind !== "problem") throw new Error(`expected a problem, got ${x.result.response.status}`);
-  return x.result;
-}
 
 /** The X-S header the origin got. */
 const x200 = (x: { originHeaders: Array<Record<string, string>> }) => x.originHeaders[0]?.["x-s"];

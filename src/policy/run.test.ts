@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { BuiltCertificate } from "../../scripts/pki/builder";
 import { ca, cert, crl, DAY, leaf, material, NOW, root } from "../../test/support/chains";
-import { bundle, header, operation, parts, step, tpl } from "../../test/support/policies";
+import { bundle, header, operation, parts, problem, response, step, tpl } from "../../test/support/policies";
 import type { Identity } from "./schema";
 import { describeCertificate } from "../cert/model";
 import type { Verification } from "../env";
@@ -19,7 +19,7 @@ import { CertificateVerifier } from "../pki/verifier";
 import type { ValidationOptions } from "../pki/validate";
 import { err, ok } from "../result";
 import { prepareBundle, selectProgram } from "./bundle";
-import { EXPRESSION_STEP_BUDGET, MAX_TRACE_LINES, runProgram, type RunResult, type RunSettings, type ValidationOutcome } from "./run";
+import { EXPRESSION_STEP_BUDGET, MAX_TRACE_LINES, runProgram, type RunSettings, type ValidationOutcome } from "./run";
 import type { PolicyBundle, Program, Step } from "./schema";
 
 let r: BuiltCertificate, i: BuiltCertificate, valid: BuiltCertificate, expired: BuiltCertificate, early: BuiltCertificate;
@@ -153,15 +153,6 @@ async function run(b: PolicyBundle, o: Options = {}) {
   return { result, calls, logs, validations };
 }
 
-function response(x: { result: RunResult }): Response {
-  if (x.result.kind !== "response") throw new Error(`expected a response, got problem ${x.result.error.code}`);
-  return x.result.response;
-}
-
-function problem(x: { result: RunResult }) {
-  if (x.result.kind !== "problem") throw new Error(`expected a problem, got ${x.result.response.status}`);
-  return x.result;
-}
 
 const one = (p: Partial<Program>) => bundle(p);
 

@@ -4,6 +4,7 @@
  */
 import type { Code } from "../../src/policy/expr/ast";
 import { parseCode } from "../../src/policy/expr/parse";
+import type { RunResult } from "../../src/policy/run";
 import { SCHEMA_VERSION, type Identity, type Origin, type PolicyBundle, type Program, type Route, type SetHeader, type Step, type Template } from "../../src/policy/schema";
 
 let line = 0;
@@ -121,4 +122,16 @@ export function bundle(fallback: Partial<Program> = {}, operations: ReturnType<t
     operations: { "*": program(fallback), ...Object.fromEntries(operations.map((o) => [o.key, o.program])) },
     runtimeValues,
   };
+}
+
+/** The response of a runProgram result (throws, naming the problem, when it is one). */
+export function response(x: { result: RunResult }): Response {
+  if (x.result.kind !== "response") throw new Error(`expected a response, got problem ${x.result.error.code}`);
+  return x.result.response;
+}
+
+/** The problem of a runProgram result (throws, naming the status, when it is a response). */
+export function problem(x: { result: RunResult }) {
+  if (x.result.kind !== "problem") throw new Error(`expected a problem, got ${x.result.response.status}`);
+  return x.result;
 }
