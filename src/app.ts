@@ -296,12 +296,17 @@ function waitUntilOf(c: Context<AppEnv>): ((p: Promise<unknown>) => void) | unde
   }
 }
 
-/** The fetch of a policy's outbound call: through the `mtls_certificates` binding `certificateId`, else the global fetch. */
-function mtlsFetcher(bindings: Record<string, unknown>, certificateId: string | null): ((url: string, init: RequestInit) => Promise<Response>) | GatewayError {
-  if (certificateId === null) return (url, init) => fetch(url, init);
+type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
+
+/**
+ * The fetch of the origin call or of a policy's outbound call (`who`: "the origin" / "a policy's call"): through the
+ * `mtls_certificates` binding `certificateId`, else `direct`.
+ */
+function mtlsFetcher(bindings: Record<string, unknown>, certificateId: string | null, who: string, direct: FetchFn): FetchFn | GatewayError {
+  if (certificateId === null) return direct;
   const binding = GATEWAY_BINDINGS.has(certificateId) ? undefined : bindings[certificateId];
   if (typeof binding !== "object" || binding === null || typeof (binding as Fetcher).fetch !== "function") {
-    return gatewayError("mtls_certificate_unavailable", "The client certificate a policy's call requires is not configured on this gateway.",
+    return gatewayError("mtls_certificate_unavailable", `The client certificate ${who} requires is not configured on this gateway.`,
       { certificateId }, `authentication-certificate names ${certificateId}, but the Worker has no mtls_certificates binding of that name ([[mtls_certificates]] binding = "${certificateId}" in wrangler.toml)`);
   }
   return (url, init) => (binding as Fetcher).fetch(url, init);
@@ -343,18 +348,10 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
     },
     identityHeaders: (path, model) => identityHeaders(path, model, config.identityHeaders),
     async fetchOrigin(call, certificateId) {
-      let fetcher: (url: string, init: RequestInit) => Promise<Response>;
-      if (certificateId !== null) {
-        const binding = GATEWAY_BINDINGS.has(certificateId) ? undefined : bindings[certificateId];
-        if (typeof binding !== "object" || binding === null || typeof (binding as Fetcher).fetch !== "function") {
-          const e = gatewayError("mtls_certificate_unavailable", "The client certificate the origin requires is not configured on this gateway.",
-            { certificateId }, `authentication-certificate names ${certificateId}, but the Worker has no mtls_certificates binding of that name ([[mtls_certificates]] binding = "${certificateId}" in wrangler.toml)`);
-          log("error", "mtls_certificate_unavailable", { certificateId, internal: e.internal });
-          return err(e);
-        }
-        fetcher = (url, init) => (binding as Fetcher).fetch(url, init);
-      } else {
-        fetcher = env.ORIGIN ? (url, init) => env.ORIGIN!.fetch(url, init) : (url, init) => fetch(url, init);
+      const fetcher = mtlsFetcher(bindings, certificateId, "the origin", env.ORIGIN ? (url, init) => env.ORIGIN!.fetch(url, init) : (url, init) => fetch(url, init));
+      if (typeof fetcher !== "function") {
+        log("error", "mtls_certificate_unavailable", { certificateId, internal: fetcher.internal });
+        return err(fetcher);
       }
       const started = Date.now();
       const res = await sendToOrigin(call, { timeoutMs: config.origin.timeoutMs, fetcher });
@@ -367,7 +364,7 @@ function policyServices(env: Env, config: Config, presented: PresentedCertificat
     openIdKeys,
     valueCache: workersValueCache(caches.default, (event, fields) => log("warn", event, fields)),
     async fetchOutbound(url, init, certificateId) {
-      const fetcher = mtlsFetcher(bindings, certificateId);
+      const fetcher = mtlsFetcher(bindings, certificateId, "a policy's call", (u, i) => fetch(u, i));
       if (typeof fetcher !== "function") {
         log("error", "mtls_certificate_unavailable", { certificateId, internal: fetcher.internal });
         return err(fetcher);
