@@ -23,6 +23,7 @@
  *   cRLDistributionPoints, then `custom` in the given order.
  */
 import * as pkijs from "pkijs";
+import { concatBytes } from "../../src/bytes";
 
 // ───────────────────────────────────────────────────────────────────────────────────────────────
 // pkijs engine
@@ -251,18 +252,6 @@ export interface CrlSpec {
 const EMPTY = new Uint8Array(0);
 const utf8Encoder = new TextEncoder();
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 function encodeLength(n: number): Uint8Array {
   if (n < 0x80) return Uint8Array.of(n);
   const bytes: number[] = [];
@@ -272,8 +261,8 @@ function encodeLength(n: number): Uint8Array {
 
 /** TLV with a single-byte tag (all tags used in X.509 are < 31). */
 function tlv(tag: number, ...content: Uint8Array[]): Uint8Array {
-  const body = concat(content);
-  return concat([Uint8Array.of(tag), encodeLength(body.length), body]);
+  const body = concatBytes(content);
+  return concatBytes([Uint8Array.of(tag), encodeLength(body.length), body]);
 }
 
 function oidContent(oid: string): Uint8Array {
@@ -355,11 +344,11 @@ function namedBitsContent(bits: readonly number[]): Uint8Array {
   const max = Math.max(...bits);
   const bytes = new Uint8Array(Math.floor(max / 8) + 1);
   for (const b of bits) bytes[b >> 3] = (bytes[b >> 3] ?? 0) | (0x80 >> (b & 7));
-  return concat([Uint8Array.of(7 - (max & 7)), bytes]);
+  return concatBytes([Uint8Array.of(7 - (max & 7)), bytes]);
 }
 
 export const der = {
-  concat,
+  concat: concatBytes,
   tlv,
   sequence: (...c: Uint8Array[]) => tlv(0x30, ...c),
   set: (...c: Uint8Array[]) => tlv(0x31, ...c),
@@ -858,7 +847,7 @@ export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
     let i = 0;
     while (i < bytes.length - 1 && bytes[i] === 0) i++;
     const v = bytes.subarray(i);
-    return der.integerRaw((v[0] ?? 0) & 0x80 ? concat([Uint8Array.of(0), v]) : v);
+    return der.integerRaw((v[0] ?? 0) & 0x80 ? concatBytes([Uint8Array.of(0), v]) : v);
   };
   return der.sequence(int(raw.subarray(0, half)), int(raw.subarray(half)));
 }
