@@ -23,7 +23,7 @@
 import type { JwtRequiredClaim, ValidateJwtStep } from "../../src/policy/jwt-schema";
 import type { Template } from "../../src/policy/schema";
 import { errorCount, HEADER_NAME, integerAttribute, literalText, type CheckContext, type CheckTools } from "./check-tools";
-import { requiredClaim } from "./check-jwt";
+import { requiredClaim, valueList } from "./check-jwt";
 import type { XmlElement } from "./read-xml";
 import { toTemplate } from "./template";
 
@@ -106,13 +106,7 @@ export function checkValidateAzureAdToken(t: CheckTools, ctx: CheckContext, el: 
         }
         break;
       case "audiences":
-        for (const v of t.children(ctx, child, ["audience"])) {
-          t.noAttributes(ctx, v);
-          const tpl = t.text(ctx, v);
-          if (tpl === null) continue;
-          if (tpl.t === "text" && tpl.v.trim() === "") t.diags.error(ctx.file, v.start, "<audience> is empty", 9);
-          else audiences.push(tpl.t === "text" ? { t: "text", v: tpl.v.trim() } : tpl);
-        }
+        audiences.push(...valueList(t, ctx, child, "audience"));
         break;
       case "required-claims":
         for (const c of t.children(ctx, child, ["claim"])) {

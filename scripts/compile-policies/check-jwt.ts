@@ -86,15 +86,7 @@ export function checkValidateJwt(t: CheckTools, ctx: CheckContext, el: XmlElemen
       case "audiences":
       case "issuers": {
         t.noAttributes(ctx, child);
-        const inner = child.name === "audiences" ? "audience" : "issuer";
-        for (const v of t.children(ctx, child, [inner])) {
-          t.noAttributes(ctx, v);
-          // APIM allows policy expressions (its own example: <audience>@(context.Request.OriginalUrl.Host)</audience>).
-          const tpl = t.text(ctx, v);
-          if (tpl === null) continue;
-          if (tpl.t === "text" && tpl.v.trim() === "") t.diags.error(ctx.file, v.start, `<${inner}> is empty`, inner.length + 1);
-          else (child.name === "audiences" ? audiences : issuers).push(tpl.t === "text" ? { t: "text", v: tpl.v.trim() } : tpl);
-        }
+        (child.name === "audiences" ? audiences : issuers).push(...valueList(t, ctx, child, child.name === "audiences" ? "audience" : "issuer"));
         break;
       }
       case "required-claims":
@@ -158,6 +150,22 @@ function signingKey(t: CheckTools, ctx: CheckContext, el: XmlElement): JwtKey | 
     return null;
   }
   return { kind: "symmetric", base64: b64, id };
+}
+
+/**
+ * The `<inner>` children of `<audiences>` / `<issuers>`: literal text (trimmed; empty is an error) or policy
+ * expressions, which APIM allows (its own example: `<audience>@(context.Request.OriginalUrl.Host)</audience>`).
+ */
+export function valueList(t: CheckTools, ctx: CheckContext, list: XmlElement, inner: string): Template[] {
+  const out: Template[] = [];
+  for (const v of t.children(ctx, list, [inner])) {
+    t.noAttributes(ctx, v);
+    const tpl = t.text(ctx, v);
+    if (tpl === null) continue;
+    if (tpl.t === "text" && tpl.v.trim() === "") t.diags.error(ctx.file, v.start, `<${inner}> is empty`, inner.length + 1);
+    else out.push(tpl.t === "text" ? { t: "text", v: tpl.v.trim() } : tpl);
+  }
+  return out;
 }
 
 /** `<claim name="…" match="all|any" separator="…"><value>…</value></claim>`. */
