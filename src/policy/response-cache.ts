@@ -17,6 +17,7 @@
  */
 import { decodeBase64, encodeBase64 } from "../cert/decode";
 import { policyCacheKey, type POLICY_CACHE_PREFIXES } from "../kv-schema";
+import { sha256Hex } from "../pki/crypto";
 import type { CachedValue, ValueCache } from "./value-cache";
 import { MAX_CACHE_SECONDS, MAX_CACHED_VALUE_CHARS } from "./value-cache";
 
@@ -34,10 +35,7 @@ export interface TextStore {
 
 type Log = (event: string, fields: Record<string, unknown>) => void;
 
-async function sha256Hex(text: string): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+const textSha256Hex = (text: string) => sha256Hex(new TextEncoder().encode(text));
 
 /** Entries wrap their text with an absolute expiry (ms), so no store serves one past its duration. */
 interface Envelope {
@@ -57,7 +55,7 @@ function unwrap(raw: string | null, nowMs: number): string | null {
 
 /** The Workers Cache API as a TextStore (keys under a synthetic host that is never fetched). */
 export function cacheApiStore(cache: Cache, namespace: string, log: Log, now: () => number = Date.now): TextStore {
-  const url = async (key: string) => `https://certgate-${namespace}.invalid/${await sha256Hex(key)}`;
+  const url = async (key: string) => `https://certgate-${namespace}.invalid/${await textSha256Hex(key)}`;
   return {
     async get(key) {
       try {
@@ -88,7 +86,7 @@ export function cacheApiStore(cache: Cache, namespace: string, log: Log, now: ()
 
 /** KV (binding POLICY_CACHE) as a TextStore: keys from src/kv-schema.ts policyCacheKey (docs/kv-schema.md, "POLICY_CACHE"). */
 export function kvStore(kv: KVNamespace, kind: keyof typeof POLICY_CACHE_PREFIXES, log: Log, now: () => number = Date.now): TextStore {
-  const name = async (key: string) => policyCacheKey(kind, await sha256Hex(key));
+  const name = async (key: string) => policyCacheKey(kind, await textSha256Hex(key));
   return {
     async get(key) {
       try {

@@ -8,6 +8,7 @@
  * logged no-op (store, remove) — a cache is an optimization, never a reason to fail a request. Values are strings,
  * numbers, booleans (what a policy variable holds that certgate can serialize); bounded in size.
  */
+import { sha256Hex } from "../pki/crypto";
 import type { Value } from "./expr/host";
 
 /** One cached value's JSON text: values are entitlements, tokens, small documents. */
@@ -34,8 +35,7 @@ export function isCacheable(v: Value): v is CachedValue {
 /** The synthetic URL a key is stored under (the Cache API keys on URLs; this host is never fetched). */
 async function cacheUrl(key: string): Promise<string> {
   if (key.length <= MAX_CACHE_KEY_CHARS) return `https://certgate-value-cache.invalid/v/${encodeURIComponent(key)}`;
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)));
-  return `https://certgate-value-cache.invalid/h/${Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `https://certgate-value-cache.invalid/h/${await sha256Hex(new TextEncoder().encode(key))}`;
 }
 
 /** The cache over a Workers `Cache` (caches.default); `log` receives failures. */

@@ -27,6 +27,7 @@
  *   (note "not this operation") when the request's API / operation is another one.
  */
 import { gatewayError, type GatewayError } from "../../errors";
+import { sha256Hex } from "../../pki/crypto";
 import type { Code } from "../expr/ast";
 import type { Value } from "../expr/host";
 import type { Template } from "../schema";
@@ -82,7 +83,7 @@ export async function runLimit(given: LimitStep, host: LimitHost): Promise<Limit
     written = subscriptionKey(sub, subscription);
   } else written = await host.text(step.counterKey);
   // A long key (perhaps client-supplied) is counted under its SHA-256: never refused, which failure-mode allow would let through.
-  const key = written.length > MAX_COUNTER_KEY_CHARS ? `sha256:${await sha256Hex(written)}` : written;
+  const key = written.length > MAX_COUNTER_KEY_CHARS ? `sha256:${await sha256Hex(new TextEncoder().encode(written))}` : written;
   const name = counterName(sub ? (step.k === "quota-by-key" ? "quota" : "rate-limit") : step.k, step.periodSeconds, key);
   if (step.rateLimitingBinding) return approximate(step, host, step.rateLimitingBinding, name, key);
   const deferred = step.incrementCondition !== null || step.incrementCountCode !== null || step.bandwidthKb !== null;
@@ -177,10 +178,6 @@ function subscriptionKey(s: SubscriptionScope, subscription: string): string {
   return `${s.element}|${ref(s.api)}|${ref(s.operation)}|${subscription}`;
 }
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 function denied(step: LimitStep, host: LimitHost, answer: CounterAnswer, key: string): LimitOutcome {
   const headers = new Headers();
